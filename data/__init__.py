@@ -1,0 +1,1 @@
+"""Small shipped fact tables (installed as the ``fietsstad.data`` package)."""

@@ -1,0 +1,61 @@
+"""The ``fietsstad`` command line: a thin dispatcher over ``fietsstad.commands.*``.
+
+Each module in :mod:`fietsstad.commands` defines ``add_parser(subparsers)`` and ``run(args) -> int``.
+
+Example
+-------
+>>> from fietsstad.cli import main
+>>> main(["network", "--generated", "300", "--seed", "1"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+
+from .errors import FietsstadError
+
+COMMANDS = ("network", "demo")
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised by the robustness tests
+    raise KeyboardInterrupt
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available sub-command."""
+    parser = argparse.ArgumentParser(prog="fietsstad", description="Cycling mobility analytics.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"fietsstad {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"fietsstad.commands.{name}")
+        except ImportError:
+            continue
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code (0 ok, 1 fietsstad error, 130 interrupted)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    old = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return int(args.func(args) or 0)
+    except FietsstadError as err:
+        print(f"fietsstad: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fietsstad: interrupted; no partial output was left behind", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

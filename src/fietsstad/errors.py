@@ -1,0 +1,75 @@
+"""The fietsstad exception hierarchy.
+
+Every error fietsstad raises on purpose is a :class:`FietsstadError`, so a caller can catch one
+class. Subclasses say *what kind* of thing went wrong; the message says what to do about it.
+
+Example
+-------
+>>> import fietsstad
+>>> try:
+...     fietsstad.load_network(file="missing.osm")
+... except fietsstad.FietsstadError as err:
+...     print(type(err).__name__)
+InputFileError
+"""
+
+from __future__ import annotations
+
+
+class FietsstadError(Exception):
+    """Base class of every error fietsstad raises deliberately."""
+
+
+class InputFileError(FietsstadError, OSError):
+    """A file is missing, has an unknown extension, or is truncated or corrupt."""
+
+
+class NoRideableNetworkError(FietsstadError):
+    """The input holds no way a cyclist may ride (after the cycling rules)."""
+
+
+class PlaceNotFoundError(FietsstadError):
+    """A place name could not be geocoded, or the download failed (for example offline)."""
+
+
+class CRSError(FietsstadError, ValueError):
+    """A geometry has no CRS, the wrong CRS, or coordinates outside the valid range."""
+
+
+class SnappingError(FietsstadError, ValueError):
+    """A point lies further from the network than the allowed snapping distance."""
+
+
+class GraphError(FietsstadError, ValueError):
+    """Engine input is invalid: bad array shapes or dtypes, NaN/inf/negative weights, bad ids."""
+
+
+class MemoryBudgetError(FietsstadError, MemoryError):
+    """A requested result would not fit in memory; the message names the alternatives."""
+
+
+class ConvergenceError(FietsstadError, ArithmeticError):
+    """An iterative procedure (IPF balancing, calibration) did not converge or cannot."""
+
+
+class CacheError(FietsstadError):
+    """A cache file is corrupt, truncated, stale or from an incompatible version."""
+
+
+class ValidationError(FietsstadError, ValueError):
+    """A parameter or table handed in by the user is invalid (type, range, missing column)."""
+
+
+__all__ = [
+    "FietsstadError",
+    "InputFileError",
+    "NoRideableNetworkError",
+    "PlaceNotFoundError",
+    "CRSError",
+    "SnappingError",
+    "GraphError",
+    "MemoryBudgetError",
+    "ConvergenceError",
+    "CacheError",
+    "ValidationError",
+]

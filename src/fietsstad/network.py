@@ -1,0 +1,539 @@
+"""The bike network: one type for OSM-built and generated networks.
+
+A :class:`BikeNetwork` is a directed graph in compressed sparse row (CSR) form, the compact
+representation the engine works on, plus what users need around it: node coordinates (lon/lat,
+EPSG:4326), a mapping back to OSM ids, per-edge length / speed / delay / travel time /
+infrastructure category, street names and geometry, and metadata that says where it came from
+(``meta["source"]`` is ``"osm"`` or ``"generated"``; a generated network always says so).
+
+Conversions: :meth:`BikeNetwork.to_networkx` (an osmnx-compatible ``MultiDiGraph``),
+:meth:`BikeNetwork.nodes_gdf` / :meth:`BikeNetwork.edges_gdf` (GeoDataFrames with a CRS),
+:meth:`BikeNetwork.snap` (nearest node of lon/lat points), :meth:`BikeNetwork.save` /
+:meth:`BikeNetwork.load` (checksummed, pickle-free, atomic).
+
+Example
+-------
+>>> import fietsstad
+>>> net = fietsstad.generate_network(n_nodes=400, seed=1)
+>>> net.n_nodes > 0 and net.meta["generated"]
+True
+>>> G = net.to_networkx()
+>>> G.graph["crs"]
+'EPSG:4326'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._io import load_arrays, save_arrays
+from .errors import CacheError, GraphError, SnappingError, ValidationError
+from .profiles import INFRA_NAMES, Profile, get_profile
+
+EARTH_RADIUS_M = 6_371_008.8
+
+_EDGE_FIELDS = ("indices", "length", "speed_kmh", "delay", "travel_time", "infra", "unpaved",
+                "contraflow", "way_id", "name")
+
+
+def travel_time_seconds(length_m: np.ndarray, speed_kmh: np.ndarray, delay_s: np.ndarray) -> np.ndarray:
+    """Integer travel time per edge: ``round(length / speed) + delay``, at least 1 s, int32.
+
+    Example
+    -------
+    >>> travel_time_seconds(np.array([100.0]), np.array([18.0]), np.array([20])).tolist()
+    [40]
+    """
+    t = np.rint(np.asarray(length_m, np.float64) * 3.6 / np.asarray(speed_kmh, np.float64))
+    t = t + np.asarray(delay_s, np.float64)
+    return np.maximum(t, 1).astype(np.int32)
+
+
+@dataclass
+class BikeNetwork:
+    """A directed, costed bicycle network in CSR form.
+
+    Node arrays have length ``n``; edge arrays have length ``m`` and are ordered by source node
+    (edges of node ``i`` are ``indptr[i]:indptr[i+1]``).
+
+    Attributes
+    ----------
+    x, y : float64 (n,)
+        Longitude and latitude (EPSG:4326).
+    node_id : int64 (n,)
+        OSM node id (or generated id) of each node.
+    indptr : int32 (n+1,) ; indices : int32 (m,)
+        CSR structure; ``indices`` holds the head node of each edge.
+    length : float32 (m,)   metres
+    speed_kmh : float32 (m,)  cruising speed of the profile on this edge
+    delay : int32 (m,)  seconds of junction delay at the head node (signals, crossings)
+    travel_time : int32 (m,)  seconds, ``round(length/speed) + delay`` (see :func:`travel_time_seconds`)
+    infra : int8 (m,)  :class:`~fietsstad.profiles.Infra` code
+    unpaved : bool (m,) ; contraflow : bool (m,)  (ridden against a one-way street)
+    way_id : int64 (m,)  OSM way id (-1 for generated or scenario edges)
+    name : str array (m,)  street name ('' if none)
+    geom_offsets : int64 (m+1,) or None ; geom_xy : float64 (k, 2) or None
+        Edge geometries as coordinate runs (edge e is ``geom_xy[geom_offsets[e]:geom_offsets[e+1]]``);
+        ``None`` means straight lines between the end nodes.
+    node_signal : bool (n,)  node has traffic signals
+    profile : str
+    meta : dict  ``source``, ``generated``, ``description``, ``dropped_nodes``, ``dropped_km``, ...
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    node_id: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    length: np.ndarray
+    speed_kmh: np.ndarray
+    delay: np.ndarray
+    travel_time: np.ndarray
+    infra: np.ndarray
+    unpaved: np.ndarray
+    contraflow: np.ndarray
+    way_id: np.ndarray
+    name: np.ndarray
+    node_signal: np.ndarray
+    geom_offsets: np.ndarray | None = None
+    geom_xy: np.ndarray | None = None
+    profile: str = "bike"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_edges(
+        cls,
+        *,
+        x: np.ndarray,
+        y: np.ndarray,
+        node_id: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        length: np.ndarray,
+        infra: np.ndarray,
+        delay: np.ndarray | None = None,
+        unpaved: np.ndarray | None = None,
+        contraflow: np.ndarray | None = None,
+        way_id: np.ndarray | None = None,
+        name: np.ndarray | None = None,
+        node_signal: np.ndarray | None = None,
+        geometries: list[np.ndarray] | None = None,
+        profile: str | Profile = "bike",
+        meta: dict[str, Any] | None = None,
+    ) -> BikeNetwork:
+        """Build a network from edge lists (node positions ``u -> v``), sorting into CSR.
+
+        Speeds and travel times come from the ``profile``. ``geometries`` (one ``(k, 2)`` lon/lat
+        array per edge) is optional.
+
+        Example
+        -------
+        >>> net = BikeNetwork.from_edges(x=np.array([6.0, 6.01]), y=np.array([52.5, 52.5]),
+        ...     node_id=np.array([1, 2]), u=np.array([0, 1]), v=np.array([1, 0]),
+        ...     length=np.array([680.0, 680.0]), infra=np.array([0, 0]))
+        >>> net.travel_time.tolist()
+        [136, 136]
+        """
+        n = len(x)
+        u = np.asarray(u, dtype=np.int64)
+        v = np.asarray(v, dtype=np.int64)
+        m = len(u)
+        if len(v) != m or len(length) != m or len(infra) != m:
+            raise GraphError("u, v, length and infra must have equal lengths")
+        if m and (u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n):
+            raise GraphError("edge endpoints must index into the node arrays")
+        length = np.asarray(length, dtype=np.float64)
+        if not np.all(np.isfinite(length)) or np.any(length < 0):
+            raise GraphError("edge lengths must be finite and >= 0")
+        if n >= 2**31 - 1 or m >= 2**31 - 1:
+            raise GraphError("networks are limited to 2**31-1 nodes and edges (int32 ids)")
+        order = np.lexsort((v, u))
+        counts = np.bincount(u, minlength=n)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+
+        def pick(a, default, dtype):
+            if a is None:
+                return np.full(m, default, dtype=dtype)
+            return np.asarray(a)[order].astype(dtype)
+
+        prof = get_profile(profile)
+        infra_s = pick(infra, 3, np.int8)
+        unpaved_s = pick(unpaved, False, bool)
+        speed = prof.speed_array(infra_s, unpaved_s)
+        delay_s = pick(delay, 0, np.int32)
+        if np.any(delay_s < 0):
+            raise GraphError("delays must be >= 0")
+        length_s = length[order]
+        goff = gxy = None
+        if geometries is not None:
+            geoms = [np.asarray(geometries[i], dtype=np.float64).reshape(-1, 2) for i in order]
+            sizes = np.array([len(g) for g in geoms], dtype=np.int64)
+            goff = np.zeros(m + 1, dtype=np.int64)
+            np.cumsum(sizes, out=goff[1:])
+            gxy = np.concatenate(geoms) if geoms else np.zeros((0, 2))
+        names = np.asarray(["" if s is None else str(s) for s in (name[order] if name is not None else [""] * m)],
+                           dtype=str) if m else np.zeros(0, dtype="<U1")
+        return cls(
+            x=np.asarray(x, dtype=np.float64),
+            y=np.asarray(y, dtype=np.float64),
+            node_id=np.asarray(node_id, dtype=np.int64),
+            indptr=indptr.astype(np.int32),
+            indices=v[order].astype(np.int32),
+            length=length_s.astype(np.float32),
+            speed_kmh=speed,
+            delay=delay_s,
+            travel_time=travel_time_seconds(length_s, speed, delay_s),
+            infra=infra_s,
+            unpaved=unpaved_s,
+            contraflow=pick(contraflow, False, bool),
+            way_id=pick(way_id, -1, np.int64),
+            name=names,
+            node_signal=(np.zeros(n, dtype=bool) if node_signal is None
+                         else np.asarray(node_signal, dtype=bool)),
+            geom_offsets=goff,
+            geom_xy=gxy,
+            profile=prof.name,
+            meta=dict(meta or {}),
+        )
+
+    # ------------------------------------------------------------------ basic properties
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(len(self.x))
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return int(len(self.indices))
+
+    @property
+    def is_generated(self) -> bool:
+        """True if the network was generated, not built from OpenStreetMap."""
+        return bool(self.meta.get("generated", False))
+
+    def edge_sources(self) -> np.ndarray:
+        """Tail node of every edge (int32, length m)."""
+        return np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.indptr))
+
+    def csr(self, weight: str = "travel_time") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(indptr, indices, weights)`` for the engine; ``weight`` is ``travel_time`` or ``length``.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> indptr, indices, w = fietsstad.generate_network(n_nodes=100, seed=0).csr()
+        >>> indptr.dtype, indices.dtype, w.dtype
+        (dtype('int32'), dtype('int32'), dtype('int32'))
+        """
+        if weight == "travel_time":
+            w = self.travel_time
+        elif weight == "length":
+            w = np.rint(self.length).astype(np.int32)
+        else:
+            raise ValidationError(f"weight must be 'travel_time' or 'length', not {weight!r}")
+        return self.indptr, self.indices, w
+
+    def with_profile(self, profile: str | Profile) -> BikeNetwork:
+        """The same network costed for another cyclist profile.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> int(net.with_profile("ebike").travel_time.sum()) < int(net.travel_time.sum())
+        True
+        """
+        prof = get_profile(profile)
+        speed = prof.speed_array(self.infra, self.unpaved)
+        sig = self.node_signal[self.indices]
+        delay = np.where(sig, prof.signal_delay_s, np.where(self.delay > 0, prof.crossing_delay_s, 0))
+        delay = np.rint(delay).astype(np.int32)
+        return replace(self, speed_kmh=speed, delay=delay,
+                       travel_time=travel_time_seconds(self.length, speed, delay), profile=prof.name,
+                       meta=dict(self.meta))
+
+    def recompute_travel_time(self) -> BikeNetwork:
+        """Return a copy whose ``travel_time`` is recomputed from length, speed and delay."""
+        return replace(self, travel_time=travel_time_seconds(self.length, self.speed_kmh, self.delay),
+                       meta=dict(self.meta))
+
+    # ------------------------------------------------------------------ components
+    def largest_scc(self) -> BikeNetwork:
+        """Keep the largest strongly connected component; record what was dropped in ``meta``.
+
+        ``meta["dropped_nodes"]`` and ``meta["dropped_km"]`` (edge length removed, km) accumulate.
+        """
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = self.n_nodes
+        if n == 0:
+            return self
+        A = csr_matrix((np.ones(self.n_edges, dtype=np.int8), self.indices, self.indptr), shape=(n, n))
+        ncomp, labels = connected_components(A, directed=True, connection="strong")
+        if ncomp == 1:
+            self.meta.setdefault("dropped_nodes", 0)
+            self.meta.setdefault("dropped_km", 0.0)
+            return self
+        big = np.bincount(labels).argmax()
+        return self.subgraph(labels == big)
+
+    def subgraph(self, keep: np.ndarray) -> BikeNetwork:
+        """Network induced by a boolean node mask; dropped nodes/km are added to ``meta``."""
+        keep = np.asarray(keep, dtype=bool)
+        n = self.n_nodes
+        newid = np.full(n, -1, dtype=np.int64)
+        newid[keep] = np.arange(int(keep.sum()))
+        src = self.edge_sources()
+        ekeep = keep[src] & keep[self.indices]
+        geoms = None
+        if self.geom_offsets is not None:
+            geoms = [self.geom_xy[self.geom_offsets[e]:self.geom_offsets[e + 1]] for e in np.flatnonzero(ekeep)]
+        meta = dict(self.meta)
+        meta["dropped_nodes"] = int(meta.get("dropped_nodes", 0)) + int(n - keep.sum())
+        meta["dropped_km"] = float(meta.get("dropped_km", 0.0)) + float(self.length[~ekeep].sum()) / 2000.0
+        out = BikeNetwork.from_edges(
+            x=self.x[keep], y=self.y[keep], node_id=self.node_id[keep],
+            u=newid[src[ekeep]], v=newid[self.indices[ekeep]], length=self.length[ekeep],
+            infra=self.infra[ekeep], delay=self.delay[ekeep], unpaved=self.unpaved[ekeep],
+            contraflow=self.contraflow[ekeep], way_id=self.way_id[ekeep], name=self.name[ekeep],
+            node_signal=self.node_signal[keep], geometries=geoms, profile=self.profile, meta=meta,
+        )
+        # keep the speeds actually stored (scenarios may have changed them)
+        order = np.lexsort((newid[self.indices[ekeep]], newid[src[ekeep]]))
+        out.speed_kmh = self.speed_kmh[ekeep][order]
+        out.travel_time = self.travel_time[ekeep][order]
+        return out
+
+    # ------------------------------------------------------------------ geometry helpers
+    def edge_geometry(self, e: int) -> np.ndarray:
+        """Lon/lat coordinates ``(k, 2)`` of edge ``e`` (straight line if none stored)."""
+        if self.geom_offsets is not None:
+            g = self.geom_xy[self.geom_offsets[e]:self.geom_offsets[e + 1]]
+            if len(g) >= 2:
+                return g
+        s = int(np.searchsorted(self.indptr, e, side="right") - 1)
+        t = int(self.indices[e])
+        return np.array([[self.x[s], self.y[s]], [self.x[t], self.y[t]]])
+
+    def _local_xy(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        lat0 = np.deg2rad(np.mean(self.y)) if self.n_nodes else 0.0
+        return np.column_stack([
+            np.deg2rad(lon) * EARTH_RADIUS_M * np.cos(lat0),
+            np.deg2rad(lat) * EARTH_RADIUS_M,
+        ])
+
+    def snap(self, lon, lat, max_distance_m: float | None = None, return_distance: bool = False):
+        """Nearest network node (int32 position) of each lon/lat point.
+
+        Raises :class:`~fietsstad.errors.SnappingError` if a point is further than
+        ``max_distance_m`` (default :data:`fietsstad.settings.snap_max_distance_m`) from any node.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> int(net.snap([net.x[5]], [net.y[5]])[0])
+        5
+        """
+        from scipy.spatial import cKDTree
+
+        from . import settings
+
+        lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        if lon.shape != lat.shape:
+            raise ValidationError("lon and lat must have the same shape")
+        if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
+            raise ValidationError("lon/lat must be finite numbers")
+        if np.any(np.abs(lat) > 90) or np.any(np.abs(lon) > 180):
+            raise SnappingError("coordinates outside lon [-180, 180] / lat [-90, 90]; are they projected "
+                                "(metres)? Convert to EPSG:4326 first")
+        if self.n_nodes == 0:
+            raise SnappingError("cannot snap to an empty network")
+        tree = getattr(self, "_kdtree", None)
+        if tree is None:
+            tree = cKDTree(self._local_xy(self.x, self.y))
+            object.__setattr__(self, "_kdtree", tree)
+        d, idx = tree.query(self._local_xy(lon, lat))
+        limit = settings.snap_max_distance_m if max_distance_m is None else float(max_distance_m)
+        far = d > limit
+        if np.any(far):
+            i = int(np.flatnonzero(far)[0])
+            raise SnappingError(
+                f"{int(far.sum())} point(s) lie more than {limit:.0f} m from the network (first: "
+                f"lon={lon[i]:.6f}, lat={lat[i]:.6f}, {d[i]:.0f} m away). Check the study area, or raise "
+                "max_distance_m"
+            )
+        idx = idx.astype(np.int32)
+        return (idx, d) if return_distance else idx
+
+    # ------------------------------------------------------------------ conversions
+    def to_networkx(self):
+        """An osmnx-compatible ``networkx.MultiDiGraph`` keyed by OSM/generated node id.
+
+        Nodes carry ``x``, ``y`` (and ``highway='traffic_signals'`` where signalled); edges carry
+        ``length`` (m), ``travel_time`` (s), ``speed_kph``, ``infra``, ``contraflow``, ``osmid``
+        and ``name``. ``G.graph["crs"]`` is ``"EPSG:4326"``.
+        """
+        import networkx as nx
+
+        G = nx.MultiDiGraph(crs="EPSG:4326", source=self.meta.get("source", "unknown"),
+                            generated=self.is_generated, profile=self.profile)
+        ids = self.node_id.tolist()
+        for i, nid in enumerate(ids):
+            attrs = {"x": float(self.x[i]), "y": float(self.y[i])}
+            if self.node_signal[i]:
+                attrs["highway"] = "traffic_signals"
+            G.add_node(nid, **attrs)
+        src = self.edge_sources()
+        for e in range(self.n_edges):
+            G.add_edge(ids[src[e]], ids[self.indices[e]], length=float(self.length[e]),
+                       travel_time=int(self.travel_time[e]), speed_kph=float(self.speed_kmh[e]),
+                       infra=INFRA_NAMES[int(self.infra[e])], contraflow=bool(self.contraflow[e]),
+                       osmid=int(self.way_id[e]), name=str(self.name[e]))
+        return G
+
+    def nodes_gdf(self):
+        """Nodes as a GeoDataFrame (EPSG:4326) indexed by node id.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> gdf = fietsstad.generate_network(n_nodes=100, seed=0).nodes_gdf()
+        >>> gdf.crs.to_string()
+        'EPSG:4326'
+        """
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(
+            {"node": np.arange(self.n_nodes, dtype=np.int32), "x": self.x, "y": self.y,
+             "signal": self.node_signal},
+            geometry=gpd.points_from_xy(self.x, self.y),
+            index=__import__("pandas").Index(self.node_id, name="osmid"),
+            crs="EPSG:4326",
+        )
+
+    def edges_gdf(self):
+        """Edges as a GeoDataFrame (EPSG:4326), one row per directed edge, with ids ``u``, ``v``."""
+        import geopandas as gpd
+        from shapely import linestrings
+
+        src = self.edge_sources()
+        geoms = linestrings([self.edge_geometry(e) for e in range(self.n_edges)]) if self.n_edges else []
+        return gpd.GeoDataFrame(
+            {
+                "u": self.node_id[src], "v": self.node_id[self.indices],
+                "length": self.length, "travel_time": self.travel_time, "speed_kmh": self.speed_kmh,
+                "delay": self.delay,
+                "infra": np.array([INFRA_NAMES[int(c)] for c in self.infra], dtype=object),
+                "contraflow": self.contraflow, "unpaved": self.unpaved, "osmid": self.way_id,
+                "name": self.name.astype(object),
+            },
+            geometry=geoms, crs="EPSG:4326",
+        )
+
+    # ------------------------------------------------------------------ summary
+    def summary(self) -> dict[str, Any]:
+        """Counts and km by infrastructure type, contraflow share, dropped parts, provenance.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> s = fietsstad.generate_network(n_nodes=100, seed=0).summary()
+        >>> s["source"]
+        'generated'
+        """
+        km = {INFRA_NAMES[c]: round(float(self.length[self.infra == c].sum()) / 1000, 3)
+              for c in sorted(INFRA_NAMES) if np.any(self.infra == c)}
+        total = float(self.length.sum())
+        return {
+            "source": self.meta.get("source", "unknown"),
+            "generated": self.is_generated,
+            "description": self.meta.get("description", ""),
+            "profile": self.profile,
+            "nodes": self.n_nodes,
+            "edges": self.n_edges,
+            "km_directed": round(total / 1000, 3),
+            "km_by_infra": km,
+            "contraflow_share": round(float(self.length[self.contraflow].sum()) / total, 4) if total else 0.0,
+            "signals": int(self.node_signal.sum()),
+            "dropped_nodes": int(self.meta.get("dropped_nodes", 0)),
+            "dropped_km": round(float(self.meta.get("dropped_km", 0.0)), 3),
+        }
+
+    def describe(self) -> str:
+        """A human-readable multi-line summary (says GENERATED for generated networks)."""
+        s = self.summary()
+        head = ("GENERATED network (synthetic, not OpenStreetMap)" if s["generated"]
+                else f"network from {s['source']}")
+        lines = [head + (f": {s['description']}" if s["description"] else ""),
+                 f"  profile {s['profile']}: {s['nodes']:,} nodes, {s['edges']:,} directed edges, "
+                 f"{s['km_directed']:,.1f} km of directed edges",
+                 f"  contraflow share {100 * s['contraflow_share']:.1f} %, {s['signals']} signalled nodes",
+                 f"  dropped outside the largest strongly connected component: {s['dropped_nodes']} nodes, "
+                 f"{s['dropped_km']:.2f} km"]
+        lines += [f"  {k:<13} {v:10.2f} km" for k, v in s["km_by_infra"].items()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        tag = "generated" if self.is_generated else self.meta.get("source", "?")
+        return f"<BikeNetwork {tag} profile={self.profile} nodes={self.n_nodes} edges={self.n_edges}>"
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save atomically to a checksummed, pickle-free file (see :mod:`fietsstad._io`).
+
+        Example
+        -------
+        >>> import fietsstad, tempfile, pathlib
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> p = net.save(pathlib.Path(tempfile.mkdtemp()) / "net.fsn")
+        >>> BikeNetwork.load(p).n_edges == net.n_edges
+        True
+        """
+        arrays = {k: getattr(self, k) for k in ("x", "y", "node_id", "indptr", "node_signal", *_EDGE_FIELDS)}
+        arrays["name"] = np.asarray(self.name, dtype=str)
+        if self.geom_offsets is not None:
+            arrays["geom_offsets"] = self.geom_offsets
+            arrays["geom_xy"] = self.geom_xy
+        save_arrays(path, arrays, {"profile": self.profile, "meta": _jsonable(self.meta)})
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> BikeNetwork:
+        """Load a network saved with :meth:`save`; corrupt files raise :class:`CacheError`."""
+        arrays, meta = load_arrays(path)
+        try:
+            net = cls(profile=meta["profile"], meta=meta.get("meta", {}),
+                      geom_offsets=arrays.pop("geom_offsets", None), geom_xy=arrays.pop("geom_xy", None),
+                      **arrays)
+        except (KeyError, TypeError) as err:
+            raise CacheError(f"{path}: missing fields in saved network: {err}") from err
+        n, m = net.n_nodes, net.n_edges
+        if len(net.indptr) != n + 1 or int(net.indptr[-1]) != m or any(
+                len(getattr(net, k)) != m for k in _EDGE_FIELDS):
+            raise CacheError(f"{path}: inconsistent array sizes")
+        return net
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
