@@ -269,7 +269,8 @@ class BikeNetwork:
     def largest_scc(self) -> BikeNetwork:
         """Keep the largest strongly connected component; record what was dropped in ``meta``.
 
-        ``meta["dropped_nodes"]`` and ``meta["dropped_km"]`` (edge length removed, km) accumulate.
+        ``meta["dropped_nodes"]`` and ``meta["dropped_km"]`` (length of directed edges removed, km)
+        accumulate.
         """
         from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import connected_components
@@ -299,7 +300,7 @@ class BikeNetwork:
             geoms = [self.geom_xy[self.geom_offsets[e]:self.geom_offsets[e + 1]] for e in np.flatnonzero(ekeep)]
         meta = dict(self.meta)
         meta["dropped_nodes"] = int(meta.get("dropped_nodes", 0)) + int(n - keep.sum())
-        meta["dropped_km"] = float(meta.get("dropped_km", 0.0)) + float(self.length[~ekeep].sum()) / 2000.0
+        meta["dropped_km"] = float(meta.get("dropped_km", 0.0)) + float(self.length[~ekeep].sum()) / 1000.0
         out = BikeNetwork.from_edges(
             x=self.x[keep], y=self.y[keep], node_id=self.node_id[keep],
             u=newid[src[ekeep]], v=newid[self.indices[ekeep]], length=self.length[ekeep],

@@ -1,0 +1,60 @@
+"""Shared test fixtures: where ../shared lives, and a small hand-built network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = (REPO / ".." / "shared").resolve()
+LIECHTENSTEIN_PBF = SHARED / "data" / "osm" / "liechtenstein-latest.osm.pbf"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only ``../shared`` folder (skips when absent)."""
+    if not SHARED.exists():
+        pytest.skip(f"../shared not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def liechtenstein_pbf() -> Path:
+    """The real Liechtenstein OSM extract from ../shared (skips when absent)."""
+    if not LIECHTENSTEIN_PBF.exists():
+        pytest.skip(f"{LIECHTENSTEIN_PBF} not found")
+    return LIECHTENSTEIN_PBF
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test writes fietsstad caches to its own temporary folder, never to ~/.cache."""
+    from fietsstad import settings
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path_factory.mktemp("fietsstad-cache"))
+    monkeypatch.setattr(settings, "progress", False)
+
+
+def square_network(profile="bike"):
+    """A 4-node hand-built network: a square 0-1-2-3 with one one-way edge and one signal.
+
+    Edges (both directions unless noted): 0-1 cycle path 100 m, 1-2 mixed 200 m,
+    2-3 main road 300 m, 3->0 one-way 400 m (mixed); node 2 has a signal (delay on edges into 2).
+    """
+    from fietsstad.network import BikeNetwork
+
+    x = np.array([6.0, 6.001, 6.001, 6.0])
+    y = np.array([52.5, 52.5, 52.501, 52.501])
+    u = np.array([0, 1, 1, 2, 2, 3, 3])
+    v = np.array([1, 0, 2, 1, 3, 2, 0])
+    length = np.array([100, 100, 200, 200, 300, 300, 400], dtype=float)
+    infra = np.array([0, 0, 3, 3, 4, 4, 3])
+    delay = np.array([0, 0, 20, 0, 0, 20, 0])
+    return BikeNetwork.from_edges(
+        x=x, y=y, node_id=np.array([10, 11, 12, 13]), u=u, v=v, length=length, infra=infra,
+        delay=delay, node_signal=np.array([False, False, True, False]),
+        name=np.array(["a", "a", "b", "b", "c", "c", "d"], dtype=object), profile=profile,
+        meta={"source": "test", "generated": True, "description": "hand-built test square"},
+    )
