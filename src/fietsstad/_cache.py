@@ -1,0 +1,270 @@
+"""The on-disk cache protocol: keyed paths, a lock, verify-or-rebuild, atomic publish.
+
+A cache entry is one file under :data:`fietsstad.settings.cache_dir`, written by
+:func:`fietsstad._io.save_arrays` (format version + SHA-256, no pickle) through
+:func:`fietsstad._io.atomic_write` (temporary file, then rename). :func:`cached` is the one way to
+use it::
+
+    net = cached(path, build=lambda: build_network(...), load=BikeNetwork.load,
+                 save=lambda net, p: net.save(p))
+
+1. try to load; a missing file is built, a corrupt / truncated / stale / foreign file is
+   reported with a :class:`CacheWarning`, deleted and rebuilt (never trusted, never unpickled);
+2. building happens under an exclusive lock on ``<path>.lock`` (``fcntl.flock``, released by
+   the OS if the process dies), and the file is loaded once more after the lock is taken, so two
+   processes building the same entry at once build it once and both end with one good file;
+3. the result is published atomically, so readers see the old file, or the whole new one.
+
+Example
+-------
+>>> import numpy as np, tempfile, pathlib
+>>> from fietsstad._cache import cached_arrays
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "squares.fsa"
+>>> arrays, meta = cached_arrays(p, lambda: ({"sq": np.arange(4) ** 2}, {"n": 4}))
+>>> arrays["sq"].tolist(), meta["n"]
+([0, 1, 4, 9], 4)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ._io import load_arrays, save_arrays
+from .errors import CacheError
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no inter-process lock, still atomic
+    fcntl = None  # type: ignore[assignment]
+
+T = TypeVar("T")
+
+#: File name suffix of fietsstad cache entries ("fietsstad arrays").
+SUFFIX = ".fsa"
+
+__all__ = [
+    "CacheWarning",
+    "cache_key",
+    "cache_path",
+    "cached",
+    "cached_arrays",
+    "clean_stale_temp_files",
+    "file_lock",
+]
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was unusable (corrupt, truncated, stale, foreign) and is being rebuilt."""
+
+
+def cache_key(*parts: Any) -> str:
+    """A stable hex key from JSON-able parts (plus the cache format version).
+
+    Example
+    -------
+    >>> cache_key("osm", "zwolle.pbf", 1234, "bike") == cache_key("osm", "zwolle.pbf", 1234, "bike")
+    True
+    >>> len(cache_key("x"))
+    32
+    """
+    from . import settings
+
+    blob = json.dumps([settings.CACHE_FORMAT_VERSION, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def cache_path(kind: str, key: str, suffix: str = SUFFIX) -> Path:
+    """Path of a cache entry ``<settings.cache_dir>/<kind>/<key><suffix>`` (folder created).
+
+    Example
+    -------
+    >>> cache_path("networks", cache_key("x")).parent.name
+    'networks'
+    """
+    from . import settings
+
+    if not kind or "/" in kind or "\\" in kind or kind in (".", ".."):
+        raise CacheError(f"cache kind must be a plain folder name, got {kind!r}")
+    if not key or any(c in key for c in "/\\\0") or key in (".", ".."):
+        raise CacheError(f"cache key must be a plain file name, got {key!r}")
+    folder = Path(settings.cache_dir) / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{key}{suffix}"
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike, timeout_s: float = 600.0) -> Iterator[Path]:
+    """Hold an exclusive inter-process lock on ``<path>.lock`` while the block runs.
+
+    The lock is ``fcntl.flock``: the operating system releases it when the holder exits or is
+    killed, so a crashed builder never blocks later runs.
+
+    Raises
+    ------
+    CacheError
+        If the lock cannot be taken within ``timeout_s`` seconds.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "entry.fsa"
+    >>> with file_lock(p) as lock:
+    ...     lock.name
+    'entry.fsa.lock'
+    """
+    path = Path(path)
+    lock = path.with_name(path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise CacheError(
+                            f"cache entry {path} is locked by another process for more than "
+                            f"{timeout_s:.0f} s; wait for it, or set fietsstad.settings.use_cache"
+                            " = False"
+                        ) from None
+                    time.sleep(0.05)
+        yield lock
+    finally:
+        if fcntl is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _try_load(path: Path, load: Callable[[Path], T]) -> tuple[bool, T | None]:
+    """Load ``path``; ``(False, None)`` if missing; unusable files are warned about and deleted."""
+    if not path.exists():
+        return False, None
+    try:
+        return True, load(path)
+    except Exception as err:  # noqa: BLE001 - whatever a loader raises, the file is not trusted
+        warnings.warn(
+            f"fietsstad cache entry {path} is unusable ({type(err).__name__}: {err}); rebuilding it",
+            CacheWarning,
+            stacklevel=3,
+        )
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return False, None
+
+
+def cached(
+    path: str | os.PathLike,
+    build: Callable[[], T],
+    *,
+    load: Callable[[Path], T],
+    save: Callable[[T, Path], Any],
+    use_cache: bool | None = None,
+    lock_timeout_s: float = 600.0,
+) -> T:
+    """Return the cached object at ``path``, or build, publish and return it.
+
+    Parameters
+    ----------
+    path
+        The cache file (see :func:`cache_path`).
+    build
+        Makes the object when the cache is missing or unusable.
+    load
+        Reads the object from ``path``; must raise (ideally :class:`CacheError`) on anything
+        unexpected and must never unpickle. ``BikeNetwork.load`` and ``load_arrays`` qualify.
+    save
+        Writes the object to ``path`` atomically (through :func:`fietsstad._io.atomic_write`).
+    use_cache
+        ``None`` follows :data:`fietsstad.settings.use_cache`; ``False`` just builds.
+    lock_timeout_s
+        How long to wait for another process building the same entry.
+
+    Returns
+    -------
+    The loaded or freshly built object.
+
+    Example
+    -------
+    >>> import numpy as np, tempfile, pathlib
+    >>> from fietsstad._io import load_arrays, save_arrays
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "e.fsa"
+    >>> build = lambda: ({"a": np.ones(3)}, {})
+    >>> arrays, _ = cached(p, build, load=load_arrays, save=lambda obj, q: save_arrays(q, *obj))
+    >>> p.exists()
+    True
+    """
+    from . import settings
+
+    path = Path(path)
+    if not (settings.use_cache if use_cache is None else use_cache):
+        return build()
+    ok, obj = _try_load(path, load)
+    if ok:
+        return obj  # type: ignore[return-value]
+    with file_lock(path, timeout_s=lock_timeout_s):
+        ok, obj = _try_load(path, load)  # another process may have built it while we waited
+        if ok:
+            return obj  # type: ignore[return-value]
+        obj = build()
+        save(obj, path)
+    return obj
+
+
+def cached_arrays(
+    path: str | os.PathLike,
+    build: Callable[[], tuple[dict[str, np.ndarray], dict]],
+    *,
+    use_cache: bool | None = None,
+) -> tuple[dict[str, np.ndarray], dict]:
+    """:func:`cached` for ``(arrays, meta)`` pairs stored with :func:`fietsstad._io.save_arrays`.
+
+    Example
+    -------
+    >>> import numpy as np, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "e.fsa"
+    >>> cached_arrays(p, lambda: ({"a": np.arange(3)}, {"k": 1}))[1]
+    {'k': 1}
+    """
+    return cached(
+        path, build, load=load_arrays, save=lambda obj, p: save_arrays(p, *obj), use_cache=use_cache
+    )
+
+
+def clean_stale_temp_files(folder: str | os.PathLike, older_than_s: float = 3600.0) -> int:
+    """Delete temporary files that a killed writer left behind (``.<name>.*.tmp``).
+
+    :func:`fietsstad._io.atomic_write` removes its temporary file on any exception, but a process
+    killed with SIGKILL cannot; such files are never read (their names differ from the entry's),
+    this only reclaims the space. Returns the number of files removed.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> clean_stale_temp_files(tempfile.mkdtemp())
+    0
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    now = time.time()
+    removed = 0
+    for p in folder.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - p.stat().st_mtime > older_than_s:
+                p.unlink()
+                removed += 1
+    return removed
