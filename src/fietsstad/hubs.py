@@ -1,0 +1,860 @@
+"""Mobility hubs: catchments by cycling time, and where to put k hubs.
+
+Three steps a planner takes, one call each:
+
+* :func:`hub_candidates` / :func:`zwolle_hub_candidates`: candidate hub sites as a GeoDataFrame
+  (from lon/lat arrays, a user's GeoDataFrame, or the built-in, *approximate* Zwolle sites).
+* :func:`hub_catchments`: for each hub and each band (5, 10, 15 minutes by default) the area from
+  which a cyclist **can reach the hub** within that time on the network, as a polygon, and the
+  population inside it.
+* :func:`place_hubs`: choose ``k`` hubs that cover the most population within ``minutes``
+  (the maximal covering location problem, MCLP; Church & ReVelle 1974): greedy with each hub's
+  marginal gain, or exact by mixed-integer programming (:func:`scipy.optimize.milp`) for small
+  cases, with the coverage curve (population covered against number of hubs) and optional fixed
+  (existing) hubs.
+
+Catchment direction
+-------------------
+The catchment of a hub is the set of nodes ``i`` with ``travel_time(i -> hub) <= t``: the people
+who can *ride to* the hub in ``t``. It is computed by a bounded Dijkstra search from the hub on
+the **reversed** network (``direction="to_hub"``, the default). ``direction="from_hub"`` gives the
+forward version (where one can ride *from* the hub). On networks with one-way streets and
+contraflow rules the two differ.
+
+Population
+----------
+Population (demand) lives on network nodes. :func:`node_population` turns what users have into a
+per-node vector: an array per node, points with counts (zones, districts, address points) snapped to
+their nearest node (``distribute="snap"``) or spread evenly over the nodes nearest to each point
+(``distribute="nearest"``, a Voronoi split), or polygons whose count is spread over the nodes inside.
+
+Example
+-------
+>>> import fietsstad
+>>> from fietsstad.hubs import hub_candidates, place_hubs
+>>> net = fietsstad.generate_network(n_nodes=400, seed=1)             # GENERATED network
+>>> cands = hub_candidates(net.x[::40], net.y[::40])
+>>> pl = place_hubs(net, cands, population=np.ones(net.n_nodes), k=3, minutes=5)
+>>> len(pl.hubs), pl.coverage_curve["covered"].is_monotonic_increasing
+(3, True)
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConvergenceError, CRSError, ValidationError
+from .network import BikeNetwork
+
+#: Built-in Zwolle hub candidates (name, kind, lon, lat). Positions are APPROXIMATE (a few hundred
+#: metres at most), placed by hand from public maps; check them before using the results.
+ZWOLLE_HUB_SITES: tuple[tuple[str, str, float, float], ...] = (
+    ("Zwolle Centraal (station)", "station", 6.0917, 52.5049),
+    ("Stadshagen (centrum)", "district centre", 6.0620, 52.5300),
+    ("Zwolle-Zuid (winkelcentrum)", "district centre", 6.1150, 52.4880),
+    ("P+R Meeuwenplas", "P+R", 6.1225, 52.4900),
+)
+
+_POP_COLUMNS = ("population", "inhabitants_2024", "aantal_inwoners", "inhabitants", "pop")
+
+
+# ---------------------------------------------------------------------------------------------
+# candidates
+# ---------------------------------------------------------------------------------------------
+def hub_candidates(
+    lon: Any,
+    lat: Any | None = None,
+    names: Any | None = None,
+    kind: str = "candidate",
+):
+    """Candidate hub sites as a GeoDataFrame (EPSG:4326) with ``name``, ``kind``, ``approximate``.
+
+    Parameters
+    ----------
+    lon, lat
+        Longitudes and latitudes (equal-length sequences). Alternatively pass a GeoDataFrame of
+        points as ``lon`` (any CRS; it is converted to EPSG:4326) and leave ``lat`` out; a ``name``
+        column is kept if present.
+    names
+        Optional names (default ``"hub 0"``, ``"hub 1"``, ...).
+    kind
+        Value of the ``kind`` column for points given as arrays.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``name``, ``kind``, ``approximate`` and point ``geometry``, CRS EPSG:4326.
+
+    Example
+    -------
+    >>> hub_candidates([6.09, 6.10], [52.50, 52.51], names=["A", "B"])["name"].tolist()
+    ['A', 'B']
+    """
+    import geopandas as gpd
+
+    if isinstance(lon, gpd.GeoDataFrame):
+        gdf = lon
+        if gdf.crs is None:
+            raise CRSError("the candidate GeoDataFrame has no CRS; set one (e.g. EPSG:4326)")
+        gdf = gdf.to_crs(4326)
+        if len(gdf) == 0:
+            raise ValidationError("no candidate hubs given")
+        if not all(gdf.geometry.geom_type == "Point"):
+            gdf = gdf.assign(geometry=gdf.geometry.representative_point())
+        out = gpd.GeoDataFrame(
+            {
+                "name": (
+                    gdf["name"].astype(str).to_numpy()
+                    if "name" in gdf
+                    else [f"hub {i}" for i in range(len(gdf))]
+                ),
+                "kind": gdf["kind"].astype(str).to_numpy() if "kind" in gdf else kind,
+                "approximate": (
+                    gdf["approximate"].astype(bool).to_numpy() if "approximate" in gdf else False
+                ),
+            },
+            geometry=gdf.geometry.to_numpy(),
+            crs="EPSG:4326",
+        )
+        return out
+    if lat is None:
+        raise ValidationError("pass lon and lat arrays, or a GeoDataFrame of points")
+    lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    if lon_a.shape != lat_a.shape or lon_a.ndim != 1:
+        raise ValidationError("lon and lat must be 1-D sequences of equal length")
+    if len(lon_a) == 0:
+        raise ValidationError("no candidate hubs given")
+    if not (np.all(np.isfinite(lon_a)) and np.all(np.isfinite(lat_a))):
+        raise ValidationError("candidate coordinates must be finite")
+    if np.any(np.abs(lat_a) > 90) or np.any(np.abs(lon_a) > 180):
+        raise CRSError("candidate coordinates are not lon/lat degrees (EPSG:4326)")
+    if names is None:
+        names = [f"hub {i}" for i in range(len(lon_a))]
+    names = [str(s) for s in names]
+    if len(names) != len(lon_a):
+        raise ValidationError("names must have one entry per point")
+    return gpd.GeoDataFrame(
+        {"name": names, "kind": kind, "approximate": False},
+        geometry=gpd.points_from_xy(lon_a, lat_a),
+        crs="EPSG:4326",
+    )
+
+
+def zwolle_hub_candidates(include_districts: bool = True):
+    """Built-in Zwolle hub candidates: station, Stadshagen, Zwolle-Zuid, P+R Meeuwenplas, districts.
+
+    All positions are marked ``approximate=True``: they were placed by hand and may be a few
+    hundred metres off. District centres come from :func:`fietsstad.zwolle.zwolle_districts`
+    (skipped if that table is unavailable).
+
+    Example
+    -------
+    >>> c = zwolle_hub_candidates(include_districts=False)
+    >>> c["name"].iloc[0], bool(c["approximate"].all())
+    ('Zwolle Centraal (station)', True)
+    """
+    import geopandas as gpd
+
+    names = [s[0] for s in ZWOLLE_HUB_SITES]
+    kinds = [s[1] for s in ZWOLLE_HUB_SITES]
+    lon = [s[2] for s in ZWOLLE_HUB_SITES]
+    lat = [s[3] for s in ZWOLLE_HUB_SITES]
+    if include_districts:
+        try:
+            from .zwolle import zwolle_districts
+
+            d = zwolle_districts().to_crs(4326)
+        except (ImportError, AttributeError, OSError) as err:  # pragma: no cover - module pending
+            warnings.warn(
+                f"Zwolle district centres unavailable ({err}); using the named sites only",
+                stacklevel=2,
+            )
+        else:
+            pts = d.geometry.representative_point()
+            name_col = next((c for c in ("name", "wijk", "district", "wijknaam") if c in d), None)
+            for i in range(len(d)):
+                nm = str(d[name_col].iloc[i]) if name_col else f"district {i}"
+                names.append(f"{nm} (wijkcentrum)")
+                kinds.append("district centre")
+                lon.append(float(pts.x.iloc[i]))
+                lat.append(float(pts.y.iloc[i]))
+    return gpd.GeoDataFrame(
+        {"name": names, "kind": kinds, "approximate": True},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# population on nodes
+# ---------------------------------------------------------------------------------------------
+def node_population(
+    net: BikeNetwork,
+    population: Any,
+    column: str | None = None,
+    distribute: Literal["snap", "nearest"] = "snap",
+    max_distance_m: float | None = None,
+) -> np.ndarray:
+    """Population (or any count) per network node, float64 of length ``net.n_nodes``.
+
+    Parameters
+    ----------
+    net
+        The network.
+    population
+        One of: an array with one value per node; a ``(lon, lat, counts)`` tuple of arrays; a
+        GeoDataFrame of points or polygons with a count column.
+    column
+        Count column of a GeoDataFrame (default: the first of ``population``,
+        ``inhabitants_2024``, ``aantal_inwoners``, ``inhabitants``, ``pop`` present).
+    distribute
+        For points: ``"snap"`` puts each count on the point's nearest node; ``"nearest"`` spreads
+        each count evenly over the nodes whose nearest point it is (a Voronoi split, good for
+        district centroids). Polygons always spread their count over the nodes inside (their
+        representative point's nearest node if none is inside).
+    max_distance_m
+        Snapping limit for ``"snap"`` (default :data:`fietsstad.settings.snap_max_distance_m`).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(n_nodes,)``; its sum equals the sum of the counts.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(n_nodes=200, seed=0)
+    >>> p = node_population(net, ([net.x[3]], [net.y[3]], [120.0]))
+    >>> float(p[3]), float(p.sum())
+    (120.0, 120.0)
+    """
+    import geopandas as gpd
+
+    n = net.n_nodes
+    if isinstance(population, gpd.GeoDataFrame):
+        gdf = population
+        if gdf.crs is None:
+            raise CRSError("the population GeoDataFrame has no CRS; set one (e.g. EPSG:4326)")
+        gdf = gdf.to_crs(4326)
+        col = column or next((c for c in _POP_COLUMNS if c in gdf.columns), None)
+        if col is None or col not in gdf.columns:
+            raise ValidationError(
+                f"population column {column!r} not found; columns are {list(gdf.columns)}"
+            )
+        counts = _valid_counts(gdf[col].to_numpy())
+        geom = gdf.geometry
+        if not all(geom.geom_type == "Point"):
+            return _polygon_population(net, gdf.assign(_c=counts))
+        return _points_population(
+            net, geom.x.to_numpy(), geom.y.to_numpy(), counts, distribute, max_distance_m
+        )
+    if isinstance(population, tuple) and len(population) == 3:
+        lon, lat, counts = (np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in population)
+        if not (lon.shape == lat.shape == counts.shape):
+            raise ValidationError("lon, lat and counts must have the same length")
+        return _points_population(net, lon, lat, _valid_counts(counts), distribute, max_distance_m)
+    arr = np.asarray(population, dtype=np.float64)
+    if arr.shape != (n,):
+        raise ValidationError(
+            f"a population array must have one value per node ({n}), got shape {arr.shape}; or pass "
+            "a GeoDataFrame or a (lon, lat, counts) tuple"
+        )
+    return _valid_counts(arr).copy()
+
+
+def _valid_counts(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValidationError("population counts must be finite and >= 0")
+    return a
+
+
+def _points_population(net, lon, lat, counts, distribute, max_distance_m) -> np.ndarray:
+    n = net.n_nodes
+    if distribute == "snap":
+        idx = net.snap(lon, lat, max_distance_m=max_distance_m)
+        return np.bincount(idx, weights=counts, minlength=n).astype(np.float64)
+    if distribute == "nearest":
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(net._local_xy(lon, lat))
+        _, owner = tree.query(net._local_xy(net.x, net.y))
+        per_zone = np.bincount(owner, minlength=len(lon)).astype(np.float64)
+        share = np.divide(counts, per_zone, out=np.zeros_like(counts), where=per_zone > 0)
+        out = share[owner]
+        # zones that own no node at all: put their count on their nearest node
+        empty = np.flatnonzero((per_zone == 0) & (counts > 0))
+        if len(empty):
+            idx = net.snap(lon[empty], lat[empty], max_distance_m=max_distance_m)
+            out += np.bincount(idx, weights=counts[empty], minlength=n)
+        return out
+    raise ValidationError(f"distribute must be 'snap' or 'nearest', not {distribute!r}")
+
+
+def _polygon_population(net, gdf) -> np.ndarray:
+    import geopandas as gpd
+
+    n = net.n_nodes
+    nodes = gpd.GeoDataFrame(
+        {"node": np.arange(n)}, geometry=gpd.points_from_xy(net.x, net.y), crs="EPSG:4326"
+    )
+    joined = gpd.sjoin(
+        nodes, gdf[["_c", "geometry"]].reset_index(drop=True), predicate="within", how="inner"
+    )
+    joined = joined[~joined.index.duplicated()]
+    out = np.zeros(n, dtype=np.float64)
+    zone = joined["index_right"].to_numpy()
+    per_zone = np.bincount(zone, minlength=len(gdf))
+    counts = gdf["_c"].to_numpy()
+    np.add.at(out, joined["node"].to_numpy(), counts[zone] / per_zone[zone])
+    empty = np.flatnonzero((per_zone == 0) & (counts > 0))
+    if len(empty):
+        rp = gdf.geometry.iloc[empty].representative_point()
+        idx = net.snap(rp.x.to_numpy(), rp.y.to_numpy())
+        out += np.bincount(idx, weights=counts[empty], minlength=n)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# bounded searches
+# ---------------------------------------------------------------------------------------------
+def _graph(net: BikeNetwork, direction: str):
+    from scipy.sparse import csr_matrix
+
+    if direction not in ("to_hub", "from_hub"):
+        raise ValidationError(f"direction must be 'to_hub' or 'from_hub', not {direction!r}")
+    indptr, indices, w = net.csr()
+    n = net.n_nodes
+    # scipy treats explicit zeros as missing edges; travel times are >= 1 s so none are zero
+    A = csr_matrix((w.astype(np.float64), indices, indptr), shape=(n, n))
+    return A.T.tocsr() if direction == "to_hub" else A
+
+
+def _bounded_times(
+    net: BikeNetwork, nodes: np.ndarray, cutoff_s: float, direction: str, block: int = 64
+):
+    """Yield ``(rows, times)`` blocks: float64 seconds (inf beyond ``cutoff_s``) per source node."""
+    from scipy.sparse.csgraph import dijkstra
+
+    G = _graph(net, direction)
+    nodes = np.asarray(nodes, dtype=np.int32)
+    for start in range(0, len(nodes), block):
+        sl = nodes[start : start + block]
+        d = dijkstra(G, directed=True, indices=sl, limit=float(cutoff_s))
+        yield slice(start, start + len(sl)), np.atleast_2d(d)
+
+
+def _snap_candidates(net: BikeNetwork, candidates) -> tuple[Any, np.ndarray]:
+    import geopandas as gpd
+
+    if not isinstance(candidates, gpd.GeoDataFrame):
+        if isinstance(candidates, tuple) and len(candidates) == 2:
+            candidates = hub_candidates(candidates[0], candidates[1])
+        else:
+            raise ValidationError(
+                "hubs/candidates must be a GeoDataFrame of points or a (lon, lat) tuple"
+                " (see hub_candidates)"
+            )
+    cands = hub_candidates(candidates)
+    nodes = net.snap(cands.geometry.x.to_numpy(), cands.geometry.y.to_numpy())
+    return cands.assign(node=nodes), nodes
+
+
+def _metric_crs(lon: np.ndarray, lat: np.ndarray):
+    from pyproj import CRS
+
+    # Dutch RD New inside the Netherlands (and a margin), else the local UTM zone
+    if np.all((lon > 3.0) & (lon < 7.5) & (lat > 50.5) & (lat < 53.8)):
+        return CRS.from_epsg(28992)
+    zone = int((float(np.mean(lon)) + 180) // 6) + 1
+    return CRS.from_epsg((32600 if float(np.mean(lat)) >= 0 else 32700) + zone)
+
+
+# ---------------------------------------------------------------------------------------------
+# catchments
+# ---------------------------------------------------------------------------------------------
+def hub_catchments(
+    net: BikeNetwork,
+    hubs: Any,
+    minutes: tuple[float, ...] | list[float] = (5, 10, 15),
+    population: Any = None,
+    population_column: str | None = None,
+    distribute: Literal["snap", "nearest"] = "snap",
+    direction: Literal["to_hub", "from_hub"] = "to_hub",
+    shape: Literal["buffer", "concave", "convex"] = "buffer",
+    buffer_m: float = 100.0,
+):
+    """Catchment of each hub for each time band: polygon and population inside.
+
+    The catchment for band ``t`` is every node from which the hub can be reached within ``t``
+    minutes of cycling on the network (bounded Dijkstra on the reversed network; see the module
+    docstring for ``direction``). Its polygon is the union of the reached edges and nodes buffered
+    by ``buffer_m`` in a metric CRS (EPSG:28992 in the Netherlands, else the local UTM zone), or the
+    concave / convex hull of the reached nodes, returned in EPSG:4326.
+
+    Parameters
+    ----------
+    net
+        The network (its travel times, seconds, are used).
+    hubs
+        GeoDataFrame of hub points (e.g. from :func:`hub_candidates`) or a ``(lon, lat)`` tuple.
+    minutes
+        Time bands in minutes, each > 0.
+    population
+        Anything :func:`node_population` accepts, or None (then ``population`` is NaN).
+    population_column, distribute
+        Passed to :func:`node_population`.
+    direction
+        ``"to_hub"`` (default) or ``"from_hub"``.
+    shape
+        ``"buffer"`` (default), ``"concave"`` or ``"convex"``.
+    buffer_m
+        Buffer distance in metres for ``shape="buffer"``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per hub and band: ``hub`` (name), ``hub_index``, ``node``, ``minutes``, ``nodes``
+        (nodes reached), ``population``, ``area_km2``, polygon ``geometry`` (EPSG:4326).
+        ``attrs["generated"]`` says whether the network was generated.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(n_nodes=300, seed=2)
+    >>> c = hub_catchments(net, hub_candidates([net.x[0]], [net.y[0]]), minutes=(2, 4),
+    ...                    population=np.ones(net.n_nodes))
+    >>> bool(c["population"].iloc[0] <= c["population"].iloc[1])
+    True
+    """
+    import geopandas as gpd
+    import shapely
+    from pyproj import Transformer
+
+    bands = np.asarray(sorted(float(m) for m in minutes), dtype=np.float64)
+    if len(bands) == 0 or not np.all(np.isfinite(bands)) or np.any(bands <= 0):
+        raise ValidationError(f"minutes must be positive numbers, got {minutes!r}")
+    if shape not in ("buffer", "concave", "convex"):
+        raise ValidationError(f"shape must be 'buffer', 'concave' or 'convex', not {shape!r}")
+    if not (np.isfinite(buffer_m) and buffer_m > 0):
+        raise ValidationError("buffer_m must be > 0")
+    cands, nodes = _snap_candidates(net, hubs)
+    pop = (
+        None
+        if population is None
+        else node_population(net, population, population_column, distribute)
+    )
+    crs_m = _metric_crs(net.x, net.y)
+    fwd = Transformer.from_crs(4326, crs_m, always_xy=True)
+    back = Transformer.from_crs(crs_m, 4326, always_xy=True)
+    mx, my = fwd.transform(net.x, net.y)
+    src = net.edge_sources()
+    rows: list[dict[str, Any]] = []
+    geoms = []
+    for rows_sl, d in _bounded_times(net, nodes, bands[-1] * 60.0, direction):
+        for r, h in enumerate(range(rows_sl.start, rows_sl.stop)):
+            t = d[r]
+            for band in bands:
+                reached = t <= band * 60.0
+                geom = _catchment_polygon(reached, src, net.indices, mx, my, shape, buffer_m)
+                geom = shapely.transform(
+                    geom, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1]))
+                )
+                rows.append(
+                    {
+                        "hub": str(cands["name"].iloc[h]),
+                        "hub_index": h,
+                        "node": int(nodes[h]),
+                        "minutes": float(band),
+                        "nodes": int(reached.sum()),
+                        "population": float(pop[reached].sum()) if pop is not None else np.nan,
+                        "area_km2": float(_area_m2(geom, fwd)) / 1e6,
+                    }
+                )
+                geoms.append(geom)
+    out = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+    out.attrs["generated"] = net.is_generated
+    out.attrs["direction"] = direction
+    return out
+
+
+def _catchment_polygon(reached, src, dst, mx, my, shape, buffer_m):
+    import shapely
+
+    idx = np.flatnonzero(reached)
+    pts = shapely.multipoints(np.column_stack([mx[idx], my[idx]]))
+    if shape == "convex":
+        return shapely.convex_hull(pts)
+    if shape == "concave":
+        return shapely.concave_hull(pts, ratio=0.3)
+    e = np.flatnonzero(reached[src] & reached[dst])
+    # aggregate both directions: one segment per undirected pair
+    a, b = np.minimum(src[e], dst[e]), np.maximum(src[e], dst[e])
+    pairs = np.unique(np.column_stack([a, b]), axis=0) if len(e) else np.zeros((0, 2), np.int64)
+    parts = [pts.buffer(buffer_m, quad_segs=4)]
+    if len(pairs):
+        coords = np.stack(
+            [
+                np.column_stack([mx[pairs[:, 0]], my[pairs[:, 0]]]),
+                np.column_stack([mx[pairs[:, 1]], my[pairs[:, 1]]]),
+            ],
+            axis=1,
+        )
+        lines = shapely.multilinestrings(shapely.linestrings(coords))
+        parts.append(lines.buffer(buffer_m, quad_segs=4))
+    return shapely.union_all(parts).simplify(buffer_m / 10)
+
+
+def _area_m2(geom_4326, fwd) -> float:
+    import shapely
+
+    if geom_4326.is_empty:
+        return 0.0
+    g = shapely.transform(geom_4326, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
+    return float(g.area)
+
+
+# ---------------------------------------------------------------------------------------------
+# placement
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class HubPlacement:
+    """Result of :func:`place_hubs`.
+
+    Attributes
+    ----------
+    hubs : geopandas.GeoDataFrame
+        Chosen hubs in order (fixed ones first): ``name``, ``kind``, ``node``, ``fixed``, ``rank``,
+        ``marginal_gain`` (population newly covered by this hub given the ones before it),
+        ``covered_after`` (cumulative), ``alone`` (population this hub covers by itself).
+    candidates : geopandas.GeoDataFrame
+        All candidates with ``node``, ``alone`` and ``chosen``.
+    coverage_curve : pandas.DataFrame
+        Indexed by ``n_hubs`` (new hubs, 0..k): ``covered`` and ``share`` of the method used, and
+        ``greedy`` (greedy's coverage, always), plus ``optimal`` for ``method="exact"``.
+    covered_population, total_population : float
+    minutes : float ; method : str ; k : int
+    node_population : numpy.ndarray  (n_nodes,) demand per node
+    node_covered : numpy.ndarray  (n_nodes,) bool, node within ``minutes`` of a chosen hub
+    generated : bool  the network was GENERATED
+    """
+
+    hubs: Any
+    candidates: Any
+    coverage_curve: pd.DataFrame
+    covered_population: float
+    total_population: float
+    minutes: float
+    method: str
+    k: int
+    node_population: np.ndarray
+    node_covered: np.ndarray
+    generated: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def share_covered(self) -> float:
+        """Covered population as a fraction of the total."""
+        return self.covered_population / self.total_population if self.total_population else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """Key figures as a plain dict.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=300, seed=0)
+        >>> pl = place_hubs(net, hub_candidates(net.x[:3], net.y[:3]), np.ones(net.n_nodes), k=1)
+        >>> sorted(pl.summary())[:3]
+        ['covered_population', 'generated', 'hubs']
+        """
+        return {
+            "method": self.method,
+            "k": self.k,
+            "minutes": self.minutes,
+            "hubs": self.hubs["name"].tolist(),
+            "covered_population": self.covered_population,
+            "total_population": self.total_population,
+            "share_covered": self.share_covered,
+            "generated": self.generated,
+        }
+
+
+def coverage_sets(
+    net: BikeNetwork,
+    candidates: Any,
+    minutes: float,
+    demand_nodes: np.ndarray,
+    direction: Literal["to_hub", "from_hub"] = "to_hub",
+) -> list[np.ndarray]:
+    """For each candidate, the positions in ``demand_nodes`` it covers within ``minutes``.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(n_nodes=200, seed=0)
+    >>> s = coverage_sets(net, hub_candidates([net.x[0]], [net.y[0]]), 5, np.arange(net.n_nodes))
+    >>> 0 in s[0]
+    True
+    """
+    _, nodes = _snap_candidates(net, candidates)
+    return _coverage_sets(net, nodes, float(minutes), np.asarray(demand_nodes), direction)
+
+
+def _coverage_sets(net, nodes, minutes, demand_nodes, direction) -> list[np.ndarray]:
+    if not (np.isfinite(minutes) and minutes > 0):
+        raise ValidationError(f"minutes must be > 0, got {minutes!r}")
+    out: list[np.ndarray] = []
+    for _, d in _bounded_times(net, nodes, minutes * 60.0, direction):
+        sub = d[:, demand_nodes] <= minutes * 60.0
+        out.extend(np.flatnonzero(row).astype(np.int32) for row in sub)
+    return out
+
+
+def _covered(sets: list[np.ndarray], chosen, n_demand: int) -> np.ndarray:
+    mask = np.zeros(n_demand, dtype=bool)
+    for j in chosen:
+        mask[sets[j]] = True
+    return mask
+
+
+def _greedy(sets, w, k, fixed) -> tuple[list[int], list[float]]:
+    covered = _covered(sets, fixed, len(w))
+    chosen: list[int] = []
+    gains: list[float] = []
+    avail = [j for j in range(len(sets)) if j not in set(fixed)]
+    for _ in range(k):
+        best, best_gain = -1, -1.0
+        for j in avail:
+            if j in chosen:
+                continue
+            s = sets[j]
+            g = float(w[s[~covered[s]]].sum())
+            if g > best_gain + 1e-9:
+                best, best_gain = j, g
+        if best < 0:
+            break
+        chosen.append(best)
+        gains.append(best_gain)
+        covered[sets[best]] = True
+    return chosen, gains
+
+
+def _exact(sets, w, k, fixed, time_limit: float | None) -> list[int]:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    nc = len(sets)
+    # aggregate demand points with the same covering candidates (fewer MILP variables)
+    rows = np.concatenate([s for s in sets]) if nc else np.zeros(0, np.int32)
+    cols = np.concatenate([np.full(len(s), j, np.int32) for j, s in enumerate(sets)])
+    cover = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(w), nc)).tocsr()
+    cover.data[:] = 1.0
+    keys = {}
+    group = np.empty(len(w), dtype=np.int64)
+    for i in range(len(w)):
+        key = tuple(cover.indices[cover.indptr[i] : cover.indptr[i + 1]].tolist())
+        group[i] = keys.setdefault(key, len(keys))
+    gw = np.bincount(group, weights=w, minlength=len(keys))
+    ng = len(keys)
+    # variables: x_j (candidates), y_g (demand groups); maximise sum gw*y
+    c = np.concatenate([np.zeros(nc), -gw])
+    a_rows, a_cols, a_vals = [], [], []
+    for g, key in enumerate(keys):
+        a_rows.append(g)
+        a_cols.append(nc + g)
+        a_vals.append(1.0)
+        for j in key:
+            a_rows.append(g)
+            a_cols.append(j)
+            a_vals.append(-1.0)
+    A = coo_matrix((a_vals, (a_rows, a_cols)), shape=(ng, nc + ng)).tocsr()
+    cons = [LinearConstraint(A, -np.inf, 0.0)]  # y_g <= sum_{j covers g} x_j
+    free = np.ones(nc + ng)
+    free[nc:] = 0
+    free[list(fixed)] = 0
+    cons.append(LinearConstraint(free[None, :], k, k))  # exactly k new hubs
+    lb = np.zeros(nc + ng)
+    lb[list(fixed)] = 1
+    integrality = np.concatenate([np.ones(nc), np.zeros(ng)])  # y relaxes to {0,1} at optimum
+    opts = {"time_limit": time_limit} if time_limit else {}
+    res = milp(
+        c,
+        constraints=cons,
+        integrality=integrality,
+        bounds=Bounds(lb, np.ones(nc + ng)),
+        options=opts,
+    )
+    if res.status != 0 or res.x is None:
+        raise ConvergenceError(
+            f"the exact hub placement MILP did not solve to optimality: {res.message}"
+            " (use method='greedy', fewer candidates or a larger time_limit)"
+        )
+    x = res.x[:nc] > 0.5
+    return [j for j in np.flatnonzero(x).tolist() if j not in set(fixed)]
+
+
+def _order_by_gain(sets, w, chosen, fixed) -> tuple[list[int], list[float]]:
+    """Order a chosen set greedily (largest marginal gain first) and report the gains."""
+    sub = [sets[j] for j in list(fixed) + list(chosen)]
+    order, gains = _greedy(sub, w, len(chosen), list(range(len(fixed))))
+    return [chosen[i - len(fixed)] for i in order], gains
+
+
+def place_hubs(
+    net: BikeNetwork,
+    candidates: Any,
+    population: Any,
+    k: int,
+    minutes: float = 10.0,
+    fixed: tuple[int, ...] | list[int] = (),
+    method: Literal["greedy", "exact"] = "greedy",
+    population_column: str | None = None,
+    distribute: Literal["snap", "nearest"] = "snap",
+    direction: Literal["to_hub", "from_hub"] = "to_hub",
+    time_limit: float | None = None,
+) -> HubPlacement:
+    """Place ``k`` hubs to cover the most population within ``minutes`` of cycling (MCLP).
+
+    A demand node is *covered* if it can reach at least one chosen hub within ``minutes``
+    (``direction="to_hub"``). ``method="greedy"`` adds, k times, the candidate with the largest
+    marginal gain; it is within ``1 - 1/e`` of the optimum. ``method="exact"`` solves the
+    integer program (:func:`scipy.optimize.milp`, HiGHS) for the coverage curve's every point
+    1..k, so use it for small cases (tens of candidates).
+
+    Parameters
+    ----------
+    net
+        The network.
+    candidates
+        GeoDataFrame of candidate points (see :func:`hub_candidates`) or a ``(lon, lat)`` tuple.
+    population
+        Demand: anything :func:`node_population` accepts.
+    k
+        Number of *new* hubs to place (in addition to ``fixed``).
+    minutes
+        Coverage threshold in minutes of cycling.
+    fixed
+        Row positions in ``candidates`` of existing hubs that are kept.
+    method
+        ``"greedy"`` or ``"exact"``.
+    population_column, distribute, direction
+        See :func:`node_population` and :func:`hub_catchments`.
+    time_limit
+        Seconds the MILP solver may take per solve (exact only).
+
+    Returns
+    -------
+    HubPlacement
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(n_nodes=300, seed=3)
+    >>> c = hub_candidates(net.x[::30], net.y[::30])
+    >>> g = place_hubs(net, c, np.ones(net.n_nodes), k=2, minutes=4)
+    >>> e = place_hubs(net, c, np.ones(net.n_nodes), k=2, minutes=4, method="exact")
+    >>> bool(e.covered_population >= g.covered_population)
+    True
+    """
+    import geopandas as gpd
+
+    if method not in ("greedy", "exact"):
+        raise ValidationError(f"method must be 'greedy' or 'exact', not {method!r}")
+    cands, nodes = _snap_candidates(net, candidates)
+    nc = len(cands)
+    fixed = [int(f) for f in fixed]
+    if any(f < 0 or f >= nc for f in fixed) or len(set(fixed)) != len(fixed):
+        raise ValidationError(f"fixed must be distinct row positions in 0..{nc - 1}, got {fixed}")
+    if not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValidationError(f"k must be a non-negative integer, got {k!r}")
+    k = int(k)
+    if k > nc - len(fixed):
+        raise ValidationError(
+            f"k={k} new hubs requested but only {nc - len(fixed)} free candidates"
+        )
+    pop = node_population(net, population, population_column, distribute)
+    demand = np.flatnonzero(pop > 0).astype(np.int32)
+    w = pop[demand]
+    sets = _coverage_sets(net, nodes, float(minutes), demand, direction)
+
+    g_chosen, g_gains = _greedy(sets, w, k, fixed)
+    base = float(w[_covered(sets, fixed, len(w))].sum())
+    greedy_curve = np.concatenate([[base], base + np.cumsum(g_gains)])
+    if method == "greedy":
+        chosen, gains = g_chosen, g_gains
+        curve = pd.DataFrame({"covered": greedy_curve, "greedy": greedy_curve})
+    else:
+        optimal = [base]
+        chosen = []
+        for p in range(1, k + 1):
+            sol = _exact(sets, w, p, fixed, time_limit)
+            optimal.append(float(w[_covered(sets, fixed + sol, len(w))].sum()))
+            chosen = sol
+        chosen, gains = _order_by_gain(sets, w, chosen, fixed)
+        curve = pd.DataFrame({"covered": optimal, "greedy": greedy_curve, "optimal": optimal})
+    total = float(w.sum())
+    curve.index = pd.RangeIndex(0, len(curve), name="n_hubs")
+    curve["share"] = curve["covered"] / total if total else 0.0
+
+    alone = np.array([float(w[s].sum()) for s in sets])
+    order = fixed + chosen
+    fixed_gains = []
+    cov = np.zeros(len(w), dtype=bool)
+    for j in fixed:
+        s = sets[j]
+        fixed_gains.append(float(w[s[~cov[s]]].sum()))
+        cov[s] = True
+    all_gains = fixed_gains + list(gains)
+    hubs = cands.iloc[order].copy()
+    hubs["fixed"] = [True] * len(fixed) + [False] * len(chosen)
+    hubs["rank"] = np.arange(1, len(order) + 1)
+    hubs["marginal_gain"] = all_gains
+    hubs["covered_after"] = np.cumsum(all_gains) if all_gains else []
+    hubs["alone"] = alone[order]
+    hubs["candidate"] = order
+    hubs = gpd.GeoDataFrame(hubs.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
+    allc = cands.copy()
+    allc["alone"] = alone
+    allc["chosen"] = np.isin(np.arange(nc), order)
+
+    node_cov = np.zeros(net.n_nodes, dtype=bool)
+    node_cov[demand[_covered(sets, order, len(w))]] = True
+    covered = float(w[node_cov[demand]].sum())
+    return HubPlacement(
+        hubs=hubs,
+        candidates=allc,
+        coverage_curve=curve,
+        covered_population=covered,
+        total_population=total,
+        minutes=float(minutes),
+        method=method,
+        k=k,
+        node_population=pop,
+        node_covered=node_cov,
+        generated=net.is_generated,
+        meta={
+            "direction": direction,
+            "fixed": fixed,
+            "n_candidates": nc,
+            "n_demand_nodes": int(len(demand)),
+        },
+    )
+
+
+__all__ = [
+    "ZWOLLE_HUB_SITES",
+    "hub_candidates",
+    "zwolle_hub_candidates",
+    "node_population",
+    "hub_catchments",
+    "coverage_sets",
+    "place_hubs",
+    "HubPlacement",
+]

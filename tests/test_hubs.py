@@ -1,0 +1,335 @@
+"""Tests of fietsstad.hubs against independent oracles (networkx, scipy, brute force, by hand)."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from fietsstad import hubs
+from fietsstad.errors import CRSError, SnappingError, ValidationError
+from fietsstad.network import BikeNetwork
+
+
+def grid_network(
+    nx_: int = 8,
+    ny: int = 6,
+    seed: int = 0,
+    oneway_share: float = 0.2,
+    names: list[str] | None = None,
+) -> BikeNetwork:
+    """A street grid near Zwolle with random lengths and some one-way streets (asymmetric times)."""
+    rng = np.random.default_rng(seed)
+    lon0, lat0, step = 6.06, 52.49, 0.004
+    ii, jj = np.meshgrid(np.arange(nx_), np.arange(ny), indexing="ij")
+    x = (lon0 + step * ii + rng.uniform(-0.0008, 0.0008, ii.shape)).ravel()
+    y = (lat0 + step * 0.6 * jj + rng.uniform(-0.0005, 0.0005, jj.shape)).ravel()
+    pos = np.arange(nx_ * ny).reshape(nx_, ny)
+    u, v = [], []
+    for a, b in itertools.chain(
+        zip(pos[:-1].ravel(), pos[1:].ravel()), zip(pos[:, :-1].ravel(), pos[:, 1:].ravel())
+    ):
+        r = rng.uniform()
+        if r < oneway_share / 2:
+            u.append(a)
+            v.append(b)  # noqa: E702
+        elif r < oneway_share:
+            u.append(b)
+            v.append(a)  # noqa: E702
+        else:
+            u += [a, b]
+            v += [b, a]  # noqa: E702
+    u, v = np.array(u), np.array(v)
+    length = rng.uniform(150, 450, len(u))
+    infra = rng.integers(0, 6, len(u))
+    name = None
+    if names is not None:
+        name = np.array([names[i % len(names)] for i in range(len(u))], dtype=object)
+    return BikeNetwork.from_edges(
+        x=x,
+        y=y,
+        node_id=np.arange(len(x)) + 1000,
+        u=u,
+        v=v,
+        length=length,
+        infra=infra,
+        name=name,
+        meta={"source": "generated", "generated": True, "description": "test grid"},
+    )
+
+
+def _times_to(net: BikeNetwork, targets) -> np.ndarray:
+    """Oracle: full scipy Dijkstra on the forward graph; column t = time from every node to t."""
+    indptr, indices, w = net.csr()
+    A = csr_matrix((w.astype(float), indices, indptr), shape=(net.n_nodes, net.n_nodes))
+    D = dijkstra(A, directed=True)
+    return D[:, np.asarray(targets)]
+
+
+def _nx_times_to(net: BikeNetwork, target: int, cutoff: float) -> dict[int, float]:
+    """Oracle 2: networkx on the reversed graph."""
+    G = nx.DiGraph()
+    src = net.edge_sources()
+    for e in range(net.n_edges):
+        G.add_edge(int(src[e]), int(net.indices[e]), w=int(net.travel_time[e]))
+    return nx.single_source_dijkstra_path_length(G.reverse(), target, cutoff=cutoff, weight="w")
+
+
+# ------------------------------------------------------------------------------ candidates
+def test_candidates_from_arrays_and_gdf():
+    c = hubs.hub_candidates([6.09, 6.1], [52.5, 52.51], names=["<b>A</b>", "B"])
+    assert c.crs.to_epsg() == 4326 and c["name"].tolist() == ["<b>A</b>", "B"]
+    c2 = hubs.hub_candidates(c.to_crs(28992))
+    np.testing.assert_allclose(c2.geometry.x, [6.09, 6.1], atol=1e-7)
+    assert c2["name"].tolist() == ["<b>A</b>", "B"]
+
+
+def test_candidates_bad_input():
+    with pytest.raises(CRSError):
+        hubs.hub_candidates([600000.0], [6800000.0])
+    with pytest.raises(ValidationError):
+        hubs.hub_candidates([6.0, 6.1], [52.0])
+    with pytest.raises(ValidationError):
+        hubs.hub_candidates([], [])
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    with pytest.raises(CRSError):
+        hubs.hub_candidates(gpd.GeoDataFrame(geometry=[Point(6, 52)]))
+
+
+def test_zwolle_candidates_marked_approximate():
+    c = hubs.zwolle_hub_candidates(include_districts=False)
+    assert c["approximate"].all()
+    assert {"Zwolle Centraal (station)", "P+R Meeuwenplas"} <= set(c["name"])
+    # all within the municipality's bounding box
+    assert c.geometry.x.between(5.95, 6.25).all() and c.geometry.y.between(52.43, 52.60).all()
+
+
+# ------------------------------------------------------------------------------ population
+def test_node_population_snap_and_nearest():
+    net = grid_network()
+    p = hubs.node_population(net, (net.x[[3, 3, 10]], net.y[[3, 3, 10]], [10.0, 5.0, 7.0]))
+    assert p[3] == 15 and p[10] == 7 and p.sum() == 22
+    q = hubs.node_population(
+        net, (net.x[[0, 47]], net.y[[0, 47]], [100.0, 50.0]), distribute="nearest"
+    )
+    assert q.sum() == pytest.approx(150)
+    # nodes nearer to zone 0 share 100 equally (Voronoi split), computed by hand here
+    d0 = np.hypot(net.x - net.x[0], (net.y - net.y[0]) * 1.6)
+    d1 = np.hypot(net.x - net.x[47], (net.y - net.y[47]) * 1.6)
+    near0 = d0 < d1
+    np.testing.assert_allclose(q[near0], 100 / near0.sum())
+
+
+def test_node_population_polygons():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    net = grid_network()
+    poly = box(net.x.min() - 1e-4, net.y.min() - 1e-4, np.median(net.x), net.y.max() + 1e-4)
+    gdf = gpd.GeoDataFrame({"aantal_inwoners": [1000.0]}, geometry=[poly], crs=4326)
+    p = hubs.node_population(net, gdf)
+    inside = net.x <= np.median(net.x)
+    assert p.sum() == pytest.approx(1000)
+    np.testing.assert_allclose(p[inside], 1000 / inside.sum())
+    assert np.all(p[~inside] == 0)
+
+
+def test_node_population_bad_input():
+    net = grid_network()
+    with pytest.raises(ValidationError):
+        hubs.node_population(net, np.ones(3))
+    with pytest.raises(ValidationError):
+        hubs.node_population(net, -np.ones(net.n_nodes))
+    with pytest.raises(SnappingError):
+        hubs.node_population(net, ([4.0], [52.0], [1.0]))
+
+
+# ------------------------------------------------------------------------------ catchments
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_catchment_population_matches_scipy_and_networkx(seed):
+    net = grid_network(seed=seed, oneway_share=0.4)
+    rng = np.random.default_rng(seed)
+    pop = rng.integers(0, 100, net.n_nodes).astype(float)
+    hub_nodes = np.array([0, 17, 40])
+    cands = hubs.hub_candidates(net.x[hub_nodes], net.y[hub_nodes])
+    minutes = (2, 4, 6)
+    c = hubs.hub_catchments(net, cands, minutes=minutes, population=pop)
+    assert len(c) == 9 and c.crs.to_epsg() == 4326
+    T = _times_to(net, hub_nodes)
+    for _, row in c.iterrows():
+        h = row["hub_index"]
+        reach = T[:, h] <= row["minutes"] * 60
+        assert row["node"] == hub_nodes[h]
+        assert row["nodes"] == reach.sum()
+        assert row["population"] == pytest.approx(pop[reach].sum())
+        nxd = _nx_times_to(net, int(hub_nodes[h]), row["minutes"] * 60)
+        assert set(np.flatnonzero(reach)) == set(nxd)
+        # every reached node lies inside its polygon (buffered union)
+        import shapely
+
+        assert shapely.contains_xy(row.geometry.buffer(1e-6), net.x[reach], net.y[reach]).all()
+
+
+def test_catchment_direction_differs_on_one_way_streets():
+    net = grid_network(seed=3, oneway_share=0.6)
+    cands = hubs.hub_candidates(net.x[[20]], net.y[[20]])
+    to = hubs.hub_catchments(net, cands, minutes=(3,), population=np.ones(net.n_nodes))
+    fr = hubs.hub_catchments(
+        net, cands, minutes=(3,), population=np.ones(net.n_nodes), direction="from_hub"
+    )
+    T = _times_to(net, [20])[:, 0]
+    indptr, indices, w = net.csr()
+    A = csr_matrix((w.astype(float), indices, indptr), shape=(net.n_nodes,) * 2)
+    F = dijkstra(A, directed=True, indices=[20])[0]
+    assert to["nodes"].iloc[0] == (T <= 180).sum()
+    assert fr["nodes"].iloc[0] == (F <= 180).sum()
+    assert (T <= 180).sum() != (F <= 180).sum()
+
+
+def test_catchment_bands_nested_and_shapes():
+    net = grid_network(seed=4)
+    cands = hubs.hub_candidates(net.x[[10]], net.y[[10]])
+    for shape in ("buffer", "concave", "convex"):
+        c = hubs.hub_catchments(net, cands, minutes=(2, 5, 10), shape=shape)
+        assert c["population"].isna().all()
+        assert c["nodes"].is_monotonic_increasing
+        if shape != "concave":  # concave hulls of nested point sets need not nest
+            a, b = c.geometry.iloc[0], c.geometry.iloc[2]
+            # nested up to the 10 m simplification tolerance (3e-4 degrees is about 20 m)
+            assert b.buffer(3e-4).contains(a)
+        assert (c["area_km2"] >= 0).all()
+    conv = hubs.hub_catchments(net, cands, minutes=(10,), shape="convex")
+    buf = hubs.hub_catchments(net, cands, minutes=(10,), shape="buffer", buffer_m=50)
+    assert conv["area_km2"].iloc[0] > 0 and buf["area_km2"].iloc[0] > 0
+
+
+def test_catchment_area_of_a_single_node_is_a_disc():
+    # hub on an isolated pair of nodes 10 km apart: the 1-minute catchment is one node's disc
+    net = BikeNetwork.from_edges(
+        x=np.array([6.0, 6.15]),
+        y=np.array([52.5, 52.5]),
+        node_id=np.array([1, 2]),
+        u=np.array([0, 1]),
+        v=np.array([1, 0]),
+        length=np.array([10_000.0, 10_000.0]),
+        infra=np.array([0, 0]),
+    )
+    c = hubs.hub_catchments(net, hubs.hub_candidates([6.0], [52.5]), minutes=(1,), buffer_m=100)
+    # a buffered point (4 segments per quarter, then simplified by 10 m) has area close to pi r^2
+    assert c["nodes"].iloc[0] == 1
+    assert c["area_km2"].iloc[0] == pytest.approx(np.pi * 0.1**2, rel=0.12)
+
+
+def test_catchment_bad_input():
+    net = grid_network()
+    cands = hubs.hub_candidates(net.x[[0]], net.y[[0]])
+    with pytest.raises(ValidationError):
+        hubs.hub_catchments(net, cands, minutes=(0,))
+    with pytest.raises(ValidationError):
+        hubs.hub_catchments(net, cands, shape="star")
+    with pytest.raises(ValidationError):
+        hubs.hub_catchments(net, cands, direction="sideways")
+    with pytest.raises(ValidationError):
+        hubs.hub_catchments(net, "not hubs")
+
+
+# ------------------------------------------------------------------------------ placement
+def _brute_force(sets, w, k, fixed=()):
+    """Oracle: best coverage over every k-subset of the free candidates."""
+    fixed = list(fixed)
+    free = [j for j in range(len(sets)) if j not in fixed]
+    best = 0.0
+    for combo in itertools.combinations(free, k):
+        cov = np.zeros(len(w), bool)
+        for j in fixed + list(combo):
+            cov[sets[j]] = True
+        best = max(best, float(w[cov].sum()))
+    return best
+
+
+def _instance(seed, n_cand=9):
+    net = grid_network(seed=seed, oneway_share=0.3)
+    rng = np.random.default_rng(100 + seed)
+    pop = rng.integers(0, 50, net.n_nodes).astype(float) * (rng.uniform(size=net.n_nodes) < 0.7)
+    cnodes = rng.choice(net.n_nodes, n_cand, replace=False)
+    return net, pop, hubs.hub_candidates(net.x[cnodes], net.y[cnodes]), cnodes
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_matches_brute_force_and_bounds_greedy(seed):
+    net, pop, cands, cnodes = _instance(seed)
+    minutes = 3.0
+    demand = np.flatnonzero(pop > 0)
+    # coverage sets from the scipy oracle, independent of the module's bounded searches
+    T = _times_to(net, cnodes)
+    sets = [np.flatnonzero(T[demand, j] <= minutes * 60) for j in range(len(cnodes))]
+    w = pop[demand]
+    for k in (1, 2, 3):
+        g = hubs.place_hubs(net, cands, pop, k=k, minutes=minutes)
+        e = hubs.place_hubs(net, cands, pop, k=k, minutes=minutes, method="exact")
+        best = _brute_force(sets, w, k)
+        assert e.covered_population == pytest.approx(best)
+        assert best >= g.covered_population - 1e-9
+        assert g.covered_population >= (1 - 1 / np.e) * best - 1e-9
+        # exact curve = brute force for every p <= k
+        for p in range(1, k + 1):
+            assert e.coverage_curve.loc[p, "optimal"] == pytest.approx(_brute_force(sets, w, p))
+        # reported coverage equals the coverage of the reported hubs (recomputed by the oracle)
+        cov = np.zeros(len(w), bool)
+        for j in e.hubs["candidate"]:
+            cov[sets[j]] = True
+        assert w[cov].sum() == pytest.approx(e.covered_population)
+
+
+def test_greedy_gains_are_marginal_and_decreasing():
+    net, pop, cands, cnodes = _instance(7, n_cand=12)
+    pl = hubs.place_hubs(net, cands, pop, k=6, minutes=3)
+    gains = pl.hubs["marginal_gain"].to_numpy()
+    assert np.all(np.diff(gains) <= 1e-9)  # submodular coverage: greedy gains never increase
+    assert pl.hubs["covered_after"].iloc[-1] == pytest.approx(pl.covered_population)
+    curve = pl.coverage_curve["covered"].to_numpy()
+    assert curve[0] == 0 and np.all(np.diff(curve) >= 0)
+    np.testing.assert_allclose(np.diff(curve), gains)
+    assert pl.coverage_curve["share"].iloc[-1] == pytest.approx(pl.share_covered)
+    # first pick is the best single candidate
+    assert gains[0] == pytest.approx(pl.candidates["alone"].max())
+    # node_covered agrees with the oracle
+    T = _times_to(net, cnodes[pl.hubs["candidate"].to_numpy()])
+    assert np.array_equal(pl.node_covered, (T.min(axis=1) <= 180) & (pop > 0))
+
+
+def test_fixed_hubs_are_kept():
+    net, pop, cands, cnodes = _instance(8)
+    demand = np.flatnonzero(pop > 0)
+    T = _times_to(net, cnodes)
+    sets = [np.flatnonzero(T[demand, j] <= 180) for j in range(len(cnodes))]
+    for method in ("greedy", "exact"):
+        pl = hubs.place_hubs(net, cands, pop, k=2, minutes=3, fixed=[4], method=method)
+        assert pl.hubs["candidate"].iloc[0] == 4 and pl.hubs["fixed"].tolist() == [
+            True,
+            False,
+            False,
+        ]
+        assert pl.coverage_curve["covered"].iloc[0] == pytest.approx(pop[demand][sets[4]].sum())
+        if method == "exact":
+            assert pl.covered_population == pytest.approx(_brute_force(sets, pop[demand], 2, [4]))
+
+
+def test_placement_bad_input():
+    net, pop, cands, _ = _instance(0)
+    with pytest.raises(ValidationError):
+        hubs.place_hubs(net, cands, pop, k=20)
+    with pytest.raises(ValidationError):
+        hubs.place_hubs(net, cands, pop, k=1, fixed=[99])
+    with pytest.raises(ValidationError):
+        hubs.place_hubs(net, cands, pop, k=1, method="magic")
+    with pytest.raises(ValidationError):
+        hubs.place_hubs(net, cands, pop, k=-1)
+    with pytest.raises(ValidationError):
+        hubs.place_hubs(net, cands, pop, k=1, minutes=-5)
