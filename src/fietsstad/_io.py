@@ -64,7 +64,7 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: di
     header = {
         "format": "fietsstad-arrays",
         "version": settings.CACHE_FORMAT_VERSION,
-        "sha256": hashlib.sha256(payload).hexdigest(),
+        "sha256": _digest(payload, json.loads(json.dumps(meta))),
         "meta": meta,
     }
     hb = json.dumps(header, sort_keys=True).encode()
@@ -73,6 +73,14 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: di
         fh.write(len(hb).to_bytes(8, "little"))
         fh.write(hb)
         fh.write(payload)
+
+
+def _digest(payload: bytes, meta) -> str:
+    """SHA-256 over the array payload *and* the metadata, so a flipped byte in either is caught."""
+    h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+    h.update(b"\0")
+    h.update(payload)
+    return h.hexdigest()
 
 
 def load_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
@@ -96,10 +104,12 @@ def load_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
         header = json.loads(raw[12 : 12 + hl])
     except ValueError as err:
         raise CacheError(f"{path}: corrupt header") from err
+    if not isinstance(header, dict) or not isinstance(header.get("meta", {}), dict):
+        raise CacheError(f"{path}: corrupt header (not a JSON object)")
     if header.get("format") != "fietsstad-arrays" or header.get("version") != settings.CACHE_FORMAT_VERSION:
         raise CacheError(f"{path}: stale or foreign format {header.get('format')!r} v{header.get('version')!r}")
     payload = raw[12 + hl :]
-    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+    if _digest(payload, header.get("meta")) != header.get("sha256"):
         raise CacheError(f"{path}: checksum mismatch (truncated or corrupt)")
     try:
         with np.load(io.BytesIO(payload), allow_pickle=False) as z:
