@@ -26,6 +26,7 @@ dtype('int32')
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from collections.abc import Iterable, Sequence
@@ -205,8 +206,10 @@ def check_int(
     >>> check_int(np.int64(5), "n_nodes", min_value=2)
     5
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
+    if isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"{name} must be a whole number, got {_describe(value)}")
+    if not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
             raise ValidationError(f"{name} must be a whole number, got {_describe(value)}")

@@ -1,0 +1,126 @@
+"""Helpers shared by the robustness tests: hostile strings, network invariants, guarded runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+SRC = REPO / "src" / "fietsstad"
+CORPUS = HERE / "corpus"
+OSM_FIXTURES = REPO / "tests" / "fixtures" / "osm"
+
+#: Strings that would run, break out of attributes, or inject markup if they reached HTML raw.
+HOSTILE_STRINGS: tuple[str, ...] = (
+    "<script>alert('xss-1')</script>",
+    '"><img src=x onerror=alert("xss-2")>',
+    "</script><script>alert(3)</script>",
+    "<svg/onload=alert('xss-4')>",
+    "javascript:alert('xss-5')",
+    "' onmouseover='alert(6)",
+    "<iframe src=\"javascript:alert('xss-7')\"></iframe>",
+    "{{constructor.constructor('alert(8)')()}}",
+    "Straße \u202e<b>rtl</b> \U0001f6b2",
+)
+
+#: Raw markers that must never appear unescaped in written HTML (one per payload above).
+RAW_MARKERS: tuple[str, ...] = (
+    "<script>alert('xss-1')",
+    '<img src=x onerror=alert("xss-2")>',
+    "<script>alert(3)",
+    "<svg/onload=alert('xss-4')>",
+    "<iframe src=\"javascript:alert('xss-7')",
+    "<b>rtl</b>",
+)
+
+
+def assert_valid_network(net) -> None:
+    """The invariants every BikeNetwork must satisfy (CSR, dtypes, costs, one SCC, coordinates)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n, m = net.n_nodes, net.n_edges
+    assert n >= 1
+    assert net.indptr.dtype == np.int32 and net.indices.dtype == np.int32
+    assert len(net.indptr) == n + 1 and net.indptr[0] == 0 and int(net.indptr[-1]) == m
+    assert np.all(np.diff(net.indptr) >= 0)
+    if m:
+        assert net.indices.min() >= 0 and net.indices.max() < n
+    for k in (
+        "length",
+        "speed_kmh",
+        "delay",
+        "travel_time",
+        "infra",
+        "unpaved",
+        "contraflow",
+        "way_id",
+        "name",
+    ):
+        assert len(getattr(net, k)) == m, k
+    for k in ("x", "y", "node_id", "node_signal"):
+        assert len(getattr(net, k)) == n, k
+    assert net.travel_time.dtype == np.int32
+    assert np.all(net.travel_time >= 1)
+    assert np.all(np.isfinite(net.length)) and np.all(net.length >= 0)
+    assert np.all(np.isfinite(net.speed_kmh)) and np.all(net.speed_kmh > 0)
+    assert np.all(np.isfinite(net.x)) and np.all(np.isfinite(net.y))
+    assert np.all(np.abs(net.x) <= 180) and np.all(np.abs(net.y) <= 90)
+    if n > 1:
+        A = csr_matrix((np.ones(m, dtype=np.int8), net.indices, net.indptr), shape=(n, n))
+        ncomp, _ = connected_components(A, directed=True, connection="strong")
+        assert ncomp == 1, f"{ncomp} strongly connected components"
+
+
+def run_guarded(
+    args: list[str],
+    timeout_s: float = 120.0,
+    env: dict | None = None,
+    cwd: str | os.PathLike | None = None,
+) -> subprocess.CompletedProcess:
+    """Run a Python subprocess under a hang guard (a hang fails the test; no timing assertion)."""
+    full_env = dict(os.environ)
+    full_env.setdefault("PYTHONHASHSEED", "0")
+    if env:
+        full_env.update(env)
+    try:
+        return subprocess.run(
+            [sys.executable, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            env=full_env,
+            cwd=cwd,
+        )
+    except subprocess.TimeoutExpired as err:  # pragma: no cover - only on a hang
+        raise AssertionError(f"subprocess hung (> {timeout_s} s): {args}") from err
+
+
+def ring_network(names=None, n: int = 6, meta: dict | None = None):
+    """A hand-built bidirectional ring of ``n`` nodes near Zwolle; edge ``i`` is named ``names[i]``."""
+    from fietsstad.network import BikeNetwork
+
+    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    x = 6.09 + 0.005 * np.cos(ang)
+    y = 52.51 + 0.003 * np.sin(ang)
+    u = np.concatenate([np.arange(n), (np.arange(n) + 1) % n])
+    v = np.concatenate([(np.arange(n) + 1) % n, np.arange(n)])
+    if names is None:
+        names = [f"street {i}" for i in range(len(u))]
+    names = np.array([names[i % len(names)] for i in range(len(u))], dtype=object)
+    return BikeNetwork.from_edges(
+        x=x,
+        y=y,
+        node_id=np.arange(100, 100 + n),
+        u=u,
+        v=v,
+        length=np.full(len(u), 300.0),
+        infra=np.zeros(len(u), dtype=np.int8),
+        name=names,
+        meta=meta or {"source": "generated", "generated": True, "description": "test ring"},
+    )

@@ -1,0 +1,484 @@
+"""Caches and saved files: atomic, versioned, checksummed; bad files rebuilt, never unpickled.
+
+Covers fietsstad._io (save_arrays / load_arrays / atomic_write), fietsstad._cache (the
+verify-or-rebuild protocol with an inter-process lock) and BikeNetwork.save / load.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _robust import REPO, ring_network, run_guarded
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fietsstad import CacheError
+from fietsstad import settings as fs_settings
+from fietsstad._cache import (
+    CacheWarning,
+    cache_key,
+    cache_path,
+    cached,
+    cached_arrays,
+    clean_stale_temp_files,
+    file_lock,
+)
+from fietsstad._io import _digest, atomic_write, load_arrays, save_arrays
+from fietsstad.network import BikeNetwork
+
+N_BITFLIP_EXAMPLES = 120  # recorded in docs/robustness.md
+
+
+class _Evil:
+    """Unpickling this creates the marker file: proof that code ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _evil_pickle(marker: Path) -> bytes:
+    return pickle.dumps(_Evil(marker))
+
+
+def test_evil_pickle_payload_is_live(tmp_path):
+    """The oracle can fail: unpickling the crafted payload really does create the marker."""
+    marker = tmp_path / "proof"
+    pickle.loads(_evil_pickle(marker)).close()  # noqa: S301 - deliberately, in the test only
+    assert marker.exists()
+
+
+def _build_counter():
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"a": np.arange(10, dtype=np.int32), "b": np.linspace(0, 1, 5)}, {"k": "v"}
+
+    return build, calls
+
+
+def _fsta_with_payload(payload: bytes, meta: dict | None = None) -> bytes:
+    """A file with fietsstad's header, the right version and a *correct* checksum of ``payload``."""
+    meta = meta or {}
+    header = {
+        "format": "fietsstad-arrays",
+        "version": fs_settings.CACHE_FORMAT_VERSION,
+        "sha256": _digest(payload, meta),
+        "meta": meta,
+    }
+    hb = json.dumps(header, sort_keys=True).encode()
+    return b"FSTD" + len(hb).to_bytes(8, "little") + hb + payload
+
+
+# ------------------------------------------------------------------ cache protocol
+
+
+def test_cached_builds_once_then_loads(tmp_path):
+    p = cache_path("unit", cache_key("a", 1))
+    build, calls = _build_counter()
+    a1, m1 = cached_arrays(p, build)
+    a2, m2 = cached_arrays(p, build)
+    assert len(calls) == 1 and m2 == {"k": "v"}
+    np.testing.assert_array_equal(a1["a"], a2["a"])
+    assert not list(p.parent.glob(".*.tmp"))  # no temp files left
+
+
+def _corruptions(good: bytes, tmp_path: Path) -> dict[str, bytes]:
+    flipped = bytearray(good)
+    flipped[-20] ^= 0x40
+    head_flip = bytearray(good)
+    head_flip[20] ^= 0x01
+    npz = io.BytesIO()
+    np.savez(npz, a=np.arange(3))
+    return {
+        "truncated-half": good[: len(good) // 2],
+        "truncated-1-byte": good[:-1],
+        "empty": b"",
+        "magic-only": b"FSTD",
+        "payload-bit-flip": bytes(flipped),
+        "header-bit-flip": bytes(head_flip),
+        "huge-header-length": b"FSTD" + (2**62).to_bytes(8, "little") + good[12:],
+        "foreign-npz": npz.getvalue(),
+        "foreign-pickle": _evil_pickle(tmp_path / "MARKER"),
+        "random-bytes": np.random.default_rng(0).bytes(4096),
+        "text": b"not a cache\n" * 10,
+        "json-header-not-dict": _fsta_with_payload(b"x")[:12] + b"[]" + b"x",
+        "valid-checksum-pickled-object-array": _fsta_with_payload(
+            _npz_with_object_array(tmp_path / "MARKER")
+        ),
+    }
+
+
+def _npz_with_object_array(marker: Path) -> bytes:
+    """An .npz whose array is an object array: loading it would unpickle _Evil."""
+    buf = io.BytesIO()
+    np.savez(buf, a_a=np.array([_Evil(marker)], dtype=object))  # np.savez pickles objects
+    return buf.getvalue()
+
+
+CORRUPTION_NAMES = [
+    "truncated-half",
+    "truncated-1-byte",
+    "empty",
+    "magic-only",
+    "payload-bit-flip",
+    "header-bit-flip",
+    "huge-header-length",
+    "foreign-npz",
+    "foreign-pickle",
+    "random-bytes",
+    "text",
+    "json-header-not-dict",
+    "valid-checksum-pickled-object-array",
+]
+
+
+@pytest.mark.parametrize("kind", CORRUPTION_NAMES)
+def test_bad_cache_is_detected_rebuilt_and_never_unpickled(tmp_path, kind):
+    p = tmp_path / "entry.fsa"
+    build, calls = _build_counter()
+    cached_arrays(p, build)
+    bad = _corruptions(p.read_bytes(), tmp_path)[kind]
+    p.write_bytes(bad)
+    with pytest.raises(CacheError):
+        load_arrays(p)
+    with pytest.warns(CacheWarning, match="rebuilding"):
+        arrays, meta = cached_arrays(p, build)
+    assert len(calls) == 2  # rebuilt, not trusted
+    np.testing.assert_array_equal(arrays["a"], np.arange(10))
+    load_arrays(p)  # the rebuilt entry is good
+    assert not (tmp_path / "MARKER").exists(), "a crafted cache ran code"
+
+
+def test_stale_version_is_rebuilt(tmp_path, monkeypatch):
+    p = tmp_path / "entry.fsa"
+    build, calls = _build_counter()
+    cached_arrays(p, build)
+    monkeypatch.setattr(fs_settings, "CACHE_FORMAT_VERSION", fs_settings.CACHE_FORMAT_VERSION + 1)
+    with pytest.raises(CacheError, match="stale or foreign"):
+        load_arrays(p)
+    with pytest.warns(CacheWarning):
+        cached_arrays(p, build)
+    assert len(calls) == 2
+    assert (
+        json.loads(p.read_bytes()[12 : 12 + int.from_bytes(p.read_bytes()[4:12], "little")])[
+            "version"
+        ]
+        == fs_settings.CACHE_FORMAT_VERSION
+    )
+
+
+def test_crafted_pickle_at_network_path_does_not_run(tmp_path):
+    marker = tmp_path / "MARKER"
+    p = tmp_path / "net.fsn"
+    p.write_bytes(_evil_pickle(marker))
+    with pytest.raises(CacheError):
+        BikeNetwork.load(p)
+    p.write_bytes(_fsta_with_payload(_npz_with_object_array(marker), {"profile": "bike"}))
+    with pytest.raises(CacheError, match="cannot decode"):
+        BikeNetwork.load(p)
+    assert not marker.exists()
+
+
+def test_cached_network_through_bikenetwork_save_load(tmp_path):
+    p = cache_path("networks", cache_key("ring", 6))
+    calls = []
+
+    def build():
+        calls.append(1)
+        return ring_network()
+
+    n1 = cached(p, build, load=BikeNetwork.load, save=lambda net, q: net.save(q))
+    n2 = cached(p, build, load=BikeNetwork.load, save=lambda net, q: net.save(q))
+    assert len(calls) == 1
+    np.testing.assert_array_equal(n1.travel_time, n2.travel_time)
+    p.write_bytes(p.read_bytes()[:100])
+    with pytest.warns(CacheWarning):
+        cached(p, build, load=BikeNetwork.load, save=lambda net, q: net.save(q))
+    assert len(calls) == 2
+
+
+def test_use_cache_false_just_builds(tmp_path, monkeypatch):
+    p = tmp_path / "e.fsa"
+    build, calls = _build_counter()
+    monkeypatch.setattr(fs_settings, "use_cache", False)
+    cached_arrays(p, build)
+    assert not p.exists() and len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "kind, key", [("../etc", "k"), ("a/b", "k"), ("", "k"), ("x", "../k"), ("x", "a/b"), ("x", "")]
+)
+def test_cache_path_refuses_traversal(kind, key):
+    with pytest.raises(CacheError, match="plain"):
+        cache_path(kind, key)
+
+
+def test_save_arrays_refuses_object_arrays(tmp_path):
+    with pytest.raises(TypeError, match="pickle"):
+        save_arrays(tmp_path / "x.fsa", {"a": np.array([object()], dtype=object)}, {})
+    assert not (tmp_path / "x.fsa").exists()
+
+
+# ------------------------------------------------------------------ atomic writes
+
+
+def test_atomic_write_exception_leaves_old_file_and_no_temp(tmp_path):
+    p = tmp_path / "out.txt"
+    p.write_text("old complete")
+    with pytest.raises(RuntimeError), atomic_write(p, "w") as fh:
+        fh.write("new but partial")
+        raise RuntimeError("interrupted")
+    assert p.read_text() == "old complete"
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_clean_stale_temp_files(tmp_path):
+    import os
+    import time
+
+    old = tmp_path / ".entry.fsa.abc.tmp"
+    new = tmp_path / ".entry.fsa.def.tmp"
+    keep = tmp_path / "entry.fsa"
+    for f in (old, new, keep):
+        f.write_bytes(b"x")
+    t = time.time() - 7200
+    os.utime(old, (t, t))
+    assert clean_stale_temp_files(tmp_path, older_than_s=3600) == 1
+    assert not old.exists() and new.exists() and keep.exists()
+
+
+# ------------------------------------------------------------------ bit flips (hypothesis)
+
+
+@pytest.fixture(scope="module")
+def saved_network_bytes(tmp_path_factory):
+    p = tmp_path_factory.mktemp("saved") / "ring.fsn"
+    ring_network(
+        meta={"source": "generated", "generated": True, "description": "ring", "dropped_nodes": 5}
+    ).save(p)
+    return p.read_bytes()
+
+
+@settings(
+    max_examples=N_BITFLIP_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_bitflipped_or_truncated_network_file_never_trusted(saved_network_bytes, tmp_path, data):
+    """Any single-byte corruption or truncation: CacheError, never another exception or a
+    silently different network (metadata included)."""
+    raw = bytearray(saved_network_bytes)
+    if data.draw(st.booleans(), label="truncate"):
+        cut = data.draw(st.integers(0, len(raw) - 1), label="cut")
+        bad = bytes(raw[:cut])
+    else:
+        pos = data.draw(st.integers(0, len(raw) - 1), label="pos")
+        xor = data.draw(st.integers(1, 255), label="xor")
+        raw[pos] ^= xor
+        bad = bytes(raw)
+    p = tmp_path / "flipped.fsn"
+    p.write_bytes(bad)
+    try:
+        net = BikeNetwork.load(p)
+    except CacheError:
+        return
+    # a load that succeeded must be exactly the original (e.g. a flip in JSON whitespace)
+    ref = BikeNetwork.load(_write(tmp_path / "ref.fsn", saved_network_bytes))
+    for k in ("x", "y", "node_id", "indptr", "indices", "travel_time", "length", "name"):
+        np.testing.assert_array_equal(getattr(net, k), getattr(ref, k))
+    assert net.meta == ref.meta and net.profile == ref.profile
+
+
+def _write(p: Path, b: bytes) -> Path:
+    p.write_bytes(b)
+    return p
+
+
+# ------------------------------------------------------------------ concurrency (real processes)
+
+_BUILDER = textwrap.dedent(
+    """
+    import sys, time, numpy as np
+    from pathlib import Path
+    from fietsstad._cache import cached_arrays
+    path, log, go = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    while not go.exists():          # start both processes together
+        time.sleep(0.005)
+    def build():
+        with open(log, "a") as fh:
+            fh.write("built\\n")
+        time.sleep(0.5)             # a slow build, so the two really overlap
+        return {"a": np.arange(1000, dtype=np.int64) * 7}, {"who": "builder"}
+    arrays, meta = cached_arrays(path, build)
+    print(int(arrays["a"].sum()))
+    """
+)
+
+
+def test_two_processes_building_same_cache_end_with_one_good_cache(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "builder.py"
+    script.write_text(_BUILDER)
+    path, log, go = tmp_path / "c" / "entry.fsa", tmp_path / "log", tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(path), str(log), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    go.write_text("go")
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert [o[0].strip() for o in outs] == [str(7 * 999 * 1000 // 2)] * 2
+    assert log.read_text().count("built") == 1  # the lock made the second process wait and load
+    arrays, meta = load_arrays(path)  # one good cache: loadable, checksum verified
+    assert meta == {"who": "builder"}
+    assert not list(path.parent.glob(".*.tmp"))
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys, numpy as np
+    from fietsstad._io import save_arrays
+    path, k = sys.argv[1], int(sys.argv[2])
+    for i in range(40):
+        v = k * 1000 + i
+        save_arrays(path, {"a": np.full(20000, v, dtype=np.int64)}, {"v": v})
+    """
+)
+_READER = textwrap.dedent(
+    """
+    import sys, os, numpy as np
+    from fietsstad._io import load_arrays
+    path = sys.argv[1]
+    seen = bad = 0
+    while not os.path.exists(path):
+        pass
+    for _ in range(300):
+        arrays, meta = load_arrays(path)   # raises CacheError on a torn file
+        if not np.all(arrays["a"] == meta["v"]):
+            bad += 1
+        seen += 1
+    print(seen, bad)
+    """
+)
+
+
+def test_concurrent_writers_and_reader_never_see_a_torn_file(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "w.py").write_text(_WRITER)
+    (tmp_path / "r.py").write_text(_READER)
+    path = str(tmp_path / "shared.fsa")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(tmp_path / "w.py"), path, str(k)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in (1, 2)
+    ]
+    reader = subprocess.Popen(
+        [sys.executable, str(tmp_path / "r.py"), path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read()
+    out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err
+    assert out.split() == ["300", "0"]
+    arrays, meta = load_arrays(path)
+    assert meta["v"] in (1039, 2039)
+
+
+def test_file_lock_excludes_a_second_process(tmp_path):
+    """While this process holds the lock, another process cannot take it (it times out)."""
+    p = tmp_path / "x.fsa"
+    code = (
+        "import sys\nfrom fietsstad._cache import file_lock\nfrom fietsstad import CacheError\n"
+        "try:\n    with file_lock(sys.argv[1], timeout_s=0.3):\n        print('got')\n"
+        "except CacheError as e:\n    print('locked:', e)\n"
+    )
+    with file_lock(p):
+        r = run_guarded(["-c", code, str(p)])
+    assert r.returncode == 0 and r.stdout.startswith("locked:"), r.stderr
+    assert "locked by another process" in r.stdout
+    r = run_guarded(["-c", code, str(p)])
+    assert r.stdout.strip() == "got"
+
+
+# ------------------------------------------------------------------ source scan
+
+
+def test_no_pickle_anywhere_in_src():
+    src = REPO / "src" / "fietsstad"
+    assert src.is_dir()
+    offenders = []
+    for f in sorted(src.rglob("*.py")):
+        text = f.read_text(encoding="utf-8")
+        for needle in (
+            "allow_pickle=True",
+            "pickle.load",
+            "import pickle",
+            "cloudpickle.load",
+            "joblib.load",
+            "pd.read_pickle",
+            "dill.load",
+            "shelve.open",
+        ):
+            if needle in text:
+                offenders.append(f"{f.relative_to(REPO)}: {needle}")
+    assert not offenders, offenders
+
+
+def test_every_np_load_in_src_says_allow_pickle_false():
+    """Every ``np.load`` / ``numpy.load`` call in src/ passes ``allow_pickle=False`` explicitly."""
+    import ast
+
+    src = REPO / "src" / "fietsstad"
+    calls, offenders = 0, []
+    for f in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "load"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in ("np", "numpy")
+            ):
+                calls += 1
+                kw = {k.arg: k.value for k in node.keywords}
+                v = kw.get("allow_pickle")
+                if not (isinstance(v, ast.Constant) and v.value is False):
+                    offenders.append(f"{f.relative_to(REPO)}:{node.lineno}")
+    assert calls >= 1  # _io.load_arrays has one: the scan really sees calls
+    assert not offenders, offenders
+
+
+def test_warning_filter_sanity():
+    """CacheWarning is a UserWarning, so -W error turns a silent rebuild into a failure for CI."""
+    assert issubclass(CacheWarning, UserWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        with pytest.raises(CacheWarning):
+            warnings.warn("x", CacheWarning, stacklevel=1)
