@@ -1,0 +1,282 @@
+"""Readers of OpenStreetMap input into plain way/node tables (private plumbing of :mod:`osm`).
+
+Every input path ends in the same :class:`OsmTables`: ways (id, the tags the cycling rules read,
+node id list in the way's order) and nodes (id, lon, lat, plus the tags of interest). The
+builder in :mod:`fietsstad.osm` turns tables into a network, so the same tags give the same
+network whichever way they came in:
+
+* :func:`read_osm_file` reads ``.osm``, ``.osm.bz2``, ``.osm.gz`` and ``.osm.pbf`` with pyosmium
+  (node locations resolved for ways; references to nodes absent from the file are kept in the
+  way's node list but have no coordinates, and the builder splits the way there);
+* :func:`graph_to_tables` converts an osmnx ``MultiDiGraph`` (a download, or a ``.graphml`` via
+  :func:`read_graphml`) back into ways.
+
+Example
+-------
+>>> from fietsstad._osm_read import read_osm_file  # doctest: +SKIP
+>>> t = read_osm_file("tests/fixtures/osm/rules.osm")  # doctest: +SKIP
+>>> len(t.way_ids) > 0  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputFileError
+from .rules import NODE_TAGS, WAY_TAGS
+
+#: File name endings read with pyosmium.
+OSMIUM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf")
+#: File name endings read with osmnx.
+GRAPHML_SUFFIXES: tuple[str, ...] = (".graphml",)
+_REVERSED_ONEWAY = {"-1", "reverse", "T"}  # osmnx reverses node order for these oneway values
+
+
+@dataclass
+class OsmTables:
+    """Ways and nodes of an OSM input, reduced to what the cycling rules need.
+
+    Attributes
+    ----------
+    way_ids : list[int]
+    way_tags : list[dict[str, str]]  (only the keys in :data:`fietsstad.rules.WAY_TAGS`)
+    way_nodes : list[np.ndarray]  int64 node ids in way order
+    node_ids, lon, lat : np.ndarray  nodes with a known location (int64 / float64)
+    node_tags : dict[int, dict[str, str]]  tags of interest (:data:`fietsstad.rules.NODE_TAGS`)
+    source : str  where the tables came from
+    missing_refs : int  way node references without a location (the builder splits there)
+    """
+
+    way_ids: list[int] = field(default_factory=list)
+    way_tags: list[dict[str, str]] = field(default_factory=list)
+    way_nodes: list[np.ndarray] = field(default_factory=list)
+    node_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    lon: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    node_tags: dict[int, dict[str, str]] = field(default_factory=dict)
+    source: str = ""
+    missing_refs: int = 0
+
+
+def input_kind(path: str | os.PathLike) -> str:
+    """``"osmium"`` or ``"graphml"`` from a file name; unknown endings raise InputFileError.
+
+    Example
+    -------
+    >>> input_kind("zwolle.osm.pbf"), input_kind("g.graphml")
+    ('osmium', 'graphml')
+    """
+    name = Path(path).name.lower()
+    if name.endswith(OSMIUM_SUFFIXES):
+        return "osmium"
+    if name.endswith(GRAPHML_SUFFIXES):
+        return "graphml"
+    raise InputFileError(
+        f"{path}: unknown file type; fietsstad reads {', '.join(OSMIUM_SUFFIXES + GRAPHML_SUFFIXES)}"
+    )
+
+
+def _check_file(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"{p}: no such file")
+    if not p.is_file():
+        raise InputFileError(f"{p}: not a regular file")
+    if p.stat().st_size == 0:
+        raise InputFileError(f"{p}: the file is empty")
+    return p
+
+
+def read_osm_file(path: str | os.PathLike) -> OsmTables:
+    """Read ways with a ``highway`` tag and their nodes from an OSM XML/PBF file (pyosmium).
+
+    Parameters
+    ----------
+    path
+        ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.osm.pbf`` file.
+
+    Returns
+    -------
+    OsmTables
+
+    Raises
+    ------
+    InputFileError
+        Missing, empty, unknown extension, truncated or corrupt file.
+
+    Example
+    -------
+    >>> t = read_osm_file("tests/fixtures/osm/rules.osm")  # doctest: +SKIP
+    >>> sorted(t.way_tags[0])[:1]  # doctest: +SKIP
+    ['highway']
+    """
+    import osmium
+
+    if input_kind(path) != "osmium":
+        raise InputFileError(f"{path}: not an OSM XML/PBF file; use read_graphml for .graphml")
+    p = _check_file(path)
+    wanted_way, wanted_node = set(WAY_TAGS), set(NODE_TAGS)
+    out = OsmTables(source=p.name)
+    coords: dict[int, tuple[float, float]] = {}
+    missing = 0
+    try:
+        fp = (
+            osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations()
+            .with_filter(osmium.filter.KeyFilter(*sorted(wanted_node | {"highway"})))
+        )
+        for obj in fp:
+            if obj.is_node():
+                tags = {t.k: t.v for t in obj.tags if t.k in wanted_node}
+                if tags:
+                    out.node_tags[obj.id] = tags
+                continue
+            if "highway" not in obj.tags:
+                continue
+            refs = np.empty(len(obj.nodes), dtype=np.int64)
+            for i, nref in enumerate(obj.nodes):
+                refs[i] = nref.ref
+                loc = nref.location
+                if loc.valid():
+                    coords[nref.ref] = (loc.lon, loc.lat)
+                else:
+                    missing += 1
+            out.way_ids.append(int(obj.id))
+            out.way_tags.append({t.k: t.v for t in obj.tags if t.k in wanted_way})
+            out.way_nodes.append(refs)
+    except RuntimeError as err:
+        raise InputFileError(f"{p}: cannot read OSM data (truncated or corrupt?): {err}") from err
+    except (UnicodeDecodeError, ValueError, OSError) as err:
+        raise InputFileError(f"{p}: cannot read OSM data: {err}") from err
+    _set_nodes(out, coords)
+    out.missing_refs = missing
+    return out
+
+
+def _set_nodes(out: OsmTables, coords: dict[int, tuple[float, float]]) -> None:
+    ids = np.fromiter(coords.keys(), dtype=np.int64, count=len(coords))
+    xy = np.array(list(coords.values()), dtype=np.float64).reshape(-1, 2)
+    order = np.argsort(ids, kind="stable")
+    out.node_ids, out.lon, out.lat = ids[order], xy[order, 0], xy[order, 1]
+
+
+def read_graphml(path: str | os.PathLike) -> OsmTables:
+    """Read an osmnx ``.graphml`` file into tables (see :func:`graph_to_tables`).
+
+    Example
+    -------
+    >>> t = read_graphml("zwolle.graphml")  # doctest: +SKIP
+    """
+    import osmnx as ox
+
+    if input_kind(path) != "graphml":
+        raise InputFileError(f"{path}: not a .graphml file")
+    p = _check_file(path)
+    try:
+        G = ox.load_graphml(p, edge_dtypes={"oneway": str, "reversed": str})
+    except Exception as err:  # noqa: BLE001 - lxml/networkx/osmnx raise many kinds of errors
+        raise InputFileError(
+            f"{p}: cannot read graphml (truncated or not an osmnx graph?): {err}"
+        ) from err
+    tables = graph_to_tables(G)
+    tables.source = p.name
+    return tables
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, list):
+        vals = {_as_bool(v) for v in value}
+        return False if False in vals else (True if True in vals else None)
+    if isinstance(value, bool):
+        return value
+    if value in ("True", "False"):
+        return value == "True"
+    return None
+
+
+def graph_to_tables(G: Any) -> OsmTables:
+    """Turn an osmnx ``MultiDiGraph`` back into ways and nodes.
+
+    Unsimplified graphs are restored exactly: each forward edge (``reversed`` False) is one
+    segment of its way, in the way's node order. Two kinds of ``oneway`` attribute are understood:
+
+    * the raw OSM tag (graphs built with ``ox.settings.all_oneway = True``, as
+      :func:`fietsstad.osm.load_network` downloads them): osmnx reversed the node order for
+      ``oneway=-1``, which is undone here, and the cycling rules see the original tags;
+    * osmnx's boolean (ordinary osmnx graphs): ``True`` becomes ``oneway=yes`` along the stored
+      edge direction, ``False`` a two-way street. Tags osmnx did not keep (for example
+      ``oneway:bicycle``) cannot be recovered: contraflow needs a graph built with fietsstad's
+      ``useful_tags_way``.
+
+    Simplified graphs are read approximately: a merged edge becomes one way from ``u`` to ``v``
+    through its geometry's interior points (new negative node ids), with the first value of any
+    list-valued tag.
+
+    Example
+    -------
+    >>> import networkx as nx
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node(1, x=6.0, y=52.5); G.add_node(2, x=6.001, y=52.5)
+    >>> _ = G.add_edge(1, 2, osmid=7, highway="residential", oneway=False, reversed=False)
+    >>> _ = G.add_edge(2, 1, osmid=7, highway="residential", oneway=False, reversed=True)
+    >>> t = graph_to_tables(G)
+    >>> t.way_ids, [n.tolist() for n in t.way_nodes]
+    ([7], [[1, 2]])
+    """
+    out = OsmTables(source="osmnx graph")
+    coords: dict[int, tuple[float, float]] = {}
+    for nid, d in G.nodes(data=True):
+        if "x" not in d or "y" not in d:
+            continue
+        coords[int(nid)] = (float(d["x"]), float(d["y"]))
+        tags = {k: str(_first(d[k])) for k in NODE_TAGS if d.get(k) is not None}
+        if tags:
+            out.node_tags[int(nid)] = tags
+    wanted = set(WAY_TAGS)
+    synthetic = -1
+    seen_two_way: set[tuple[int, int, float]] = set()
+    for u, v, d in G.edges(data=True):
+        rev = _as_bool(d.get("reversed", False))
+        if rev is True:
+            continue
+        tags = {k: str(_first(d[k])) for k in wanted if k != "oneway" and d.get(k) is not None}
+        raw_oneway = _first(d.get("oneway"))
+        bool_oneway = _as_bool(raw_oneway)
+        nodes = [int(u)]
+        geom = d.get("geometry")
+        if geom is not None and len(geom.coords) > 2:
+            for lon, lat in list(geom.coords)[1:-1]:
+                coords[synthetic] = (float(lon), float(lat))
+                nodes.append(synthetic)
+                synthetic -= 1
+        nodes.append(int(v))
+        if bool_oneway is None and raw_oneway is not None:  # raw OSM tag (all_oneway graph)
+            tags["oneway"] = str(raw_oneway)
+            if tags["oneway"] in _REVERSED_ONEWAY:
+                nodes.reverse()
+        elif bool_oneway:
+            tags["oneway"] = "yes"
+        elif geom is not None or isinstance(d.get("osmid"), list):
+            # merged two-way edge of a simplified graph: both directions may be stored as
+            # "forward" (reversed=[False, True]); keep one
+            key = (min(int(u), int(v)), max(int(u), int(v)), round(float(d.get("length", 0.0)), 1))
+            if key in seen_two_way:
+                continue
+            seen_two_way.add(key)
+        out.way_ids.append(int(_first(d.get("osmid", -1))))
+        out.way_tags.append(tags)
+        out.way_nodes.append(np.asarray(nodes, dtype=np.int64))
+    _set_nodes(out, coords)
+    return out

@@ -1,0 +1,603 @@
+"""Bike networks from OpenStreetMap: by place name, polygon (osmnx download) or local file.
+
+:func:`load_network` is the one entry point. Whatever the input, the way/node tables
+(:mod:`fietsstad._osm_read`) go through the same builder:
+
+1. the cycling rules (:mod:`fietsstad.rules`) turn each way into directed segments
+   (forward/backward along the node order, infrastructure, unpaved, contraflow);
+2. node tags add junction delays on the edge *into* a node: the profile's ``signal_delay_s`` at
+   traffic signals, its ``crossing_delay_s`` where a minor way enters a node of a main road;
+3. the segments form an osmnx-style ``MultiDiGraph`` with haversine ``length``; with
+   ``simplify=True`` :func:`osmnx.simplify_graph` removes interstitial nodes. Nodes with a delay
+   are kept as nodes, so delays stay where they happen and :meth:`BikeNetwork.with_profile` can
+   re-cost them; a chain is merged only where both directions keep infrastructure, surface and
+   contraflow flag;
+4. :meth:`BikeNetwork.from_edges` costs the edges for the profile and
+   :meth:`BikeNetwork.largest_scc` keeps the largest strongly connected component (the dropped
+   nodes and km are recorded in ``meta``).
+
+Downloads use osmnx (Nominatim + Overpass) with its HTTP cache under
+``settings.cache_dir / "osmnx"``; the built network is cached too, so a second run needs no
+network. Offline, a place load fails within seconds with :class:`PlaceNotFoundError`.
+
+Example
+-------
+>>> import fietsstad
+>>> net = fietsstad.load_network(file="tests/fixtures/osm/rules.osm")  # doctest: +SKIP
+>>> net.meta["source"]  # doctest: +SKIP
+'osm-file:rules.osm'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import settings
+from ._cache import cache_key, cache_path, cached
+from ._osm_read import OsmTables, graph_to_tables, input_kind, read_graphml, read_osm_file
+from .errors import CRSError, NoRideableNetworkError, PlaceNotFoundError, ValidationError
+from .network import EARTH_RADIUS_M, BikeNetwork
+from .profiles import Profile, get_profile
+from .rules import NODE_TAGS, RULES_VERSION, WAY_TAGS, WayRule, classify_way, node_has_signal
+
+#: The municipality of Zwolle, as Nominatim knows it.
+ZWOLLE: str = "Gemeente Zwolle, Overijssel, Nederland"
+#: OSM attribution every OSM-built network carries in ``meta``.
+ATTRIBUTION: str = "© OpenStreetMap contributors, ODbL"
+#: Overpass way filter: every highway that might be rideable, plus the main roads that are not
+#: (their nodes carry crossing delays). The cycling rules decide the rest.
+CUSTOM_FILTER: str = (
+    '["highway"]["area"!~"yes"]["highway"!~"motorway|motorway_link|construction|proposed|'
+    "planned|abandoned|razed|platform|raceway|bus_guideway|elevator|escalator|corridor|"
+    'rest_area|services|bus_stop"]'
+)
+_NETWORK_TYPE = "fietsstad"
+_ALTERNATIVES = (
+    "work offline with a local extract, load_network(file='area.osm.pbf') (or .osm, .osm.bz2, "
+    ".graphml), or with a GENERATED network, fietsstad.generate_network(n_nodes=..., seed=...)"
+)
+
+
+# ---------------------------------------------------------------------------------- public API
+def load_network(
+    place: str | None = None,
+    *,
+    file: str | os.PathLike | None = None,
+    polygon: Any = None,
+    profile: str | Profile = "bike",
+    simplify: bool = True,
+    cache: bool = True,
+) -> BikeNetwork:
+    """Build the bicycle network of a place, a polygon or an OSM file.
+
+    Parameters
+    ----------
+    place
+        A place name Nominatim can geocode to a polygon, e.g. :data:`ZWOLLE`.
+    file
+        A local ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf`` or osmnx ``.graphml`` file.
+    polygon
+        A shapely (Multi)Polygon in lon/lat, or a GeoDataFrame/GeoSeries in any CRS (reprojected
+        to EPSG:4326), e.g. ``fietsstad.zwolle_study_area()``.
+    profile
+        Cyclist profile name (``"bike"``, ``"ebike"``, ``"speed_pedelec"``) or a Profile.
+    simplify
+        Merge interstitial nodes (osmnx topology simplification).
+    cache
+        Use (and fill) the on-disk cache of built networks for place/polygon loads
+        (also governed by :data:`fietsstad.settings.use_cache`).
+
+    Returns
+    -------
+    BikeNetwork
+        The largest strongly connected component; ``meta`` says where it came from.
+
+    Raises
+    ------
+    ValidationError
+        Not exactly one of ``place``, ``file``, ``polygon``.
+    InputFileError
+        Missing, empty, unknown or corrupt file.
+    NoRideableNetworkError
+        No way a cyclist may ride.
+    PlaceNotFoundError
+        Geocoding or download failed (for example offline); the message names the alternatives.
+    CRSError
+        A polygon whose coordinates are not lon/lat.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.load_network(file="tests/fixtures/osm/rules.osm")  # doctest: +SKIP
+    >>> net = fietsstad.load_network(fietsstad.osm.ZWOLLE, profile="ebike")  # doctest: +SKIP
+    """
+    given = [
+        name
+        for name, val in (("place", place), ("file", file), ("polygon", polygon))
+        if val is not None
+    ]
+    if len(given) != 1:
+        raise ValidationError(
+            "pass exactly one of place=..., file=... or polygon=... (got "
+            f"{', '.join(given) or 'none'}); e.g. load_network(fietsstad.osm.ZWOLLE)"
+        )
+    prof = get_profile(profile)
+    if file is not None:
+        tables = read_graphml(file) if input_kind(file) == "graphml" else read_osm_file(file)
+        name = Path(file).name
+        return network_from_tables(
+            tables,
+            profile=prof,
+            simplify=simplify,
+            meta={
+                "source": f"osm-file:{name}",
+                "file": str(file),
+                "description": f"OpenStreetMap file {name}",
+            },
+        )
+    if place is not None:
+        if not isinstance(place, str) or not place.strip():
+            raise ValidationError(f"place must be a non-empty string, got {place!r}")
+        area: Any = place.strip()
+        label = {"place": area}
+    else:
+        area = _clean_polygon(polygon)
+        label = {"polygon": area.wkt if len(area.wkt) < 2000 else area.wkt[:2000] + "..."}
+    path = network_cache_path(
+        place=area if place is not None else None,
+        polygon=area if polygon is not None else None,
+        profile=prof,
+        simplify=simplify,
+    )
+
+    def build() -> BikeNetwork:
+        G = _download_graph(
+            place=area if place is not None else None, polygon=area if polygon is not None else None
+        )
+        desc = (
+            f"OpenStreetMap download of {place}"
+            if place is not None
+            else ("OpenStreetMap download of a polygon")
+        )
+        return network_from_graph(
+            G, profile=prof, simplify=simplify, meta={"source": "osm", "description": desc, **label}
+        )
+
+    return cached(
+        path,
+        build,
+        load=BikeNetwork.load,
+        save=lambda net, p: net.save(p),
+        use_cache=cache and settings.use_cache,
+    )
+
+
+def network_cache_path(
+    place: str | None = None,
+    *,
+    polygon: Any = None,
+    profile: str | Profile = "bike",
+    simplify: bool = True,
+) -> Path:
+    """Where :func:`load_network` caches the network built for a place or polygon.
+
+    The key hashes the place (or the polygon's WKT), the profile, ``simplify``, the fietsstad
+    version and :data:`fietsstad.rules.RULES_VERSION`, so a change to any of them rebuilds.
+
+    Example
+    -------
+    >>> network_cache_path("Zwolle").suffix
+    '.fsa'
+    """
+    from . import __version__
+
+    prof = get_profile(profile)
+    area = place if place is not None else _clean_polygon(polygon).wkt
+    key = cache_key(
+        "osm-network",
+        "place" if place is not None else "polygon",
+        area,
+        prof.name,
+        repr(prof),
+        bool(simplify),
+        __version__,
+        RULES_VERSION,
+    )
+    return cache_path("networks", key)
+
+
+def network_from_graph(
+    G: Any,
+    *,
+    profile: str | Profile = "bike",
+    simplify: bool = True,
+    meta: dict[str, Any] | None = None,
+) -> BikeNetwork:
+    """Build a network from an osmnx ``MultiDiGraph`` (download or ``ox.load_graphml``).
+
+    The graph is turned back into ways (see :func:`fietsstad._osm_read.graph_to_tables`) and the
+    cycling rules applied, exactly as for a file.
+
+    Example
+    -------
+    >>> import osmnx as ox
+    >>> G = ox.graph_from_xml("tests/fixtures/osm/rules.osm", simplify=False)  # doctest: +SKIP
+    >>> network_from_graph(G).meta["source"]  # doctest: +SKIP
+    'osm'
+    """
+    m = {"source": "osm", "description": "OpenStreetMap data from an osmnx graph"}
+    m.update(meta or {})
+    return network_from_tables(graph_to_tables(G), profile=profile, simplify=simplify, meta=m)
+
+
+def network_from_tables(
+    tables: OsmTables,
+    *,
+    profile: str | Profile = "bike",
+    simplify: bool = True,
+    meta: dict[str, Any] | None = None,
+) -> BikeNetwork:
+    """Apply the cycling rules to way/node tables and build the costed network.
+
+    Example
+    -------
+    >>> from fietsstad._osm_read import read_osm_file
+    >>> net = network_from_tables(read_osm_file("tests/fixtures/osm/rules.osm"))  # doctest: +SKIP
+    """
+    prof = get_profile(profile)
+    seg = _segments(tables, prof)
+    G = _segment_graph(seg, tables)
+    if simplify:
+        G = _simplify(G)
+    net = _graph_to_network(G, prof, tables)
+    before = net.n_nodes
+    net = net.largest_scc()
+    m = {
+        "source": "osm",
+        "generated": False,
+        "attribution": ATTRIBUTION,
+        "rules_version": RULES_VERSION,
+        "simplified": bool(simplify),
+        "osm_ways_read": len(tables.way_ids),
+        "osm_ways_rideable": int(seg["n_ways"]),
+        "nodes_before_scc": before,
+        "missing_node_refs": int(tables.missing_refs),
+    }
+    m.update(meta or {})
+    m["generated"] = False
+    net.meta.update(m)
+    return net
+
+
+@contextlib.contextmanager
+def osmnx_settings() -> Iterator[None]:
+    """Temporarily configure osmnx the way fietsstad downloads: every tag the rules read,
+    raw ``oneway`` tags kept, HTTP cache under fietsstad's cache dir, short timeouts, no DoH.
+
+    ``ox.settings.all_oneway = True`` makes osmnx store each way once, in node order, with its
+    raw ``oneway`` tag (a bidirectional network type would overwrite that tag with ``False``),
+    so the cycling rules, not osmnx, decide the directions.
+
+    Example
+    -------
+    >>> import osmnx as ox
+    >>> with osmnx_settings():
+    ...     "oneway:bicycle" in ox.settings.useful_tags_way
+    True
+    """
+    import osmnx as ox
+
+    names = (
+        "useful_tags_way",
+        "useful_tags_node",
+        "all_oneway",
+        "use_cache",
+        "cache_folder",
+        "requests_timeout",
+        "overpass_rate_limit",
+        "doh_url_template",
+        "log_console",
+    )
+    saved = {k: getattr(ox.settings, k) for k in names}
+    try:
+        ox.settings.useful_tags_way = sorted(set(ox.settings.useful_tags_way) | set(WAY_TAGS))
+        ox.settings.useful_tags_node = sorted(set(ox.settings.useful_tags_node) | set(NODE_TAGS))
+        ox.settings.all_oneway = True
+        ox.settings.use_cache = True
+        ox.settings.cache_folder = str(Path(settings.cache_dir) / "osmnx")
+        ox.settings.requests_timeout = float(settings.download_timeout_s)
+        ox.settings.overpass_rate_limit = False
+        ox.settings.doh_url_template = None
+        ox.settings.log_console = False
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(ox.settings, k, v)
+
+
+# ---------------------------------------------------------------------------------- download
+def _clean_polygon(polygon: Any) -> Any:
+    """A shapely (Multi)Polygon in lon/lat from a shapely geometry or GeoDataFrame/GeoSeries."""
+    import geopandas as gpd
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from ._validate import ensure_crs_4326
+
+    if isinstance(polygon, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        geoms = ensure_crs_4326(polygon, "polygon")
+        polygon = (geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms).union_all()
+    if not isinstance(polygon, (Polygon, MultiPolygon)):
+        raise ValidationError(
+            f"polygon must be a shapely Polygon/MultiPolygon or a GeoDataFrame, got "
+            f"{type(polygon).__name__}"
+        )
+    if polygon.is_empty or not polygon.is_valid:
+        raise ValidationError("polygon is empty or invalid (self-intersecting?); fix it first")
+    x0, y0, x1, y1 = polygon.bounds
+    if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+        raise CRSError(
+            f"polygon bounds {[round(v, 3) for v in polygon.bounds]} are not lon/lat (EPSG:4326); "
+            "pass a GeoDataFrame with its CRS set (e.g. EPSG:28992) so it can be reprojected"
+        )
+    return polygon
+
+
+def _download_graph(place: str | None = None, polygon: Any = None) -> Any:
+    """Download the raw OSM ways of a place or polygon as an osmnx graph (all_oneway mode)."""
+    import osmnx as ox
+    import requests
+
+    what = f"place {place!r}" if place is not None else "the polygon"
+    try:
+        with osmnx_settings():
+            kw = {
+                "network_type": _NETWORK_TYPE,
+                "custom_filter": CUSTOM_FILTER,
+                "simplify": False,
+                "retain_all": True,
+                "truncate_by_edge": True,
+            }
+            if place is not None:
+                return ox.graph_from_place(place, **kw)
+            return ox.graph_from_polygon(polygon, **kw)
+    except (requests.RequestException, OSError, ValueError, TypeError, LookupError) as err:
+        # ValueError covers osmnx's InsufficientResponseError / ResponseStatusCodeError
+        raise PlaceNotFoundError(
+            f"could not download OpenStreetMap data for {what} ({type(err).__name__}: {err}). "
+            f"Offline or unknown place? Alternatives: {_ALTERNATIVES}"
+        ) from err
+
+
+# ---------------------------------------------------------------------------------- building
+@lru_cache(maxsize=8192)
+def _rule(items: tuple[tuple[str, str], ...]) -> WayRule:
+    return classify_way(dict(items))
+
+
+def _segments(tables: OsmTables, prof: Profile) -> dict[str, Any]:
+    """Directed segments (OSM node ids) of all rideable ways, with their attributes."""
+    node_ids = tables.node_ids
+    main_nodes: list[np.ndarray] = []
+    parts: dict[str, list] = {
+        k: [] for k in ("u", "v", "infra", "contra", "unpaved", "way", "main")
+    }
+    names: list[str] = []
+    n_ways = 0
+    for wid, tags, nodes in zip(tables.way_ids, tables.way_tags, tables.way_nodes):
+        rule = _rule(tuple(sorted(tags.items())))
+        if rule.main_road:
+            main_nodes.append(nodes)
+        if not rule.rideable or len(nodes) < 2:
+            continue
+        a, b = nodes[:-1], nodes[1:]
+        pos_a = np.searchsorted(node_ids, a).clip(0, max(len(node_ids) - 1, 0))
+        pos_b = np.searchsorted(node_ids, b).clip(0, max(len(node_ids) - 1, 0))
+        ok = (a != b) & (node_ids[pos_a] == a) & (node_ids[pos_b] == b) if len(node_ids) else a < a
+        if not ok.any():
+            continue
+        a, b = a[ok], b[ok]
+        n_ways += 1
+        for d, (s, t) in ((rule.forward, (a, b)), (rule.backward, (b, a))):
+            if not d.rideable:
+                continue
+            k = len(s)
+            parts["u"].append(s)
+            parts["v"].append(t)
+            parts["infra"].append(np.full(k, int(d.infra), np.int8))
+            parts["contra"].append(np.full(k, d.contraflow, bool))
+            parts["unpaved"].append(np.full(k, rule.unpaved, bool))
+            parts["way"].append(np.full(k, wid, np.int64))
+            parts["main"].append(np.full(k, rule.main_road, bool))
+            names.extend([tags.get("name", "")] * k)
+    if not parts["u"]:
+        raise NoRideableNetworkError(
+            f"{tables.source or 'the input'} holds no way a cyclist may ride under the fietsstad "
+            f"cycling rules ({len(tables.way_ids)} highway ways read); see docs/cycling_rules.md"
+        )
+    seg = {k: np.concatenate(v) for k, v in parts.items()}
+    seg["name"] = np.asarray(names, dtype=object)
+    seg["n_ways"] = n_ways
+    # junction delays on the edge into the head node
+    signal_ids = np.array(
+        sorted(n for n, t in tables.node_tags.items() if node_has_signal(t)), dtype=np.int64
+    )
+    main_ids = np.unique(np.concatenate(main_nodes)) if main_nodes else np.zeros(0, np.int64)
+    head_signal = np.isin(seg["v"], signal_ids)
+    head_cross = np.isin(seg["v"], main_ids) & ~seg["main"] & ~head_signal
+    seg["delay"] = np.where(
+        head_signal,
+        round(prof.signal_delay_s),
+        np.where(head_cross, round(prof.crossing_delay_s), 0),
+    ).astype(np.int32)
+    seg["signal_ids"] = signal_ids
+    seg["keep_ids"] = np.union1d(signal_ids, np.unique(seg["v"][head_cross]))
+    return seg
+
+
+def _haversine(lon1, lat1, lon2, lat2) -> np.ndarray:
+    p1, p2 = np.deg2rad(lat1), np.deg2rad(lat2)
+    dp, dl = p2 - p1, np.deg2rad(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def _segment_graph(seg: dict[str, Any], tables: OsmTables) -> Any:
+    """An osmnx-style MultiDiGraph of the directed segments (nodes keyed by OSM id)."""
+    import networkx as nx
+
+    used = np.unique(np.concatenate([seg["u"], seg["v"]]))
+    pos = np.searchsorted(tables.node_ids, used)
+    lon, lat = tables.lon[pos], tables.lat[pos]
+    pu, pv = np.searchsorted(used, seg["u"]), np.searchsorted(used, seg["v"])
+    length = _haversine(lon[pu], lat[pu], lon[pv], lat[pv])
+    keep = set(seg["keep_ids"].tolist())
+    signals = set(seg["signal_ids"].tolist())
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    G.add_nodes_from(
+        (
+            nid,
+            {
+                "x": float(x),
+                "y": float(y),
+                **({"_keep": True} if nid in keep else {}),
+                **({"_signal": True} if nid in signals else {}),
+            },
+        )
+        for nid, x, y in zip(used.tolist(), lon.tolist(), lat.tolist())
+    )
+    # a direction-free class per physical segment: both directions of a segment carry the same
+    # value, so osmnx's edge_attrs_differ does not stop at every node of a contraflow street
+    own = [f"{i}{int(c)}{int(p)}" for i, c, p in zip(seg["infra"], seg["contra"], seg["unpaved"])]
+    index = {(a, b): k for k, (a, b) in enumerate(zip(seg["u"].tolist(), seg["v"].tolist()))}
+    us, vs = seg["u"].tolist(), seg["v"].tolist()
+    cls = [
+        "|".join(sorted((own[k], own[index[(b, a)]] if (b, a) in index else "-")))
+        for k, (a, b) in enumerate(zip(us, vs))
+    ]
+    G.add_edges_from(
+        (
+            a,
+            b,
+            {
+                "length": float(ln),
+                "delay": int(d),
+                "infra": int(i),
+                "contraflow": bool(c),
+                "unpaved": bool(p),
+                "osmid": int(w),
+                "name": str(nm),
+                "_cls": cl,
+            },
+        )
+        for a, b, ln, d, i, c, p, w, nm, cl in zip(
+            us,
+            vs,
+            length.tolist(),
+            seg["delay"].tolist(),
+            seg["infra"].tolist(),
+            seg["contra"].tolist(),
+            seg["unpaved"].tolist(),
+            seg["way"].tolist(),
+            seg["name"].tolist(),
+            cls,
+        )
+    )
+    return G
+
+
+_DIRECTED_ATTRS = ("infra", "contraflow", "unpaved")
+
+
+def _simplify(G: Any) -> Any:
+    """osmnx topology simplification that never merges across a delay or an attribute change.
+
+    Signal and crossing nodes are kept (``node_attrs_include``). Where the direction-free class
+    hides a change of a directed attribute along a chain (lanes switching sides), the merged
+    edge would carry a list; those chains are re-simplified with their interior nodes kept.
+    """
+    import osmnx as ox
+
+    def run(H):
+        return ox.simplify_graph(
+            H,
+            node_attrs_include=["_keep"],
+            edge_attrs_differ=["_cls"],
+            remove_rings=False,
+            track_merged=True,
+            edge_attr_aggs={"length": sum, "delay": sum},
+        )
+
+    S = run(G)
+    bad = set()
+    for _, _, d in S.edges(data=True):
+        if any(isinstance(d.get(a), list) for a in _DIRECTED_ATTRS):
+            bad.update(a for a, _ in d["merged_edges"][1:])
+    if bad:
+        H = G.copy()
+        for n in bad:
+            H.nodes[n]["_keep"] = True
+        S = run(H)
+    return S
+
+
+def _graph_to_network(G: Any, prof: Profile, tables: OsmTables) -> BikeNetwork:
+    ids = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
+    order = np.argsort(ids)
+    ids = ids[order]
+    x = np.array([G.nodes[n]["x"] for n in ids.tolist()])
+    y = np.array([G.nodes[n]["y"] for n in ids.tolist()])
+    sig = np.array([bool(G.nodes[n].get("_signal")) for n in ids.tolist()], dtype=bool)
+    rows = [(u, v, d) for u, v, d in G.edges(data=True) if u != v]
+    m = len(rows)
+    u = np.searchsorted(ids, np.fromiter((r[0] for r in rows), np.int64, m))
+    v = np.searchsorted(ids, np.fromiter((r[1] for r in rows), np.int64, m))
+
+    def one(val: Any) -> Any:
+        return sorted(val, key=str)[0] if isinstance(val, list) else val
+
+    geoms = []
+    for a, b, d in rows:
+        g = d.get("geometry")
+        if g is not None:
+            geoms.append(np.asarray(g.coords, dtype=np.float64))
+        else:
+            geoms.append(
+                np.array([[G.nodes[a]["x"], G.nodes[a]["y"]], [G.nodes[b]["x"], G.nodes[b]["y"]]])
+            )
+    return BikeNetwork.from_edges(
+        x=x,
+        y=y,
+        node_id=ids,
+        u=u,
+        v=v,
+        length=np.array([float(d["length"]) for _, _, d in rows]),
+        infra=np.array([int(one(d["infra"])) for _, _, d in rows], dtype=np.int8),
+        delay=np.array([int(d["delay"]) for _, _, d in rows], dtype=np.int32),
+        unpaved=np.array([bool(one(d["unpaved"])) for _, _, d in rows], dtype=bool),
+        contraflow=np.array([bool(one(d["contraflow"])) for _, _, d in rows], dtype=bool),
+        way_id=np.array([int(one(d["osmid"])) for _, _, d in rows], dtype=np.int64),
+        name=np.array([str(one(d["name"])) for _, _, d in rows], dtype=object),
+        node_signal=sig,
+        geometries=geoms,
+        profile=prof,
+        meta={"source": "osm", "generated": False, "description": tables.source},
+    )
+
+
+__all__ = [
+    "ZWOLLE",
+    "ATTRIBUTION",
+    "CUSTOM_FILTER",
+    "load_network",
+    "network_cache_path",
+    "network_from_graph",
+    "network_from_tables",
+    "osmnx_settings",
+]
