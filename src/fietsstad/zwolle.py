@@ -1,0 +1,187 @@
+"""The Zwolle study area: bounding box, municipal boundary and the 16 districts (wijken).
+
+Facts, not models: everything here comes from CBS (Statistics Netherlands) open data, licence
+CC-BY 4.0 ("Bron: CBS"); see ``data/README.md`` for the tables fietsstad ships.
+
+* :data:`ZWOLLE_BBOX` -- the municipality's bounding box in lon/lat, from the bounds of the CBS/PDOK
+  generalised municipal boundary 2023 (``zwolle_gemeente_2023.geojson``), rounded outwards to 6
+  decimals.
+* :func:`zwolle_study_area` -- that box as a shapely polygon (offline, always available).
+* :func:`zwolle_boundary` -- the real municipal boundary, read from ``../shared`` when present.
+* :func:`zwolle_districts` -- the 16 CBS wijken with 2024 inhabitants and dwellings and a
+  representative point inside each district, as a GeoDataFrame (EPSG:4326).
+* :func:`zwolle_jobs_total` -- jobs located in Zwolle (CBS, 2017). There is no per-district jobs
+  figure in the shipped data; demand models distribute this total themselves.
+
+Example
+-------
+>>> from fietsstad.zwolle import zwolle_districts, ZWOLLE_BBOX
+>>> d = zwolle_districts()
+>>> len(d), int(d["inhabitants_2024"].sum())
+(16, 133135)
+>>> ZWOLLE_BBOX[0] < float(d.geometry.x.min())
+True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import FietsstadError, InputFileError
+
+#: Bounding box of the municipality of Zwolle, ``(min_lon, min_lat, max_lon, max_lat)`` EPSG:4326.
+#: Source: CBS/PDOK gebiedsindelingen, gemeente 2023 (GM0193), generalised; CC-BY 4.0.
+ZWOLLE_BBOX: tuple[float, float, float, float] = (6.003619, 52.440530, 6.210811, 52.587810)
+
+#: CBS municipality code of Zwolle.
+ZWOLLE_GM_CODE = "GM0193"
+
+#: Inhabitants of the municipality, CBS Kerncijfers wijken en buurten 2024 (the 16 wijk figures,
+#: rounded by CBS, sum to 133,135).
+ZWOLLE_INHABITANTS_2024 = 133_141
+
+#: Jobs located in Zwolle in 2017 (CBS, banen naar werklocatie per gemeente).
+ZWOLLE_JOBS_2017 = 79_030
+
+_DISTRICTS_CSV = "zwolle_districts.csv"
+_BOUNDARY_FILE = Path("data") / "zwolle" / "zwolle_gemeente_2023.geojson"
+
+
+def zwolle_study_area():
+    """Zwolle's study area: the municipality's bounding box as a shapely ``Polygon`` (lon/lat).
+
+    Returns
+    -------
+    shapely.geometry.Polygon
+        The box :data:`ZWOLLE_BBOX` in EPSG:4326.
+
+    Example
+    -------
+    >>> area = zwolle_study_area()
+    >>> [round(c, 3) for c in area.bounds]
+    [6.004, 52.441, 6.211, 52.588]
+    """
+    from shapely.geometry import box
+
+    return box(*ZWOLLE_BBOX)
+
+
+def zwolle_boundary(shared_dir: str | os.PathLike | None = None):
+    """The municipal boundary of Zwolle (CBS/PDOK 2023, generalised) from the shared data folder.
+
+    Parameters
+    ----------
+    shared_dir
+        The ``shared`` folder holding ``data/zwolle/zwolle_gemeente_2023.geojson``. Default: the
+        environment variable ``FIETSSTAD_SHARED_DIR``, else ``../shared`` from the current folder.
+
+    Returns
+    -------
+    shapely.geometry.base.BaseGeometry
+        The boundary (Polygon or MultiPolygon) in EPSG:4326.
+
+    Raises
+    ------
+    InputFileError
+        If the boundary file is not there; use :func:`zwolle_study_area` (the bounding box) instead.
+
+    Example
+    -------
+    >>> zwolle_boundary("/nonexistent")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fietsstad.errors.InputFileError: Zwolle's municipal boundary was not found at ...
+    """
+    base = (
+        Path(shared_dir)
+        if shared_dir is not None
+        else Path(os.environ.get("FIETSSTAD_SHARED_DIR", Path("..") / "shared"))
+    )
+    path = base / _BOUNDARY_FILE
+    if not path.is_file():
+        raise InputFileError(
+            f"Zwolle's municipal boundary was not found at {path}. Pass shared_dir= (the folder "
+            "holding data/zwolle/zwolle_gemeente_2023.geojson), or use zwolle_study_area() for the "
+            "bounding box, which needs no files"
+        )
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as err:  # pyogrio / fiona raise many types for a broken file
+        raise InputFileError(f"{path}: cannot read the boundary file: {err}") from err
+    if len(gdf) == 0:
+        raise InputFileError(f"{path}: the boundary file holds no geometry")
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    return gdf.geometry.union_all() if hasattr(gdf.geometry, "union_all") else gdf.unary_union
+
+
+def zwolle_districts():
+    """The 16 districts (CBS wijken) of Zwolle as points, with 2024 inhabitants and dwellings.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per district, indexed 0..15 in code order, EPSG:4326, columns ``wijk_code``
+        (``WK0193xx``), ``name``, ``inhabitants_2024``, ``dwellings_2024``, ``lon``, ``lat`` and a
+        point ``geometry`` (a representative point inside the district polygon).
+        Source: CBS Kerncijfers wijken en buurten 2024 (CC-BY 4.0).
+
+    Raises
+    ------
+    FietsstadError
+        If the shipped table is missing or damaged (a broken installation).
+
+    Example
+    -------
+    >>> d = zwolle_districts()
+    >>> d.loc[d["name"] == "Stadshagen", "inhabitants_2024"].item()
+    28125
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from ._data import data_path
+
+    path = data_path(_DISTRICTS_CSV)
+    try:
+        df = pd.read_csv(path, dtype={"wijk_code": str, "name": str})
+    except (OSError, ValueError) as err:
+        raise FietsstadError(
+            f"the shipped table {path} cannot be read ({err}); reinstall fietsstad"
+        ) from err
+    expected = ["wijk_code", "name", "inhabitants_2024", "dwellings_2024", "lon", "lat"]
+    if list(df.columns) != expected or len(df) != 16:
+        raise FietsstadError(
+            f"the shipped table {path} is damaged (expected 16 rows with columns "
+            f"{expected}); reinstall fietsstad"
+        )
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+
+
+def zwolle_jobs_total() -> int:
+    """Jobs located in the municipality of Zwolle: 79,030 (CBS, 2017).
+
+    CBS publishes no per-district jobs figure in the data fietsstad ships; demand models spread
+    this total over zones themselves.
+
+    Example
+    -------
+    >>> zwolle_jobs_total()
+    79030
+    """
+    return ZWOLLE_JOBS_2017
+
+
+__all__ = [
+    "ZWOLLE_BBOX",
+    "ZWOLLE_GM_CODE",
+    "ZWOLLE_INHABITANTS_2024",
+    "ZWOLLE_JOBS_2017",
+    "zwolle_study_area",
+    "zwolle_boundary",
+    "zwolle_districts",
+    "zwolle_jobs_total",
+]
