@@ -1,0 +1,321 @@
+"""Tests of fietsstad.maps: content, escaping of hostile text, offline HTML, headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fietsstad import hubs, maps
+from fietsstad._map_style import esc, offline_leaflet
+from fietsstad.errors import ValidationError
+from fietsstad.network import BikeNetwork
+from test_hubs import grid_network
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "`);alert(1);(`",
+    "${alert(1)}",
+    "</script><script>alert(2)</script>",
+]
+
+
+@dataclass
+class _ScenarioLike:
+    """The attributes of fietsstad.scenario.ScenarioResult that maps read, filled with real data."""
+
+    before: BikeNetwork
+    after: BikeNetwork
+    route_edges: np.ndarray
+    route_geometry: np.ndarray
+    zones: Any
+    edge_flow_change: np.ndarray
+    summary: dict = field(default_factory=dict)
+
+
+def _scenario(names=None, zone_names=None) -> _ScenarioLike:
+    """Upgrade a row of a grid network to a fast route, and compute real before/after figures."""
+    import geopandas as gpd
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    before = grid_network(nx_=10, ny=6, seed=5, oneway_share=0.1, names=names)
+    src = before.edge_sources()
+    # corridor: edges between consecutive nodes of grid row j=2 (positions i*6+2), both directions
+    row = np.arange(10) * 6 + 2
+    pairs = set(zip(row[:-1], row[1:])) | set(zip(row[1:], row[:-1]))
+    corridor = np.array(
+        [e for e in range(before.n_edges) if (int(src[e]), int(before.indices[e])) in pairs]
+    )
+    after = BikeNetwork(**{k: getattr(before, k) for k in before.__dataclass_fields__})
+    after.speed_kmh = before.speed_kmh.copy()
+    after.speed_kmh[corridor] = 30.0
+    after.infra = before.infra.copy()
+    after.infra[corridor] = 7
+    after = after.recompute_travel_time()
+    after.meta = dict(before.meta)
+
+    def times(net):
+        ip, ind, w = net.csr()
+        return dijkstra(csr_matrix((w.astype(float), ind, ip), shape=(net.n_nodes,) * 2))
+
+    tb, ta = times(before), times(after)
+    # flow change: OD pairs (all nodes) whose fastest path gets quicker count once per corridor edge
+    gain = (tb - ta) > 0
+    flow = np.zeros(after.n_edges)
+    flow[corridor] = gain.sum() / len(corridor)
+    zones = gpd.GeoDataFrame(
+        {
+            "name": zone_names or ["Noord", "Zuid"],
+            "inhabitants_2024": [1000, 2000],
+            "accessibility_before": [10.0, 20.0],
+            "accessibility_after": [12.5, 20.5],
+        },
+        geometry=gpd.points_from_xy(before.x[[5, 50]], before.y[[5, 50]]),
+        crs=4326,
+    )
+    geom = np.column_stack([before.x[row], before.y[row]])
+    summary = {
+        "route": (names or ["Test route"])[0],
+        "generated": True,
+        "route_length_km": float(before.length[corridor].sum() / 2000),
+        "minutes_saved_per_day": float((tb - ta).sum() / 60),
+    }
+    return _ScenarioLike(before, after, corridor, geom, zones, flow, summary)
+
+
+def _html(m) -> str:
+    return m.get_root().render()
+
+
+# ------------------------------------------------------------------------------ escaping
+def test_esc_neutralises_html_and_template_literals():
+    for p in PAYLOADS:
+        e = esc(p)
+        assert not set("<>`$\"'") & set(e)
+    assert esc("a & b") == "a &amp; b"
+
+
+def _assert_only_escaped(text: str):
+    for p in PAYLOADS:
+        assert p not in text, f"raw payload {p!r} found in the HTML"
+    # the escaped forms are there (they were drawn, not dropped)
+    assert esc("<script>alert(1)</script>") in text
+    assert esc('"><img src=x onerror=alert(1)>') in text
+    assert "<img src=x" not in text
+    assert "alert(1)</script>" not in text
+
+
+def test_snelfietspad_map_escapes_street_and_zone_names(tmp_path):
+    res = _scenario(names=PAYLOADS, zone_names=PAYLOADS[:2])
+    res.summary["note"] = PAYLOADS[1]
+    path = tmp_path / "s.html"
+    maps.snelfietspad_map(res, path, title=PAYLOADS[0], tiles=None)
+    _assert_only_escaped(path.read_text())
+
+
+def test_hubs_map_escapes_hub_names(tmp_path):
+    net = grid_network(names=PAYLOADS)
+    cands = hubs.hub_candidates(net.x[[0, 20, 40]], net.y[[0, 20, 40]], names=PAYLOADS[:3])
+    pop = np.ones(net.n_nodes)
+    pl = hubs.place_hubs(net, cands, pop, k=2, minutes=3)
+    cat = hubs.hub_catchments(net, pl.hubs, minutes=(2, 4), population=pop)
+    path = tmp_path / "h.html"
+    maps.hubs_map(pl, cat, path, net=net, title=PAYLOADS[1], tiles=None)
+    _assert_only_escaped(path.read_text())
+
+
+# ------------------------------------------------------------------------------ content
+def test_snelfietspad_map_content():
+    res = _scenario()
+    for color_by in ("flow", "time"):
+        m = maps.snelfietspad_map(res, color_by=color_by, tiles=None)
+        text = _html(m)
+        assert "GENERATED network" in text
+        assert "L.control.layers" in text
+        for layer in ("Before: network", "After: snelfietspad corridor", "Districts:"):
+            assert layer in text
+        # zone change derived from the before/after columns: +2.5 and +0.5
+        assert "accessibility_after − accessibility_before" in text
+        assert "2.500" in text and "0.500" in text
+    # the corridor polyline carries the route's coordinates (lat, lon order)
+    lat, lon = np.round(res.route_geometry[0, ::-1], 6)
+    assert re.search(rf"\[\s*{lat}\s*,\s*{lon}\s*\]", text)
+
+
+def test_network_layer_merges_directions_and_caps_edges():
+    res = _scenario()
+    m = maps.snelfietspad_map(res, tiles=None, max_edges=25)
+    geojsons = [
+        json.loads(x)
+        for x in re.findall(r'(\{"features": \[.*?\], "type": "FeatureCollection"\})', _html(m))
+    ]
+    n_feats = sorted(len(g["features"]) for g in geojsons)
+    # before layer (25) and after layer (25, plus corridor edges that were not in the top 25)
+    assert n_feats[-1] <= 25 + len(res.route_edges)
+    assert 25 in n_feats
+    # without the cap: one line per undirected street
+    src = res.after.edge_sources()
+    und = {(min(a, b), max(a, b)) for a, b in zip(src.tolist(), res.after.indices.tolist())}
+    m2 = maps.snelfietspad_map(res, tiles=None)
+    counts = [
+        len(json.loads(x)["features"])
+        for x in re.findall(r'(\{"features": \[.*?\], "type": "FeatureCollection"\})', _html(m2))
+    ]
+    assert len(und) in counts and max(counts) == len(und)
+
+
+def test_snelfietspad_map_not_generated_says_source():
+    res = _scenario()
+    for net in (res.before, res.after):
+        net.meta = {"source": "osm", "generated": False}
+    res.summary["generated"] = False
+    text = _html(maps.snelfietspad_map(res, tiles=None))
+    assert "GENERATED" not in text and "network: osm" in text
+
+
+def test_snelfietspad_map_bad_input():
+    res = _scenario()
+    with pytest.raises(ValidationError):
+        maps.snelfietspad_map(res, color_by="colour")
+    with pytest.raises(ValidationError):
+        maps.snelfietspad_map(res, max_edges=0)
+    with pytest.raises(ValidationError):
+        maps.snelfietspad_map(res, zone_column="nope")
+    res.edge_flow_change = np.zeros(3)
+    with pytest.raises(ValidationError):
+        maps.snelfietspad_map(res)
+
+
+def test_hubs_map_content_and_curve(tmp_path):
+    net = grid_network()
+    cands = hubs.hub_candidates(net.x[::6], net.y[::6])
+    pop = np.arange(net.n_nodes, dtype=float)
+    pl = hubs.place_hubs(net, cands, pop, k=3, minutes=3, method="exact")
+    cat = hubs.hub_catchments(net, pl.hubs, minutes=(2, 4), population=pop)
+    m = maps.hubs_map(pl, cat, tmp_path / "h.html", net=net, tiles=None)
+    text = (tmp_path / "h.html").read_text()
+    assert text == _html(m) or "GENERATED" in text
+    assert "GENERATED network" in text and "<svg" in text and "Coverage curve" in text
+    for band in ("within 2 min by bike", "within 4 min by bike"):
+        assert f"Catchment: {band}" in text
+    assert "Population not covered" in text and "Chosen hubs" in text
+    # the table lists the optimal covered population for each number of hubs
+    for i in range(1, 4):
+        assert maps.st.fmt(pl.coverage_curve.loc[i, "covered"], 0) in text
+    # covered + uncovered population drawn = total (aggregated in cells)
+    cx, cy, cov, unc = maps._population_cells(
+        net.x, net.y, pl.node_population, pl.node_covered.astype(float)
+    )
+    assert cov.sum() == pytest.approx(pl.covered_population)
+    assert cov.sum() + unc.sum() == pytest.approx(pop.sum())
+
+
+def test_offline_assets_inlined():
+    if offline_leaflet() is None:
+        pytest.skip("django-js-lib-leaflet is not installed: maps use folium's CDN links")
+    net = grid_network()
+    pl = hubs.place_hubs(net, hubs.hub_candidates(net.x[:3], net.y[:3]), np.ones(net.n_nodes), k=1)
+    text = _html(maps.hubs_map(pl, tiles=None))
+    assert not re.findall(r'<script[^>]+src="http', text)
+    assert not re.findall(r'<link[^>]+href="http', text)
+    assert "L.map(" in text and "Leaflet 1.9.4" in text
+
+
+# ------------------------------------------------------------------------------ Chromium
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        exe = shutil.which(name)
+        if exe:
+            return exe
+    return None
+
+
+_PROBE = (
+    "<script>window.__errs=[];window.addEventListener('error',function(e){"
+    "window.__errs.push(String(e.message));});</script>"
+)
+_REPORT = (
+    "<script>window.addEventListener('load',function(){setTimeout(function(){"
+    "var d=document.createElement('div');d.id='fietsstad-probe';"
+    "d.setAttribute('data-errors',JSON.stringify(window.__errs));"
+    "d.setAttribute('data-panes',document.querySelectorAll('.leaflet-pane').length);"
+    "d.setAttribute('data-xss',String(window.__xss||0));"
+    "document.body.appendChild(d);},300);});</script>"
+)
+
+
+def _render(exe: str, html_path, tmp_path) -> tuple[str, str]:
+    text = html_path.read_text()
+    probe = tmp_path / ("probe_" + html_path.name)
+    # a hostile payload that ran would call alert(); count such calls
+    text = text.replace(
+        "<head>",
+        "<head>"
+        + _PROBE
+        + "<script>window.alert=function(){window.__xss=(window.__xss||0)+1;};</script>",
+        1,
+    )
+    probe.write_text(text.replace("</body>", _REPORT + "</body>", 1))
+    cmd = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        probe.as_uri(),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return out.stdout, out.stderr
+
+
+@pytest.mark.parametrize("kind", ["hubs", "snelfietspad"])
+def test_maps_render_in_headless_chromium(kind, tmp_path):
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("Chromium not found (Debian package 'chromium'): map rendering not checked")
+    if offline_leaflet() is None:
+        pytest.skip(
+            "django-js-lib-leaflet missing: Leaflet would come from a CDN, unreachable offline"
+        )
+    path = tmp_path / f"{kind}.html"
+    if kind == "hubs":
+        net = grid_network(names=PAYLOADS)
+        cands = hubs.hub_candidates(
+            net.x[::8], net.y[::8], names=[PAYLOADS[i % 5] for i in range(6)]
+        )
+        pl = hubs.place_hubs(net, cands, np.ones(net.n_nodes), k=2, minutes=3, method="exact")
+        cat = hubs.hub_catchments(net, pl.hubs, minutes=(2, 4), population=np.ones(net.n_nodes))
+        maps.hubs_map(pl, cat, path, net=net, tiles=None)
+    else:
+        maps.snelfietspad_map(_scenario(names=PAYLOADS, zone_names=PAYLOADS[:2]), path, tiles=None)
+    dom, log = _render(exe, path, tmp_path)
+    probe = re.search(
+        r'<div id="fietsstad-probe" data-errors="([^"]*)" data-panes="(\d+)" '
+        r'data-xss="(\d+)"',
+        dom,
+    )
+    assert probe, f"the page did not finish loading; chromium said:\n{log[-2000:]}"
+    errors = json.loads(probe.group(1).replace("&quot;", '"'))
+    assert errors == [], errors
+    assert int(probe.group(2)) >= 5  # leaflet built its panes: the map rendered
+    assert probe.group(3) == "0"  # no hostile payload ran
+    assert "leaflet-container" in dom and "fietsstad-title" in dom
+    console = [ln for ln in log.splitlines() if ":CONSOLE" in ln]
+    assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
