@@ -159,3 +159,12 @@ def test_generated_default_network_lies_over_zwolle(districts):
     # every district point snaps to the generated network within a few hundred metres
     idx, dist = net.snap(districts["lon"], districts["lat"], return_distance=True)
     assert len(idx) == 16 and dist.max() < 300
+
+
+def test_boundary_default_location_and_env_override(shared_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("FIETSSTAD_SHARED_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # no ../shared here: falls back to the checkout's ../shared
+    assert zwolle_boundary().equals(zwolle_boundary(shared_dir))
+    monkeypatch.setenv("FIETSSTAD_SHARED_DIR", str(tmp_path))
+    with pytest.raises(InputFileError, match=str(tmp_path)):
+        zwolle_boundary()

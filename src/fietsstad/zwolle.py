@@ -74,7 +74,8 @@ def zwolle_boundary(shared_dir: str | os.PathLike | None = None):
     ----------
     shared_dir
         The ``shared`` folder holding ``data/zwolle/zwolle_gemeente_2023.geojson``. Default: the
-        environment variable ``FIETSSTAD_SHARED_DIR``, else ``../shared`` from the current folder.
+        environment variable ``FIETSSTAD_SHARED_DIR``, else ``../shared`` beside the current
+        folder, else ``../shared`` beside the source checkout fietsstad runs from.
 
     Returns
     -------
@@ -93,11 +94,7 @@ def zwolle_boundary(shared_dir: str | os.PathLike | None = None):
     ...
     fietsstad.errors.InputFileError: Zwolle's municipal boundary was not found at ...
     """
-    base = (
-        Path(shared_dir)
-        if shared_dir is not None
-        else Path(os.environ.get("FIETSSTAD_SHARED_DIR", Path("..") / "shared"))
-    )
+    base = Path(shared_dir) if shared_dir is not None else _default_shared_dir()
     path = base / _BOUNDARY_FILE
     if not path.is_file():
         raise InputFileError(
@@ -116,6 +113,15 @@ def zwolle_boundary(shared_dir: str | os.PathLike | None = None):
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
     return gdf.geometry.union_all() if hasattr(gdf.geometry, "union_all") else gdf.unary_union
+
+
+def _default_shared_dir() -> Path:
+    env = os.environ.get("FIETSSTAD_SHARED_DIR")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    candidates = [Path.cwd().parent / "shared", here.parents[2].parent / "shared"]
+    return next((c for c in candidates if (c / _BOUNDARY_FILE).is_file()), candidates[0])
 
 
 def zwolle_districts():
