@@ -44,6 +44,7 @@ __all__ = [
     "available_memory_bytes",
     "check_array",
     "check_columns",
+    "check_edge_table",
     "check_cutoff",
     "check_finite_nonneg",
     "check_in_range",
@@ -580,3 +581,102 @@ def check_memory_budget(
             f"Alternatives: {alt}"
         )
     return need
+
+
+_INT32_MAX = 2**31 - 1
+
+
+def check_edge_table(
+    *,
+    x: Any,
+    y: Any,
+    node_id: Any,
+    u: Any,
+    v: Any,
+    length: Any,
+    infra: Any,
+    delay: Any = None,
+    n_infra: int = 8,
+    name: Any = None,
+    node_signal: Any = None,
+    geometries: Any = None,
+    per_edge: dict[str, Any] | None = None,
+) -> dict[str, np.ndarray]:
+    """Validate the inputs of ``BikeNetwork.from_edges``; return cleaned core arrays.
+
+    Node arrays (``x``, ``y``, ``node_id``, ``node_signal``) must share one length ``n``; edge
+    arrays (``u``, ``v``, ``length``, ``infra``, ``delay``, ``name``, ``geometries`` and the
+    optional ``per_edge`` ones) one length ``m``. Coordinates are finite lon/lat, endpoints whole
+    numbers in ``0..n-1``, lengths finite ``>= 0``, infrastructure codes in ``0..n_infra-1``,
+    delays finite whole seconds in ``0 .. 2**31-1``.
+
+    Returns
+    -------
+    dict
+        ``x, y`` float64, ``node_id`` int64, ``u, v`` int64, ``length`` float64, ``infra`` int8
+        and ``delay`` int32 (or ``None``).
+
+    Raises
+    ------
+    GraphError
+        Shapes, ids, lengths, codes or delays are invalid.
+    CRSError
+        Coordinates outside the lon/lat range (projected metres?).
+
+    Example
+    -------
+    >>> out = check_edge_table(x=[6.0, 6.01], y=[52.5, 52.5], node_id=[1, 2], u=[0], v=[1],
+    ...                        length=[680.0], infra=[0])
+    >>> out["u"].dtype, out["infra"].dtype
+    (dtype('int64'), dtype('int8'))
+    """
+    xs = check_array(x, "x (longitude)", ndim=1, allow_empty=True, error=GraphError)
+    n = len(xs)
+    ys = check_array(y, "y (latitude)", ndim=1, length=n, allow_empty=True, error=GraphError)
+    if n:
+        check_lonlat(xs, ys, "node coordinates")
+    nid = check_array(
+        node_id, "node_id", dtype=np.int64, ndim=1, length=n, allow_empty=True, error=GraphError
+    )
+    if node_signal is not None and len(np.atleast_1d(node_signal)) != n:
+        raise GraphError(f"node_signal must have one entry per node ({n}), got {len(node_signal)}")
+    uu = check_array(u, "u", dtype=np.int64, ndim=1, allow_empty=True, error=GraphError)
+    m = len(uu)
+    vv = check_array(v, "v", dtype=np.int64, ndim=1, length=m, allow_empty=True, error=GraphError)
+    if m and (min(uu.min(), vv.min()) < 0 or max(uu.max(), vv.max()) >= n):
+        raise GraphError(f"edge endpoints u, v must be node positions 0..{n - 1}")
+    ln = check_finite_nonneg(length, "length", allow_empty=True, error=GraphError)
+    if ln.shape != (m,):
+        raise GraphError(f"length must have one entry per edge ({m}), got shape {ln.shape}")
+    inf = check_array(
+        infra, "infra", dtype=np.int64, ndim=1, length=m, allow_empty=True, error=GraphError
+    )
+    if m and (inf.min() < 0 or inf.max() >= n_infra):
+        raise GraphError(
+            f"infra codes must be 0..{n_infra - 1} (fietsstad.profiles.Infra), got "
+            f"{int(inf.min())}..{int(inf.max())}"
+        )
+    dl = None
+    if delay is not None:
+        dl = check_finite_nonneg(delay, "delay", allow_empty=True, error=GraphError)
+        if dl.shape != (m,):
+            raise GraphError(f"delay must have one entry per edge ({m}), got shape {dl.shape}")
+        if m and dl.max() > _INT32_MAX:
+            raise GraphError(f"delay must be at most {_INT32_MAX} s, got {dl.max():.6g}")
+        dl = np.rint(dl).astype(np.int32)
+    extra = dict(per_edge or {})
+    extra["name"] = name
+    extra["geometries"] = geometries
+    for key, arr in extra.items():
+        if arr is not None and len(arr) != m:
+            raise GraphError(f"{key} must have one entry per edge ({m}), got {len(arr)}")
+    return {
+        "x": xs,
+        "y": ys,
+        "node_id": nid,
+        "u": uu,
+        "v": vv,
+        "length": ln,
+        "infra": inf.astype(np.int8),
+        "delay": dl,
+    }
