@@ -51,7 +51,7 @@ def travel_time_seconds(length_m: np.ndarray, speed_kmh: np.ndarray, delay_s: np
     """
     t = np.rint(np.asarray(length_m, np.float64) * 3.6 / np.asarray(speed_kmh, np.float64))
     t = t + np.asarray(delay_s, np.float64)
-    return np.maximum(t, 1).astype(np.int32)
+    return np.clip(t, 1, 2**31 - 2).astype(np.int32)  # saturate: never wrap to negative
 
 
 @dataclass
@@ -140,9 +140,17 @@ class BikeNetwork:
         >>> net.travel_time.tolist()
         [136, 136]
         """
+        from ._validate import check_edge_table
+
+        chk = check_edge_table(x=x, y=y, node_id=node_id, u=u, v=v, length=length, infra=infra,
+                               delay=delay, name=name, node_signal=node_signal, geometries=geometries,
+                               per_edge={"unpaved": unpaved, "contraflow": contraflow, "way_id": way_id})
+        x, y, node_id, length, infra = chk["x"], chk["y"], chk["node_id"], chk["length"], chk["infra"]
+        delay = chk["delay"]
+        name = None if name is None else np.asarray(name, dtype=object)
         n = len(x)
-        u = np.asarray(u, dtype=np.int64)
-        v = np.asarray(v, dtype=np.int64)
+        u = np.asarray(chk["u"], dtype=np.int64)
+        v = np.asarray(chk["v"], dtype=np.int64)
         m = len(u)
         if len(v) != m or len(length) != m or len(infra) != m:
             raise GraphError("u, v, length and infra must have equal lengths")
@@ -291,6 +299,8 @@ class BikeNetwork:
         """Network induced by a boolean node mask; dropped nodes/km are added to ``meta``."""
         keep = np.asarray(keep, dtype=bool)
         n = self.n_nodes
+        if keep.shape != (n,):
+            raise ValidationError(f"keep must be a boolean mask with one entry per node ({n}), got shape {keep.shape}")
         newid = np.full(n, -1, dtype=np.int64)
         newid[keep] = np.arange(int(keep.sum()))
         src = self.edge_sources()
@@ -348,9 +358,12 @@ class BikeNetwork:
         from scipy.spatial import cKDTree
 
         from . import settings
+        from ._validate import check_array, check_in_range
 
-        lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
-        lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        lon = np.atleast_1d(check_array(lon, "lon", ndim=None))
+        lat = np.atleast_1d(check_array(lat, "lat", ndim=None))
+        if max_distance_m is not None:
+            max_distance_m = check_in_range(max_distance_m, "max_distance_m", 0, float("inf"), hi_open=True)
         if lon.shape != lat.shape:
             raise ValidationError("lon and lat must have the same shape")
         if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
