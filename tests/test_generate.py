@@ -150,6 +150,74 @@ def _has_reverse(net: BikeNetwork) -> np.ndarray:
     return np.isin(rev, keys)
 
 
+def _main_line_edges(net: BikeNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Edges running along a main row or column (from grid positions), and all edges' diagonality."""
+    k = net.meta["parameters"]["main_road_every"]
+    r_off, c_off = net.meta["main_offset"]
+    r, c = _grid_rc(net)
+    s, t = net.edge_sources(), net.indices
+    along = ((r[s] == r[t]) & (r[s] % k == r_off)) | ((c[s] == c[t]) & (c[s] % k == c_off))
+    diagonal = (r[s] != r[t]) & (c[s] != c[t])
+    return along, diagonal
+
+
+def test_main_roads_are_complete_two_way_and_carry_main_infra(net20k):
+    net = net20k
+    along, diagonal = _main_line_edges(net)
+    main_kinds = [Infra.CYCLE_PATH, Infra.CYCLE_LANE, Infra.MAIN_ROAD]
+    assert np.all(np.isin(net.infra[along], main_kinds))
+    quiet = ~along & ~diagonal
+    assert np.all(np.isin(net.infra[quiet], [Infra.MIXED, Infra.CYCLE_STREET]))
+    assert np.all(net.infra[diagonal] == Infra.CYCLE_PATH)
+    assert np.all(_has_reverse(net)[along]) and not net.contraflow[along].any()
+    # every main-road segment between two surviving nodes exists, unless it crosses a barrier
+    n_rows, n_cols = net.meta["grid_shape"]
+    k = net.meta["parameters"]["main_road_every"]
+    r_off, c_off = net.meta["main_offset"]
+    pos = np.full(n_rows * n_cols, -1)
+    pos[net.node_id] = np.arange(net.n_nodes)
+    rows = np.arange(r_off, n_rows, k)
+    cols = np.arange(c_off, n_cols, k)
+    a = np.concatenate(
+        [
+            (rows[:, None] * n_cols + np.arange(n_cols - 1)).ravel(),
+            (np.arange(n_rows - 1)[:, None] * n_cols + cols).ravel(),
+        ]
+    )
+    b = np.concatenate([a[: len(rows) * (n_cols - 1)] + 1, a[len(rows) * (n_cols - 1) :] + n_cols])
+    both = (pos[a] >= 0) & (pos[b] >= 0)
+    pa, pb = pos[a][both], pos[b][both]
+    seg = shapely.linestrings(
+        np.stack([np.c_[net.x[pa], net.y[pa]], np.c_[net.x[pb], net.y[pb]]], 1)
+    )
+    cut = np.zeros(len(pa), dtype=bool)
+    for bar in net.meta["barriers"]:
+        cut |= shapely.intersects(seg, shapely.LineString(bar["lonlat"]))
+    keys = set((net.edge_sources().astype(np.int64) * net.n_nodes + net.indices).tolist())
+    present = np.array([int(x) * net.n_nodes + int(y) in keys for x, y in zip(pa, pb)])
+    bridge_pairs = {tuple(sorted(p)) for bar in net.meta["barriers"] for p in bar["bridges"]}
+    is_bridge = np.array(
+        [
+            tuple(sorted((int(x), int(y)))) in bridge_pairs
+            for x, y in zip(net.node_id[pa], net.node_id[pb])
+        ]
+    )
+    assert np.all(present[~cut])
+    assert np.all(present[cut] == is_bridge[cut])
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 0.9])
+def test_cycle_path_share_controls_main_road_facilities(share):
+    net = generate_network(20_000, seed=2, cycle_path_share=share)
+    along, _ = _main_line_edges(net)
+    got = float(net.length[along & (net.infra == Infra.CYCLE_PATH)].sum() / net.length[along].sum())
+    assert abs(got - share) < 0.08
+    lane = float(
+        net.length[along & (net.infra == Infra.CYCLE_LANE)].sum() / net.length[along].sum()
+    )
+    assert abs(lane - (1 - share) / 2) < 0.08
+
+
 def test_no_self_loops_or_parallel_edges(net20k):
     s, t = net20k.edge_sources().astype(np.int64), net20k.indices.astype(np.int64)
     assert np.all(s != t)
