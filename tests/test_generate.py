@@ -347,8 +347,8 @@ def test_meta_and_describe_say_generated(net20k):
     assert m["parameters"]["n_nodes"] == 20_000
     assert net20k.describe().startswith("GENERATED")
     assert "generated" in repr(net20k)
-    assert net20k.to_networkx().graph["generated"] is True
     extra = generate_network(200, seed=1, description="demo over Zwolle")
+    assert extra.to_networkx().graph["generated"] is True
     assert extra.meta["description"].endswith("demo over Zwolle")
 
 
