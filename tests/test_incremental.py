@@ -1,0 +1,219 @@
+"""Incremental travel-time update (fietsstad._incremental) against scipy Dijkstra on the new graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+import fietsstad
+from fietsstad._incremental import UNREACHABLE_U16, full_travel_times, update_travel_times
+from fietsstad.errors import GraphError, ValidationError
+from fietsstad.network import BikeNetwork
+
+
+def _net(n, u, v, w):
+    """A network whose travel times are exactly ``w`` (lengths chosen so that speed 18 km/h gives w)."""
+    u, v = np.asarray(u), np.asarray(v)
+    net = BikeNetwork.from_edges(
+        x=6.0 + np.arange(n) * 0.001,
+        y=np.full(n, 52.5),
+        node_id=np.arange(n),
+        u=u,
+        v=v,
+        length=np.asarray(w, float) * 5.0,
+        infra=np.zeros(len(u)),
+    )
+    return net
+
+
+def _with_weights(net, w):
+    out = net.recompute_travel_time()
+    out.travel_time = np.asarray(w, dtype=np.int32)
+    return out
+
+
+def _oracle(net, sources=None, dtype=np.uint16):
+    """scipy Dijkstra on the minimum weight per (u, v) pair, converted to the matrix convention."""
+    src = net.edge_sources()
+    best = {}
+    for a, b, w in zip(src.tolist(), net.indices.tolist(), net.travel_time.tolist()):
+        best[(a, b)] = min(w, best.get((a, b), w))
+    n = net.n_nodes
+    keys = list(best)
+    A = csr_matrix(
+        ([best[k] for k in keys], ([k[0] for k in keys], [k[1] for k in keys])), shape=(n, n)
+    )
+    d = dijkstra(A, directed=True, indices=np.arange(n) if sources is None else sources)
+    if np.dtype(dtype).kind == "f":
+        return d.astype(dtype)
+    sentinel = 65535 if np.dtype(dtype) == np.uint16 else 2**31 - 1
+    return np.where(np.isfinite(d), np.minimum(d, sentinel), sentinel).astype(dtype)
+
+
+def test_hand_made_line_upgrade():
+    # 0 <-> 1 <-> 2 <-> 3, 100 s each way; make 1 -> 2 take 10 s
+    net = _net(4, [0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2], [100] * 6)
+    old = full_travel_times(net)
+    assert old[0].tolist() == [0, 100, 200, 300]
+    after = _with_weights(net, [100, 100, 10, 100, 100, 100])
+    new, stats = update_travel_times(old, net, after, np.array([2]))
+    assert new[0].tolist() == [0, 100, 110, 210]
+    assert new[1].tolist() == [100, 0, 10, 110]
+    assert new[3].tolist() == old[3].tolist()  # 3 -> anything never uses 1 -> 2
+    # sources 0 and 1 improve (2 pairs each); 2 and 3 cannot
+    assert stats.sources_touched == 2 and stats.pairs_changed == 4 and not stats.full_recompute
+    assert np.array_equal(old, full_travel_times(net))  # the input matrix is untouched
+
+
+def test_new_link_joins_components_and_uint16_sentinel():
+    # two separate two-node islands; a new bridge 1 <-> 2 connects them
+    net = _net(4, [0, 1, 2, 3], [1, 0, 3, 2], [50] * 4)
+    old = full_travel_times(net)
+    assert old[0, 3] == UNREACHABLE_U16
+    bridged = BikeNetwork.from_edges(
+        x=net.x,
+        y=net.y,
+        node_id=net.node_id,
+        u=[0, 1, 2, 3, 1, 2],
+        v=[1, 0, 3, 2, 2, 1],
+        length=[250.0] * 4 + [100.0] * 2,
+        infra=np.zeros(6),
+    )
+    new, stats = update_travel_times(old, net, bridged)
+    assert new.tolist() == _oracle(bridged).tolist()
+    assert new[0, 3] == 50 + 20 + 50
+
+
+def test_saturating_uint16_stays_unreachable():
+    # 0 -> 1 -> 2 with 40 000 s each: 0 -> 2 is 80 000 s, beyond uint16 (reported unreachable)
+    net = _net(3, [0, 1], [1, 2], [40_000, 40_000])
+    old = _oracle(net)
+    assert old[0, 2] == 65535
+    after = _with_weights(net, [30_000, 40_000])
+    new, _ = update_travel_times(old, net, after)
+    assert new[0, 1] == 30_000 and new[0, 2] == 65535  # 70 000 s still does not fit
+    after2 = _with_weights(net, [20_000, 40_000])
+    new2, _ = update_travel_times(old, net, after2)
+    assert new2[0, 2] == 60_000
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32, np.float32])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_upgrades_on_generated_network(seed, dtype):
+    rng = np.random.default_rng(seed)
+    net = fietsstad.generate_network(n_nodes=500, seed=seed)
+    old = _oracle(net, dtype=dtype)
+    after = net.recompute_travel_time()
+    k = rng.choice(net.n_edges, size=40, replace=False)
+    w = after.travel_time.copy()
+    w[k] = np.maximum(1, (w[k] * rng.uniform(0.2, 0.9, size=len(k))).astype(np.int32))
+    after.travel_time = w
+    new, stats = update_travel_times(old, net, after, k)
+    ref = _oracle(after, dtype=dtype)
+    assert new.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(new, ref)
+    assert stats.pairs_changed == int(np.count_nonzero(new != old))
+    assert not stats.full_recompute
+    assert 0 < stats.sources_touched <= net.n_nodes
+
+
+def test_rows_subset_and_inplace():
+    net = fietsstad.generate_network(n_nodes=400, seed=5)
+    rng = np.random.default_rng(5)
+    sources = rng.choice(net.n_nodes, size=25, replace=False).astype(np.int32)
+    old = _oracle(net, sources=sources)
+    after = net.recompute_travel_time()
+    k = rng.choice(net.n_edges, size=30, replace=False)
+    after.travel_time = after.travel_time.copy()
+    after.travel_time[k] = 1
+    buf = old.copy()
+    new, stats = update_travel_times(buf, net, after, sources=sources, inplace=True)
+    assert new is buf
+    np.testing.assert_array_equal(new, _oracle(after, sources=sources))
+    assert stats.sources_total == 25
+
+
+def test_increase_falls_back_to_full_recompute():
+    net = fietsstad.generate_network(n_nodes=300, seed=7)
+    old = _oracle(net)
+    after = net.recompute_travel_time()
+    after.travel_time = after.travel_time * 2  # everything slower
+    new, stats = update_travel_times(old, net, after)
+    assert stats.full_recompute
+    np.testing.assert_array_equal(new, _oracle(after))
+
+
+def test_removed_edge_falls_back_to_full_recompute():
+    net = _net(3, [0, 1, 0], [1, 2, 2], [10, 10, 5])
+    old = _oracle(net)
+    fewer = _net(3, [0, 1], [1, 2], [10, 10])
+    new, stats = update_travel_times(old, net, fewer)
+    assert stats.full_recompute and new[0, 2] == 20
+
+
+def test_parallel_edges_use_the_fastest():
+    net = _net(2, [0, 0], [1, 1], [30, 50])
+    old = full_travel_times(net)
+    assert old[0, 1] == 30
+    after = _with_weights(net, [30, 20])
+    new, stats = update_travel_times(old, net, after)
+    assert new[0, 1] == 20 and stats.changed_arcs == 1
+
+
+def test_bad_input_raises_fietsstad_errors():
+    net = _net(3, [0, 1], [1, 2], [10, 10])
+    old = full_travel_times(net)
+    with pytest.raises(ValidationError, match="columns"):
+        update_travel_times(old[:, :2], net, net)
+    with pytest.raises(ValidationError, match="square"):
+        update_travel_times(old[:2], net, net)
+    with pytest.raises(ValidationError, match="uint16, int32"):
+        update_travel_times(old.astype(np.int8), net, net)
+    with pytest.raises(ValidationError, match="edge indices"):
+        update_travel_times(old, net, net, changed_edges=np.array([99]))
+    with pytest.raises(ValidationError, match="2-D"):
+        update_travel_times(old[0], net, net)
+    other = _net(4, [0], [1], [10])
+    with pytest.raises(GraphError, match="share their nodes"):
+        update_travel_times(old, net, other)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 25),
+    data=st.data(),
+)
+def test_property_decrease_only_matches_scipy(n, data):
+    m = data.draw(st.integers(1, 4 * n))
+    u = data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    v = data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    w = data.draw(st.lists(st.integers(1, 300), min_size=m, max_size=m))
+    net = _net(n, u, v, w)
+    old = _oracle(net, dtype=np.int32)
+    # decrease some weights, and add a few new edges
+    w2 = np.array(net.travel_time)
+    dec = data.draw(st.lists(st.integers(0, m - 1), max_size=m))
+    for e in dec:
+        w2[e] = max(1, w2[e] // 3)
+    k = data.draw(st.integers(0, 3))
+    nu = data.draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k))
+    nv = data.draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k))
+    src = net.edge_sources()
+    after = BikeNetwork.from_edges(
+        x=net.x,
+        y=net.y,
+        node_id=net.node_id,
+        u=np.r_[src, nu].astype(int),
+        v=np.r_[net.indices, nv].astype(int),
+        length=np.r_[net.length, [500.0] * k],
+        infra=np.zeros(m + k),
+    )
+    order = np.lexsort((np.r_[net.indices, nv], np.r_[src, nu]))
+    after.travel_time = np.r_[w2, [100] * k].astype(np.int32)[order]
+    new, stats = update_travel_times(old, net, after)
+    np.testing.assert_array_equal(new, _oracle(after, dtype=np.int32))
+    assert not stats.full_recompute
