@@ -1,0 +1,47 @@
+"""fietsstad's numba engine: arrays in, arrays out (no OSM, geopandas or folium here).
+
+Graphs are int32 CSR arrays (:class:`CSRGraph`); node ids are positions ``0..n-1``; weights
+are int32 seconds. Main entry points:
+
+* :func:`travel_times` / :func:`iter_blocks` - many-to-many matrices (PHAST over a contraction
+  hierarchy, or bounded Dijkstra), optionally with a secondary cost along the fastest path;
+* :func:`accessibility` / :func:`two_step_fca` - indicators computed inside the traversal;
+* :func:`predecessors` / :func:`shortest_path` - routes;
+* :func:`estimate_matrix_bytes` / :func:`check_memory` - the memory guard.
+
+Example
+-------
+>>> import numpy as np
+>>> from fietsstad import engine
+>>> g = engine.CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+>>> engine.travel_times(g, [0], dtype="int32").tolist()
+[[0, 60, 90]]
+"""
+
+from __future__ import annotations
+
+from ._access import Decay, accessibility, two_step_fca
+from ._ch import ContractionHierarchy, build_ch
+from ._graph import CSRGraph
+from ._matrix import iter_blocks, travel_times
+from ._memory import available_memory_bytes, check_memory, estimate_matrix_bytes
+from ._paths import predecessors, shortest_path
+from .config import UNREACHABLE_I32, UNREACHABLE_U16
+
+__all__ = [
+    "UNREACHABLE_U16",
+    "UNREACHABLE_I32",
+    "CSRGraph",
+    "ContractionHierarchy",
+    "build_ch",
+    "travel_times",
+    "iter_blocks",
+    "estimate_matrix_bytes",
+    "check_memory",
+    "available_memory_bytes",
+    "Decay",
+    "accessibility",
+    "two_step_fca",
+    "predecessors",
+    "shortest_path",
+]

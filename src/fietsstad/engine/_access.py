@@ -1,0 +1,400 @@
+"""Accessibility computed inside the traversal: no travel-time matrix is ever stored.
+
+Direction convention: access **from** each origin (source) **to** the opportunities, i.e. the
+travel time ``t(origin -> node)`` on the forward graph. (2SFCA's first step, which needs the
+time from demand to a supply site, searches the reverse graph from each supply site.)
+
+For every origin ``i``, opportunity column ``c`` and decay ``d``::
+
+    A[i, c * n_decays + d] = sum over nodes v with t(i, v) <= cutoff of opp[v, c] * f_d(t(i, v))
+
+All columns and decays are accumulated in one pass over the nodes each search reaches. Decay
+weights of whole seconds come from a lookup table (exact same formula, evaluated once per second
+value), so no ``exp`` runs in the hot loop.
+
+Example
+-------
+>>> import numpy as np
+>>> from fietsstad.engine import CSRGraph, Decay, accessibility
+>>> g = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+>>> accessibility(g, np.ones(3), [Decay.cumulative(60)]).ravel().tolist()
+[2.0, 2.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numba import prange
+
+from ..errors import GraphError
+from . import _dijkstra as dj
+from ._graph import CSRGraph, as_graph, check_nodes
+from ._matrix import _cutoff, choose_method
+from ._memory import check_memory, estimate_matrix_bytes
+from ._phast import LANES, PINF, _sweep, _upward
+from .config import MAX_I32, NJIT, NJIT_PAR, PHAST_INF
+
+_KINDS = {"cumulative": 0, "exponential": 1, "power": 2, "logistic": 3}
+_TABLE_MAX = 2**18
+
+
+@dataclass(frozen=True)
+class Decay:
+    """A distance-decay function of travel time ``t`` (seconds).
+
+    ============  =====================================  ====================================
+    kind          f(t)                                   parameters
+    ============  =====================================  ====================================
+    cumulative    1 if t <= threshold_s else 0           ``threshold_s``
+    exponential   exp(-beta * t)                         ``beta`` per second (see below)
+    power         min(1, (t / t0_s) ** -beta)            ``beta``, ``t0_s`` (default 60 s)
+    logistic      1 / (1 + exp(slope * (t - midpoint)))  ``midpoint_s``, ``slope`` per second
+    ============  =====================================  ====================================
+
+    Build them with the class methods; :meth:`exponential` takes ``beta`` per minute by
+    default (the usual unit in accessibility studies) and stores it per second.
+
+    Example
+    -------
+    >>> Decay.exponential(0.1).weight(600.0)  # beta 0.1 per minute, 10 minutes
+    0.36787944117144233
+    >>> Decay.cumulative(900).name
+    'cum900s'
+    """
+
+    kind: str
+    p1: float
+    p2: float = 0.0
+    name: str = ""
+
+    def __post_init__(self):
+        if self.kind not in _KINDS:
+            raise GraphError(f"decay kind must be one of {sorted(_KINDS)}, not {self.kind!r}")
+        if not (math.isfinite(self.p1) and math.isfinite(self.p2)):
+            raise GraphError("decay parameters must be finite")
+
+    @classmethod
+    def cumulative(cls, threshold_s: float) -> Decay:
+        """Count opportunities within ``threshold_s`` seconds (inclusive)."""
+        if threshold_s < 0:
+            raise GraphError("threshold_s must be >= 0")
+        return cls("cumulative", float(threshold_s), 0.0, f"cum{threshold_s:g}s")
+
+    @classmethod
+    def exponential(cls, beta: float, per: str = "minute") -> Decay:
+        """``exp(-beta * t)`` with ``beta`` per ``"minute"`` (default) or per ``"second"``."""
+        if per not in ("minute", "second"):
+            raise GraphError("per must be 'minute' or 'second'")
+        if beta < 0:
+            raise GraphError("beta must be >= 0")
+        b = beta / 60.0 if per == "minute" else beta
+        return cls("exponential", float(b), 0.0, f"exp{beta:g}per{per[:3]}")
+
+    @classmethod
+    def power(cls, beta: float, t0_s: float = 60.0) -> Decay:
+        """``min(1, (t / t0_s) ** -beta)``: flat up to ``t0_s``, then a power law."""
+        if beta < 0 or t0_s <= 0:
+            raise GraphError("power decay needs beta >= 0 and t0_s > 0")
+        return cls("power", float(beta), float(t0_s), f"pow{beta:g}")
+
+    @classmethod
+    def logistic(cls, midpoint_s: float, slope: float) -> Decay:
+        """``1 / (1 + exp(slope * (t - midpoint_s)))``, ``slope`` per second (> 0 decays)."""
+        return cls("logistic", float(midpoint_s), float(slope), f"logit{midpoint_s:g}s")
+
+    def weight(self, t):
+        """Evaluate the decay at ``t`` seconds (scalar or array), with numpy."""
+        t = np.asarray(t, dtype=np.float64)
+        return _weights_np(_KINDS[self.kind], self.p1, self.p2, t)
+
+
+def _weights_np(kind: int, p1: float, p2: float, t: np.ndarray):
+    if kind == 0:
+        out = (t <= p1).astype(np.float64)
+    elif kind == 1:
+        out = np.exp(-p1 * t)
+    elif kind == 2:
+        with np.errstate(divide="ignore"):
+            out = np.minimum(1.0, (np.maximum(t, 1e-300) / p2) ** -p1)
+    else:
+        with np.errstate(over="ignore"):
+            out = 1.0 / (1.0 + np.exp(p2 * (t - p1)))
+    return out if out.ndim else float(out)
+
+
+@numba.njit(**NJIT)
+def _weight_nb(kind, p1, p2, t):
+    if kind == 0:
+        return 1.0 if t <= p1 else 0.0
+    if kind == 1:
+        return math.exp(-p1 * t)
+    if kind == 2:
+        x = (t / p2) ** -p1 if t > 0 else 1.0
+        return 1.0 if x > 1.0 else x
+    z = p2 * (t - p1)
+    if z > 700.0:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(z))
+
+
+@numba.njit(**NJIT)
+def _add(acc, i, d, v, opp, kinds, params, table):
+    ncol = opp.shape[1]
+    nd = kinds.size
+    T = table.shape[1]
+    for di in range(nd):
+        if d < T:
+            f = table[di, d]
+        else:
+            f = _weight_nb(kinds[di], params[di, 0], params[di, 1], float(d))
+        if f != 0.0:
+            for c in range(ncol):
+                acc[i, c * nd + di] += f * opp[v, c]
+
+
+@numba.njit(**NJIT_PAR)
+def _access_dijkstra(
+    indptr, indices, weights, sources, cutoff, opp, nz, kinds, params, table, out, nthr
+):
+    n = indptr.size - 1
+    m = indices.size
+    ns = sources.size
+    nch = max(1, min(ns, 4 * nthr))
+    for c in prange(nch):
+        dist = np.full(n, dj.INF, np.int64)
+        touched = np.empty(n, np.int32)
+        hk = np.empty(m + 1, np.int64)
+        tmark = np.zeros(1, np.bool_)
+        for i in range(c * ns // nch, (c + 1) * ns // nch):
+            nt = dj._sssp(
+                indptr, indices, weights, sources[i], cutoff, dist, touched, hk, tmark, -1
+            )
+            for t in range(nt):
+                v = touched[t]
+                if nz[v]:
+                    _add(out, i, dist[v], v, opp, kinds, params, table)
+                dist[v] = dj.INF
+
+
+@numba.njit(**NJIT_PAR)
+def _access_phast(
+    up_indptr,
+    up_indices,
+    up_t,
+    dn_indptr,
+    dn_src,
+    dn_t,
+    src_pos,
+    cutoff,
+    opp_pos,
+    nz_pos,
+    kinds,
+    params,
+    table,
+    out,
+    nthr,
+):
+    n = dn_indptr.size - 1
+    ns = src_pos.size
+    ng = (ns + LANES - 1) // LANES
+    nch = max(1, min(ng, 4 * nthr))
+    for c in prange(nch):
+        U = np.full((n, LANES), PINF, np.int32)
+        D = np.empty((n, LANES), np.int32)
+        hk = np.empty(up_indices.size + 1, np.int64)
+        for gi in range(c * ng // nch, (c + 1) * ng // nch):
+            s0 = gi * LANES
+            lanes = min(LANES, ns - s0)
+            for k in range(lanes):
+                _upward(src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk)
+            _sweep(dn_indptr, dn_src, dn_t, U, D)
+            for v in range(n):
+                if not nz_pos[v]:
+                    continue
+                for k in range(lanes):
+                    d = D[v, k]
+                    if d < PINF and d <= cutoff:
+                        _add(out, s0 + k, d, v, opp_pos, kinds, params, table)
+
+
+def _decay_arrays(decays: Sequence[Decay], tmax: int):
+    if isinstance(decays, Decay):
+        decays = [decays]
+    decays = list(decays)
+    if not decays or not all(isinstance(d, Decay) for d in decays):
+        raise GraphError("decays must be a non-empty sequence of Decay objects")
+    kinds = np.array([_KINDS[d.kind] for d in decays], dtype=np.int64)
+    params = np.array([[d.p1, d.p2] for d in decays], dtype=np.float64).reshape(-1, 2)
+    T = int(min(max(tmax, 0), _TABLE_MAX)) + 1
+    ts = np.arange(T, dtype=np.float64)
+    table = np.vstack([np.asarray(d.weight(ts), dtype=np.float64).reshape(1, T) for d in decays])
+    return kinds, params, np.ascontiguousarray(table)
+
+
+def _opportunities(opportunities, n: int) -> np.ndarray:
+    opp = np.asarray(opportunities, dtype=np.float64)
+    if opp.ndim == 1:
+        opp = opp[:, None]
+    if opp.ndim != 2 or opp.shape[0] != n:
+        raise GraphError(
+            f"opportunities must have shape (n,) or (n, k) with n = {n}, "
+            f"got {np.shape(opportunities)}"
+        )
+    if not np.all(np.isfinite(opp)):
+        raise GraphError("opportunities contain NaN or inf")
+    return np.ascontiguousarray(opp)
+
+
+def accessibility(
+    graph,
+    opportunities,
+    decays: Sequence[Decay],
+    *,
+    cutoff: float | None = None,
+    sources=None,
+    method: str = "auto",
+) -> np.ndarray:
+    """Accessibility of every source to weighted opportunities, in one traversal per source.
+
+    Parameters
+    ----------
+    graph : CSRGraph or (indptr, indices, weights)
+    opportunities : float array (n,) or (n, k)
+        Opportunities at each node (jobs, inhabitants, shops ...), one column per kind.
+    decays : sequence of Decay
+        Decay functions; all are evaluated in the same pass.
+    cutoff : float, optional
+        Only nodes within ``cutoff`` seconds count (always set it for local measures: it bounds
+        the search).
+    sources : int array, optional
+        Origins (node positions); default all nodes.
+    method : "auto", "phast" or "dijkstra"
+        As in :func:`travel_times`; identical results.
+
+    Returns
+    -------
+    float64 array (len(sources), k * len(decays)); column ``c * len(decays) + d`` is opportunity
+    column ``c`` under decay ``d``.
+
+    Example
+    -------
+    >>> g = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+    >>> accessibility(g, np.array([0.0, 10.0, 5.0]), [Decay.cumulative(60),
+    ...               Decay.cumulative(90)], sources=[0]).tolist()
+    [[10.0, 15.0]]
+    """
+    g = as_graph(graph)
+    opp = _opportunities(opportunities, g.n)
+    src = check_nodes(sources, g.n, "sources")
+    c = _cutoff(cutoff)
+    tmax = c if c < MAX_I32 else min(g.total_weight(), MAX_I32)
+    kinds, params, table = _decay_arrays(decays, tmax)
+    ncols = opp.shape[1] * len(kinds)
+    check_memory(estimate_matrix_bytes(len(src), ncols, np.float64), "the accessibility table")
+    out = np.zeros((len(src), ncols), dtype=np.float64)
+    if len(src) == 0 or g.n == 0:
+        return out
+    nz = np.any(opp != 0, axis=1)
+    meth = choose_method(g, src, c, method)
+    if meth == "phast":
+        from ._ch import build_ch
+
+        ch = build_ch(g)
+        _access_phast(
+            ch.up_indptr,
+            ch.up_indices,
+            ch.up_t,
+            ch.dn_indptr,
+            ch.dn_src,
+            ch.dn_t,
+            np.ascontiguousarray(ch.pos[src]),
+            np.int64(min(c, PHAST_INF - 1)),
+            np.ascontiguousarray(opp[ch.order]),
+            np.ascontiguousarray(nz[ch.order]),
+            kinds,
+            params,
+            table,
+            out,
+            numba.get_num_threads(),
+        )
+    else:
+        _access_dijkstra(
+            g.indptr,
+            g.indices,
+            g.weights,
+            src,
+            np.int64(c),
+            opp,
+            nz,
+            kinds,
+            params,
+            table,
+            out,
+            numba.get_num_threads(),
+        )
+    return out
+
+
+def two_step_fca(
+    graph,
+    supply_nodes,
+    supply,
+    demand_nodes,
+    demand,
+    catchment_s: float,
+    decay: Decay | None = None,
+    *,
+    method: str = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two-step floating catchment area (2SFCA), or enhanced 2SFCA with a ``decay``.
+
+    Step 1, per supply site ``j``: ``R_j = S_j / sum_k D_k f(t(k -> j))`` over demand points
+    ``k`` with ``t(k -> j) <= catchment_s`` (a reverse-graph search from ``j``). Step 2, per demand
+    point ``k``: ``A_k = sum_j R_j f(t(k -> j))`` over sites within the catchment (a forward
+    search from ``k``). ``f`` is 1 (classic 2SFCA) or ``decay`` (enhanced, E2SFCA).
+
+    Parameters
+    ----------
+    graph : CSRGraph or (indptr, indices, weights)
+    supply_nodes, supply : node positions and capacities (e.g. hub bike stands)
+    demand_nodes, demand : node positions and demand (e.g. inhabitants)
+    catchment_s : float  catchment in seconds
+    decay : Decay, optional  distance decay inside the catchment (enhanced 2SFCA)
+
+    Returns
+    -------
+    (A, R) : float64 arrays, ``A`` per demand point, ``R`` per supply site (supply per unit of
+    demand; NaN where no demand reaches the site, which then contributes nothing to ``A``).
+
+    Example
+    -------
+    >>> g = CSRGraph.from_arrays([0, 1, 2, 3], [1, 2, 0], [60, 60, 60])
+    >>> A, R = two_step_fca(g, [0], [10.0], [1, 2], [5.0, 15.0], catchment_s=120)
+    >>> R.tolist(), A.tolist()
+    [[0.5], [0.5, 0.5]]
+    """
+    g: CSRGraph = as_graph(graph)
+    sn = check_nodes(supply_nodes, g.n, "supply_nodes")
+    dn = check_nodes(demand_nodes, g.n, "demand_nodes")
+    S = np.asarray(supply, dtype=np.float64).ravel()
+    Dm = np.asarray(demand, dtype=np.float64).ravel()
+    if len(S) != len(sn) or len(Dm) != len(dn):
+        raise GraphError("supply / demand values must match their node arrays in length")
+    if not (np.all(np.isfinite(S)) and np.all(np.isfinite(Dm))) or np.any(S < 0) or np.any(Dm < 0):
+        raise GraphError("supply and demand must be finite and >= 0")
+    if catchment_s is None or not np.isfinite(catchment_s) or catchment_s < 0:
+        raise GraphError("catchment_s must be a finite number of seconds >= 0")
+    f = Decay.cumulative(catchment_s) if decay is None else decay
+    dem_at = np.bincount(dn, weights=Dm, minlength=g.n)
+    usn, inv = np.unique(sn, return_inverse=True)
+    P = accessibility(g.reverse(), dem_at, [f], cutoff=catchment_s, sources=usn, method=method)
+    P = P[:, 0][inv]
+    R = np.divide(S, P, out=np.zeros_like(S), where=P > 0)
+    r_at = np.bincount(sn, weights=R, minlength=g.n)
+    A = accessibility(g, r_at, [f], cutoff=catchment_s, sources=dn, method=method)[:, 0]
+    return A, np.where(P > 0, R, np.nan)

@@ -1,0 +1,314 @@
+"""Many-to-many travel times: the public matrix function, block streaming, method choice.
+
+``method="dijkstra"`` runs one bounded Dijkstra per source (parallel over sources);
+``method="phast"`` builds (or reuses) a contraction hierarchy and answers each group of
+sources with one upward search per source and one linear sweep per group (PHAST);
+``"auto"`` picks PHAST for large source sets without a tight cut-off and Dijkstra otherwise.
+
+Output dtypes and sentinels
+---------------------------
+=========  ==========================  ========================================
+dtype      unreachable (or > cutoff)   values above the dtype's range
+=========  ==========================  ========================================
+uint16     65535 (UNREACHABLE_U16)     GraphError, or 65534 ("at least") if saturate=True
+int32      2**31 - 1 (UNREACHABLE_I32) sums saturate at 2**31 - 2
+float32    inf                         exact up to 2**24 s
+=========  ==========================  ========================================
+
+Example
+-------
+>>> import numpy as np
+>>> from fietsstad.engine import CSRGraph, travel_times
+>>> g = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+>>> travel_times(g).tolist()
+[[0, 60, 90], [65535, 0, 30], [65535, 65535, 0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numba
+import numpy as np
+
+from ..errors import GraphError
+from . import _dijkstra as dj
+from ._graph import CSRGraph, as_graph, check_nodes, check_secondary
+from ._memory import check_memory, estimate_matrix_bytes
+from .config import DEFAULT_BLOCK_ROWS, MAX_I32, PHAST_INF, UNREACHABLE_I32, UNREACHABLE_U16
+
+_DTYPES = {
+    np.dtype(np.uint16): (np.uint16(UNREACHABLE_U16), UNREACHABLE_U16 - 1),
+    np.dtype(np.int32): (np.int32(UNREACHABLE_I32), MAX_I32),
+    np.dtype(np.float32): (np.float32(np.inf), MAX_I32),
+}
+
+#: ``auto`` uses bounded Dijkstra when a sampled cut-off search touches less than this
+#: fraction of the nodes (measured crossover, see benchmarks/README.md).
+AUTO_DIJKSTRA_FRACTION = 0.25
+#: ``auto`` never builds a hierarchy for fewer sources than this (unless one is cached).
+AUTO_MIN_SOURCES = 64
+
+
+def _out_spec(dtype):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise GraphError(
+            f"dtype {dtype!r} is not understood; use uint16, int32 or float32"
+        ) from err
+    if dt not in _DTYPES:
+        raise GraphError(f"dtype must be uint16, int32 or float32, not {dt}")
+    return dt, *_DTYPES[dt]
+
+
+def _cutoff(cutoff) -> int:
+    if cutoff is None:
+        return MAX_I32
+    try:
+        c = float(cutoff)
+    except (TypeError, ValueError) as err:
+        raise GraphError(f"cutoff must be a number of seconds, not {cutoff!r}") from err
+    if not np.isfinite(c):
+        return MAX_I32
+    if c < 0:
+        raise GraphError(f"cutoff must be >= 0, got {cutoff}")
+    return int(min(np.floor(c), MAX_I32))
+
+
+def _target_marks(targets: np.ndarray, n: int, all_targets: bool):
+    tmark = np.zeros(max(n, 1), np.bool_)
+    if all_targets:
+        return tmark, -1
+    tmark[targets] = True
+    return tmark, int(tmark.sum())
+
+
+def _sampled_fraction(g: CSRGraph, sources: np.ndarray, cutoff: int, k: int = 8) -> float:
+    """Mean fraction of nodes a cut-off search from a few sources touches."""
+    rng = np.random.default_rng(0)
+    pick = sources[rng.choice(len(sources), size=min(k, len(sources)), replace=False)]
+    frac = 0.0
+    for s in pick:
+        d = dj.single_source(g.indptr, g.indices, g.weights, int(s), cutoff)
+        frac += float(np.count_nonzero(d <= cutoff)) / g.n
+    return frac / len(pick)
+
+
+def choose_method(
+    g: CSRGraph, sources: np.ndarray, cutoff: int, method: str, secondary=None
+) -> str:
+    """Resolve ``method`` ("auto" | "phast" | "dijkstra") for this query."""
+    if method not in ("auto", "phast", "dijkstra"):
+        raise GraphError(f"method must be 'auto', 'phast' or 'dijkstra', not {method!r}")
+    phast_ok = g.total_weight() < PHAST_INF
+    if method == "phast":
+        if not phast_ok:
+            raise GraphError(
+                "method='phast' needs the sum of all edge weights below 2**30; "
+                "use method='dijkstra'"
+            )
+        return "phast"
+    if method == "dijkstra" or not phast_ok or len(sources) == 0 or g.n < 2:
+        return "dijkstra"
+    from ._ch import has_cached_ch
+
+    cached = has_cached_ch(g, secondary)
+    if not cached and len(sources) < AUTO_MIN_SOURCES:
+        return "dijkstra"
+    if cutoff < MAX_I32 and _sampled_fraction(g, sources, cutoff) < AUTO_DIJKSTRA_FRACTION:
+        return "dijkstra"
+    return "phast"
+
+
+def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w, unreach, cap, ch):
+    """Compute rows for ``sources`` into ``out`` (and ``out_sec``); returns #clipped values."""
+    if len(sources) == 0 or len(targets) == 0:
+        return 0
+    if method == "phast":
+        from ._phast import phast_fill
+
+        return phast_fill(g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch)
+    tmark, n_tgt = _target_marks(targets, g.n, all_targets)
+    if sec_w is None:
+        return int(
+            dj.dijkstra_matrix(
+                g.indptr,
+                g.indices,
+                g.weights,
+                sources,
+                targets,
+                tmark,
+                n_tgt,
+                np.int64(cutoff),
+                out,
+                unreach,
+                cap,
+                numba.get_num_threads(),
+            )
+        )
+    return int(
+        dj.dijkstra_matrix_sec(
+            g.indptr,
+            g.indices,
+            g.weights,
+            sec_w,
+            sources,
+            targets,
+            tmark,
+            n_tgt,
+            np.int64(cutoff),
+            out,
+            out_sec,
+            unreach,
+            cap,
+            numba.get_num_threads(),
+        )
+    )
+
+
+def _overflow_error(dt, cap) -> GraphError:
+    return GraphError(
+        f"travel times above {cap} s do not fit dtype {dt}; use dtype='int32' or "
+        "'float32', or pass saturate=True to clip them to 65534 ('at least')"
+    )
+
+
+def travel_times(
+    graph,
+    sources=None,
+    targets=None,
+    *,
+    cutoff: float | None = None,
+    dtype=np.uint16,
+    method: str = "auto",
+    ch=None,
+    secondary=None,
+    saturate: bool = False,
+):
+    """Travel times from every source to every target, as one C-ordered matrix.
+
+    Parameters
+    ----------
+    graph : CSRGraph or (indptr, indices, weights)
+        Directed graph with int32 weights (seconds).
+    sources, targets : array of int or None
+        Node positions; ``None`` means all nodes. Repeats are allowed.
+    cutoff : float, optional
+        Pairs further than ``cutoff`` seconds are reported as unreachable (inclusive bound).
+    dtype : uint16 (default), int32 or float32
+        Output type; unreachable is 65535, 2**31 - 1 or inf respectively.
+    method : "auto", "phast" or "dijkstra"
+        Algorithm (see module docs); results are identical.
+    ch : ContractionHierarchy, optional
+        A hierarchy from :func:`build_ch` to reuse (else one is built and memoised).
+    secondary : int array (m,), optional
+        A second per-edge cost (e.g. metres). If given, a tuple ``(times, secondary_matrix)`` is
+        returned, where the int32 ``secondary_matrix`` holds the secondary cost summed along the
+        fastest path (among equally fast paths, the least secondary cost); unreachable is
+        2**31 - 1. Float secondary weights are rounded to integers.
+    saturate : bool
+        For uint16: clip times above 65534 s to 65534 instead of raising.
+
+    Returns
+    -------
+    numpy.ndarray (len(sources), len(targets)), or a tuple of two such arrays.
+
+    Raises
+    ------
+    GraphError
+        Bad graph, ids, dtype, method, or uint16 overflow without ``saturate``.
+    MemoryBudgetError
+        The output would not fit in memory (raised before allocating).
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph
+    >>> g = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+    >>> t, d = travel_times(g, [0], [2], secondary=np.array([200, 100]), dtype="int32")
+    >>> int(t[0, 0]), int(d[0, 0])
+    (90, 300)
+    """
+    g = as_graph(graph)
+    dt, unreach, cap = _out_spec(dtype)
+    src = check_nodes(sources, g.n, "sources")
+    tgt = check_nodes(targets, g.n, "targets")
+    sec_w = None if secondary is None else check_secondary(secondary, g)
+    nbytes = estimate_matrix_bytes(len(src), len(tgt), dt)
+    if sec_w is not None:
+        nbytes += estimate_matrix_bytes(len(src), len(tgt), np.int32)
+    check_memory(nbytes, f"a {len(src):,} x {len(tgt):,} {dt} travel-time matrix")
+    c = _cutoff(cutoff)
+    meth = choose_method(g, src, c, method, sec_w)
+    if meth == "phast" and ch is None:
+        from ._ch import build_ch
+
+        ch = build_ch(g, secondary=sec_w)
+    out = np.empty((len(src), len(tgt)), dtype=dt)
+    out_sec = None if sec_w is None else np.empty((len(src), len(tgt)), dtype=np.int32)
+    over = _fill(g, src, tgt, targets is None, c, meth, out, out_sec, sec_w, unreach, cap, ch)
+    if over and not saturate and dt == np.uint16:
+        raise _overflow_error(dt, cap)
+    return out if sec_w is None else (out, out_sec)
+
+
+def iter_blocks(
+    graph,
+    sources=None,
+    targets=None,
+    *,
+    block_size: int | None = None,
+    cutoff: float | None = None,
+    dtype=np.uint16,
+    method: str = "auto",
+    ch=None,
+    secondary=None,
+    saturate: bool = False,
+) -> Iterator[tuple]:
+    """Stream the travel-time matrix by blocks of source rows.
+
+    Yields ``(source_ids, block)`` (or ``(source_ids, block, secondary_block)`` when
+    ``secondary`` is given) where ``block`` has shape ``(len(source_ids), len(targets))``. Every
+    block is a **fresh** array (safe to keep); only one block is alive inside the iterator, so a
+    reduction (sum, min, count) never holds the full matrix. Arguments as in
+    :func:`travel_times`; the hierarchy (for PHAST) is built once before the first block.
+
+    Parameters
+    ----------
+    block_size : int, optional
+        Source rows per block (default: 512, lowered so one block stays below ~256 MiB).
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph
+    >>> g = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+    >>> [(ids.tolist(), b.shape) for ids, b in iter_blocks(g, block_size=2)]
+    [([0, 1], (2, 3)), ([2], (1, 3))]
+    """
+    g = as_graph(graph)
+    dt, unreach, cap = _out_spec(dtype)
+    src = check_nodes(sources, g.n, "sources")
+    tgt = check_nodes(targets, g.n, "targets")
+    sec_w = None if secondary is None else check_secondary(secondary, g)
+    c = _cutoff(cutoff)
+    row_bytes = max(1, len(tgt) * (dt.itemsize + (4 if sec_w is not None else 0)))
+    if block_size is None:
+        block_size = int(max(1, min(DEFAULT_BLOCK_ROWS, (256 * 2**20) // row_bytes)))
+    if int(block_size) < 1:
+        raise GraphError("block_size must be >= 1")
+    block_size = int(block_size)
+    check_memory(block_size * row_bytes, f"a {block_size:,}-row block")
+    meth = choose_method(g, src, c, method, sec_w)
+    if meth == "phast" and ch is None:
+        from ._ch import build_ch
+
+        ch = build_ch(g, secondary=sec_w)
+    all_t = targets is None
+    for start in range(0, len(src), block_size):
+        ids = src[start : start + block_size]
+        out = np.empty((len(ids), len(tgt)), dtype=dt)
+        out_sec = None if sec_w is None else np.empty((len(ids), len(tgt)), dtype=np.int32)
+        over = _fill(g, ids, tgt, all_t, c, meth, out, out_sec, sec_w, unreach, cap, ch)
+        if over and not saturate and dt == np.uint16:
+            raise _overflow_error(dt, cap)
+        yield (ids, out) if sec_w is None else (ids, out, out_sec)
