@@ -1,0 +1,721 @@
+"""Cycling uptake: the Propensity to Cycle Tool (PCT) family, local calibration, Zwolle preset.
+
+The PCT models the probability that a trip is cycled from its *network route* distance ``d`` (km,
+fastest route, not straight line) and average route gradient ``g`` (percent)::
+
+    logit(p) = a + d1*d + d2*sqrt(d) + d3*d**2 + h1*G + i1*d*G + i2*sqrt(d)*G
+    G = g + h2        (h2 = 0 for the 2017 coefficients, -0.78 for 2020: "Dutch hilliness")
+
+Presets (Lovelace et al. 2017, doi:10.5198/jtlu.2016.862; coefficients as in the ``pct`` R
+package, ITSLeeds/pct ``R/uptake.R``): :data:`GOVTARGET_2017`, :data:`GODUTCH_2017`,
+:data:`GOVTARGET_2020`, :data:`GODUTCH_2020`, :data:`EBIKE_2020`. They reproduce the values
+published with the R package to 1e-9: ``uptake_pct_govtarget(15, 2) = 0.0107377`` and
+``uptake_pct_godutch(15, 2) = 0.04132445``. Go Dutch is *not* a multiplier on Government Target:
+as in the R package (its Equation 1B example), the Dutch increments are added on the logit scale,
+``logit_godutch = logit_govtarget + 2.523 - 0.07626*d`` (2017) or ``+ 2.550 - 0.08036*d`` (2020),
+which is what the presets' ``a`` and ``d1`` hold.
+
+Beyond the published formula: the quadratic term makes the published curve rise again beyond
+25-31 km (outside the commuting range PCT was fitted on). Each model therefore has ``tail_km``,
+the distance at which its flat-terrain logit is lowest; longer distances are evaluated at
+``tail_km``, so uptake never increases with distance past the peak. Unreachable pairs (``inf``
+distance, or the integer sentinel of a ``uint16``/``int32`` matrix) get ``p = 0``.
+
+Zwolle calibration (preset :data:`ZWOLLE_2024`, shipped in ``data/uptake_presets.json``)
+---------------------------------------------------------------------------------------
+PCT was fitted on English commutes; its intercept is meant to be recalibrated locally. What is
+fitted, on what:
+
+* start model: Go Dutch 2020, flat terrain (Zwolle's gradients are close to zero);
+* trip length distribution of *all* trips (all modes): a gamma distribution with shape 2,
+  ``w(d) ~ d * exp(-d / theta)`` on 0.05 .. 40 km in 0.1 km steps (an assumption: a smooth
+  urban trip-length shape with few very short and a thin tail of long trips);
+* three targets, solved exactly: 46 % of all trips by bike (Fietsersbond, Zwolle), 49 % of trips
+  up to 7.5 km by bike (Gemeente Zwolle indicator 2009/2014, from CBS) and a mean bike trip of
+  3.5 km (KiM 2016, Dutch average); unknowns: the intercept shift ``da``, the distance-term shift
+  ``dd1`` (``fit="intercept+distance"``) and the scale ``theta`` of the distribution;
+* check (not fitted): the share of bike trips under 7.5 km (KiM: about 90 %).
+
+The fitted numbers (``da``, ``dd1``, ``theta``, the reached shares) are stored beside the
+coefficients in ``data/uptake_presets.json`` and are recomputed by :func:`fit_zwolle_2024`
+(a test checks that the shipped file matches). Fitted values: ``theta = 2.027 km`` (mean trip of
+all modes 4.05 km, 11 % of trips longer than 7.5 km), ``da = -0.0678``, ``dd1 = -0.00929``, so
+``a = -1.5358`` and ``d1 = -0.72655`` (Go Dutch 2020: -1.468 and -0.71726): Go Dutch 2020 is
+already close to Zwolle. Check: 94 % of the fitted bike trips are under 7.5 km (KiM: about
+90 %). Flat-terrain uptake of ZWOLLE_2024: 0.50 at 1 km, 0.54 at 2.3 km, 0.46 at 5 km, 0.33 at
+7.5 km, 0.22 at 10 km, 0.08 at 15 km. :data:`ZWOLLE_2024_EBIKE` applies the same ``da`` and
+``dd1`` to :data:`EBIKE_2020`.
+
+Example
+-------
+>>> from fietsstad.uptake import uptake, GODUTCH_2017, GOVTARGET_2017
+>>> round(float(uptake(15, 2, GOVTARGET_2017)), 7)
+0.0107377
+>>> round(float(uptake(15, 2, GODUTCH_2017)), 8)
+0.04132445
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from ._uptake_kernels import _uptake_flat
+from ._validate import check_array, check_in_range
+from .errors import ConvergenceError, ValidationError
+
+#: Sentinel of unreachable pairs in uint16 / int32 matrices (see docs/ARCHITECTURE.md).
+UNREACHABLE_U16 = 65535
+UNREACHABLE_I32 = 2**31 - 1
+
+_PCT_SOURCE = (
+    "Lovelace et al. 2017, The Propensity to Cycle Tool, JTLU 10(1), "
+    "doi:10.5198/jtlu.2016.862; coefficients as in the pct R package (R/uptake.R)"
+)
+
+
+def _tail_km(a: float, d1: float, d2: float, d3: float) -> float:
+    """Distance (km) where the flat-terrain logit is lowest after its peak (``inf`` if never)."""
+    d = np.linspace(0.05, 500.0, 100_000)
+    slope = d1 + d2 / (2.0 * np.sqrt(d)) + 2.0 * d3 * d
+    neg = np.flatnonzero(slope < 0)
+    if len(neg) == 0:
+        return math.inf
+    after = np.flatnonzero((slope >= 0) & (np.arange(len(d)) > neg[0]))
+    if len(after) == 0:
+        return math.inf
+    from scipy.optimize import brentq
+
+    k = int(after[0])
+    return float(
+        brentq(lambda x: d1 + d2 / (2.0 * math.sqrt(x)) + 2.0 * d3 * x, d[k - 1], d[k], xtol=1e-12)
+    )
+
+
+@dataclass(frozen=True)
+class UptakeModel:
+    """One PCT-style uptake model: logistic in route distance and gradient.
+
+    Parameters
+    ----------
+    name
+        Short identifier (``"godutch_2020"``, ``"zwolle_2024"``...).
+    a, d1, d2, d3, h1, h2, i1, i2
+        Coefficients of ``logit(p) = a + d1*d + d2*sqrt(d) + d3*d^2 + h1*G + i1*d*G + i2*sqrt(d)*G``
+        with ``G = g + h2`` (``h2 = 0`` for the 2017 models).
+    source
+        Where the coefficients come from (citation or calibration note).
+
+    Attributes
+    ----------
+    tail_km : float
+        Derived: distances beyond it are evaluated at it (the published curve turns up there).
+
+    Example
+    -------
+    >>> from fietsstad.uptake import GODUTCH_2020
+    >>> m = GODUTCH_2020.with_changes(name="mine", a=GODUTCH_2020.a + 0.5)
+    >>> m.a > GODUTCH_2020.a and m.name
+    'mine'
+    """
+
+    name: str
+    a: float
+    d1: float
+    d2: float
+    d3: float
+    h1: float
+    h2: float = 0.0
+    i1: float = 0.0
+    i2: float = 0.0
+    source: str = ""
+    tail_km: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for k in ("a", "d1", "d2", "d3", "h1", "h2", "i1", "i2"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise ValidationError(f"UptakeModel.{k} must be a finite number, got {v!r}")
+            object.__setattr__(self, k, float(v))
+        object.__setattr__(self, "tail_km", _tail_km(self.a, self.d1, self.d2, self.d3))
+
+    def coef(self) -> np.ndarray:
+        """Coefficients as the float64 array the numba kernels take.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``[a, d1, d2, d3, h1, h2, i1, i2, tail_km]``.
+
+        Example
+        -------
+        >>> from fietsstad.uptake import GODUTCH_2020
+        >>> GODUTCH_2020.coef().shape
+        (9,)
+        """
+        return np.array(
+            [self.a, self.d1, self.d2, self.d3, self.h1, self.h2, self.i1, self.i2, self.tail_km],
+            dtype=np.float64,
+        )
+
+    def logit(self, distance_km: Any, gradient_pct: Any = 0.0) -> np.ndarray:
+        """The linear predictor (numpy; distances capped at ``tail_km``).
+
+        Example
+        -------
+        >>> from fietsstad.uptake import GODUTCH_2017
+        >>> round(float(GODUTCH_2017.logit(15, 2)), 6)
+        -3.144098
+        """
+        d = np.minimum(np.asarray(distance_km, dtype=np.float64), self.tail_km)
+        G = np.asarray(gradient_pct, dtype=np.float64) + self.h2
+        s = np.sqrt(d)
+        return (
+            self.a
+            + self.d1 * d
+            + self.d2 * s
+            + self.d3 * d * d
+            + self.h1 * G
+            + self.i1 * d * G
+            + self.i2 * s * G
+        )
+
+    def with_changes(self, **changes: Any) -> UptakeModel:
+        """A copy with some fields changed (``dataclasses.replace``).
+
+        Example
+        -------
+        >>> from fietsstad.uptake import GODUTCH_2020
+        >>> GODUTCH_2020.with_changes(name="x").name
+        'x'
+        """
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-able dict (without the derived ``tail_km``).
+
+        Example
+        -------
+        >>> from fietsstad.uptake import GODUTCH_2020, UptakeModel
+        >>> UptakeModel.from_dict(GODUTCH_2020.to_dict()) == GODUTCH_2020
+        True
+        """
+        d = asdict(self)
+        d.pop("tail_km", None)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> UptakeModel:
+        """Build a model from :meth:`to_dict` output (extra keys are ignored).
+
+        Example
+        -------
+        >>> UptakeModel.from_dict({"name": "m", "a": 0, "d1": -1, "d2": 0, "d3": 0, "h1": 0}).a
+        0.0
+        """
+        keys = ("name", "a", "d1", "d2", "d3", "h1", "h2", "i1", "i2", "source")
+        missing = [k for k in keys[:6] if k not in d]
+        if missing:
+            raise ValidationError(f"uptake model dict lacks {missing}")
+        return cls(**{k: d[k] for k in keys if k in d})
+
+
+GOVTARGET_2017 = UptakeModel(
+    "govtarget_2017",
+    a=-3.959,
+    d1=-0.5963,
+    d2=1.866,
+    d3=0.008050,
+    h1=-0.2710,
+    h2=0.0,
+    i1=0.009394,
+    i2=-0.05135,
+    source=_PCT_SOURCE + ", uptake_pct_govtarget",
+)
+GODUTCH_2017 = UptakeModel(
+    "godutch_2017",
+    a=-3.959 + 2.523,
+    d1=-0.5963 - 0.07626,
+    d2=1.866,
+    d3=0.008050,
+    h1=-0.2710,
+    h2=0.0,
+    i1=0.009394,
+    i2=-0.05135,
+    source=_PCT_SOURCE + ", uptake_pct_godutch",
+)
+GOVTARGET_2020 = UptakeModel(
+    "govtarget_2020",
+    a=-4.018,
+    d1=-0.6369,
+    d2=1.988,
+    d3=0.008775,
+    h1=-0.2555,
+    h2=-0.78,
+    i1=0.02006,
+    i2=-0.1234,
+    source=_PCT_SOURCE + ", uptake_pct_govtarget_2020",
+)
+GODUTCH_2020 = UptakeModel(
+    "godutch_2020",
+    a=-4.018 + 2.550,
+    d1=-0.6369 - 0.08036,
+    d2=1.988,
+    d3=0.008775,
+    h1=-0.2555,
+    h2=-0.78,
+    i1=0.02006,
+    i2=-0.1234,
+    source=_PCT_SOURCE + ", uptake_pct_godutch_2020",
+)
+EBIKE_2020 = UptakeModel(
+    "ebike_2020",
+    a=-4.018 + 2.550,
+    d1=-0.6369 - 0.08036 + 0.05509,
+    d2=1.988,
+    d3=0.008775 - 0.0002950,
+    h1=-0.2555 + 0.1812,
+    h2=-0.78,
+    i1=0.02006,
+    i2=-0.1234,
+    source=_PCT_SOURCE + ", uptake_pct_ebike_2020",
+)
+
+PRESETS_FILE = "uptake_presets.json"
+
+
+def _load_presets() -> dict[str, Any]:
+    from ._data import data_path
+
+    try:
+        with open(data_path(PRESETS_FILE), encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError) as err:  # pragma: no cover - a broken install
+        raise ValidationError(f"cannot read the shipped {PRESETS_FILE}: {err}") from err
+
+
+_PRESET_JSON = _load_presets()
+#: Go Dutch 2020 recalibrated to Zwolle (46 % of all trips, 49 % of trips up to 7.5 km by bike).
+ZWOLLE_2024 = UptakeModel.from_dict(_PRESET_JSON["models"]["zwolle_2024"])
+#: The e-bike 2020 model with the same local shifts as :data:`ZWOLLE_2024`.
+ZWOLLE_2024_EBIKE = UptakeModel.from_dict(_PRESET_JSON["models"]["zwolle_2024_ebike"])
+
+#: Every preset by name.
+PRESETS: dict[str, UptakeModel] = {
+    m.name: m
+    for m in (
+        GOVTARGET_2017,
+        GODUTCH_2017,
+        GOVTARGET_2020,
+        GODUTCH_2020,
+        EBIKE_2020,
+        ZWOLLE_2024,
+        ZWOLLE_2024_EBIKE,
+    )
+}
+
+
+def get_model(model: str | UptakeModel) -> UptakeModel:
+    """A preset by name (see :data:`PRESETS`), or the model itself.
+
+    Example
+    -------
+    >>> get_model("godutch_2020").h2
+    -0.78
+    """
+    if isinstance(model, UptakeModel):
+        return model
+    if isinstance(model, str) and model in PRESETS:
+        return PRESETS[model]
+    raise ValidationError(
+        f"unknown uptake model {model!r}; use an UptakeModel or one of {sorted(PRESETS)}"
+    )
+
+
+def _sentinel_for(dtype: np.dtype) -> float:
+    if dtype == np.uint16:
+        return float(UNREACHABLE_U16)
+    if dtype == np.int32:
+        return float(UNREACHABLE_I32)
+    return math.inf
+
+
+def uptake(
+    distance_km: Any,
+    gradient_pct: Any = 0.0,
+    model: str | UptakeModel = GODUTCH_2020,
+    *,
+    distance_scale: float = 1.0,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """Share of trips cycled, for route distances (and gradients), vectorised (numba, parallel).
+
+    Parameters
+    ----------
+    distance_km
+        Route distances, any shape and numeric dtype (an OD matrix is fine). Multiplied by
+        ``distance_scale`` first, so an ``int32``/``uint16`` matrix of metres works with
+        ``distance_scale=0.001`` without a float copy. ``inf`` (float) or the matrix sentinel
+        (65535 for uint16, 2**31-1 for int32) means unreachable: uptake 0.
+    gradient_pct
+        Average route gradient in percent: a scalar or an array of the same shape; 0 where no
+        elevation is known.
+    model
+        An :class:`UptakeModel` or a preset name (default Go Dutch 2020).
+    distance_scale
+        Factor turning the given values into km.
+    dtype
+        ``float64`` (default) or ``float32`` result.
+
+    Returns
+    -------
+    numpy.ndarray
+        Uptake probabilities, same shape as ``distance_km``.
+
+    Raises
+    ------
+    ValidationError
+        NaN or negative distances, NaN gradients, mismatched shapes, non-numeric input.
+
+    Example
+    -------
+    >>> round(float(uptake(2.3)), 3)  # Go Dutch 2020, flat: the peak
+    0.563
+    >>> uptake([1000, 5000], distance_scale=0.001).round(2).tolist()
+    [0.52, 0.49]
+    """
+    m = get_model(model)
+    d = check_array(
+        distance_km,
+        "distance_km",
+        dtype=np.asarray(distance_km).dtype
+        if np.asarray(distance_km).dtype.kind in "biuf"
+        else np.float64,
+        ndim=None,
+    )
+    scale = check_in_range(
+        distance_scale, "distance_scale", 0.0, math.inf, lo_open=True, hi_open=True
+    )
+    out_dtype = np.dtype(dtype)
+    if out_dtype not in (np.float64, np.float32):
+        raise ValidationError(f"dtype must be float64 or float32, got {out_dtype}")
+    if np.isscalar(gradient_pct) or np.ndim(gradient_pct) == 0:
+        g = check_array(np.atleast_1d(gradient_pct), "gradient_pct", ndim=1)
+    else:
+        g = check_array(gradient_pct, "gradient_pct", ndim=None)
+        if g.shape != d.shape:
+            try:
+                g = np.ascontiguousarray(np.broadcast_to(g, d.shape), dtype=np.float64)
+            except ValueError as err:
+                raise ValidationError(
+                    f"gradient_pct shape {g.shape} does not match distance shape {d.shape}"
+                ) from err
+        g = g.ravel()
+    flat = d.reshape(-1)
+    sentinel = _sentinel_for(d.dtype)
+    out = np.empty(flat.shape[0], dtype=out_dtype)
+    if d.dtype.kind == "b":
+        flat = flat.astype(np.uint8)
+    bad = _uptake_flat(flat, scale, g, m.coef(), out, sentinel)
+    if bad:
+        raise ValidationError(
+            f"uptake: {bad} distance/gradient value(s) are NaN or negative "
+            "(use inf for unreachable pairs)"
+        )
+    return out.reshape(np.shape(distance_km))
+
+
+# ------------------------------------------------------------------------- calibration
+def calibrate_uptake(
+    model: str | UptakeModel,
+    distances_km: Any,
+    trips: Any,
+    target_share: float,
+    fit: str = "intercept",
+    gradient: Any = None,
+    *,
+    second_target: tuple[float, float] = (0.49, 7.5),
+    name: str | None = None,
+    source: str | None = None,
+) -> UptakeModel:
+    """Recalibrate a model so that it reproduces an observed bike share on a trip distribution.
+
+    ``share(model) = sum(trips * p(d, g)) / sum(trips)``. With ``fit="intercept"`` the intercept
+    ``a`` is shifted (1-D root finding, :func:`scipy.optimize.brentq`; the share rises strictly
+    with ``a``, so the root is unique). With ``fit="intercept+distance"`` the distance term ``d1``
+    is shifted as well so that a second target is met too: ``second_target=(share, max_km)``
+    is the bike share among trips up to ``max_km`` (default Zwolle's 49 % up to 7.5 km). For each
+    ``d1`` shift the intercept is solved exactly; the ``d1`` shift is then a root of the second
+    residual (bracketed scan + brentq), or, when no exact solution exists, the least-squares
+    minimiser of it (accepted if within 0.5 percentage point).
+
+    Parameters
+    ----------
+    model
+        Start model (e.g. ``GODUTCH_2020``).
+    distances_km, trips
+        Route distances (km) and trip counts of the same shape: OD matrices, or a trip length
+        histogram (bin centres and trips), which is faster for large cases
+        (:func:`fietsstad.demand.trip_length_distribution`).
+    target_share
+        Bike share of all given trips to reproduce, in (0, 1).
+    fit
+        ``"intercept"`` or ``"intercept+distance"``.
+    gradient
+        Gradients (percent) of the same shape, or ``None`` for flat.
+    second_target
+        ``(share, max_km)`` for ``fit="intercept+distance"``.
+    name, source
+        Name and provenance note of the result (default: derived from the start model).
+
+    Returns
+    -------
+    UptakeModel
+        The calibrated model.
+
+    Raises
+    ------
+    ConvergenceError
+        A target outside (0, 1), no trips, or a pair of targets that no shift reproduces.
+    ValidationError
+        NaN/negative inputs or mismatched shapes.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> d = np.linspace(0.2, 15, 75); w = d * np.exp(-d / 2.0)
+    >>> m = calibrate_uptake("godutch_2020", d, w, 0.46)
+    >>> round(float((w * uptake(d, 0, m)).sum() / w.sum()), 6)
+    0.46
+    """
+    from scipy.optimize import brentq, minimize_scalar
+
+    m0 = get_model(model)
+    d = check_array(distances_km, "distances_km", ndim=None).ravel()
+    w = check_array(trips, "trips", ndim=None).ravel()
+    if d.shape != w.shape:
+        raise ValidationError(f"distances_km and trips differ in size ({d.size} vs {w.size})")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValidationError("trips must be finite and >= 0")
+    if np.any(np.isnan(d)) or np.any(d < 0):
+        raise ValidationError("distances_km must not be NaN or negative (inf = unreachable)")
+    g = (
+        np.zeros_like(d)
+        if gradient is None
+        else check_array(gradient, "gradient", ndim=None).ravel()
+    )
+    if g.shape != d.shape or np.any(~np.isfinite(g)):
+        raise ValidationError("gradient must be finite and of the same size as distances_km")
+    ok = np.isfinite(d) & (w > 0)
+    d, w, g = d[ok], w[ok], g[ok]
+    if fit not in ("intercept", "intercept+distance"):
+        raise ValidationError(f"fit must be 'intercept' or 'intercept+distance', not {fit!r}")
+    t1 = _check_target(target_share, "target_share")
+    if w.sum() <= 0:
+        raise ConvergenceError("calibrate_uptake: no trips with a finite distance to calibrate on")
+    wn = w / w.sum()
+    bases: dict[float, np.ndarray] = {}
+
+    def base(dd1: float) -> np.ndarray:
+        # the linear predictor without the intercept shift; a d1 shift moves tail_km too
+        if dd1 not in bases:
+            bases[dd1] = m0.with_changes(d1=m0.d1 + dd1).logit(d, g)
+        return bases[dd1]
+
+    def share(da: float, dd1: float, sel: np.ndarray | None = None) -> float:
+        p = 1.0 / (1.0 + np.exp(-(base(dd1) + da)))
+        if sel is None:
+            return float(np.dot(wn, p))
+        return float(np.dot(wn[sel], p[sel]) / wn[sel].sum())
+
+    def solve_a(dd1: float) -> float:
+        lo, hi = -40.0, 40.0
+        f_lo, f_hi = share(lo, dd1) - t1, share(hi, dd1) - t1
+        if f_lo > 0 or f_hi < 0:
+            raise ConvergenceError(
+                f"calibrate_uptake: target share {t1} is unreachable by shifting the intercept"
+            )
+        return float(
+            brentq(lambda x: share(x, dd1) - t1, lo, hi, xtol=1e-13, rtol=1e-14, maxiter=500)
+        )
+
+    dd1 = 0.0
+    if fit == "intercept":
+        da = solve_a(0.0)
+        what = f"intercept fitted to {t1:.4f} of trips"
+    else:
+        t2 = _check_target(second_target[0], "second_target share")
+        max_km = check_in_range(
+            second_target[1], "second_target max_km", 0.0, math.inf, lo_open=True, hi_open=True
+        )
+        sel = d <= max_km
+        if not sel.any() or sel.all():
+            raise ConvergenceError(
+                f"calibrate_uptake: the second target needs trips both up to and beyond {max_km} km"
+            )
+
+        def resid(x: float) -> float:
+            return share(solve_a(x), x, sel) - t2
+
+        grid = np.linspace(-0.6, 0.6, 49)
+        vals = np.array([resid(x) for x in grid])
+        sign = np.flatnonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) <= 0)
+        if len(sign):
+            k = int(sign[np.argmin(np.abs(grid[sign]))])
+            dd1 = float(brentq(resid, grid[k], grid[k + 1], xtol=1e-13, maxiter=500))
+        else:
+            best = minimize_scalar(
+                lambda x: resid(x) ** 2,
+                bounds=(-0.6, 0.6),
+                method="bounded",
+                options={"xatol": 1e-10},
+            )
+            dd1 = float(best.x)
+            if abs(resid(dd1)) > 0.005:
+                raise ConvergenceError(
+                    f"calibrate_uptake: no intercept/distance shift reproduces both {t1:.3f} of "
+                    f"all trips and {t2:.3f} of trips up to {max_km} km (closest: "
+                    f"{t2 + resid(dd1):.4f}); check the trip length distribution"
+                )
+        da = solve_a(dd1)
+        what = (
+            f"intercept and distance term fitted to {t1:.4f} of all trips and {t2:.4f} of "
+            f"trips up to {max_km:g} km"
+        )
+    return m0.with_changes(
+        name=name or f"{m0.name}_calibrated",
+        a=m0.a + da,
+        d1=m0.d1 + dd1,
+        source=source or f"{m0.name} ({m0.source}); {what}: da={da:+.6f}, dd1={dd1:+.6f}",
+    )
+
+
+def _check_target(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValidationError(f"{name} must be a number in (0, 1), got {value!r}")
+    v = float(value)
+    if not 0.0 < v < 1.0:
+        raise ConvergenceError(
+            f"{name}={v} is unreachable: a logistic model gives shares strictly between 0 and 1"
+        )
+    return v
+
+
+# ------------------------------------------------------------------------- Zwolle preset
+#: Targets of the Zwolle calibration (anchors.md section 2; KiM 2016 for the mean bike trip).
+ZWOLLE_TARGETS = {"share_all": 0.46, "share_short": 0.49, "short_km": 7.5, "mean_bike_km": 3.5}
+
+
+def zwolle_trip_length_distribution(theta_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """The assumed all-mode trip length distribution of the Zwolle fit (gamma, shape 2).
+
+    Bin centres 0.05 .. 39.95 km (0.1 km bins) and weights ``d * exp(-d / theta_km)``,
+    normalised to sum 1.
+
+    Example
+    -------
+    >>> d, w = zwolle_trip_length_distribution(2.0)
+    >>> len(d), round(float(w.sum()), 12)
+    (400, 1.0)
+    """
+    d = np.arange(400, dtype=np.float64) * 0.1 + 0.05
+    w = d * np.exp(-d / float(theta_km))
+    return d, w / w.sum()
+
+
+def fit_zwolle_2024(base: UptakeModel = GODUTCH_2020) -> dict[str, Any]:
+    """Recompute the Zwolle preset (see the module docstring for what is fitted, on what).
+
+    Solves for ``theta`` (scale of :func:`zwolle_trip_length_distribution`) so that the bike
+    trips of the calibrated model have a mean of 3.5 km, calibrating ``a`` and ``d1`` to 46 % of
+    all trips and 49 % of trips up to 7.5 km at each ``theta``.
+
+    Returns
+    -------
+    dict
+        ``{"zwolle_2024": model dict, "zwolle_2024_ebike": model dict, "fit": details}``.
+
+    Example
+    -------
+    >>> r = fit_zwolle_2024()
+    >>> round(r["fit"]["share_all"], 4), round(r["fit"]["share_short"], 4)
+    (0.46, 0.49)
+    """
+    from scipy.optimize import brentq
+
+    t = ZWOLLE_TARGETS
+
+    def calib(theta: float) -> UptakeModel:
+        d, w = zwolle_trip_length_distribution(theta)
+        return calibrate_uptake(
+            base,
+            d,
+            w,
+            t["share_all"],
+            "intercept+distance",
+            second_target=(t["share_short"], t["short_km"]),
+        )
+
+    def mean_bike(theta: float) -> float:
+        d, w = zwolle_trip_length_distribution(theta)
+        bw = w * uptake(d, 0.0, calib(theta))
+        return float((bw * d).sum() / bw.sum())
+
+    theta = float(brentq(lambda th: mean_bike(th) - t["mean_bike_km"], 1.95, 3.0, xtol=1e-10))
+    m = calib(theta)
+    d, w = zwolle_trip_length_distribution(theta)
+    p = uptake(d, 0.0, m)
+    short = d <= t["short_km"]
+    da, dd1 = m.a - base.a, m.d1 - base.d1
+    fit = {
+        "base": base.name,
+        "theta_km": theta,
+        "da": da,
+        "dd1": dd1,
+        "share_all": float((w * p).sum()),
+        "share_short": float((w * p)[short].sum() / w[short].sum()),
+        "mean_bike_km": float((w * p * d).sum() / (w * p).sum()),
+        "bike_trips_under_7_5_km": float((w * p)[short].sum() / (w * p).sum()),
+        "distribution": "gamma shape 2: w(d) ~ d*exp(-d/theta), d = 0.05..39.95 km, 0.1 km bins",
+    }
+    note = (
+        "Go Dutch 2020 recalibrated to Zwolle: intercept and distance term fitted to 46 % of "
+        "all trips by bike (Fietsersbond) and 49 % of trips up to 7.5 km by bike (Gemeente "
+        "Zwolle 2014, CBS) on an assumed gamma(2, theta) all-trip length distribution whose "
+        "theta makes the mean bike trip 3.5 km (KiM 2016); flat terrain. "
+        f"da={da:+.6f}, dd1={dd1:+.6f}, theta={theta:.4f} km"
+    )
+    zw = m.with_changes(name="zwolle_2024", source=note)
+    eb = EBIKE_2020.with_changes(
+        name="zwolle_2024_ebike",
+        a=EBIKE_2020.a + da,
+        d1=EBIKE_2020.d1 + dd1,
+        source="E-bike 2020 with the Zwolle 2024 shifts: " + note,
+    )
+    return {"zwolle_2024": zw.to_dict(), "zwolle_2024_ebike": eb.to_dict(), "fit": fit}
+
+
+__all__ = [
+    "UptakeModel",
+    "uptake",
+    "calibrate_uptake",
+    "get_model",
+    "fit_zwolle_2024",
+    "zwolle_trip_length_distribution",
+    "PRESETS",
+    "GOVTARGET_2017",
+    "GODUTCH_2017",
+    "GOVTARGET_2020",
+    "GODUTCH_2020",
+    "EBIKE_2020",
+    "ZWOLLE_2024",
+    "ZWOLLE_2024_EBIKE",
+    "ZWOLLE_TARGETS",
+    "UNREACHABLE_U16",
+    "UNREACHABLE_I32",
+]
