@@ -43,6 +43,8 @@ _LAZY: dict[str, str] = {
     "generate_network": "fietsstad.generate",
     "zwolle_districts": "fietsstad.zwolle",
     "zwolle_study_area": "fietsstad.zwolle",
+    "zwolle_boundary": "fietsstad.zwolle",
+    "zwolle_jobs_total": "fietsstad.zwolle",
     "travel_time_matrix": "fietsstad.routing",
     "iter_travel_time_blocks": "fietsstad.routing",
     "shortest_route": "fietsstad.routing",

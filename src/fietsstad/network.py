@@ -147,7 +147,7 @@ class BikeNetwork:
                                per_edge={"unpaved": unpaved, "contraflow": contraflow, "way_id": way_id})
         x, y, node_id, length, infra = chk["x"], chk["y"], chk["node_id"], chk["length"], chk["infra"]
         delay = chk["delay"]
-        name = None if name is None else np.asarray(name, dtype=object)
+        name = None if name is None else np.asarray(name)
         n = len(x)
         u = np.asarray(chk["u"], dtype=np.int64)
         v = np.asarray(chk["v"], dtype=np.int64)
@@ -186,8 +186,7 @@ class BikeNetwork:
             goff = np.zeros(m + 1, dtype=np.int64)
             np.cumsum(sizes, out=goff[1:])
             gxy = np.concatenate(geoms) if geoms else np.zeros((0, 2))
-        names = np.asarray(["" if s is None else str(s) for s in (name[order] if name is not None else [""] * m)],
-                           dtype=str) if m else np.zeros(0, dtype="<U1")
+        names = _names_array(name, order, m)
         return cls(
             x=np.asarray(x, dtype=np.float64),
             y=np.asarray(y, dtype=np.float64),
@@ -537,6 +536,17 @@ class BikeNetwork:
                 len(getattr(net, k)) != m for k in _EDGE_FIELDS):
             raise CacheError(f"{path}: inconsistent array sizes")
         return net
+
+
+def _names_array(name, order: np.ndarray, m: int) -> np.ndarray:
+    """Street names as a numpy unicode array (no object dtype), reordered to CSR order."""
+    if name is None or m == 0:
+        return np.full(m, "", dtype="<U1")
+    arr = np.asarray(name)
+    if arr.dtype.kind == "U":
+        return arr[order]
+    return np.array(["" if s is None or (isinstance(s, float) and s != s) else str(s)
+                     for s in arr[order]], dtype=str)
 
 
 def _jsonable(obj):
