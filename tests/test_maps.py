@@ -83,7 +83,7 @@ def _scenario(names=None, zone_names=None) -> _ScenarioLike:
     )
     geom = np.column_stack([before.x[row], before.y[row]])
     summary = {
-        "route": (names or ["Test route"])[0],
+        "route_name": (names or ["Test route"])[0],
         "generated": True,
         "route_length_km": float(before.length[corridor].sum() / 2000),
         "minutes_saved_per_day": float((tb - ta).sum() / 60),
@@ -140,7 +140,12 @@ def test_snelfietspad_map_content():
         text = _html(m)
         assert "GENERATED network" in text
         assert "L.control.layers" in text
-        for layer in ("Before: network", "After: snelfietspad corridor", "Districts:"):
+        for layer in (
+            "Before: corridor streets",
+            "After: corridor streets",
+            "After: snelfietspad corridor",
+            "Districts:",
+        ):
             assert layer in text
         # zone change derived from the before/after columns: +2.5 and +0.5
         assert "accessibility_after − accessibility_before" in text
@@ -158,9 +163,8 @@ def test_network_layer_merges_directions_and_caps_edges():
         for x in re.findall(r'(\{"features": \[.*?\], "type": "FeatureCollection"\})', _html(m))
     ]
     n_feats = sorted(len(g["features"]) for g in geojsons)
-    # before layer (25) and after layer (25, plus corridor edges that were not in the top 25)
-    assert n_feats[-1] <= 25 + len(res.route_edges)
-    assert 25 in n_feats
+    # network layer capped at 25 lines; corridor layers: one feature per directed corridor edge
+    assert n_feats == sorted([25, len(res.route_edges), len(res.route_edges)])
     # without the cap: one line per undirected street
     src = res.after.edge_sources()
     und = {(min(a, b), max(a, b)) for a, b in zip(src.tolist(), res.after.indices.tolist())}

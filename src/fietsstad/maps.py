@@ -39,7 +39,7 @@ from .errors import ValidationError
 from .network import BikeNetwork
 
 #: Default cap on the number of (undirected) street lines drawn in one map.
-MAX_EDGES = 15_000
+MAX_EDGES = 12_000
 
 
 def save_map(m: Any, path: str | os.PathLike) -> None:
@@ -340,22 +340,24 @@ def snelfietspad_map(
             extra += f"<br>Δ bike flow <b>{st.fmt(value[e])}</b> {unit}"
         tips.append(_edge_tip(after, e, extra))
 
-    name = str(summary.get("route", summary.get("name", "snelfietspad")))
+    name = str(summary.get("route_name", summary.get("route", "snelfietspad")))
     ttl = title or f"Snelfietspad scenario: {name}"
     src = "GENERATED network" if generated else f"network: {after.meta.get('source', 'OSM')}"
     m = st.base_map(_bounds(after), tiles=tiles)
 
-    bedges = _undirected_pick(before, np.zeros(before.n_edges), int(max_edges))
-    btips = [_edge_tip(before, e, "before the scenario") for e in bedges]
-    _network_layer(
-        before,
-        bedges,
-        ["#888888"] * len(bedges),
-        btips,
-        "Before: network (travel times)",
-        weight=1.5,
-        show=False,
-    ).add_to(m)
+    if len(route_edges):
+        # before: the corridor's streets as they were (grey, old travel times); new links absent
+        old_e = route_edges[~np.isnan(t_before[route_edges])]
+        btips = [_edge_tip(after, e, f"<b>before</b>: {st.fmt(t_before[e], 0)} s") for e in old_e]
+        _network_layer(
+            after,
+            old_e,
+            ["#555555"] * len(old_e),
+            btips,
+            f"Before: corridor streets, {int(np.nansum(t_before[old_e]))} s in total",
+            weight=5,
+            show=False,
+        ).add_to(m)
     _network_layer(after, edges, colors, tips, f"After: {lab_title.lower()}").add_to(m)
 
     corridor = folium.FeatureGroup(name="After: snelfietspad corridor")
@@ -389,16 +391,18 @@ def snelfietspad_map(
             ).add_to(corridor)
     corridor.add_to(m)
     if len(route_edges):
-        old = np.nan_to_num(t_before[route_edges], nan=0).sum()
-        new = after.travel_time[route_edges].sum()
-        rtips = [_edge_tip(after, e, f"before {st.fmt(t_before[e], 0)} s") for e in route_edges]
+        new = int(after.travel_time[route_edges].sum())
+        rtips = [
+            _edge_tip(after, e, f"<b>after</b>; before {st.fmt(t_before[e], 0)} s")
+            for e in route_edges
+        ]
         _network_layer(
             after,
             route_edges,
             [st.CORRIDOR_COLOR] * len(route_edges),
             rtips,
-            f"Corridor edges: {int(old)} s before (existing edges), {int(new)} s after",
-            weight=4,
+            f"After: corridor streets, {new} s in total",
+            weight=5,
             show=False,
         ).add_to(m)
 

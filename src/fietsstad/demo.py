@@ -1,0 +1,390 @@
+"""The demo: Zwolle's bike network, one snelfietspad scenario and a hub placement, as maps + report.
+
+:func:`run_demo` (and ``fietsstad demo`` on the command line) does, in order:
+
+1. builds Zwolle's network: the cached OpenStreetMap network, else a download, else (offline) a
+   GENERATED network over the Zwolle study area, announced loudly on stdout, in the report and in
+   the map titles (``network="auto"``); ``"osm"`` insists on OSM, ``"generated"`` never tries it;
+2. evaluates one snelfietspad (default the shipped Dalfsen-Zwolle route, F340 along the Vecht,
+   clipped to the network) with :func:`fietsstad.scenario.evaluate_snelfietspad`;
+3. places ``k`` mobility hubs among the built-in Zwolle candidates (station, P+R, district
+   centres) covering the most inhabitants within ``minutes`` by bike (greedy, and exact by MILP
+   to show how close greedy is), with catchments of 5, 10 and 15 minutes;
+4. writes ``snelfietspad.html``, ``hubs.html``, ``report.md`` and ``manifest.json`` to ``out``.
+
+Output is atomic: everything is written to a staging folder beside ``out`` and moved in only when
+all steps succeeded; ``manifest.json`` (file names, sizes and SHA-256) is written last, and a
+previous manifest is removed before any file is replaced. An interrupted run (Ctrl-C) therefore
+leaves either the previous complete output or no manifest, never a half-written set that looks
+complete.
+
+Example
+-------
+>>> from fietsstad.demo import run_demo
+>>> paths = run_demo("demo-out", network="generated", nodes=1500, echo=None)  # doctest: +SKIP
+>>> sorted(p.name for p in paths.values())                                   # doctest: +SKIP
+['hubs.html', 'manifest.json', 'report.md', 'snelfietspad.html']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from . import settings
+from .errors import PlaceNotFoundError, ValidationError
+from .network import BikeNetwork
+
+#: Files the demo writes (``manifest.json`` last).
+DEMO_FILES = ("snelfietspad.html", "hubs.html", "report.md")
+
+_LOUD = (
+    "\n" + "!" * 78 + "\n"
+    "!!  GENERATED NETWORK: {why}\n"
+    "!!  The demo runs on a SYNTHETIC street-like network over Zwolle's study area.\n"
+    "!!  It shows how fietsstad works; its numbers are NOT Zwolle's. For real results run\n"
+    "!!  online once (fietsstad demo --network osm) or load an OSM extract.\n" + "!" * 78 + "\n"
+)
+
+
+def _noop(*_: Any, **__: Any) -> None:
+    return None
+
+
+def build_demo_network(
+    network: Literal["auto", "osm", "generated"] = "auto",
+    nodes: int = 20_000,
+    seed: int = 0,
+    echo: Callable[[str], Any] | None = print,
+) -> BikeNetwork:
+    """Zwolle's network for the demo: cached/downloaded OSM, or a GENERATED one (said loudly).
+
+    Parameters
+    ----------
+    network
+        ``"auto"`` (OSM if cached or downloadable, else generated), ``"osm"`` (OSM or an error),
+        ``"generated"``.
+    nodes, seed
+        Size and seed of a generated network.
+    echo
+        Where messages go (``print`` by default; None for silence).
+
+    Returns
+    -------
+    BikeNetwork
+
+    Raises
+    ------
+    PlaceNotFoundError
+        ``network="osm"`` and Zwolle's network can be neither loaded from the cache nor downloaded.
+
+    Example
+    -------
+    >>> net = build_demo_network("generated", nodes=500, echo=None)
+    >>> net.is_generated
+    True
+    """
+    say = echo or _noop
+    if network not in ("auto", "osm", "generated"):
+        raise ValidationError(f"network must be 'auto', 'osm' or 'generated', not {network!r}")
+    if not isinstance(nodes, (int, np.integer)) or nodes < 100:
+        raise ValidationError(f"nodes must be an integer >= 100, got {nodes!r}")
+    why = "you asked for one (--network generated)"
+    if network in ("auto", "osm"):
+        from . import osm
+
+        cached = osm.network_cache_path(osm.ZWOLLE).exists()
+        say(
+            f"Loading Zwolle's OpenStreetMap network ({'from the cache' if cached else 'download'})"
+        )
+        try:
+            net = osm.load_network(osm.ZWOLLE)
+        except PlaceNotFoundError as err:
+            if network == "osm":
+                raise
+            why = f"OpenStreetMap data for Zwolle could not be loaded ({str(err)[:90]}...)"
+        else:
+            say(f"Network: {net.describe().splitlines()[0]}")
+            return net
+    from .generate import generate_network
+
+    say(_LOUD.format(why=why))
+    net = generate_network(
+        int(nodes), seed=int(seed), description="demo network over the Zwolle study area"
+    )
+    say(net.describe().splitlines()[0])
+    return net
+
+
+def _progress(total: int):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return contextlib.nullcontext(None)
+    return tqdm(
+        total=total,
+        desc="fietsstad demo",
+        unit="step",
+        file=sys.stderr,
+        disable=not settings.progress,
+        leave=False,
+    )
+
+
+def run_demo(
+    out: str | os.PathLike = "fietsstad-demo",
+    network: Literal["auto", "osm", "generated"] = "auto",
+    nodes: int = 20_000,
+    seed: int = 0,
+    route: str = "Dalfsen-Zwolle",
+    k: int = 5,
+    minutes: float = 10.0,
+    echo: Callable[[str], Any] | None = print,
+) -> dict[str, Path]:
+    """Run the demo and write its maps and report to ``out`` (atomically; see the module docs).
+
+    Parameters
+    ----------
+    out
+        Output folder (created; existing demo files in it are replaced).
+    network, nodes, seed
+        See :func:`build_demo_network`.
+    route
+        Name of a shipped route (:func:`fietsstad.scenario.zwolle_routes`).
+    k
+        Number of hubs to place.
+    minutes
+        Hub coverage threshold, minutes by bike.
+    echo
+        Where messages go (``print``; None for silence).
+
+    Returns
+    -------
+    dict
+        ``{"snelfietspad.html": path, "hubs.html": path, "report.md": path, "manifest.json": path}``.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> p = run_demo(tempfile.mkdtemp(), network="generated", nodes=1200, k=2, echo=None)  # doctest: +SKIP
+    >>> "GENERATED" in p["report.md"].read_text()                                        # doctest: +SKIP
+    True
+    """
+    from . import hubs as H
+    from . import maps
+    from .scenario import evaluate_snelfietspad, zwolle_routes
+    from .zwolle import zwolle_districts
+
+    say = echo or _noop
+    routes = zwolle_routes()
+    if route not in routes:
+        raise ValidationError(f"unknown route {route!r}; shipped routes: {sorted(routes)}")
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValidationError(f"k must be a positive integer, got {k!r}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    timings: dict[str, float] = {}
+    try:
+        with _progress(5) as bar:
+
+            def step(name: str):
+                if bar is not None:
+                    bar.set_postfix_str(name)
+                return time.perf_counter()
+
+            def done(name: str, t0: float):
+                timings[name] = time.perf_counter() - t0
+                if bar is not None:
+                    bar.update(1)
+
+            t0 = step("network")
+            net = build_demo_network(network, nodes, seed, echo=say)
+            done("network", t0)
+
+            t0 = step("snelfietspad")
+            say(f"Evaluating the snelfietspad {route} (approximate route, clipped to the network)")
+            res = evaluate_snelfietspad(net, routes[route])
+            done("snelfietspad", t0)
+
+            t0 = step("hubs")
+            say(f"Placing {k} mobility hubs (within {minutes:g} min by bike; greedy and exact)")
+            cands = H.zwolle_hub_candidates()
+            pop = H.node_population(net, zwolle_districts(), distribute="nearest")
+            greedy = H.place_hubs(net, cands, pop, k=int(k), minutes=minutes)
+            exact = H.place_hubs(
+                net, cands, pop, k=int(k), minutes=minutes, method="exact", time_limit=30.0
+            )
+            catch = H.hub_catchments(net, exact.hubs, minutes=(5, 10, 15), population=pop)
+            done("hubs", t0)
+
+            t0 = step("maps")
+            maps.snelfietspad_map(res, stage / "snelfietspad.html")
+            maps.hubs_map(exact, catch, stage / "hubs.html", net=net)
+            done("maps", t0)
+
+            t0 = step("report")
+            text = _report(net, res, greedy, exact, catch, timings)
+            from ._io import atomic_write
+
+            with atomic_write(stage / "report.md", "w") as fh:
+                fh.write(text)
+            done("report", t0)
+        paths = _publish(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    gen = " (GENERATED network)" if net.is_generated else ""
+    say(f"\nDemo written to {out.resolve()}{gen}:")
+    for name in (*DEMO_FILES, "manifest.json"):
+        say(f"  {paths[name]}")
+    return paths
+
+
+def _publish(stage: Path, out: Path) -> dict[str, Path]:
+    """Move the staged files into ``out``: old manifest removed first, new manifest written last."""
+    from ._io import atomic_write
+
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = out / "manifest.json"
+    with contextlib.suppress(FileNotFoundError):
+        manifest.unlink()
+    entries = {}
+    for name in DEMO_FILES:
+        data = (stage / name).read_bytes()
+        entries[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        os.chmod(stage / name, 0o644)  # staged files are private (mkstemp); outputs are not
+        os.replace(stage / name, out / name)
+    with atomic_write(manifest, "w") as fh:
+        json.dump(
+            {
+                "complete": True,
+                "files": entries,
+                "written": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+            fh,
+            indent=2,
+        )
+    os.chmod(manifest, 0o644)
+    return {name: out / name for name in (*DEMO_FILES, "manifest.json")}
+
+
+def _md(s: Any) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _n(v: Any, d: int = 1) -> str:
+    if v is None:
+        return "–"
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return _md(v)
+    return "–" if not np.isfinite(f) else f"{f:,.{d}f}"
+
+
+def _report(net, res, greedy, exact, catch, timings) -> str:
+    s = res.summary
+    ns = net.summary()
+    gen = net.is_generated
+    lines = ["# fietsstad demo: Zwolle", ""]
+    if gen:
+        lines += [
+            "> **GENERATED network (synthetic, not OpenStreetMap).** No OpenStreetMap data for "
+            "Zwolle was used: the figures below show how fietsstad works, not what would happen "
+            "in Zwolle.",
+            "",
+        ]
+    lines += [
+        "## Network",
+        "",
+        f"- provenance: **{'GENERATED' if gen else _md(ns['source'])}** — {_md(ns['description'])}",
+        f"- {ns['nodes']:,} nodes, {ns['edges']:,} directed edges, "
+        f"{ns['km_directed']:,.1f} km of directed edges, profile `{ns['profile']}`",
+        f"- contraflow share {100 * ns['contraflow_share']:.1f} %, {ns['signals']} signalled nodes",
+        "- km by infrastructure: "
+        + ", ".join(f"{_md(k)} {v:,.1f}" for k, v in ns["km_by_infra"].items()),
+        "",
+    ]
+    clipped = " (clipped to the network area)" if s.get("route_clipped") else ""
+    lines += [
+        f"## Snelfietspad: {_md(s.get('route_name', ''))}",
+        "",
+        "Approximate route through real places" + clipped + "; upgraded to snelfietspad standard "
+        "(design speed, priority at side roads, green waves).",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| route length | {_n(s.get('route_length_km'), 2)} km |",
+        f"| straight line | {_n(s.get('route_straight_km'), 2)} km |",
+        f"| directness (length / straight line; target ≤ 1.2) | {_n(s.get('directness'), 2)} |",
+        f"| OD pairs faster | {_n(100 * float(s.get('od_pairs_improved_share', 0)), 0)} % |",
+        f"| minutes saved per day (all cyclists) | {_n(s.get('minutes_saved_per_day'), 0)} |",
+        f"| bike share before → after | {_n(s.get('bike_share_before_pct'), 2)} % → "
+        f"{_n(s.get('bike_share_after_pct'), 2)} % |",
+        f"| bike share change | {_n(s.get('bike_share_change_pp'), 2)} percentage points |",
+        f"| extra bike trips per day | {_n(s.get('extra_bike_trips_per_day'), 0)} |",
+        f"| car trips replaced per day | {_n(s.get('car_trips_replaced_per_day'), 0)} |",
+        f"| cyclists on the corridor | {_n(s.get('corridor_cyclists_change_pct'), 1)} % more |",
+        f"| CO2 avoided per day | {_n(s.get('co2_avoided_kg_per_day'), 0)} kg |",
+        "",
+    ]
+    tot = exact.total_population
+    lines += [
+        f"## Mobility hubs: {exact.k} hubs, inhabitants within {exact.minutes:g} min by bike",
+        "",
+        f"Demand: {tot:,.0f} inhabitants (CBS 2024, 16 districts) spread over the network "
+        "nodes nearest to each district point. Candidates: Zwolle Centraal, Stadshagen, "
+        "Zwolle-Zuid, P+R Meeuwenplas and the district centres (positions approximate).",
+        "",
+        "| hubs | greedy covered | exact (MILP) covered | greedy / exact |",
+        "|---|---|---|---|",
+    ]
+    for i in exact.coverage_curve.index[1:]:
+        g = float(greedy.coverage_curve.loc[i, "covered"])
+        e = float(exact.coverage_curve.loc[i, "covered"])
+        lines.append(
+            f"| {i} | {g:,.0f} ({100 * g / tot:.1f} %) | {e:,.0f} ({100 * e / tot:.1f} %) | "
+            f"{(g / e if e else 1):.3f} |"
+        )
+    lines += [
+        "",
+        "Chosen hubs (exact solution, ordered by marginal gain):",
+        "",
+        "| # | hub | marginal gain | covered after | catchment 15 min |",
+        "|---|---|---|---|---|",
+    ]
+    for _, row in exact.hubs.iterrows():
+        c15 = catch[(catch["hub_index"] == row["rank"] - 1) & (catch["minutes"] == 15)]
+        pop15 = float(c15["population"].iloc[0]) if len(c15) else float("nan")
+        lines.append(
+            f"| {int(row['rank'])} | {_md(row['name'])} | {row['marginal_gain']:,.0f} | "
+            f"{row['covered_after']:,.0f} | {_n(pop15, 0)} |"
+        )
+    lines += [
+        "",
+        "## Files",
+        "",
+        "- `snelfietspad.html`: network coloured by the change in bike flow, the corridor, "
+        "districts shaded by the change in bike share (open in a browser; tiles need internet)",
+        "- `hubs.html`: hubs, 5/10/15-minute catchments, covered and uncovered population, "
+        "coverage curve",
+        "- `manifest.json`: written last; its presence means the set is complete",
+        "",
+        "Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+__all__ = ["run_demo", "build_demo_network", "DEMO_FILES"]
