@@ -1,0 +1,976 @@
+"""Dask scale-out: the engine's heavy operations on a cluster, with the same results.
+
+Every function here has the signature of its single-machine peer with a Dask
+:class:`distributed.Client` first (the stumpy ``stump(T, m)`` / ``stumped(client, T, m)``
+pattern), so a user changes one word to scale out:
+
+=====================================  ==========================================
+single machine                         Dask cluster
+=====================================  ==========================================
+``engine.travel_times(g, ...)``        :func:`travel_time_matrix_dask` (to Zarr)
+``accessibility.accessibility(...)``   :func:`accessibility_dask`
+``demand.modal_share(...)``            :func:`modal_share_dask`
+``scenario.evaluate_snelfietspad``     :func:`evaluate_scenarios_dask` (many routes)
+=====================================  ==========================================
+
+How the work is split
+---------------------
+* The network arrays (a validated :class:`~fietsstad.engine.CSRGraph`, and the contraction
+  hierarchy when PHAST is used) are scattered to every worker **once** per call
+  (``client.scatter(..., broadcast=True)``).
+* Sources are split into blocks of rows; each task runs the same numba kernel as the
+  single-machine path (:func:`fietsstad.engine.travel_times` /
+  :func:`fietsstad.engine.accessibility`) on its block. The algorithm (``method``) is resolved once
+  on the client for the whole source set, so every block uses the same one.
+* Full matrices are written by the tasks straight into a chunked Zarr array, one chunk row per
+  block: no process ever holds the whole matrix, and a re-run task overwrites exactly its own
+  chunk (idempotent). Small results (accessibility tables, totals) are reduced on the cluster.
+* Tasks are pure: a worker killed mid-run only makes Dask re-run its lost blocks, and the result
+  does not change (tested by killing a real worker process).
+
+Worker set-up
+-------------
+:func:`prepare_workers` registers a worker plugin that loads the numba kernels once per worker
+(from numba's on-disk cache, ``cache=True``) and fixes how many numba threads each task may use,
+so ``n_workers x threads_per_worker x numba threads`` does not oversubscribe the cores. It is
+called automatically by every function here; restarted workers run it again by themselves.
+
+Example
+-------
+>>> from dask.distributed import Client, LocalCluster            # doctest: +SKIP
+>>> import fietsstad
+>>> from fietsstad.distributed import travel_time_matrix_dask
+>>> net = fietsstad.generate_network(2_000, seed=1)              # a GENERATED network
+>>> with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+...                   dashboard_address=None) as cluster, Client(cluster) as client:
+...     z = travel_time_matrix_dask(client, net, store="tt.zarr")  # doctest: +SKIP
+>>> z.shape                                                      # doctest: +SKIP
+(2004, 2004)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import GraphError, ValidationError
+
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError as _err:  # pragma: no cover - optional dependency
+    raise ImportError(
+        "fietsstad.distributed needs Dask: pip install 'fietsstad[dask]' "
+        "(dask[distributed] and zarr)"
+    ) from _err
+
+#: Bytes one block of a travel-time matrix should take by default (128 MiB).
+DEFAULT_BLOCK_BYTES: int = 128 * 2**20
+
+#: Name of the worker plugin registered by :func:`prepare_workers`.
+PLUGIN_NAME: str = "fietsstad-numba"
+
+_DTYPES = (np.dtype(np.uint16), np.dtype(np.int32), np.dtype(np.float32))
+
+# Per-worker-process state (set by the plugin on each worker).
+_WORKER: dict[str, Any] = {"numba_threads": None, "warm_seconds": None}
+
+
+# =============================================================================== worker side
+def _tiny_graph():
+    from .engine import CSRGraph
+
+    # a 4-cycle with a chord: enough to run every kernel once
+    return CSRGraph.from_arrays([0, 2, 3, 4, 5], [1, 2, 2, 3, 0], [5, 9, 3, 4, 6])
+
+
+def _warm_kernels() -> float:
+    """Run every engine kernel once on a tiny graph (loads numba's cache); returns seconds."""
+    from .engine import Decay, accessibility, travel_times
+
+    t0 = time.perf_counter()
+    g = _tiny_graph()
+    for method in ("dijkstra", "phast"):
+        travel_times(g, [0, 1], dtype=np.uint16, method=method)
+        travel_times(g, [0, 1], [2, 3], dtype=np.uint16, method=method)
+        travel_times(
+            g,
+            [0],
+            [2, 3],
+            secondary=np.ones(g.m, np.int32),
+            dtype=np.uint16,
+            method=method,
+            saturate=True,
+        )
+        accessibility(
+            g,
+            np.ones((g.n, 2)),
+            [Decay.cumulative(10), Decay.exponential(0.1)],
+            cutoff=20,
+            method=method,
+        )
+    return time.perf_counter() - t0
+
+
+def _apply_threads() -> None:
+    n = _WORKER.get("numba_threads")
+    if n:
+        import numba
+
+        numba.set_num_threads(int(min(n, numba.config.NUMBA_NUM_THREADS)))
+
+
+def _setup_worker(numba_threads: int | None) -> float:
+    _WORKER["numba_threads"] = numba_threads
+    _apply_threads()
+    secs = _warm_kernels()
+    _WORKER["warm_seconds"] = secs
+    return secs
+
+
+def _worker_state() -> dict[str, Any]:
+    import numba
+
+    from .engine import _dijkstra
+
+    sigs = {
+        name: len(getattr(_dijkstra, name).signatures)
+        for name in ("dijkstra_matrix", "dijkstra_matrix_sec")
+        if hasattr(_dijkstra, name)
+    }
+    return {
+        "pid": os.getpid(),
+        "numba_threads": _WORKER.get("numba_threads"),
+        "warm_seconds": _WORKER.get("warm_seconds"),
+        "signatures": sigs,
+        "numba_max_threads": int(numba.config.NUMBA_NUM_THREADS),
+    }
+
+
+class NumbaWarmup(WorkerPlugin):
+    """Worker plugin: warm the engine kernels and fix the numba threads of every task.
+
+    Registered by :func:`prepare_workers`; Dask runs :meth:`setup` on every current worker and on
+    every worker that joins later (including workers the nanny restarts after a crash).
+
+    Example
+    -------
+    >>> client.register_plugin(NumbaWarmup(1), name=PLUGIN_NAME)   # doctest: +SKIP
+    """
+
+    idempotent = False  # registering again (other thread count) replaces it
+    name = PLUGIN_NAME
+
+    def __init__(self, numba_threads: int | None = None) -> None:
+        self.numba_threads = numba_threads
+
+    def setup(self, worker) -> None:
+        """Run on the worker: set the thread count and load every kernel once."""
+        _setup_worker(self.numba_threads)
+
+
+def _warm_seconds() -> float:
+    return float(_WORKER.get("warm_seconds") or 0.0)
+
+
+def _use_ch(g, ch) -> None:
+    """Make a scattered contraction hierarchy the worker's memoised one (no rebuild per worker)."""
+    if ch is None:
+        return
+    from .engine import _ch
+
+    if ch.key not in _ch._MEMO:
+        _ch._MEMO[ch.key] = ch
+
+
+def _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate, secondary=None):
+    from .engine import travel_times
+
+    _apply_threads()
+    _use_ch(g, ch)
+    return travel_times(
+        g,
+        sources,
+        targets,
+        cutoff=cutoff,
+        dtype=dtype,
+        method=method,
+        ch=ch,
+        saturate=saturate,
+        secondary=secondary,
+    )
+
+
+def _tt_to_zarr(g, ch, sources, targets, cutoff, dtype, method, saturate, store, row0) -> int:
+    """Compute one block of rows and overwrite its region of the Zarr array (idempotent)."""
+    import zarr
+
+    block = _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate)
+    arr = zarr.open_array(store=str(store), path="travel_time", mode="r+")
+    arr[row0 : row0 + block.shape[0], :] = block
+    return int(block.shape[0])
+
+
+def _access_rows(g, ch, opp, decays, cutoff, sources, method) -> np.ndarray:
+    from .engine import accessibility
+
+    _apply_threads()
+    _use_ch(g, ch)
+    return accessibility(g, opp, decays, cutoff=cutoff, sources=sources, method=method)
+
+
+# =============================================================================== client side
+def _total_threads(client) -> int:
+    info = (
+        client.scheduler_info(n_workers=-1)
+        if _accepts_n_workers(client)
+        else client.scheduler_info()
+    )
+    return max(1, sum(int(w.get("nthreads", 1)) for w in info["workers"].values()))
+
+
+def _accepts_n_workers(client) -> bool:
+    import inspect
+
+    try:
+        return "n_workers" in inspect.signature(client.scheduler_info).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+
+
+def _default_numba_threads(client) -> dict[str, int]:
+    """Numba threads per worker: the host's cores shared among the worker threads on that host."""
+    info = (
+        client.scheduler_info(n_workers=-1)
+        if _accepts_n_workers(client)
+        else client.scheduler_info()
+    )
+    workers = info["workers"]
+    if not workers:
+        raise ValidationError(
+            "the Dask cluster has no workers; start some (or wait for them) "
+            "before calling fietsstad.distributed"
+        )
+    cores = client.run(os.cpu_count)
+    per_host: dict[str, int] = {}
+    for addr, w in workers.items():
+        host = w.get("host", addr)
+        per_host[host] = per_host.get(host, 0) + int(w.get("nthreads", 1))
+    out = {}
+    for addr, w in workers.items():
+        host = w.get("host", addr)
+        out[addr] = max(1, int(cores.get(addr) or 1) // per_host[host])
+    return out
+
+
+_PREPARED: dict[tuple[str, int | None], bool] = {}
+
+
+def prepare_workers(
+    client, *, numba_threads: int | None = None, force: bool = False
+) -> dict[str, float]:
+    """Warm the numba kernels once on every worker and set their numba thread count.
+
+    Registers a worker plugin (so workers that join or are restarted later are prepared too)
+    that runs every engine kernel once on a tiny graph; with ``cache=True`` kernels this loads the
+    compiled code from numba's on-disk cache instead of recompiling for every task.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    numba_threads : int, optional
+        Numba threads per task. Default: the host's cores divided by the worker threads running
+        on that host (at least 1), e.g. 1 for two single-threaded workers on a 2-core machine.
+    force : bool
+        Register again even if this client's scheduler was prepared before in this process.
+
+    Returns
+    -------
+    dict
+        Worker address -> seconds the warm-up took there (0.0 when already prepared).
+
+    Example
+    -------
+    >>> secs = prepare_workers(client)               # doctest: +SKIP
+    >>> sorted(secs) == sorted(client.scheduler_info()["workers"])  # doctest: +SKIP
+    True
+    """
+    if numba_threads is not None and (
+        not isinstance(numba_threads, (int, np.integer)) or numba_threads < 1
+    ):
+        raise ValidationError(f"numba_threads must be a positive integer, not {numba_threads!r}")
+    key = (client.scheduler.address, numba_threads)
+    if _PREPARED.get(key) and not force:
+        return {addr: 0.0 for addr in client.scheduler_info()["workers"]}
+    if numba_threads is None:
+        per_worker = _default_numba_threads(client)
+        threads = min(per_worker.values())
+    else:
+        threads = int(numba_threads)
+    client.register_plugin(NumbaWarmup(threads), name=PLUGIN_NAME)
+    secs = client.run(_warm_seconds)
+    _PREPARED[key] = True
+    return {k: float(v) for k, v in secs.items()}
+
+
+def worker_state(client) -> dict[str, dict[str, Any]]:
+    """Per worker: pid, numba threads, warm-up seconds and compiled signatures of the kernels.
+
+    Useful to check that workers did not recompile (the signature counts stay at their warm-up
+    values however many tasks ran).
+
+    Example
+    -------
+    >>> worker_state(client)                         # doctest: +SKIP
+    {'tcp://127.0.0.1:40113': {'pid': 7084, 'numba_threads': 1, ...}, ...}
+    """
+    return client.run(_worker_state)
+
+
+def _as_graph(net_or_graph):
+    """A validated CSRGraph and the BikeNetwork (or None) it came from."""
+    from .engine import CSRGraph
+    from .network import BikeNetwork
+
+    if isinstance(net_or_graph, BikeNetwork):
+        return CSRGraph.from_arrays(*net_or_graph.csr()), net_or_graph
+    if isinstance(net_or_graph, CSRGraph):
+        return net_or_graph, None
+    if isinstance(net_or_graph, tuple) and len(net_or_graph) == 3:
+        return CSRGraph.from_arrays(*net_or_graph), None
+    raise GraphError(
+        "net_or_graph must be a BikeNetwork, an engine CSRGraph or an "
+        f"(indptr, indices, weights) tuple, not {type(net_or_graph).__name__}"
+    )
+
+
+def _nodes(nodes, n: int, name: str) -> np.ndarray | None:
+    from .engine._graph import check_nodes
+
+    return None if nodes is None else check_nodes(nodes, n, name)
+
+
+def _check_dtype(dtype) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise GraphError(
+            f"dtype {dtype!r} is not understood; use uint16, int32 or float32"
+        ) from err
+    if dt not in _DTYPES:
+        raise GraphError(f"dtype must be uint16, int32 or float32, not {dt}")
+    return dt
+
+
+def _check_cutoff(cutoff) -> float | None:
+    if cutoff is None:
+        return None
+    try:
+        c = float(cutoff)
+    except (TypeError, ValueError) as err:
+        raise GraphError(f"cutoff must be a number of seconds, not {cutoff!r}") from err
+    if math.isnan(c) or c < 0:
+        raise GraphError(f"cutoff must be >= 0 seconds, got {cutoff!r}")
+    return c
+
+
+def _check_client(client) -> None:
+    if not hasattr(client, "scatter") or not hasattr(client, "submit"):
+        raise ValidationError(
+            f"client must be a dask.distributed.Client, not {type(client).__name__}"
+        )
+
+
+def choose_block_size(
+    n_sources: int, row_bytes: int, n_threads: int, target_bytes: int = DEFAULT_BLOCK_BYTES
+) -> int:
+    """Source rows per task: about ``target_bytes`` per block, and at least 4 blocks per thread.
+
+    Blocks are rounded to multiples of 16 rows (the PHAST lanes) when they hold 16 or more.
+
+    Parameters
+    ----------
+    n_sources : int  number of source rows
+    row_bytes : int  bytes of one result row (``n_targets * itemsize``)
+    n_threads : int  worker threads in the cluster
+    target_bytes : int  wanted bytes per block (default 128 MiB)
+
+    Example
+    -------
+    >>> choose_block_size(200_000, 200_000 * 2, 2)   # 200k x 200k uint16: 320 rows = 122 MiB
+    320
+    >>> choose_block_size(100, 200, 2)               # small: 8 blocks of 13 rows
+    13
+    """
+    if n_sources <= 0:
+        return 1
+    by_bytes = max(1, int(target_bytes) // max(1, int(row_bytes)))
+    by_balance = max(1, math.ceil(n_sources / (4 * max(1, int(n_threads)))))
+    bs = min(by_bytes, by_balance, n_sources)
+    if bs >= 16:
+        bs = (bs // 16) * 16
+    return int(max(1, bs))
+
+
+def _resolve_method(g, sources, cutoff, method, *, build: bool = True):
+    """Resolve "auto" once for the whole source set; build the hierarchy on the client if PHAST."""
+    from .engine._matrix import _cutoff, choose_method
+
+    src = np.arange(g.n, dtype=np.int32) if sources is None else sources
+    meth = choose_method(g, src, _cutoff(cutoff), method)
+    ch = None
+    if meth == "phast" and build:
+        from .engine import build_ch
+
+        ch = build_ch(g)
+    return meth, ch
+
+
+def _scatter(client, obj):
+    return client.scatter([obj], broadcast=True, hash=False)[0]
+
+
+def _blocks(n: int, block_size: int) -> list[tuple[int, int]]:
+    return [(s, min(n, s + block_size)) for s in range(0, n, block_size)]
+
+
+def _release(futures) -> None:
+    for f in futures:
+        try:
+            f.release()
+        except Exception:  # pragma: no cover - already released
+            pass
+
+
+def travel_time_matrix_dask(
+    client,
+    net_or_graph,
+    origins=None,
+    destinations=None,
+    *,
+    cutoff: float | None = None,
+    dtype=np.uint16,
+    method: str = "auto",
+    saturate: bool = False,
+    block_size: int | None = None,
+    store: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    gather: bool = False,
+):
+    """Many-to-many travel times on a Dask cluster, written chunked to Zarr.
+
+    The distributed peer of :func:`fietsstad.engine.travel_times` (and of
+    ``fietsstad.routing.travel_time_matrix``): identical values. Each task computes
+    ``block_size`` source rows with the engine's numba kernel and writes them into its own chunk
+    row of the Zarr array; the matrix is never gathered into one process (unless ``gather=True``).
+
+    Parameters
+    ----------
+    client : distributed.Client
+    net_or_graph : BikeNetwork, engine.CSRGraph or (indptr, indices, weights)
+        The network (edge weights: travel time in seconds).
+    origins, destinations : int array of node positions, optional
+        Rows and columns (default all nodes).
+    cutoff : float, optional
+        Seconds; pairs further apart are unreachable (inclusive bound).
+    dtype : uint16 (default), int32 or float32
+        Unreachable is 65535, 2**31 - 1 or inf (see docs/ARCHITECTURE.md).
+    method : "auto", "phast" or "dijkstra"
+        Resolved once on the client; with PHAST the contraction hierarchy is built once and
+        scattered with the graph.
+    saturate : bool
+        For uint16: clip times above 65534 s instead of raising.
+    block_size : int, optional
+        Source rows per task (= Zarr chunk rows). Default from :func:`choose_block_size`
+        (about 128 MiB per block, at least 4 blocks per worker thread).
+    store : path or URL
+        Where to write the Zarr group (every worker must reach it: a shared file system or an
+        object store URL). It holds ``travel_time`` (the matrix), ``origins`` and
+        ``destinations``; ``attrs["complete"]`` turns True only after every block was written.
+    overwrite : bool
+        Replace an existing store.
+    gather : bool
+        Return a numpy array instead of writing Zarr (small matrices only; refused with
+        :class:`~fietsstad.errors.MemoryBudgetError` if it would not fit in memory).
+
+    Returns
+    -------
+    zarr.Array (read-only view of ``store/travel_time``) or numpy.ndarray when ``gather=True``.
+
+    Raises
+    ------
+    GraphError
+        Bad graph, node ids, dtype, cutoff or method; uint16 overflow without ``saturate``.
+    ValidationError
+        Neither ``store`` nor ``gather``, or both; an existing store without ``overwrite``;
+        a bad ``block_size``.
+    MemoryBudgetError
+        ``gather=True`` for a matrix that does not fit.
+
+    Example
+    -------
+    >>> z = travel_time_matrix_dask(client, net, store="tt.zarr")     # doctest: +SKIP
+    >>> z[:2, :5]                                                     # doctest: +SKIP
+    array([[  0,  41,  95, ...]], dtype=uint16)
+    """
+    _check_client(client)
+    g, net = _as_graph(net_or_graph)
+    src = _nodes(origins, g.n, "origins")
+    tgt = _nodes(destinations, g.n, "destinations")
+    dt = _check_dtype(dtype)
+    cutoff = _check_cutoff(cutoff)
+    if (store is None) == (not gather):
+        raise ValidationError(
+            "pass store= (a Zarr path or URL every worker can reach) to write the "
+            "matrix chunked, or gather=True (small matrices only), not both"
+        )
+    ns = g.n if src is None else len(src)
+    nt = g.n if tgt is None else len(tgt)
+    if gather:
+        from .engine import check_memory, estimate_matrix_bytes
+
+        check_memory(
+            estimate_matrix_bytes(ns, nt, dt),
+            f"gathering a {ns:,} x {nt:,} {dt} travel-time matrix into this process "
+            "(write it to Zarr with store= instead)",
+        )
+    prepare_workers(client)
+    bs = _block_arg(block_size) or choose_block_size(ns, nt * dt.itemsize, _total_threads(client))
+    meth, ch = _resolve_method(g, src, cutoff, method)
+    zarr_arr = None
+    if not gather:
+        zarr_arr = _create_store(store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, meth)
+    all_src = np.arange(g.n, dtype=np.int32) if src is None else src
+    futures = []
+    try:
+        g_f = _scatter(client, g)
+        ch_f = _scatter(client, ch) if ch is not None else None
+        t_f = _scatter(client, tgt) if tgt is not None else None
+        token = uuid.uuid4().hex[:12]
+        for i, (a, b) in enumerate(_blocks(ns, bs)):
+            rows = all_src[a:b]
+            if gather:
+                futures.append(
+                    client.submit(
+                        _tt_rows,
+                        g_f,
+                        ch_f,
+                        rows,
+                        t_f,
+                        cutoff,
+                        dt,
+                        meth,
+                        saturate,
+                        key=f"fietsstad-tt-{token}-{i}",
+                    )
+                )
+            else:
+                futures.append(
+                    client.submit(
+                        _tt_to_zarr,
+                        g_f,
+                        ch_f,
+                        rows,
+                        t_f,
+                        cutoff,
+                        dt,
+                        meth,
+                        saturate,
+                        str(store),
+                        a,
+                        key=f"fietsstad-ttz-{token}-{i}",
+                    )
+                )
+        if gather:
+            out = np.empty((ns, nt), dtype=dt)
+            for (a, b), block in zip(_blocks(ns, bs), client.gather(futures)):
+                out[a:b] = block
+            return out
+        written = sum(client.gather(futures))
+        if written != ns:  # pragma: no cover - would be a Dask bug
+            raise GraphError(f"only {written} of {ns} rows were written to {store}")
+        import zarr
+
+        grp = zarr.open_group(store=str(store), mode="r+")
+        grp.attrs["complete"] = True
+        return zarr.open_array(store=str(store), path="travel_time", mode="r")
+    finally:
+        _release(futures)
+        del zarr_arr
+
+
+def _block_arg(block_size) -> int | None:
+    if block_size is None:
+        return None
+    if (
+        not isinstance(block_size, (int, np.integer))
+        or isinstance(block_size, bool)
+        or block_size < 1
+    ):
+        raise ValidationError(f"block_size must be a positive integer, not {block_size!r}")
+    return int(block_size)
+
+
+def _create_store(store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, meth):
+    import zarr
+
+    from .engine import UNREACHABLE_I32, UNREACHABLE_U16
+
+    path = str(store)
+    if not overwrite and "://" not in path and Path(path).exists():
+        raise ValidationError(f"{path} exists; pass overwrite=True to replace it")
+    fill = {
+        np.dtype(np.uint16): UNREACHABLE_U16,
+        np.dtype(np.int32): UNREACHABLE_I32,
+        np.dtype(np.float32): np.inf,
+    }[dt]
+    grp = zarr.open_group(store=path, mode="w" if overwrite else "w-")
+    arr = grp.create_array(
+        "travel_time",
+        shape=(ns, nt),
+        chunks=(max(1, min(bs, ns)), max(1, nt)),
+        dtype=dt,
+        fill_value=fill,
+    )
+    grp.create_array("origins", data=np.arange(g.n, dtype=np.int32) if src is None else src)
+    grp.create_array("destinations", data=np.arange(g.n, dtype=np.int32) if tgt is None else tgt)
+    generated = bool(net.is_generated) if net is not None else None
+    grp.attrs.update(
+        {
+            "fietsstad": "travel_time_matrix_dask",
+            "units": "seconds",
+            "dtype": str(dt),
+            "unreachable": None if dt == np.float32 else int(fill),
+            "cutoff_s": cutoff,
+            "method": meth,
+            "block_size": int(bs),
+            "source": None if net is None else str(net.meta.get("source", "unknown")),
+            "generated": generated,
+            "note": "GENERATED network (synthetic, not OpenStreetMap)" if generated else "",
+            "complete": False,
+        }
+    )
+    return arr
+
+
+def accessibility_matrix_dask(
+    client,
+    graph,
+    opportunities,
+    decays,
+    *,
+    cutoff: float | None = None,
+    sources=None,
+    method: str = "auto",
+    block_size: int | None = None,
+) -> np.ndarray:
+    """:func:`fietsstad.engine.accessibility` on a Dask cluster: identical float64 array.
+
+    The graph and the opportunities are scattered once; each task computes the indicators of a
+    block of sources in one traversal per source; the small ``(sources, k * decays)`` table is
+    assembled on the client.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    graph : engine.CSRGraph, BikeNetwork or (indptr, indices, weights)
+    opportunities, decays, cutoff, sources, method
+        As in :func:`fietsstad.engine.accessibility`.
+    block_size : int, optional
+        Sources per task (default: at least 4 blocks per worker thread, multiples of 16).
+
+    Returns
+    -------
+    numpy.ndarray float64 (len(sources), k * len(decays))
+
+    Example
+    -------
+    >>> from fietsstad.engine import Decay
+    >>> A = accessibility_matrix_dask(client, g, np.ones(g.n), [Decay.cumulative(900)],
+    ...                               cutoff=900)                     # doctest: +SKIP
+    """
+    from .engine._access import _decay_arrays, _opportunities
+
+    _check_client(client)
+    g, _ = _as_graph(graph)
+    opp = _opportunities(opportunities, g.n)
+    src = _nodes(sources, g.n, "sources")
+    cutoff = _check_cutoff(cutoff)
+    if isinstance(decays, Sequence) and not isinstance(decays, str):
+        decays = list(decays)
+    _decay_arrays(decays, 1)  # validates the decays on the client
+    ns = g.n if src is None else len(src)
+    ncols = opp.shape[1] * len(decays if isinstance(decays, list) else [decays])
+    if ns == 0:
+        return np.zeros((0, ncols), dtype=np.float64)
+    prepare_workers(client)
+    bs = _block_arg(block_size) or choose_block_size(ns, 8 * ncols, _total_threads(client))
+    meth, ch = _resolve_method(g, src, cutoff, method)
+    all_src = np.arange(g.n, dtype=np.int32) if src is None else src
+    futures = []
+    try:
+        g_f = _scatter(client, g)
+        ch_f = _scatter(client, ch) if ch is not None else None
+        o_f = _scatter(client, opp)
+        token = uuid.uuid4().hex[:12]
+        for i, (a, b) in enumerate(_blocks(ns, bs)):
+            futures.append(
+                client.submit(
+                    _access_rows,
+                    g_f,
+                    ch_f,
+                    o_f,
+                    decays,
+                    cutoff,
+                    all_src[a:b],
+                    meth,
+                    key=f"fietsstad-acc-{token}-{i}",
+                )
+            )
+        return np.concatenate(client.gather(futures), axis=0)
+    finally:
+        _release(futures)
+
+
+def accessibility_dask(
+    client,
+    net,
+    opportunities,
+    decays,
+    cutoff_s: float | None = None,
+    *,
+    sources=None,
+    method: str = "auto",
+    block_size: int | None = None,
+):
+    """``fietsstad.accessibility.accessibility`` on a Dask cluster: the identical DataFrame.
+
+    The indicators are computed by :func:`accessibility_matrix_dask` (blocks of origins on the
+    workers, the graph scattered once) and laid out exactly as the single-machine function does.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    net : BikeNetwork
+    opportunities, decays, cutoff_s, sources, method
+        As in ``fietsstad.accessibility.accessibility``.
+    block_size : int, optional
+        Origins per task.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per origin, one column per opportunity column and decay.
+
+    Example
+    -------
+    >>> from fietsstad.engine import Decay
+    >>> df = accessibility_dask(client, net, net_population, [Decay.cumulative(900)],
+    ...                         cutoff_s=900)                      # doctest: +SKIP
+    """
+    from . import accessibility as acc_mod
+
+    return acc_mod._to_frame(  # type: ignore[attr-defined]
+        net,
+        opportunities,
+        decays,
+        sources,
+        lambda g, opp, dec, cutoff, src: accessibility_matrix_dask(
+            client, g, opp, dec, cutoff=cutoff, sources=src, method=method, block_size=block_size
+        ),
+        cutoff_s,
+    )
+
+
+def _zone_matrices(client, net, nodes: np.ndarray, block_size: int | None):
+    """uint16 times and int32 metres along the fastest paths between zone nodes, on the cluster.
+
+    The same call as the single-machine :func:`fietsstad.demand.modal_share` makes
+    (``engine.travel_times(..., secondary=metres, saturate=True)``), split by origin zones.
+    """
+    from .engine import check_memory, estimate_matrix_bytes
+
+    g, _ = _as_graph(net)
+    nz = len(nodes)
+    check_memory(
+        estimate_matrix_bytes(nz, nz, np.uint16) + estimate_matrix_bytes(nz, nz, np.int32),
+        f"the {nz:,} x {nz:,} zone time and distance matrices",
+    )
+    sec = np.rint(net.length).astype(np.int32)
+    meth, ch = _resolve_method(g, nodes, None, "auto", build=False)
+    if meth == "phast":  # the hierarchy must carry the metres (ties broken by distance)
+        from .engine import build_ch
+
+        ch = build_ch(g, secondary=sec)
+    bs = _block_arg(block_size) or choose_block_size(nz, nz * 6, _total_threads(client))
+    futures = []
+    try:
+        g_f = _scatter(client, g)
+        ch_f = _scatter(client, ch) if ch is not None else None
+        t_f = _scatter(client, nodes)
+        s_f = _scatter(client, sec)
+        token = uuid.uuid4().hex[:12]
+        for i, (a, b) in enumerate(_blocks(nz, bs)):
+            futures.append(
+                client.submit(
+                    _tt_rows,
+                    g_f,
+                    ch_f,
+                    nodes[a:b],
+                    t_f,
+                    None,
+                    np.dtype(np.uint16),
+                    meth,
+                    True,
+                    s_f,
+                    key=f"fietsstad-zone-{token}-{i}",
+                )
+            )
+        cost = np.empty((nz, nz), np.uint16)
+        dist = np.empty((nz, nz), np.int32)
+        for (a, b), (c, d) in zip(_blocks(nz, bs), client.gather(futures)):
+            cost[a:b], dist[a:b] = c, d
+        return cost, dist
+    finally:
+        _release(futures)
+
+
+def modal_share_dask(
+    client, net, zones, *args: Any, block_size: int | None = None, **kwargs: Any
+) -> dict:
+    """:func:`fietsstad.demand.modal_share` of a network, with the routing on a Dask cluster.
+
+    The expensive part, the fastest routes between all zone pairs (uint16 seconds and int32
+    metres along each fastest path), runs on the workers in blocks of origin zones, with the
+    network scattered once. The zone x zone matrices (small next to the network: 6 bytes per
+    pair) then go through the very same gravity balancing and uptake reduction as on one
+    machine, so every table is identical to ``modal_share(net, zones, ...)``.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    net : BikeNetwork
+    zones : (Geo)DataFrame
+        As in :func:`fietsstad.demand.modal_share` (``node`` column or snapped).
+    *args, **kwargs
+        Passed on to :func:`fietsstad.demand.modal_share` (model, ebike_model, deterrence, ...).
+    block_size : int, optional
+        Origin zones per task.
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``"zones"``, ``"city"``, ``"od"``, ``"distribution"`` as :func:`modal_share`.
+
+    Example
+    -------
+    >>> r = modal_share_dask(client, net, zones)                    # doctest: +SKIP
+    >>> r["city"]["bike_share"].iloc[0]                            # doctest: +SKIP
+    0.43
+    """
+    from ._modal import _zone_table
+    from .demand import modal_share, snap_zones
+    from .network import BikeNetwork
+
+    _check_client(client)
+    if not isinstance(net, BikeNetwork):
+        raise ValidationError(
+            "modal_share_dask needs a BikeNetwork (for a ready cost matrix there is nothing to "
+            "distribute: call fietsstad.demand.modal_share directly)"
+        )
+    if kwargs.get("distances") is not None:
+        raise ValidationError("distances= is computed from the network; do not pass it")
+    zt = _zone_table(zones)
+    nodes = zt["node"].to_numpy(np.int32) if "node" in zt.columns else snap_zones(net, zt)
+    prepare_workers(client)
+    cost, dist = _zone_matrices(client, net, _nodes(nodes, net.n_nodes, "zone nodes"), block_size)
+    return modal_share(cost, zt, *args, distances=dist, **kwargs)
+
+
+def _evaluate_one(net, route, zones, kwargs):
+    from .scenario import evaluate_snelfietspad
+
+    _apply_threads()
+    return evaluate_snelfietspad(net, route, zones, **kwargs)
+
+
+def evaluate_scenarios_dask(client, net, routes: Sequence, zones=None, **kwargs: Any) -> list:
+    """:func:`fietsstad.scenario.evaluate_snelfietspad` over many routes on a Dask cluster.
+
+    The network (and the zones) are scattered to every worker once; each task evaluates one
+    route (before against after) exactly as the single-machine function does, so result ``i``
+    equals ``evaluate_snelfietspad(net, routes[i], zones, **kwargs)``.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    net : BikeNetwork
+        The network before any route (not modified).
+    routes : sequence of Snelfietspad or shipped route names
+    zones : GeoDataFrame, optional
+        As in :func:`evaluate_snelfietspad` (default: Zwolle's 16 districts).
+    **kwargs
+        Passed on to :func:`evaluate_snelfietspad` (profile, model, demand, ...).
+
+    Returns
+    -------
+    list of ScenarioResult, in the order of ``routes``.
+
+    Example
+    -------
+    >>> from fietsstad.scenario import zwolle_routes
+    >>> results = evaluate_scenarios_dask(client, net, list(zwolle_routes().values()))  # doctest: +SKIP
+    >>> [r.summary["bike_share_change_pp"] for r in results]        # doctest: +SKIP
+    [0.21, 0.08, ...]
+    """
+    from .network import BikeNetwork
+
+    _check_client(client)
+    if not isinstance(net, BikeNetwork):
+        raise ValidationError(f"net must be a BikeNetwork, not {type(net).__name__}")
+    if isinstance(routes, (str, bytes)) or not isinstance(routes, Sequence):
+        raise ValidationError("routes must be a list of Snelfietspad objects or route names")
+    routes = list(routes)
+    if not routes:
+        return []
+    prepare_workers(client)
+    futures = []
+    try:
+        n_f = _scatter(client, net)
+        z_f = _scatter(client, zones) if zones is not None else None
+        token = uuid.uuid4().hex[:12]
+        for i, route in enumerate(routes):
+            futures.append(
+                client.submit(
+                    _evaluate_one,
+                    n_f,
+                    route,
+                    z_f,
+                    dict(kwargs),
+                    key=f"fietsstad-scenario-{token}-{i}",
+                )
+            )
+        return client.gather(futures)
+    finally:
+        _release(futures)
+
+
+__all__ = [
+    "DEFAULT_BLOCK_BYTES",
+    "PLUGIN_NAME",
+    "NumbaWarmup",
+    "prepare_workers",
+    "worker_state",
+    "choose_block_size",
+    "travel_time_matrix_dask",
+    "accessibility_matrix_dask",
+    "accessibility_dask",
+    "modal_share_dask",
+    "evaluate_scenarios_dask",
+]

@@ -1,0 +1,307 @@
+"""Dask scale-out: results identical to the single-machine engine, on a real LocalCluster.
+
+Oracles: the single-machine functions (``fietsstad.engine.travel_times`` / ``accessibility``,
+``demand.modal_share``, ``scenario.evaluate_snelfietspad``) and, independently of the engine,
+``scipy.sparse.csgraph.dijkstra``. The cluster has two worker *processes* on loopback; one test
+kills a real worker process with SIGKILL in the middle of a run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+zarr = pytest.importorskip("zarr")
+
+from dask.distributed import Client, LocalCluster  # noqa: E402
+from scipy.sparse import csr_matrix  # noqa: E402
+from scipy.sparse.csgraph import dijkstra  # noqa: E402
+
+from fietsstad import engine, settings  # noqa: E402
+from fietsstad.distributed import (  # noqa: E402
+    _tt_to_zarr,
+    _warm_kernels,
+    accessibility_matrix_dask,
+    choose_block_size,
+    prepare_workers,
+    travel_time_matrix_dask,
+    worker_state,
+)
+from fietsstad.errors import GraphError, MemoryBudgetError, ValidationError  # noqa: E402
+from fietsstad.generate import generate_network  # noqa: E402
+
+LIECHTENSTEIN = os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data", "osm", "liechtenstein-latest.osm.pbf"
+)
+
+
+@pytest.fixture(scope="module")
+def client():
+    _warm_kernels()  # compile once here: the workers then load numba's on-disk cache
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as cl,
+    ):
+        yield cl
+
+
+@pytest.fixture(scope="module")
+def net():
+    return generate_network(1_200, seed=11)
+
+
+@pytest.fixture(scope="module")
+def graph(net):
+    return engine.CSRGraph.from_arrays(*net.csr())
+
+
+def _scipy_times(g, sources, limit=np.inf) -> np.ndarray:
+    """Independent oracle: float64 times, inf where unreachable or beyond the limit."""
+    A = csr_matrix((g.weights.astype(np.float64), g.indices, g.indptr), shape=(g.n, g.n))
+    A.sum_duplicates()  # the cheapest parallel edge must win, as in the engine
+    return dijkstra(A, directed=True, indices=sources, limit=limit)
+
+
+def _min_duplicates(g):
+    """CSR with parallel edges reduced to the cheapest (scipy would add them up)."""
+    src = g.edge_sources()
+    key = src.astype(np.int64) * g.n + g.indices
+    order = np.lexsort((g.weights, key))
+    keep = np.ones(len(order), bool)
+    keep[1:] = key[order][1:] != key[order][:-1]
+    e = order[keep]
+    return engine.CSRGraph.from_arrays(
+        np.concatenate([[0], np.cumsum(np.bincount(src[e], minlength=g.n))]),
+        g.indices[e],
+        g.weights[e],
+    )
+
+
+# ------------------------------------------------------------------------ block size (by hand)
+def test_choose_block_size_hand_computed():
+    # 128 MiB / (200,000 targets * 2 bytes) = 335.5 rows -> 320 (multiple of the 16 PHAST lanes)
+    assert choose_block_size(200_000, 400_000, 2) == 320
+    # balance: 100 sources on 2 threads -> at least 8 blocks -> ceil(100 / 8) = 13 rows
+    assert choose_block_size(100, 200, 2) == 13
+    # a single huge row still gets one row per block
+    assert choose_block_size(10, 10 * 2**30, 4) == 1
+    assert choose_block_size(0, 100, 2) == 1
+
+
+# ------------------------------------------------------------------------ travel-time matrices
+def test_matrix_to_zarr_equals_engine_and_scipy(client, net, graph, tmp_path):
+    store = tmp_path / "tt.zarr"
+    z = travel_time_matrix_dask(client, net, store=store, block_size=150)
+    ref = engine.travel_times(graph)
+    assert z.shape == ref.shape == (net.n_nodes, net.n_nodes)
+    assert z.dtype == np.uint16 and z.chunks == (150, net.n_nodes)
+    assert np.array_equal(z[:], ref)
+    # independent oracle on a sample of rows
+    rows = np.arange(0, net.n_nodes, 97)
+    sp = _scipy_times(_min_duplicates(graph), rows)
+    got = z[:][rows].astype(np.float64)
+    got[got == engine.UNREACHABLE_U16] = np.inf
+    assert np.array_equal(got, sp)
+    grp = zarr.open_group(store=str(store), mode="r")
+    assert grp.attrs["complete"] is True
+    assert grp.attrs["generated"] is True and "GENERATED" in grp.attrs["note"]
+    assert np.array_equal(grp["origins"][:], np.arange(net.n_nodes))
+    # one chunk per block of 150 source rows, written by its own task
+    assert z.nchunks_initialized == -(-net.n_nodes // 150)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32, np.float32])
+def test_subsets_cutoff_and_dtypes(client, graph, dtype, tmp_path):
+    rng = np.random.default_rng(3)
+    orig = rng.choice(graph.n, 70, replace=False)
+    dest = rng.choice(graph.n, 500, replace=True)  # repeats allowed
+    ref = engine.travel_times(graph, orig, dest, cutoff=600, dtype=dtype)
+    got = travel_time_matrix_dask(
+        client, graph, orig, dest, cutoff=600, dtype=dtype, gather=True, block_size=16
+    )
+    assert got.dtype == np.dtype(dtype) and np.array_equal(got, ref)
+    z = travel_time_matrix_dask(
+        client, graph, orig, dest, cutoff=600, dtype=dtype, store=tmp_path / "s.zarr"
+    )
+    assert np.array_equal(z[:], ref)
+    sp = _scipy_times(_min_duplicates(graph), orig, limit=600.0)[:, dest]
+    unreach = {
+        np.dtype(np.uint16): engine.UNREACHABLE_U16,
+        np.dtype(np.int32): engine.UNREACHABLE_I32,
+    }
+    f = got.astype(np.float64)
+    if np.dtype(dtype) in unreach:
+        f[got == unreach[np.dtype(dtype)]] = np.inf
+    assert np.array_equal(f, sp)
+
+
+def test_phast_method_equals_dijkstra(client, graph):
+    orig = np.arange(0, graph.n, 5)
+    a = travel_time_matrix_dask(client, graph, orig, method="phast", gather=True)
+    b = engine.travel_times(graph, orig, method="dijkstra")
+    assert np.array_equal(a, b)
+
+
+def test_rerun_of_a_block_overwrites_its_chunk(graph, tmp_path):
+    """A task re-run by Dask after a crash rewrites exactly its chunk (idempotent)."""
+    store = tmp_path / "idem.zarr"
+    grp = zarr.open_group(store=str(store), mode="w")
+    arr = grp.create_array(
+        "travel_time",
+        shape=(graph.n, graph.n),
+        chunks=(100, graph.n),
+        dtype=np.uint16,
+        fill_value=engine.UNREACHABLE_U16,
+    )
+    rows = np.arange(100, 200, dtype=np.int32)
+    arr[100:200] = 7  # a half-written / stale chunk
+    for _ in range(2):
+        n = _tt_to_zarr(
+            graph, None, rows, None, None, np.dtype(np.uint16), "dijkstra", False, str(store), 100
+        )
+        assert n == 100
+        assert np.array_equal(arr[100:200], engine.travel_times(graph, rows))
+    assert np.all(arr[:100] == engine.UNREACHABLE_U16)  # neighbours untouched
+
+
+# ------------------------------------------------------------------------ accessibility
+@pytest.mark.parametrize("method", ["dijkstra", "phast", "auto"])
+def test_accessibility_matrix_identical(client, graph, method):
+    rng = np.random.default_rng(5)
+    opp = rng.integers(0, 50, size=(graph.n, 2)).astype(np.float64)
+    decays = [engine.Decay.cumulative(600), engine.Decay.exponential(0.15)]
+    ref = engine.accessibility(graph, opp, decays, cutoff=900, method=method)
+    got = accessibility_matrix_dask(
+        client, graph, opp, decays, cutoff=900, method=method, block_size=100
+    )
+    assert np.array_equal(got, ref)  # bit for bit: rows do not depend on the blocking
+    # independent check of the cumulative column against scipy
+    sp = _scipy_times(_min_duplicates(graph), np.arange(graph.n), limit=900.0)
+    assert np.allclose(got[:, 0], ((sp <= 600) * opp[:, 0][None, :]).sum(1))
+
+
+def test_accessibility_subset_sources(client, graph):
+    src = np.array([5, 5, 17, graph.n - 1])
+    opp = np.ones(graph.n)
+    d = [engine.Decay.cumulative(300)]
+    got = accessibility_matrix_dask(client, graph, opp, d, cutoff=300, sources=src)
+    assert np.array_equal(got, engine.accessibility(graph, opp, d, cutoff=300, sources=src))
+    assert accessibility_matrix_dask(client, graph, opp, d, sources=[]).shape == (0, 1)
+
+
+# ------------------------------------------------------------------------ bad input
+def test_bad_input_raises_fietsstad_errors_on_the_client(client, graph, tmp_path):
+    with pytest.raises(ValidationError, match="store="):
+        travel_time_matrix_dask(client, graph)
+    with pytest.raises(ValidationError, match="not both"):
+        travel_time_matrix_dask(client, graph, store=tmp_path / "a.zarr", gather=True)
+    with pytest.raises(GraphError, match="origins"):
+        travel_time_matrix_dask(client, graph, [graph.n], gather=True)
+    with pytest.raises(GraphError, match="dtype"):
+        travel_time_matrix_dask(client, graph, [0], dtype=np.float16, gather=True)
+    with pytest.raises(GraphError, match="cutoff"):
+        travel_time_matrix_dask(client, graph, [0], cutoff=-1, gather=True)
+    with pytest.raises(ValidationError, match="block_size"):
+        travel_time_matrix_dask(client, graph, [0], block_size=0, gather=True)
+    with pytest.raises(GraphError):
+        travel_time_matrix_dask(
+            client, (np.array([0, 1]), np.array([0]), np.array([-5])), gather=True
+        )
+    with pytest.raises(ValidationError, match="Client"):
+        travel_time_matrix_dask(object(), graph, gather=True)
+    (tmp_path / "exists.zarr").mkdir()
+    with pytest.raises(ValidationError, match="overwrite"):
+        travel_time_matrix_dask(client, graph, [0], store=tmp_path / "exists.zarr")
+
+
+def test_gather_is_guarded_by_the_memory_check(client, graph, monkeypatch):
+    monkeypatch.setattr(settings, "memory_fraction", 1e-12)
+    with pytest.raises(MemoryBudgetError, match="Zarr"):
+        travel_time_matrix_dask(client, graph, gather=True)
+
+
+def test_uint16_overflow_from_a_worker_is_a_graph_error(client):
+    # a 3-node chain of 40,000 s edges: 80,000 s does not fit uint16
+    g = engine.CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [40_000, 40_000])
+    with pytest.raises(GraphError, match="saturate"):
+        travel_time_matrix_dask(client, g, gather=True)
+    got = travel_time_matrix_dask(client, g, gather=True, saturate=True)
+    assert got[0].tolist() == [0, 40_000, 65_534]
+
+
+# ------------------------------------------------------------------------ workers and numba
+def test_workers_warm_once_and_do_not_recompile(client, graph):
+    prepare_workers(client)
+    before = worker_state(client)
+    assert len(before) == 2
+    for st in before.values():
+        assert st["warm_seconds"] is not None
+        assert st["numba_threads"] == max(1, os.cpu_count() // 2)
+    for _ in range(3):
+        travel_time_matrix_dask(client, graph, np.arange(40), gather=True, block_size=7)
+    after = worker_state(client)
+    assert {a: s["signatures"] for a, s in after.items()} == {
+        a: s["signatures"] for a, s in before.items()
+    }
+
+
+# ------------------------------------------------------------------------ resilience
+def test_worker_killed_mid_run_does_not_change_the_result(client, tmp_path):
+    """SIGKILL a real worker process while blocks run; Dask re-runs them; same matrix."""
+    net = generate_network(4_000, seed=5)
+    g = engine.CSRGraph.from_arrays(*net.csr())
+    ref = engine.travel_times(g, method="dijkstra")
+    pids = client.run(os.getpid)
+    victim_addr, victim_pid = sorted(pids.items())[0]
+
+    import threading
+
+    killed = {}
+
+    def killer():
+        # wait until the run is under way (some chunks written), then kill a busy worker
+        deadline = time.time() + 60
+        store = tmp_path / "kill.zarr"
+        while time.time() < deadline:
+            try:
+                arr = zarr.open_array(store=str(store), path="travel_time", mode="r")
+                done = arr.nchunks_initialized
+            except Exception:
+                done = 0
+            if done >= 3:
+                killed["done_at_kill"] = done
+                killed["total"] = arr.nchunks
+                os.kill(victim_pid, signal.SIGKILL)
+                return
+            time.sleep(0.02)
+
+    th = threading.Thread(target=killer)
+    th.start()
+    z = travel_time_matrix_dask(
+        client, g, store=tmp_path / "kill.zarr", block_size=50, method="dijkstra"
+    )
+    th.join()
+    assert "done_at_kill" in killed, "the run finished before a worker could be killed"
+    assert killed["done_at_kill"] < killed["total"]  # it really was mid-run
+    assert np.array_equal(z[:], ref)
+    # the nanny restarted the worker: a new process, prepared by the plugin
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        new = client.run(os.getpid)
+        if len(new) == 2 and victim_pid not in new.values():
+            break
+        time.sleep(0.5)
+    assert victim_pid not in client.run(os.getpid).values()
+    client.wait_for_workers(2, timeout=60)
+    assert all(s["warm_seconds"] is not None for s in worker_state(client).values())
