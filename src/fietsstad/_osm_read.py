@@ -152,7 +152,7 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
             out.way_nodes.append(refs)
     except RuntimeError as err:
         raise InputFileError(f"{p}: cannot read OSM data (truncated or corrupt?): {err}") from err
-    except (UnicodeDecodeError, ValueError, OSError) as err:
+    except (UnicodeDecodeError, ValueError, OSError, osmium.InvalidLocationError) as err:
         raise InputFileError(f"{p}: cannot read OSM data: {err}") from err
     _set_nodes(out, coords)
     out.missing_refs = missing
