@@ -119,8 +119,8 @@ def _weights_np(kind: int, p1: float, p2: float, t: np.ndarray):
     elif kind == 1:
         out = np.exp(-p1 * t)
     elif kind == 2:
-        with np.errstate(divide="ignore"):
-            out = np.minimum(1.0, (np.maximum(t, 1e-300) / p2) ** -p1)
+        with np.errstate(divide="ignore", over="ignore"):
+            out = np.where(t <= p2, 1.0, (np.maximum(t, p2) / p2) ** -p1)
     else:
         with np.errstate(over="ignore"):
             out = 1.0 / (1.0 + np.exp(p2 * (t - p1)))

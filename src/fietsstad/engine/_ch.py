@@ -13,8 +13,11 @@ Costs are compared as packed ``int64`` keys ``time << 32 | secondary``: with sec
 the hierarchy preserves the lexicographically least (time, secondary) paths, so the PHAST sweep
 returns the same "metres along the fastest route" as the lexicographic Dijkstra.
 
-The result is stored for the PHAST sweep in *sweep positions*: ``pos = n - 1 - rank``, so the
-highest-ranked node comes first and the sweep walks memory sequentially. ``up_*`` is the forward
+The result is stored for the PHAST sweep in *sweep positions*: nodes sorted by decreasing CH
+level (a node's level exceeds those of all lower-ranked neighbours, so every downward edge goes
+from an earlier to a later position) and, within a level, by node id, which keeps the input's
+spatial locality: the sweep walks memory sequentially and its reads of higher levels stay close
+together (the PHAST reordering). ``up_*`` is the forward
 upward graph (edges to higher rank, i.e. lower position); ``dn_*`` holds, for each node, its
 incoming edges from higher-ranked nodes.
 
@@ -62,7 +65,8 @@ class ContractionHierarchy:
     ----------
     n : int
     rank : int32 (n,)  contraction order of every node (0 = contracted first).
-    pos : int32 (n,)  sweep position of every node, ``n - 1 - rank``.
+    level : int32 (n,)  1 + the highest level of the neighbours contracted before the node.
+    pos : int32 (n,)  sweep position: by decreasing level, then node id.
     order : int32 (n,)  node at every sweep position (inverse of ``pos``).
     up_indptr, up_indices, up_t, up_s : forward upward graph in positions (times, secondary).
     dn_indptr, dn_src, dn_t, dn_s : per position, incoming edges from higher-ranked positions.
@@ -72,6 +76,7 @@ class ContractionHierarchy:
 
     n: int
     rank: np.ndarray
+    level: np.ndarray
     pos: np.ndarray
     order: np.ndarray
     up_indptr: np.ndarray
@@ -273,7 +278,7 @@ def _contract(
 
 @numba.njit(**NJIT)
 def _order_and_contract(n, src, dst, w, cap, limit):
-    """Contract every node; returns (rank, e_from, e_to, e_w, n_edges) or n_edges = -1 if full."""
+    """Contract every node; returns (rank, level, e_from, e_to, e_w, n_edges); -1 edges: full."""
     e_from = np.empty(cap, np.int32)
     e_to = np.empty(cap, np.int32)
     e_w = np.empty(cap, np.int64)
@@ -329,6 +334,7 @@ def _order_and_contract(n, src, dst, w, cap, limit):
         pri[v] = 2 * (sc - deg)
         qs = _hpush(qk, qn, qs, pri[v], v)
     rank = np.full(n, -1, np.int32)
+    level = np.zeros(n, np.int32)
     r = 0
     while qs > 0:
         p = qk[0]
@@ -386,10 +392,11 @@ def _order_and_contract(n, src, dst, w, cap, limit):
             out_w,
         )
         if ne < 0:
-            return rank, e_from, e_to, e_w, -1
+            return rank, level, e_from, e_to, e_w, -1
         contracted[v] = True
         rank[v] = r
         r += 1
+        lv = level[v] + 1
         # refresh the priorities of the (distinct, uncontracted) neighbours
         nb = 0
         e = head_in[v]
@@ -411,6 +418,8 @@ def _order_and_contract(n, src, dst, w, cap, limit):
         for i in range(nb):
             u = nbuf[i]
             cn[u] += 1
+            if level[u] < lv:
+                level[u] = lv
             sc2, deg2, _ = _contract(
                 u,
                 False,
@@ -437,9 +446,9 @@ def _order_and_contract(n, src, dst, w, cap, limit):
             if np2 != pri[u]:
                 pri[u] = np2
                 if qs >= qk.size:
-                    return rank, e_from, e_to, e_w, -1
+                    return rank, level, e_from, e_to, e_w, -1
                 qs = _hpush(qk, qn, qs, np2, u)
-    return rank, e_from, e_to, e_w, ne
+    return rank, level, e_from, e_to, e_w, ne
 
 
 def _dedupe(g: CSRGraph, w64: np.ndarray):
@@ -466,11 +475,18 @@ def _csr(keys: np.ndarray, n: int, *cols):
     return (indptr.astype(np.int32), *[np.ascontiguousarray(c[order]) for c in cols])
 
 
-def _assemble(n, rank, e_from, e_to, e_w, ne, key, n_input, secs, has_sec):
+def _sweep_order(rank: np.ndarray, level: np.ndarray):
+    """Sweep positions: by decreasing level, then by node id (keeps the input's locality)."""
+    n = len(rank)
+    order = np.lexsort((np.arange(n), -level.astype(np.int64))).astype(np.int32)
+    pos = np.empty(n, np.int32)
+    pos[order] = np.arange(n, dtype=np.int32)
+    return pos, order
+
+
+def _assemble(n, rank, level, e_from, e_to, e_w, ne, key, n_input, secs, has_sec):
     e_from, e_to, e_w = e_from[:ne], e_to[:ne], e_w[:ne]
-    pos = (n - 1 - rank).astype(np.int32)
-    order = np.empty(n, np.int32)
-    order[pos] = np.arange(n, dtype=np.int32)
+    pos, order = _sweep_order(rank, level)
     t = (e_w >> 32).astype(np.int32)
     s = (e_w & 0xFFFFFFFF).astype(np.int32)
     pf, pt = pos[e_from], pos[e_to]
@@ -481,6 +497,7 @@ def _assemble(n, rank, e_from, e_to, e_w, ne, key, n_input, secs, has_sec):
     return ContractionHierarchy(
         n=n,
         rank=rank.astype(np.int32),
+        level=level.astype(np.int32),
         pos=pos,
         order=order,
         up_indptr=up_indptr,
@@ -505,6 +522,7 @@ def _ch_path(key: str) -> Path:
 def _save(ch: ContractionHierarchy) -> None:
     names = (
         "rank",
+        "level",
         "up_indptr",
         "up_indices",
         "up_t",
@@ -537,12 +555,12 @@ def _load(key: str) -> ContractionHierarchy | None:
             return None
         n = int(meta["n"])
         rank = a["rank"].astype(np.int32)
-        pos = (n - 1 - rank).astype(np.int32)
-        order = np.empty(n, np.int32)
-        order[pos] = np.arange(n, dtype=np.int32)
+        level = a["level"].astype(np.int32)
+        pos, order = _sweep_order(rank, level)
         return ContractionHierarchy(
             n=n,
             rank=rank,
+            level=level,
             pos=pos,
             order=order,
             up_indptr=a["up_indptr"],
@@ -620,14 +638,24 @@ def build_ch(
         n = g.n
         cap = 3 * len(src) + 2 * n + 16
         while True:
-            rank, e_from, e_to, e_w, ne = _order_and_contract(
+            rank, level, e_from, e_to, e_w, ne = _order_and_contract(
                 n, src, dst, w, cap, int(settle_limit)
             )
             if ne >= 0:
                 break
             cap *= 2
         ch = _assemble(
-            n, rank, e_from, e_to, e_w, ne, key, len(src), time.perf_counter() - t0, sec is not None
+            n,
+            rank,
+            level,
+            e_from,
+            e_to,
+            e_w,
+            ne,
+            key,
+            len(src),
+            time.perf_counter() - t0,
+            sec is not None,
         )
         if persist:
             _save(ch)

@@ -1,0 +1,113 @@
+"""Accessibility and 2SFCA against numpy references computed from a full scipy matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fietsstad.engine import CSRGraph, Decay, accessibility, two_step_fca
+from fietsstad.errors import GraphError
+from naive import accessibility_ref, perturbed_grid, random_graph, scipy_times, two_step_fca_ref
+
+DECAYS = [
+    Decay.cumulative(300),
+    Decay.cumulative(900),
+    Decay.exponential(0.2),  # per minute
+    Decay.exponential(0.004, per="second"),
+    Decay.power(1.5, t0_s=120),
+    Decay.logistic(600, 0.01),
+]
+
+
+@pytest.fixture(scope="module")
+def grid():
+    arrs = perturbed_grid(20, 25, seed=7, oneway_share=0.2)
+    return CSRGraph.from_arrays(*arrs), scipy_times(*arrs)
+
+
+@pytest.mark.parametrize("method", ["dijkstra", "phast"])
+@pytest.mark.parametrize("cutoff", [None, 400, 1200])
+def test_accessibility_matches_reference(grid, method, cutoff):
+    g, T = grid
+    rng = np.random.default_rng(1)
+    opp = rng.integers(0, 50, size=(g.n, 3)).astype(float)
+    opp[rng.random(g.n) < 0.5] = 0.0  # many empty nodes
+    got = accessibility(g, opp, DECAYS, cutoff=cutoff, method=method)
+    ref = accessibility_ref(T, opp, DECAYS, cutoff=cutoff)
+    assert got.shape == (g.n, 3 * len(DECAYS))
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-9)
+    src = np.array([5, 5, 499, 0])
+    sub = accessibility(g, opp, DECAYS, cutoff=cutoff, sources=src, method=method)
+    np.testing.assert_allclose(sub, ref[src], rtol=1e-10, atol=1e-9)
+
+
+def test_accessibility_random_graphs_and_1d_opportunities():
+    rng = np.random.default_rng(3)
+    for _ in range(15):
+        n = int(rng.integers(1, 30))
+        arrs = random_graph(rng, n, int(rng.integers(0, 4 * n)), wmax=200)
+        opp = rng.random(n)
+        dec = [Decay.cumulative(150), Decay.exponential(0.01, per="second")]
+        got = accessibility(arrs, opp, dec, cutoff=300)
+        np.testing.assert_allclose(
+            got, accessibility_ref(scipy_times(*arrs), opp, dec, 300), rtol=1e-12
+        )
+
+
+def test_cumulative_counts_are_exact_integers(grid):
+    g, T = grid
+    got = accessibility(g, np.ones(g.n), [Decay.cumulative(600)], cutoff=600)[:, 0]
+    np.testing.assert_array_equal(got, (T <= 600).sum(axis=1))
+
+
+def test_decay_values():
+    t = np.array([0.0, 60.0, 600.0, 6000.0])
+    assert Decay.cumulative(60).weight(t).tolist() == [1, 1, 0, 0]
+    np.testing.assert_allclose(Decay.exponential(0.1).weight(t), np.exp(-0.1 * t / 60))
+    np.testing.assert_allclose(Decay.power(2, t0_s=60).weight(t), [1, 1, 0.01, 1e-4])
+    np.testing.assert_allclose(Decay.logistic(600, 0.01).weight(t)[2], 0.5)
+    with pytest.raises(GraphError):
+        Decay("gaussian", 1.0)
+    with pytest.raises(GraphError):
+        Decay.exponential(-1)
+
+
+@pytest.mark.parametrize("decay", [None, Decay.exponential(0.1), Decay.power(1.0, 60)])
+@pytest.mark.parametrize("method", ["dijkstra", "phast"])
+def test_two_step_fca_matches_reference(grid, decay, method):
+    g, T = grid
+    rng = np.random.default_rng(2)
+    sn = rng.choice(g.n, 12, replace=False)
+    sn[1] = sn[0]  # two sites at one node
+    S = rng.integers(10, 100, size=12).astype(float)
+    dn = rng.choice(g.n, 200, replace=False)
+    D = rng.integers(0, 500, size=200).astype(float)
+    A, R = two_step_fca(g, sn, S, dn, D, catchment_s=500, decay=decay, method=method)
+    A_ref, R_ref = two_step_fca_ref(T, sn, S, dn, D, 500, decay)
+    np.testing.assert_allclose(A, A_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(R, R_ref, rtol=1e-10, equal_nan=True)
+
+
+def test_two_step_fca_conserves_supply_without_decay(grid):
+    # classic 2SFCA: sum_k D_k A_k equals the total supply of sites some demand reaches
+    g, T = grid
+    sn = np.arange(0, g.n, 37)
+    S = np.full(len(sn), 10.0)
+    dn = np.arange(g.n)
+    D = np.ones(g.n)
+    A, R = two_step_fca(g, sn, S, dn, D, catchment_s=600)
+    assert np.isclose((D * A).sum(), S[np.isfinite(R)].sum())
+
+
+def test_bad_accessibility_input(grid):
+    g, _ = grid
+    with pytest.raises(GraphError, match="opportunities"):
+        accessibility(g, np.ones(3), [Decay.cumulative(1)])
+    with pytest.raises(GraphError, match="NaN"):
+        accessibility(g, np.full(g.n, np.nan), [Decay.cumulative(1)])
+    with pytest.raises(GraphError, match="Decay"):
+        accessibility(g, np.ones(g.n), [])
+    with pytest.raises(GraphError):
+        two_step_fca(g, [0], [1.0, 2.0], [1], [1.0], 100)
+    with pytest.raises(GraphError):
+        two_step_fca(g, [0], [-1.0], [1], [1.0], 100)
