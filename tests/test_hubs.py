@@ -333,3 +333,27 @@ def test_placement_bad_input():
         hubs.place_hubs(net, cands, pop, k=-1)
     with pytest.raises(ValidationError):
         hubs.place_hubs(net, cands, pop, k=1, minutes=-5)
+
+
+def test_place_hubs_with_district_points_matches_oracle():
+    """Population as zone points snapped to nodes; coverage checked against scipy."""
+    import geopandas as gpd
+
+    net = grid_network(seed=9)
+    zones = gpd.GeoDataFrame(
+        {"inhabitants_2024": [500.0, 300.0, 200.0, 1000.0]},
+        geometry=gpd.points_from_xy(net.x[[1, 12, 30, 45]], net.y[[1, 12, 30, 45]]),
+        crs=4326,
+    )
+    cnodes = np.array([0, 13, 29, 46, 22])
+    cands = hubs.hub_candidates(net.x[cnodes], net.y[cnodes])
+    pl = hubs.place_hubs(net, cands, zones, k=2, minutes=2, method="exact")
+    T = _times_to(net, cnodes)
+    w = np.array([500.0, 300.0, 200.0, 1000.0])
+    zn = np.array([1, 12, 30, 45])
+    best = max(
+        w[(T[zn][:, list(c)] <= 120).any(axis=1)].sum()
+        for c in itertools.combinations(range(len(cnodes)), 2)
+    )
+    assert pl.covered_population == pytest.approx(best)
+    assert pl.total_population == 2000.0

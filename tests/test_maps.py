@@ -323,3 +323,26 @@ def test_maps_render_in_headless_chromium(kind, tmp_path):
     assert "leaflet-container" in dom and "fietsstad-title" in dom
     console = [ln for ln in log.splitlines() if ":CONSOLE" in ln]
     assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
+
+
+def test_snelfietspad_map_from_a_real_scenario_result(tmp_path):
+    """The map reads what fietsstad.scenario.evaluate_snelfietspad really returns."""
+    import fietsstad
+    from fietsstad.scenario import evaluate_snelfietspad
+
+    net = fietsstad.generate_network(1500, seed=4)
+    res = evaluate_snelfietspad(net, "Dalfsen-Zwolle")
+    path = tmp_path / "s.html"
+    m = maps.snelfietspad_map(res, path, tiles=None)
+    text = path.read_text()
+    assert "GENERATED network" in text and "Dalfsen-Zwolle" in text
+    assert "Districts: bike_share_change_pp" in text  # found by name among the zone columns
+    for name in res.zones["name"]:
+        assert esc(name) in text
+    assert m.fietsstad_offline == (offline_leaflet() is not None)
+    exe = _chromium()
+    if exe is None or offline_leaflet() is None:
+        pytest.skip("Chromium or django-js-lib-leaflet missing: rendering not checked")
+    dom, log = _render(exe, path, tmp_path)
+    assert 'data-errors="[]"' in dom, log[-2000:]
+    assert "leaflet-container" in dom

@@ -325,28 +325,41 @@ def _polygon_population(net, gdf) -> np.ndarray:
 # bounded searches
 # ---------------------------------------------------------------------------------------------
 def _graph(net: BikeNetwork, direction: str):
+    """The engine graph to search: the network itself, or reversed for ``to_hub``."""
     from scipy.sparse import csr_matrix
+
+    from .engine import CSRGraph
 
     if direction not in ("to_hub", "from_hub"):
         raise ValidationError(f"direction must be 'to_hub' or 'from_hub', not {direction!r}")
     indptr, indices, w = net.csr()
+    if direction == "from_hub":
+        return CSRGraph.from_arrays(indptr, indices, w)
     n = net.n_nodes
-    # scipy treats explicit zeros as missing edges; travel times are >= 1 s so none are zero
-    A = csr_matrix((w.astype(np.float64), indices, indptr), shape=(n, n))
-    return A.T.tocsr() if direction == "to_hub" else A
+    # reverse every edge: the transpose of the CSR adjacency (travel times are >= 1 s, so no
+    # explicit zero is dropped by scipy)
+    rev = csr_matrix((w.astype(np.int64), indices, indptr), shape=(n, n)).T.tocsr()
+    rev.sort_indices()
+    return CSRGraph.from_arrays(
+        rev.indptr.astype(np.int32), rev.indices.astype(np.int32), rev.data.astype(np.int32)
+    )
 
 
 def _bounded_times(
-    net: BikeNetwork, nodes: np.ndarray, cutoff_s: float, direction: str, block: int = 64
+    net: BikeNetwork, nodes: np.ndarray, cutoff_s: float, direction: str, block: int = 256
 ):
-    """Yield ``(rows, times)`` blocks: float64 seconds (inf beyond ``cutoff_s``) per source node."""
-    from scipy.sparse.csgraph import dijkstra
+    """Yield ``(rows, times)`` blocks: float32 seconds (inf beyond ``cutoff_s``) per source node.
 
-    G = _graph(net, direction)
+    Bounded searches by the numba engine (:func:`fietsstad.engine.travel_times` with a cut-off),
+    in blocks of ``block`` sources so memory stays at ``block * n`` floats.
+    """
+    from .engine import travel_times
+
+    g = _graph(net, direction)
     nodes = np.asarray(nodes, dtype=np.int32)
     for start in range(0, len(nodes), block):
         sl = nodes[start : start + block]
-        d = dijkstra(G, directed=True, indices=sl, limit=float(cutoff_s))
+        d = travel_times(g, sl, cutoff=float(cutoff_s), dtype=np.float32)
         yield slice(start, start + len(sl)), np.atleast_2d(d)
 
 
