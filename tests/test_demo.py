@@ -123,3 +123,23 @@ def test_build_demo_network_generated_is_marked():
     net = demo_mod.build_demo_network("generated", nodes=400, seed=1, echo=None)
     assert net.is_generated and net.meta["source"] == "generated"
     assert "Zwolle study area" in net.meta["description"]
+
+
+def test_demo_keeps_greedy_when_the_milp_times_out(tmp_path, capsys, monkeypatch):
+    import fietsstad.hubs
+    from fietsstad.errors import ConvergenceError
+
+    real = fietsstad.hubs.place_hubs
+
+    def slow_exact(*args, **kwargs):
+        if kwargs.get("method") == "exact":
+            raise ConvergenceError("time limit reached (test)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fietsstad.hubs, "place_hubs", slow_exact)
+    out = tmp_path / "d"
+    assert main(["demo", "--out", str(out), "--network", "generated", *SMALL]) == 0
+    assert "showing the greedy solution" in capsys.readouterr().out
+    report = (out / "report.md").read_text()
+    assert "not solved within the time limit" in report and "greedy solution" in report
+    assert (out / "manifest.json").exists()
