@@ -376,7 +376,7 @@ def two_step_fca(
     >>> g = CSRGraph.from_arrays([0, 1, 2, 3], [1, 2, 0], [60, 60, 60])
     >>> A, R = two_step_fca(g, [0], [10.0], [1, 2], [5.0, 15.0], catchment_s=120)
     >>> R.tolist(), A.tolist()
-    [[0.5], [0.5, 0.5]]
+    ([0.5], [0.5, 0.5])
     """
     g: CSRGraph = as_graph(graph)
     sn = check_nodes(supply_nodes, g.n, "supply_nodes")

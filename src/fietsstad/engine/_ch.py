@@ -669,3 +669,11 @@ def find_ch(graph, secondary=None) -> ContractionHierarchy | None:
     """The memoised hierarchy for ``graph`` (with ``secondary``), or None."""
     g = as_graph(graph)
     return _MEMO.get(_memo_key(g, secondary))
+
+
+def remember(ch: ContractionHierarchy) -> None:
+    """Put ``ch`` (e.g. one cached on a network object) into the in-process memo."""
+    if ch.key not in _MEMO:
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[ch.key] = ch

@@ -1,0 +1,241 @@
+"""Accessibility indicators on a :class:`~fietsstad.network.BikeNetwork`, as DataFrames.
+
+Cumulative opportunities and gravity (Hansen) measures with several decays and several
+opportunity columns in one traversal per origin (:func:`accessibility`), and two-step floating
+catchment (:func:`two_step_fca`) for supply against demand, e.g. mobility-hub capacity against
+inhabitants. Direction: access **from** each origin node **to** the opportunities, by bike.
+Computed by :mod:`fietsstad.engine` inside the search; no travel-time matrix is stored.
+
+Example
+-------
+>>> import numpy as np, fietsstad
+>>> from fietsstad.engine import Decay
+>>> net = fietsstad.generate_network(n_nodes=300, seed=1)      # a GENERATED network
+>>> df = fietsstad.accessibility(net, np.ones(net.n_nodes), [Decay.cumulative(300)],
+...                              cutoff_s=300)
+>>> df.columns.tolist(), df.attrs["generated"]
+(['opportunities_cum300s'], True)
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import engine
+from .engine import Decay
+from .errors import ValidationError
+from .routing import _engine_inputs, _keep_ch, as_nodes
+
+__all__ = ["Decay", "accessibility", "two_step_fca", "DEFAULT_DECAYS"]
+
+#: Default decay of :func:`accessibility`: opportunities within 15 minutes.
+DEFAULT_DECAYS: tuple[Decay, ...] = (Decay.cumulative(900),)
+
+
+def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str]]:
+    n = net.n_nodes
+    if isinstance(opportunities, pd.Series):
+        opportunities = opportunities.to_frame(opportunities.name or "opportunities")
+    if isinstance(opportunities, pd.DataFrame):
+        idx = opportunities.index
+        if len(idx) and (not pd.api.types.is_integer_dtype(idx) or idx.min() < 0 or idx.max() >= n):
+            raise ValidationError(
+                "opportunities must be indexed by node position (0..n_nodes-1); snap points "
+                "with net.snap first"
+            )
+        num = opportunities.select_dtypes("number")
+        if num.shape[1] == 0:
+            raise ValidationError("opportunities has no numeric column")
+        grouped = num.groupby(level=0).sum()
+        full = grouped.reindex(range(n), fill_value=0.0)
+        return full.to_numpy(np.float64), [str(c) for c in num.columns]
+    arr = np.asarray(opportunities, dtype=np.float64)
+    if arr.ndim == 1:
+        return arr, ["opportunities"]
+    if arr.ndim == 2:
+        return arr, [f"opportunities{i}" for i in range(arr.shape[1])]
+    raise ValidationError(f"opportunities must be 1-D or 2-D, got shape {arr.shape}")
+
+
+def _decay_list(decays) -> list[Decay]:
+    if isinstance(decays, Decay):
+        return [decays]
+    out = list(decays)
+    if not out or not all(isinstance(d, Decay) for d in out):
+        raise ValidationError("decays must be a Decay or a non-empty sequence of Decay objects")
+    return out
+
+
+def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) -> pd.DataFrame:
+    """Shared by :func:`accessibility` and the Dask backend: inputs -> ``compute`` -> DataFrame.
+
+    ``compute(graph, opp (n, k), decays, cutoff, sources)`` returns the engine's
+    ``(len(sources), k * len(decays))`` array.
+    """
+    opp, cols = _opportunity_table(net, opportunities)
+    decs = _decay_list(decays)
+    src = as_nodes(net, sources, "sources")
+    g, _, entry = _engine_inputs(net)
+    values = compute(g, opp, decs, cutoff_s, src)
+    _keep_ch(entry)
+    names = [f"{c}_{d.name}" for c in cols for d in decs]
+    pos = np.arange(net.n_nodes) if src is None else np.asarray(src)
+    df = pd.DataFrame(values, columns=names, index=pd.Index(net.node_id[pos], name="node_id"))
+    df.insert(0, "node", pos.astype(np.int32))
+    df.attrs.update(
+        source=net.meta.get("source", "unknown"),
+        generated=bool(net.is_generated),
+        cutoff_s=cutoff_s,
+        profile=net.profile,
+    )
+    return df
+
+
+def accessibility(
+    net,
+    opportunities,
+    decays: Sequence[Decay] | Decay = DEFAULT_DECAYS,
+    cutoff_s: float | None = None,
+    *,
+    sources=None,
+    method: str = "auto",
+) -> pd.DataFrame:
+    """Accessibility of every origin node to opportunities, one column per (column, decay).
+
+    Parameters
+    ----------
+    net : BikeNetwork
+    opportunities : DataFrame / Series indexed by node position, or array (n,) / (n, k)
+        Opportunities per node (several numeric columns allowed; repeated positions add up).
+    decays : Decay or sequence of Decay
+        e.g. ``[Decay.cumulative(900), Decay.exponential(0.1)]`` (beta per minute).
+    cutoff_s : float, optional
+        Search radius in seconds (set it for local measures; it bounds the work).
+    sources : node positions or lon/lat points, optional
+        Origins (default: all nodes).
+    method : "auto", "phast" or "dijkstra"
+
+    Returns
+    -------
+    pandas.DataFrame indexed by ``node_id`` with a ``node`` (position) column and columns
+    ``f"{column}_{decay.name}"``; ``df.attrs`` records source/generated/cutoff/profile.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(n_nodes=300, seed=1)
+    >>> pop = pd.DataFrame({"inhabitants": [100.0, 50.0]}, index=[0, 1])
+    >>> df = accessibility(net, pop, [Decay.cumulative(600), Decay.exponential(0.2)],
+    ...                    cutoff_s=1800)
+    >>> list(df.columns)
+    ['node', 'inhabitants_cum600s', 'inhabitants_exp0.2permin']
+    """
+    return _to_frame(
+        net,
+        opportunities,
+        decays,
+        sources,
+        lambda g, opp, dec, cutoff, src: engine.accessibility(
+            g, opp, dec, cutoff=cutoff, sources=src, method=method
+        ),
+        cutoff_s,
+    )
+
+
+def _points(net, obj, column: str | None, what: str) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Node positions, values and an index for supply/demand given in any accepted form."""
+    if isinstance(obj, tuple) and len(obj) == 2:
+        nodes = as_nodes(net, obj[0], what)
+        vals = np.asarray(obj[1], dtype=np.float64).ravel()
+        return nodes, vals, pd.RangeIndex(len(nodes), name=what)
+    if hasattr(obj, "geometry"):
+        if column is None or column not in obj.columns:
+            raise ValidationError(f"{what}: the GeoDataFrame needs a {column!r} column")
+        return as_nodes(net, obj, what), obj[column].to_numpy(np.float64), obj.index
+    if isinstance(obj, pd.DataFrame):
+        if "node" not in obj.columns or column not in obj.columns:
+            raise ValidationError(f"{what}: a DataFrame needs 'node' and {column!r} columns")
+        return obj["node"].to_numpy(np.int64), obj[column].to_numpy(np.float64), obj.index
+    raise ValidationError(
+        f"{what} must be a (nodes, values) tuple, a GeoDataFrame of points or a DataFrame with "
+        f"a 'node' column, got {type(obj).__name__}"
+    )
+
+
+def two_step_fca(
+    net,
+    supply,
+    demand,
+    catchment_s: float,
+    decay: Decay | None = None,
+    *,
+    supply_column: str = "capacity",
+    demand_column: str = "population",
+    method: str = "auto",
+    return_supply: bool = False,
+):
+    """Two-step floating catchment (2SFCA; enhanced 2SFCA with a ``decay``) on the network.
+
+    Parameters
+    ----------
+    net : BikeNetwork
+    supply : (node positions, capacities) tuple, GeoDataFrame of points with ``supply_column``,
+        or DataFrame with ``node`` and ``supply_column`` columns (e.g. hub stands).
+    demand : the same forms with ``demand_column`` (e.g. inhabitants per zone centroid).
+    catchment_s : float
+        Catchment in seconds of cycling.
+    decay : Decay, optional
+        Distance decay inside the catchment (enhanced 2SFCA); default: none (classic).
+    return_supply : bool
+        Also return the supply table with the ratio ``R`` (supply per unit of demand reached).
+
+    Returns
+    -------
+    DataFrame per demand point (index of ``demand``) with ``node``, ``demand`` and ``access``
+    (supply per unit of demand available within the catchment); with ``return_supply`` a tuple
+    ``(demand_df, supply_df)`` where ``supply_df`` has ``node``, ``supply`` and ``ratio``.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(n_nodes=300, seed=1)
+    >>> n = net.n_nodes
+    >>> df = two_step_fca(net, ([0, 50], [20.0, 10.0]), (np.arange(n), np.ones(n)), 600)
+    >>> bool((df["access"] >= 0).all())
+    True
+    """
+    sn, S, sidx = _points(net, supply, supply_column, "supply")
+    dn, D, didx = _points(net, demand, demand_column, "demand")
+    g, _, entry = _engine_inputs(net)
+    A, R = engine.two_step_fca(g, sn, S, dn, D, catchment_s, decay, method=method)
+    _keep_ch(entry)
+    attrs = {
+        "source": net.meta.get("source", "unknown"),
+        "generated": bool(net.is_generated),
+        "catchment_s": catchment_s,
+        "decay": None if decay is None else decay.name,
+    }
+    ddf = pd.DataFrame({"node": dn.astype(np.int32), "demand": D, "access": A}, index=didx)
+    ddf.attrs.update(attrs)
+    if not return_supply:
+        return ddf
+    sdf = pd.DataFrame({"node": sn.astype(np.int32), "supply": S, "ratio": R}, index=sidx)
+    sdf.attrs.update(attrs)
+    return ddf, sdf
+
+
+class _CallableModule(types.ModuleType):
+    """``fietsstad.accessibility`` is both this module and, lazily, the function of that name;
+    once the submodule is imported the package attribute is the module, so the module forwards
+    calls to :func:`accessibility` (``fietsstad.accessibility(net, ...)`` keeps working)."""
+
+    def __call__(self, *args, **kwargs):
+        return accessibility(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
