@@ -128,11 +128,11 @@ def test_subsets_cutoff_and_dtypes(client, graph, dtype, tmp_path):
     dest = rng.choice(graph.n, 500, replace=True)  # repeats allowed
     ref = engine.travel_times(graph, orig, dest, cutoff=600, dtype=dtype)
     got = travel_time_matrix_dask(
-        client, graph, orig, dest, cutoff=600, dtype=dtype, gather=True, block_size=16
+        client, graph, orig, dest, cutoff_s=600, dtype=dtype, gather=True, block_size=16
     )
     assert got.dtype == np.dtype(dtype) and np.array_equal(got, ref)
     z = travel_time_matrix_dask(
-        client, graph, orig, dest, cutoff=600, dtype=dtype, store=tmp_path / "s.zarr"
+        client, graph, orig, dest, cutoff_s=600, dtype=dtype, store=tmp_path / "s.zarr"
     )
     assert np.array_equal(z[:], ref)
     sp = _scipy_times(_min_duplicates(graph), orig, limit=600.0)[:, dest]
@@ -168,14 +168,64 @@ def test_rerun_of_a_block_overwrites_its_chunk(graph, tmp_path):
     arr[100:200] = 7  # a half-written / stale chunk
     for _ in range(2):
         n = _tt_to_zarr(
-            graph, None, rows, None, None, np.dtype(np.uint16), "dijkstra", False, str(store), 100
+            graph,
+            None,
+            rows,
+            None,
+            None,
+            np.dtype(np.uint16),
+            "dijkstra",
+            False,
+            None,
+            str(store),
+            100,
         )
         assert n == 100
         assert np.array_equal(arr[100:200], engine.travel_times(graph, rows))
     assert np.all(arr[:100] == engine.UNREACHABLE_U16)  # neighbours untouched
 
 
+def test_with_distance_and_points_match_routing(client, net, tmp_path):
+    from fietsstad.routing import travel_time_matrix
+
+    pts = np.column_stack([net.x[[3, 50, 700]], net.y[[3, 50, 700]]])  # lon/lat, snapped
+    ref_t, ref_m = travel_time_matrix(net, pts, None, cutoff_s=1200, with_distance=True)
+    t, m = travel_time_matrix_dask(client, net, pts, cutoff_s=1200, with_distance=True, gather=True)
+    assert np.array_equal(t, ref_t) and np.array_equal(m, ref_m)
+    zt, zm = travel_time_matrix_dask(
+        client, net, pts, cutoff_s=1200, with_distance=True, store=tmp_path / "d.zarr"
+    )
+    assert np.array_equal(zt[:], ref_t) and np.array_equal(zm[:], ref_m)
+    # metres along the path are at least the straight-line distance between the end nodes
+    from fietsstad.scenario import haversine_m
+
+    ok = m[0] != engine.UNREACHABLE_I32
+    straight = haversine_m(net.x[3], net.y[3], net.x[ok], net.y[ok])
+    assert np.all(m[0][ok] >= np.floor(straight) - 1)
+    with pytest.raises(ValidationError, match="BikeNetwork"):
+        travel_time_matrix_dask(client, net.csr(), [0], with_distance=True, gather=True)
+
+
 # ------------------------------------------------------------------------ accessibility
+def test_accessibility_dask_dataframe_identical(client, net):
+    import pandas as pd
+    from pandas.testing import assert_frame_equal
+
+    from fietsstad.accessibility import accessibility
+    from fietsstad.distributed import accessibility_dask
+
+    pop = pd.DataFrame(
+        {"inhabitants": [100.0, 50.0, 20.0], "jobs": [0.0, 30.0, 5.0]}, index=[0, 1, 400]
+    )
+    decays = [engine.Decay.cumulative(600), engine.Decay.exponential(0.2)]
+    ref = accessibility(net, pop, decays, cutoff_s=1800)
+    got = accessibility_dask(client, net, pop, decays, cutoff_s=1800, block_size=64)
+    assert_frame_equal(got, ref)
+    assert got.attrs == ref.attrs and got.attrs["generated"] is True
+    sub = accessibility_dask(client, net, pop, sources=[5, 9])
+    assert_frame_equal(sub, accessibility(net, pop, sources=[5, 9]))
+
+
 @pytest.mark.parametrize("method", ["dijkstra", "phast", "auto"])
 def test_accessibility_matrix_identical(client, graph, method):
     rng = np.random.default_rng(5)
@@ -211,7 +261,7 @@ def test_bad_input_raises_fietsstad_errors_on_the_client(client, graph, tmp_path
     with pytest.raises(GraphError, match="dtype"):
         travel_time_matrix_dask(client, graph, [0], dtype=np.float16, gather=True)
     with pytest.raises(GraphError, match="cutoff"):
-        travel_time_matrix_dask(client, graph, [0], cutoff=-1, gather=True)
+        travel_time_matrix_dask(client, graph, [0], cutoff_s=-1, gather=True)
     with pytest.raises(ValidationError, match="block_size"):
         travel_time_matrix_dask(client, graph, [0], block_size=0, gather=True)
     with pytest.raises(GraphError):
@@ -305,3 +355,71 @@ def test_worker_killed_mid_run_does_not_change_the_result(client, tmp_path):
     assert victim_pid not in client.run(os.getpid).values()
     client.wait_for_workers(2, timeout=60)
     assert all(s["warm_seconds"] is not None for s in worker_state(client).values())
+
+
+# ------------------------------------------------------------------------ modal share, scenarios
+def test_modal_share_dask_identical_tables(client, net):
+    import geopandas as gpd
+    import pandas as pd
+    from pandas.testing import assert_frame_equal
+
+    from fietsstad.demand import modal_share
+    from fietsstad.distributed import modal_share_dask
+
+    rng = np.random.default_rng(8)
+    nodes = rng.choice(net.n_nodes, 60, replace=False)
+    zones = gpd.GeoDataFrame(
+        {
+            "population": rng.integers(100, 3000, 60).astype(float),
+            "jobs": rng.integers(0, 2000, 60).astype(float),
+        },
+        geometry=gpd.points_from_xy(net.x[nodes], net.y[nodes]),
+        index=pd.Index([f"Z{i}" for i in range(60)], name="zone"),
+        crs="EPSG:4326",
+    )
+    ref = modal_share(net, zones)
+    got = modal_share_dask(client, net, zones, block_size=8)
+    assert set(got) == set(ref)
+    for key in ref:
+        assert_frame_equal(got[key], ref[key])
+    city = got["city"].iloc[0]
+    assert 0 < city["bike_share"] < 1 and city["trips"] > 0
+    with pytest.raises(ValidationError, match="BikeNetwork"):
+        modal_share_dask(client, net.csr(), zones)
+
+
+def test_evaluate_scenarios_dask_equals_one_by_one(client):
+    from fietsstad.distributed import evaluate_scenarios_dask
+    from fietsstad.scenario import evaluate_snelfietspad, zwolle_routes
+
+    net = generate_network(2_000, seed=2)
+    routes = list(zwolle_routes().values())[:3]
+    got = evaluate_scenarios_dask(client, net, routes)
+    assert len(got) == len(routes)
+    for route, res in zip(routes, got):
+        ref = evaluate_snelfietspad(net, route)
+        assert res.summary == ref.summary
+        assert res.summary["generated"] is True and res.summary["route_name"] == route.name
+    assert evaluate_scenarios_dask(client, net, []) == []
+    with pytest.raises(ValidationError, match="routes"):
+        evaluate_scenarios_dask(client, net, "Zwolle-Kampen")
+
+
+# ------------------------------------------------------------------------ a real OSM network
+@pytest.mark.slow
+def test_real_osm_network_liechtenstein(client, tmp_path):
+    osm = pytest.importorskip("fietsstad.osm")
+    if not os.path.exists(LIECHTENSTEIN):
+        pytest.skip(f"shared OSM extract not found at {LIECHTENSTEIN}")
+    net = osm.load_network(file=LIECHTENSTEIN)
+    assert not net.is_generated
+    g = engine.CSRGraph.from_arrays(*net.csr())
+    orig = np.arange(0, net.n_nodes, 7)
+    z = travel_time_matrix_dask(client, net, orig, store=tmp_path / "li.zarr")
+    assert np.array_equal(z[:], engine.travel_times(g, orig))
+    attrs = zarr.open_group(store=str(tmp_path / "li.zarr"), mode="r").attrs
+    assert attrs["generated"] is False and attrs["source"].startswith("osm")
+    opp = np.ones(net.n_nodes)
+    d = [engine.Decay.cumulative(900), engine.Decay.exponential(0.1)]
+    got = accessibility_matrix_dask(client, net, opp, d, cutoff=900)
+    assert np.array_equal(got, engine.accessibility(g, opp, d, cutoff=900))

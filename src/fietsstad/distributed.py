@@ -181,12 +181,10 @@ def _warm_seconds() -> float:
 
 def _use_ch(g, ch) -> None:
     """Make a scattered contraction hierarchy the worker's memoised one (no rebuild per worker)."""
-    if ch is None:
-        return
-    from .engine import _ch
+    if ch is not None:
+        from .engine import _ch
 
-    if ch.key not in _ch._MEMO:
-        _ch._MEMO[ch.key] = ch
+        _ch.remember(ch)
 
 
 def _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate, secondary=None):
@@ -207,14 +205,20 @@ def _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate, secondary
     )
 
 
-def _tt_to_zarr(g, ch, sources, targets, cutoff, dtype, method, saturate, store, row0) -> int:
-    """Compute one block of rows and overwrite its region of the Zarr array (idempotent)."""
+def _tt_to_zarr(
+    g, ch, sources, targets, cutoff, dtype, method, saturate, secondary, store, row0
+) -> int:
+    """Compute one block of rows and overwrite its region of the Zarr arrays (idempotent)."""
     import zarr
 
-    block = _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate)
-    arr = zarr.open_array(store=str(store), path="travel_time", mode="r+")
-    arr[row0 : row0 + block.shape[0], :] = block
-    return int(block.shape[0])
+    res = _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate, secondary)
+    blocks = (
+        {"travel_time": res} if secondary is None else {"travel_time": res[0], "distance_m": res[1]}
+    )
+    for name, block in blocks.items():
+        arr = zarr.open_array(store=str(store), path=name, mode="r+")
+        arr[row0 : row0 + block.shape[0], :] = block
+    return int(blocks["travel_time"].shape[0])
 
 
 def _access_rows(g, ch, opp, decays, cutoff, sources, method) -> np.ndarray:
@@ -418,17 +422,17 @@ def choose_block_size(
     return int(max(1, bs))
 
 
-def _resolve_method(g, sources, cutoff, method, *, build: bool = True):
+def _resolve_method(g, sources, cutoff, method, *, secondary=None, build: bool = True):
     """Resolve "auto" once for the whole source set; build the hierarchy on the client if PHAST."""
     from .engine._matrix import _cutoff, choose_method
 
     src = np.arange(g.n, dtype=np.int32) if sources is None else sources
-    meth = choose_method(g, src, _cutoff(cutoff), method)
+    meth = choose_method(g, src, _cutoff(cutoff), method, secondary)
     ch = None
     if meth == "phast" and build:
         from .engine import build_ch
 
-        ch = build_ch(g)
+        ch = build_ch(g, secondary=secondary)
     return meth, ch
 
 
@@ -454,9 +458,10 @@ def travel_time_matrix_dask(
     origins=None,
     destinations=None,
     *,
-    cutoff: float | None = None,
-    dtype=np.uint16,
+    cutoff_s: float | None = None,
+    dtype="uint16",
     method: str = "auto",
+    with_distance: bool = False,
     saturate: bool = False,
     block_size: int | None = None,
     store: str | os.PathLike | None = None,
@@ -465,8 +470,8 @@ def travel_time_matrix_dask(
 ):
     """Many-to-many travel times on a Dask cluster, written chunked to Zarr.
 
-    The distributed peer of :func:`fietsstad.engine.travel_times` (and of
-    ``fietsstad.routing.travel_time_matrix``): identical values. Each task computes
+    The distributed peer of :func:`fietsstad.routing.travel_time_matrix` (and of
+    :func:`fietsstad.engine.travel_times`), with identical values. Each task computes
     ``block_size`` source rows with the engine's numba kernel and writes them into its own chunk
     row of the Zarr array; the matrix is never gathered into one process (unless ``gather=True``).
 
@@ -475,15 +480,18 @@ def travel_time_matrix_dask(
     client : distributed.Client
     net_or_graph : BikeNetwork, engine.CSRGraph or (indptr, indices, weights)
         The network (edge weights: travel time in seconds).
-    origins, destinations : int array of node positions, optional
-        Rows and columns (default all nodes).
-    cutoff : float, optional
+    origins, destinations : node positions, (k, 2) lon/lat array, GeoDataFrame, or None (all)
+        Rows and columns; points (BikeNetwork only) are snapped as in ``travel_time_matrix``.
+    cutoff_s : float, optional
         Seconds; pairs further apart are unreachable (inclusive bound).
-    dtype : uint16 (default), int32 or float32
+    dtype : "uint16" (default), "int32" or "float32"
         Unreachable is 65535, 2**31 - 1 or inf (see docs/ARCHITECTURE.md).
     method : "auto", "phast" or "dijkstra"
         Resolved once on the client; with PHAST the contraction hierarchy is built once and
         scattered with the graph.
+    with_distance : bool
+        BikeNetwork only: also the route length in metres along the fastest route (int32,
+        2**31 - 1 unreachable), as Zarr array ``distance_m`` (or a second returned array).
     saturate : bool
         For uint16: clip times above 65534 s instead of raising.
     block_size : int, optional
@@ -491,17 +499,18 @@ def travel_time_matrix_dask(
         (about 128 MiB per block, at least 4 blocks per worker thread).
     store : path or URL
         Where to write the Zarr group (every worker must reach it: a shared file system or an
-        object store URL). It holds ``travel_time`` (the matrix), ``origins`` and
-        ``destinations``; ``attrs["complete"]`` turns True only after every block was written.
+        object store URL). It holds ``travel_time``, ``origins`` and ``destinations`` (and
+        ``distance_m``); ``attrs["complete"]`` turns True only after every block was written.
     overwrite : bool
         Replace an existing store.
     gather : bool
-        Return a numpy array instead of writing Zarr (small matrices only; refused with
-        :class:`~fietsstad.errors.MemoryBudgetError` if it would not fit in memory).
+        Return numpy arrays instead of writing Zarr (small matrices only; refused with
+        :class:`~fietsstad.errors.MemoryBudgetError` if they would not fit in memory).
 
     Returns
     -------
-    zarr.Array (read-only view of ``store/travel_time``) or numpy.ndarray when ``gather=True``.
+    zarr.Array (read-only ``store/travel_time``), or a numpy.ndarray with ``gather=True``;
+    with ``with_distance`` a tuple ``(times, metres)`` of the same kind.
 
     Raises
     ------
@@ -509,7 +518,7 @@ def travel_time_matrix_dask(
         Bad graph, node ids, dtype, cutoff or method; uint16 overflow without ``saturate``.
     ValidationError
         Neither ``store`` nor ``gather``, or both; an existing store without ``overwrite``;
-        a bad ``block_size``.
+        a bad ``block_size``; ``with_distance`` without a BikeNetwork.
     MemoryBudgetError
         ``gather=True`` for a matrix that does not fit.
 
@@ -521,77 +530,67 @@ def travel_time_matrix_dask(
     """
     _check_client(client)
     g, net = _as_graph(net_or_graph)
+    if net is not None:
+        from .routing import as_nodes
+
+        origins = as_nodes(net, origins, "origins")
+        destinations = as_nodes(net, destinations, "destinations")
+    elif with_distance:
+        raise ValidationError("with_distance=True needs a BikeNetwork (edge lengths)")
     src = _nodes(origins, g.n, "origins")
     tgt = _nodes(destinations, g.n, "destinations")
     dt = _check_dtype(dtype)
-    cutoff = _check_cutoff(cutoff)
+    cutoff = _check_cutoff(cutoff_s)
     if (store is None) == (not gather):
         raise ValidationError(
-            "pass store= (a Zarr path or URL every worker can reach) to write the "
-            "matrix chunked, or gather=True (small matrices only), not both"
+            "pass store= (a Zarr path or URL every worker can reach) to write the matrix "
+            "chunked, or gather=True (small matrices only), not both"
         )
     ns = g.n if src is None else len(src)
     nt = g.n if tgt is None else len(tgt)
+    sec = np.rint(net.length).astype(np.int32) if with_distance else None
+    row_bytes = nt * (dt.itemsize + (4 if with_distance else 0))
     if gather:
-        from .engine import check_memory, estimate_matrix_bytes
+        from .engine import check_memory
 
         check_memory(
-            estimate_matrix_bytes(ns, nt, dt),
-            f"gathering a {ns:,} x {nt:,} {dt} travel-time matrix into this process "
+            ns * row_bytes,
+            f"gathering a {ns:,} x {nt:,} travel-time matrix into this process "
             "(write it to Zarr with store= instead)",
         )
     prepare_workers(client)
-    bs = _block_arg(block_size) or choose_block_size(ns, nt * dt.itemsize, _total_threads(client))
-    meth, ch = _resolve_method(g, src, cutoff, method)
-    zarr_arr = None
+    bs = _block_arg(block_size) or choose_block_size(ns, row_bytes, _total_threads(client))
+    meth, ch = _resolve_method(g, src, cutoff, method, secondary=sec)
     if not gather:
-        zarr_arr = _create_store(store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, meth)
+        _create_store(
+            store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, meth, with_distance
+        )
     all_src = np.arange(g.n, dtype=np.int32) if src is None else src
     futures = []
     try:
         g_f = _scatter(client, g)
         ch_f = _scatter(client, ch) if ch is not None else None
         t_f = _scatter(client, tgt) if tgt is not None else None
+        s_f = _scatter(client, sec) if sec is not None else None
         token = uuid.uuid4().hex[:12]
         for i, (a, b) in enumerate(_blocks(ns, bs)):
-            rows = all_src[a:b]
+            args = (g_f, ch_f, all_src[a:b], t_f, cutoff, dt, meth, saturate, s_f)
             if gather:
-                futures.append(
-                    client.submit(
-                        _tt_rows,
-                        g_f,
-                        ch_f,
-                        rows,
-                        t_f,
-                        cutoff,
-                        dt,
-                        meth,
-                        saturate,
-                        key=f"fietsstad-tt-{token}-{i}",
-                    )
-                )
+                fut = client.submit(_tt_rows, *args, key=f"fietsstad-tt-{token}-{i}")
             else:
-                futures.append(
-                    client.submit(
-                        _tt_to_zarr,
-                        g_f,
-                        ch_f,
-                        rows,
-                        t_f,
-                        cutoff,
-                        dt,
-                        meth,
-                        saturate,
-                        str(store),
-                        a,
-                        key=f"fietsstad-ttz-{token}-{i}",
-                    )
+                fut = client.submit(
+                    _tt_to_zarr, *args, str(store), a, key=f"fietsstad-ttz-{token}-{i}"
                 )
+            futures.append(fut)
         if gather:
             out = np.empty((ns, nt), dtype=dt)
+            dist = np.empty((ns, nt), dtype=np.int32) if with_distance else None
             for (a, b), block in zip(_blocks(ns, bs), client.gather(futures)):
-                out[a:b] = block
-            return out
+                if with_distance:
+                    out[a:b], dist[a:b] = block
+                else:
+                    out[a:b] = block
+            return (out, dist) if with_distance else out
         written = sum(client.gather(futures))
         if written != ns:  # pragma: no cover - would be a Dask bug
             raise GraphError(f"only {written} of {ns} rows were written to {store}")
@@ -599,10 +598,12 @@ def travel_time_matrix_dask(
 
         grp = zarr.open_group(store=str(store), mode="r+")
         grp.attrs["complete"] = True
-        return zarr.open_array(store=str(store), path="travel_time", mode="r")
+        times = zarr.open_array(store=str(store), path="travel_time", mode="r")
+        if with_distance:
+            return times, zarr.open_array(store=str(store), path="distance_m", mode="r")
+        return times
     finally:
         _release(futures)
-        del zarr_arr
 
 
 def _block_arg(block_size) -> int | None:
@@ -617,7 +618,9 @@ def _block_arg(block_size) -> int | None:
     return int(block_size)
 
 
-def _create_store(store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, meth):
+def _create_store(
+    store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, meth, with_distance=False
+):
     import zarr
 
     from .engine import UNREACHABLE_I32, UNREACHABLE_U16
@@ -630,21 +633,21 @@ def _create_store(store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, me
         np.dtype(np.int32): UNREACHABLE_I32,
         np.dtype(np.float32): np.inf,
     }[dt]
+    chunks = (max(1, min(bs, ns)), max(1, nt))
     grp = zarr.open_group(store=path, mode="w" if overwrite else "w-")
-    arr = grp.create_array(
-        "travel_time",
-        shape=(ns, nt),
-        chunks=(max(1, min(bs, ns)), max(1, nt)),
-        dtype=dt,
-        fill_value=fill,
-    )
+    arr = grp.create_array("travel_time", shape=(ns, nt), chunks=chunks, dtype=dt, fill_value=fill)
+    if with_distance:
+        grp.create_array(
+            "distance_m", shape=(ns, nt), chunks=chunks, dtype=np.int32, fill_value=UNREACHABLE_I32
+        )
     grp.create_array("origins", data=np.arange(g.n, dtype=np.int32) if src is None else src)
     grp.create_array("destinations", data=np.arange(g.n, dtype=np.int32) if tgt is None else tgt)
     generated = bool(net.is_generated) if net is not None else None
     grp.attrs.update(
         {
             "fietsstad": "travel_time_matrix_dask",
-            "units": "seconds",
+            "units": "seconds"
+            + (" (distance_m: metres along the fastest route)" if with_distance else ""),
             "dtype": str(dt),
             "unreachable": None if dt == np.float32 else int(fill),
             "cutoff_s": cutoff,
@@ -742,7 +745,7 @@ def accessibility_dask(
     client,
     net,
     opportunities,
-    decays,
+    decays=None,
     cutoff_s: float | None = None,
     *,
     sources=None,
@@ -775,8 +778,11 @@ def accessibility_dask(
     ...                         cutoff_s=900)                      # doctest: +SKIP
     """
     from . import accessibility as acc_mod
+    from .engine import Decay
 
-    return acc_mod._to_frame(  # type: ignore[attr-defined]
+    if decays is None:
+        decays = (Decay.cumulative(900),)  # the default of accessibility.accessibility
+    return acc_mod._to_frame(
         net,
         opportunities,
         decays,
@@ -786,59 +792,6 @@ def accessibility_dask(
         ),
         cutoff_s,
     )
-
-
-def _zone_matrices(client, net, nodes: np.ndarray, block_size: int | None):
-    """uint16 times and int32 metres along the fastest paths between zone nodes, on the cluster.
-
-    The same call as the single-machine :func:`fietsstad.demand.modal_share` makes
-    (``engine.travel_times(..., secondary=metres, saturate=True)``), split by origin zones.
-    """
-    from .engine import check_memory, estimate_matrix_bytes
-
-    g, _ = _as_graph(net)
-    nz = len(nodes)
-    check_memory(
-        estimate_matrix_bytes(nz, nz, np.uint16) + estimate_matrix_bytes(nz, nz, np.int32),
-        f"the {nz:,} x {nz:,} zone time and distance matrices",
-    )
-    sec = np.rint(net.length).astype(np.int32)
-    meth, ch = _resolve_method(g, nodes, None, "auto", build=False)
-    if meth == "phast":  # the hierarchy must carry the metres (ties broken by distance)
-        from .engine import build_ch
-
-        ch = build_ch(g, secondary=sec)
-    bs = _block_arg(block_size) or choose_block_size(nz, nz * 6, _total_threads(client))
-    futures = []
-    try:
-        g_f = _scatter(client, g)
-        ch_f = _scatter(client, ch) if ch is not None else None
-        t_f = _scatter(client, nodes)
-        s_f = _scatter(client, sec)
-        token = uuid.uuid4().hex[:12]
-        for i, (a, b) in enumerate(_blocks(nz, bs)):
-            futures.append(
-                client.submit(
-                    _tt_rows,
-                    g_f,
-                    ch_f,
-                    nodes[a:b],
-                    t_f,
-                    None,
-                    np.dtype(np.uint16),
-                    meth,
-                    True,
-                    s_f,
-                    key=f"fietsstad-zone-{token}-{i}",
-                )
-            )
-        cost = np.empty((nz, nz), np.uint16)
-        dist = np.empty((nz, nz), np.int32)
-        for (a, b), (c, d) in zip(_blocks(nz, bs), client.gather(futures)):
-            cost[a:b], dist[a:b] = c, d
-        return cost, dist
-    finally:
-        _release(futures)
 
 
 def modal_share_dask(
@@ -889,7 +842,18 @@ def modal_share_dask(
     zt = _zone_table(zones)
     nodes = zt["node"].to_numpy(np.int32) if "node" in zt.columns else snap_zones(net, zt)
     prepare_workers(client)
-    cost, dist = _zone_matrices(client, net, _nodes(nodes, net.n_nodes, "zone nodes"), block_size)
+    # the very call modal_share makes on one machine (uint16 s, int32 metres, saturated)
+    cost, dist = travel_time_matrix_dask(
+        client,
+        net,
+        _nodes(nodes, net.n_nodes, "zone nodes"),
+        nodes,
+        dtype="uint16",
+        with_distance=True,
+        saturate=True,
+        gather=True,
+        block_size=block_size,
+    )
     return modal_share(cost, zt, *args, distances=dist, **kwargs)
 
 
