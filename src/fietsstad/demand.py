@@ -1,0 +1,807 @@
+"""Travel demand: trip generation, a doubly constrained gravity model (Furness/IPF), modal share.
+
+The chain, one call each::
+
+    zones (population, jobs) --trip_generation--> productions, attractions
+    + cost matrix (uint16 s)  --gravity_distribution--> balancing factors a, b (numba Furness)
+    + route distances         --modal_share--> trips, bike share, bike trips, bike-km, e-bike
+                                               scenario, car trips replaced, CO2 avoided
+
+The gravity model is ``T[i, j] = a[i] * b[j] * f(c[i, j])`` with row sums equal to the
+productions and column sums equal to the attractions. ``f`` is a lookup table indexed by the
+integer cost (65,536 entries for a ``uint16`` matrix), the unreachable sentinel counts as
+``f = 0``, and no function here ever holds an ``n x n`` float64 array: margins, modal shares and
+trip length distributions are reduced on the fly from the integer matrices. Only
+:func:`trip_matrix` materialises trips, as float32, after a memory check.
+
+Assumptions (module constants, every one adjustable per call)
+-------------------------------------------------------------
+* :data:`TRIPS_PER_INHABITANT` = 2.7 trips per person per day: Dutch residents make about
+  2.6-2.9 trips a day in the national travel survey (OViN/ODiN, CBS); an assumption, not a Zwolle
+  measurement.
+* :data:`ATTRACTION_PER_JOB` = 1.5 and :data:`ATTRACTION_PER_INHABITANT` = 1.0: relative weights
+  of jobs (work, business, shopping at workplaces) and homes (visits, return trips) as
+  destinations. Only their ratio matters, because attractions are scaled to the productions total.
+* :data:`CAR_SHARE_OF_SHIFTED` = 0.45: share of trips moving to the bike that would otherwise have
+  been made as car driver. Dutch trips are about one third car driver and a quarter bike (KiM,
+  ODiN), so car drivers are about 0.45 of non-bike trips; an assumption.
+* :data:`CO2_KG_PER_CAR_KM` = 0.17 kg CO2 per car-km: order of magnitude of the Dutch petrol/diesel
+  passenger-car fleet, tank-to-wheel (0.15-0.2 kg/km); an assumption, set your own.
+
+Example
+-------
+>>> import numpy as np
+>>> from fietsstad.demand import gravity_distribution
+>>> cost = np.array([[60, 600], [600, 60]], dtype=np.uint16)          # seconds
+>>> g = gravity_distribution([10.0, 30.0], [20.0, 20.0], cost, ("exponential", 0.2))
+>>> a, b = g
+>>> T = g.trips(cost)
+>>> np.allclose(T.sum(1), [10, 30]) and np.allclose(T.sum(0), [20, 20])
+True
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numba as nb
+import numpy as np
+import pandas as pd
+
+from ._ipf import _check_cost as _cost_min_kernel
+from ._ipf import _furness_pass, _modal_rows, _trip_matrix
+from ._modal import (
+    _city_frame,
+    _intrazonal,
+    _matrices,
+    _top_pairs,
+    _uptake_setup,
+    _zone_frame,
+    _zone_table,
+)
+from ._validate import (
+    check_finite_nonneg,
+    check_in_range,
+    check_int,
+    ensure_crs_4326,
+)
+from .errors import ConvergenceError, ValidationError
+from .uptake import (
+    UNREACHABLE_I32,
+    UNREACHABLE_U16,
+    ZWOLLE_2024,
+    ZWOLLE_2024_EBIKE,
+    UptakeModel,
+    _sentinel_for,
+    get_model,
+)
+
+#: Trips per inhabitant per day (OViN/ODiN order of magnitude; an adjustable assumption).
+TRIPS_PER_INHABITANT: float = 2.7
+#: Relative destination weight of one job (an adjustable assumption).
+ATTRACTION_PER_JOB: float = 1.5
+#: Relative destination weight of one inhabitant (an adjustable assumption).
+ATTRACTION_PER_INHABITANT: float = 1.0
+#: Share of trips shifted to the bike that would otherwise be car-driver trips (assumption).
+CAR_SHARE_OF_SHIFTED: float = 0.45
+#: kg CO2 per car-km avoided (Dutch car fleet order of magnitude; assumption).
+CO2_KG_PER_CAR_KM: float = 0.17
+#: Default deterrence: exp(-0.1 * minutes) of bike travel time.
+DEFAULT_DETERRENCE: tuple[str, float] = ("exponential", 0.1)
+
+_POP_COLS = ("population", "aantal_inwoners", "inhabitants", "inhabitants_2024", "pop")
+_JOB_COLS = ("jobs", "banen", "employment")
+
+
+def _n_chunks(n: int) -> int:
+    return max(1, min(n, 4 * nb.get_num_threads()))
+
+
+# ------------------------------------------------------------------------- trip generation
+def _pick_col(df: pd.DataFrame, col: str | None, candidates: tuple[str, ...], what: str) -> str:
+    if col is not None:
+        if col not in df.columns:
+            raise ValidationError(
+                f"zones lack the {what} column {col!r}; columns: {list(map(str, df.columns))[:20]}"
+            )
+        return col
+    for c in candidates:
+        if c in df.columns:
+            return c
+    raise ValidationError(
+        f"zones need a {what} column (one of {list(candidates)}) or pass "
+        f"{what}_col=...; columns: {list(map(str, df.columns))[:20]}"
+    )
+
+
+def snap_zones(net: Any, zones: Any) -> np.ndarray:
+    """Nearest network node (int32 position) of every zone.
+
+    GeoDataFrames are snapped at a representative point of each geometry (inside polygons);
+    plain DataFrames need ``lon``/``lat`` (or ``x``/``y``) columns in EPSG:4326. Uses
+    :meth:`fietsstad.network.BikeNetwork.snap`, so zones further than
+    ``settings.snap_max_distance_m`` from the network raise :class:`SnappingError`.
+
+    Example
+    -------
+    >>> import fietsstad, pandas as pd
+    >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+    >>> snap_zones(net, pd.DataFrame({"lon": [net.x[3]], "lat": [net.y[3]]})).tolist()
+    [3]
+    """
+    import geopandas as gpd
+
+    from ._validate import check_network
+
+    check_network(net)
+    if isinstance(zones, gpd.GeoDataFrame):
+        g = ensure_crs_4326(zones, "zones")
+        pts = g.geometry.representative_point()
+        lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
+    elif isinstance(zones, pd.DataFrame):
+        for cx, cy in (("lon", "lat"), ("x", "y")):
+            if cx in zones.columns and cy in zones.columns:
+                lon, lat = zones[cx].to_numpy(float), zones[cy].to_numpy(float)
+                break
+        else:
+            raise ValidationError("zones need a geometry (GeoDataFrame) or lon/lat columns")
+    else:
+        raise ValidationError(f"zones must be a (Geo)DataFrame, got {type(zones).__name__}")
+    return np.asarray(net.snap(lon, lat), dtype=np.int32)
+
+
+def trip_generation(
+    zones: pd.DataFrame,
+    trips_per_inhabitant: float = TRIPS_PER_INHABITANT,
+    attraction_per_job: float = ATTRACTION_PER_JOB,
+    attraction_per_inhabitant: float = ATTRACTION_PER_INHABITANT,
+    *,
+    population_col: str | None = None,
+    jobs_col: str | None | bool = None,
+    net: Any = None,
+) -> pd.DataFrame:
+    """Daily trip productions and attractions per zone from population and jobs.
+
+    ``productions = trips_per_inhabitant * population``; attraction weights
+    ``attraction_per_job * jobs + attraction_per_inhabitant * population`` are scaled so that
+    attractions sum to the productions (a doubly constrained model needs equal totals).
+
+    Parameters
+    ----------
+    zones
+        A DataFrame or GeoDataFrame, one row per zone (e.g. Zwolle's 16 wijken).
+    trips_per_inhabitant, attraction_per_job, attraction_per_inhabitant
+        Rates (defaults: the documented assumptions of this module).
+    population_col
+        Population column (default: the first of ``population``, ``aantal_inwoners``,
+        ``inhabitants``, ``pop``).
+    jobs_col
+        Jobs column (default: ``jobs``/``banen``/``employment``); ``False`` for zones without jobs
+        data (attractions then follow population only).
+    net
+        Optional :class:`~fietsstad.network.BikeNetwork`: adds a ``node`` column (snapped zones).
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        Indexed like ``zones``: ``population``, ``jobs``, ``productions``, ``attractions``
+        (and ``node``; geometry kept for GeoDataFrames).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> z = pd.DataFrame({"population": [1000, 3000], "jobs": [2000, 0]}, index=["A", "B"])
+    >>> tg = trip_generation(z)
+    >>> tg["productions"].round(6).tolist(), round(float(tg["attractions"].sum()), 6)
+    ([2700.0, 8100.0], 10800.0)
+    """
+    if not isinstance(zones, pd.DataFrame) or len(zones) == 0:
+        raise ValidationError("zones must be a non-empty (Geo)DataFrame")
+    rate = check_in_range(
+        trips_per_inhabitant, "trips_per_inhabitant", 0, math.inf, lo_open=True, hi_open=True
+    )
+    wj = check_in_range(attraction_per_job, "attraction_per_job", 0, math.inf, hi_open=True)
+    wp = check_in_range(
+        attraction_per_inhabitant, "attraction_per_inhabitant", 0, math.inf, hi_open=True
+    )
+    pcol = _pick_col(zones, population_col, _POP_COLS, "population")
+    pop = check_finite_nonneg(zones[pcol].to_numpy(), f"zones[{pcol!r}]")
+    if jobs_col is False:
+        jobs = np.zeros(len(zones))
+    else:
+        jcol = _pick_col(zones, jobs_col if isinstance(jobs_col, str) else None, _JOB_COLS, "jobs")
+        jobs = check_finite_nonneg(zones[jcol].to_numpy(), f"zones[{jcol!r}]")
+    prod = rate * pop
+    weight = wj * jobs + wp * pop
+    if prod.sum() <= 0 or weight.sum() <= 0:
+        raise ValidationError(
+            "zones have no population (or no attraction weight): no trips to generate"
+        )
+    attr = weight * (prod.sum() / weight.sum())
+    out = pd.DataFrame(
+        {"population": pop, "jobs": jobs, "productions": prod, "attractions": attr},
+        index=zones.index,
+    )
+    if net is not None:
+        out["node"] = snap_zones(net, zones)
+    if hasattr(zones, "geometry") and "geometry" in zones.columns:
+        import geopandas as gpd
+
+        out = gpd.GeoDataFrame(out, geometry=zones.geometry.to_numpy(), crs=zones.crs)
+    out.attrs["assumptions"] = {
+        "trips_per_inhabitant": rate,
+        "attraction_per_job": wj,
+        "attraction_per_inhabitant": wp,
+    }
+    return out
+
+
+# ------------------------------------------------------------------------- deterrence
+def deterrence_table(
+    deterrence: Any = DEFAULT_DETERRENCE,
+    size: int = 65536,
+    scale: float = 1.0 / 60.0,
+    cutoff: float | None = None,
+) -> np.ndarray:
+    """Deterrence ``f`` for every integer cost ``0 .. size-1``, as a float64 lookup table.
+
+    The function is evaluated at ``x = cost * scale`` (default: seconds to minutes). The last
+    entry of a 65,536 table (the uint16 "unreachable" sentinel 65535) is always 0.
+
+    Parameters
+    ----------
+    deterrence
+        ``("exponential", beta)``: ``exp(-beta x)``; ``("power", alpha)``:
+        ``max(x, scale)^-alpha`` (costs below one unit are treated as one unit);
+        ``("combined", alpha, beta)``: ``max(x, scale)^-alpha * exp(-beta x)`` (Tanner);
+        a callable mapping an array of ``x`` to ``f``; or an array (the table itself).
+    size
+        Table length: 65,536 for uint16 costs, ``max cost + 1`` for int32 costs.
+    scale
+        Cost units to the deterrence's unit.
+    cutoff
+        Optional: ``f = 0`` for ``x > cutoff`` (same unit as ``x``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, length ``size``, finite and ``>= 0``.
+
+    Example
+    -------
+    >>> f = deterrence_table(("exponential", 0.1))
+    >>> round(float(f[600]), 6), float(f[65535])
+    (0.367879, 0.0)
+    """
+    size = check_int(size, "size", min_value=1, max_value=2**31)
+    scale = check_in_range(scale, "scale", 0, math.inf, lo_open=True, hi_open=True)
+    x = np.arange(size, dtype=np.float64) * scale
+    if isinstance(deterrence, np.ndarray) or (
+        isinstance(deterrence, (list, tuple)) and deterrence and not isinstance(deterrence[0], str)
+    ):
+        f = check_finite_nonneg(deterrence, "deterrence table").ravel()
+        if len(f) < size:
+            f = np.concatenate([f, np.zeros(size - len(f))])
+        f = f[:size].copy()
+    elif callable(deterrence):
+        try:
+            f = np.asarray(deterrence(x), dtype=np.float64)
+        except Exception as err:  # noqa: BLE001 - user function
+            raise ValidationError(
+                f"deterrence function failed on an array of costs: {err}"
+            ) from err
+        if f.shape != x.shape:
+            raise ValidationError(
+                "a deterrence function must map an array of costs to an array of the same shape"
+            )
+        f = check_finite_nonneg(f, "deterrence(x)")
+    elif isinstance(deterrence, (list, tuple)) and deterrence:
+        kind, params = deterrence[0], deterrence[1:]
+        nums = [_finite(p, f"{kind} parameter") for p in params]
+        if kind == "exponential" and len(nums) == 1:
+            f = np.exp(-nums[0] * x)
+        elif kind == "power" and len(nums) == 1:
+            f = np.maximum(x, scale) ** -nums[0]
+        elif kind == "combined" and len(nums) == 2:
+            f = np.maximum(x, scale) ** -nums[0] * np.exp(-nums[1] * x)
+        else:
+            raise ValidationError(
+                f"unknown deterrence {deterrence!r}: use ('exponential', beta), "
+                "('power', alpha), ('combined', alpha, beta), a callable or a table"
+            )
+        with np.errstate(over="ignore"):
+            f = np.nan_to_num(f, nan=0.0, posinf=0.0)
+        if not np.all(f >= 0):
+            raise ValidationError(f"deterrence {deterrence!r} gives negative values")
+    else:
+        raise ValidationError(f"unknown deterrence {deterrence!r}")
+    if cutoff is not None:
+        f[x > check_in_range(cutoff, "cutoff", 0, math.inf)] = 0.0
+    if size == 65536:
+        f[UNREACHABLE_U16] = 0.0
+    return np.ascontiguousarray(f, dtype=np.float64)
+
+
+def _finite(v: Any, name: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+        raise ValidationError(f"{name} must be a finite number, got {v!r}")
+    return float(v)
+
+
+# ------------------------------------------------------------------------- gravity + IPF
+@dataclass(frozen=True)
+class GravityModel:
+    """Balancing factors of a doubly constrained gravity model.
+
+    ``T[i, j] = a[i] * b[j] * table[cost[i, j]]``. Unpacks as ``a, b = model``.
+
+    Attributes
+    ----------
+    a, b : float64 arrays (origins, destinations)
+    table : float64 deterrence lookup table indexed by integer cost
+    iterations : int   Furness passes used
+    max_error : float  largest relative row-margin error (columns are met exactly)
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    table: np.ndarray
+    iterations: int
+    max_error: float
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.a, self.b))
+
+    def trips(self, cost: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
+        """The trip matrix on request (see :func:`trip_matrix`).
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> c = np.array([[0, 300], [300, 0]], dtype=np.uint16)
+        >>> g = gravity_distribution([1.0, 1.0], [1.0, 1.0], c)
+        >>> g.trips(c).dtype
+        dtype('float32')
+        """
+        return trip_matrix(self, cost, dtype=dtype)
+
+
+def _check_cost(
+    cost: Any, n: int | None = None, m: int | None = None, name: str = "cost"
+) -> np.ndarray:
+    if not isinstance(cost, np.ndarray):
+        cost = np.asarray(cost)
+    if cost.ndim != 2:
+        raise ValidationError(f"{name} must be a 2-D matrix, got shape {cost.shape}")
+    if cost.dtype not in (np.uint16, np.int32):
+        raise ValidationError(
+            f"{name} must be a uint16 or int32 matrix of integer costs (seconds, or metres), got "
+            f"{cost.dtype}; round float costs first, e.g. np.rint(c).astype(np.int32), with inf "
+            f"as {UNREACHABLE_I32}"
+        )
+    if (n is not None and cost.shape[0] != n) or (m is not None and cost.shape[1] != m):
+        raise ValidationError(f"{name} has shape {cost.shape}, expected ({n}, {m})")
+    cost = np.ascontiguousarray(cost)
+    if cost.dtype == np.int32 and cost.size and _check_cost_min(cost) < 0:
+        raise ValidationError(f"{name} has negative costs")
+    return cost
+
+
+def _check_cost_min(cost: np.ndarray) -> int:
+    return int(_cost_min_kernel(cost, _n_chunks(cost.shape[0])))
+
+
+def gravity_distribution(
+    productions: Any,
+    attractions: Any,
+    cost: np.ndarray,
+    deterrence: Any = DEFAULT_DETERRENCE,
+    tol: float = 1e-6,
+    max_iter: int = 500,
+    *,
+    scale: float = 1.0 / 60.0,
+    cutoff: float | None = None,
+    normalise: bool = False,
+) -> GravityModel:
+    """Balance a doubly constrained gravity model by Furness / iterative proportional fitting.
+
+    Finds ``a``, ``b`` with ``sum_j T_ij = productions_i`` and ``sum_i T_ij = attractions_j``
+    for ``T_ij = a_i b_j f(c_ij)``. Each iteration is one parallel numba pass over the integer
+    cost matrix (row sums, new ``a``, column sums fused); nothing ``n x n`` is allocated.
+    Converged when the largest relative row-margin error is below ``tol`` (column margins are
+    exact after every pass).
+
+    Parameters
+    ----------
+    productions, attractions
+        Trips leaving each origin / arriving at each destination (finite, ``>= 0``).
+    cost
+        ``(origins, destinations)`` ``uint16`` or ``int32`` integer costs (seconds by default);
+        65535 (uint16) or 2**31-1 (int32) mark unreachable pairs and count as ``f = 0``.
+    deterrence
+        See :func:`deterrence_table` (default ``exp(-0.1 * minutes)``).
+    tol, max_iter
+        Relative margin tolerance and iteration cap.
+    scale, cutoff
+        Passed to :func:`deterrence_table` (default: costs in seconds, deterrence in minutes).
+    normalise
+        Scale attractions to the productions total when the totals differ.
+
+    Returns
+    -------
+    GravityModel
+        ``a``, ``b``, the table, iterations and the reached error; unpacks as ``a, b``.
+
+    Raises
+    ------
+    ConvergenceError
+        Totals differ (relative difference > ``tol``) and ``normalise`` is False; an origin
+        (destination) with positive margin reaches (is reached by) nothing with positive
+        deterrence, e.g. only unreachable pairs; no convergence within ``max_iter``.
+    ValidationError
+        NaN/inf/negative margins, wrong shapes or dtypes.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> c = np.array([[0, 300, 900], [300, 0, 600], [900, 600, 0]], dtype=np.uint16)
+    >>> g = gravity_distribution([5, 10, 15], [10, 10, 10], c, ("exponential", 0.1))
+    >>> np.allclose(g.trips(c).sum(0), 10, rtol=1e-5)
+    True
+    """
+    P = check_finite_nonneg(productions, "productions").ravel()
+    A = check_finite_nonneg(attractions, "attractions").ravel()
+    cost = _check_cost(cost, len(P), len(A))
+    tol = check_in_range(tol, "tol", 0.0, 1.0, lo_open=True)
+    max_iter = check_int(max_iter, "max_iter", min_value=1)
+    sp, sa = float(P.sum()), float(A.sum())
+    if sp <= 0 or sa <= 0:
+        raise ConvergenceError("productions and attractions must have positive totals")
+    if abs(sp - sa) > tol * max(sp, sa):
+        if not normalise:
+            raise ConvergenceError(
+                f"productions total {sp:.6g} and attractions total {sa:.6g} differ: a doubly "
+                "constrained model cannot meet both; pass normalise=True to scale the "
+                "attractions to the productions total"
+            )
+        A = A * (sp / sa)
+    size = 65536 if cost.dtype == np.uint16 else int(_max_finite_int32(cost)) + 1
+    f = deterrence_table(deterrence, size=size, scale=scale, cutoff=cutoff)
+    n, m = cost.shape
+    nc = _n_chunks(n)
+    a_old = np.zeros(n)
+    a_new = np.zeros(n)
+    b = np.where(A > 0, 1.0, 0.0)
+    acc = np.zeros((nc, m))
+    rowsum = np.zeros(n)
+    err = math.inf
+    for it in range(1, max_iter + 2):
+        err = float(_furness_pass(cost, f, P, a_old, b, a_new, acc, rowsum, nc))
+        if it == 1:
+            dead = np.flatnonzero((P > 0) & (rowsum <= 0))
+            if len(dead):
+                raise ConvergenceError(
+                    f"{len(dead)} origin(s) with positive productions reach no destination "
+                    f"(all pairs unreachable, beyond the cutoff or to zero attractions), first: "
+                    f"position {int(dead[0])}; drop them or fix the cost matrix"
+                )
+        elif err <= tol:
+            return GravityModel(a_old.copy(), b.copy(), f, it - 1, err)
+        col = acc.sum(axis=0)
+        if it == 1:
+            dead = np.flatnonzero((A > 0) & (col <= 0))
+            if len(dead):
+                raise ConvergenceError(
+                    f"{len(dead)} destination(s) with positive attractions are reached by no "
+                    f"origin with productions, first: position {int(dead[0])}"
+                )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b = np.where(A > 0, A / col, 0.0)
+        a_old, a_new = a_new, a_old
+    raise ConvergenceError(
+        f"Furness did not converge within {max_iter} iterations (largest relative row-margin "
+        f"error {err:.3g} > tol {tol:g}); the margins may be incompatible with the reachable "
+        "pairs (e.g. separate components with different totals); raise max_iter or tol"
+    )
+
+
+def _max_finite_int32(cost: np.ndarray) -> int:
+    mx = int(_max_below(cost, UNREACHABLE_I32, _n_chunks(cost.shape[0])))
+    return max(mx, 0)
+
+
+@nb.njit(cache=True, parallel=True)
+def _max_below(cost, sentinel, n_chunks):
+    n, m = cost.shape
+    out = np.zeros(n_chunks, dtype=np.int64)
+    for k in nb.prange(n_chunks):
+        mx = np.int64(0)
+        for i in range((n * k) // n_chunks, (n * (k + 1)) // n_chunks):
+            for j in range(m):
+                v = np.int64(cost[i, j])
+                if v != sentinel and v > mx:
+                    mx = v
+        out[k] = mx
+    return out.max()
+
+
+def trip_matrix(gravity: GravityModel, cost: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
+    """Materialise ``T = a_i b_j f(c_ij)`` (float32 by default), after a memory check.
+
+    Raises
+    ------
+    MemoryBudgetError
+        The matrix would exceed ``settings.memory_fraction`` of the available memory; use
+        :func:`modal_share`, which reduces without storing trips.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> c = np.array([[0, 60], [60, 0]], dtype=np.uint16)
+    >>> T = trip_matrix(gravity_distribution([1, 3], [2, 2], c), c)
+    >>> T.shape, T.dtype
+    ((2, 2), dtype('float32'))
+    """
+    if not isinstance(gravity, GravityModel):
+        raise ValidationError("gravity must be the result of gravity_distribution")
+    cost = _check_cost(cost, len(gravity.a), len(gravity.b))
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ValidationError(f"dtype must be float32 or float64, got {dt}")
+    from .engine import check_memory, estimate_matrix_bytes
+
+    check_memory(
+        estimate_matrix_bytes(cost.shape[0], cost.shape[1], dt),
+        f"a {cost.shape[0]:,} x {cost.shape[1]:,} {dt.name} trip matrix (modal_share "
+        "reduces without storing trips)",
+    )
+    out = np.empty(cost.shape, dtype=dt)
+    _trip_matrix(cost, gravity.table, gravity.a, gravity.b, out)
+    return out
+
+
+# ------------------------------------------------------------------------- modal share
+def modal_share(
+    net_or_cost: Any,
+    zones: Any,
+    model: str | UptakeModel = ZWOLLE_2024,
+    ebike_model: str | UptakeModel = ZWOLLE_2024_EBIKE,
+    *,
+    distances: Any = None,
+    distance_scale: float = 0.001,
+    gradient: Any = 0.0,
+    deterrence: Any = DEFAULT_DETERRENCE,
+    scale: float = 1.0 / 60.0,
+    cutoff: float | None = None,
+    tol: float = 1e-6,
+    max_iter: int = 500,
+    normalise: bool = True,
+    car_share: float = CAR_SHARE_OF_SHIFTED,
+    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
+    top_pairs: int = 1000,
+    hist_width_km: float = 0.1,
+    hist_max_km: float = 40.0,
+    intrazonal_km: Any = None,
+    uptake_on: str = "distance",
+    reference_speed_kmh: float = 16.0,
+) -> dict[str, pd.DataFrame]:
+    """Trips, bike share, bike trips and bike-km per OD pair, zone and city, with an e-bike scenario.
+
+    All trips are distributed with :func:`gravity_distribution` on the travel-time matrix; the
+    share cycled of each OD pair is the uptake model at its route distance. Everything is
+    reduced in one parallel numba pass over the integer matrices: no trip or share matrix is
+    stored. The e-bike scenario evaluates ``ebike_model`` on the same trips; the extra trips it
+    moves to the (e-)bike are turned into car trips replaced (``car_share`` of them) and CO2
+    avoided (``co2_kg_per_km`` per replaced car-km, the shifted trips' route distance).
+
+    Parameters
+    ----------
+    net_or_cost
+        A :class:`~fietsstad.network.BikeNetwork` (zones are snapped, or use their ``node``
+        column; uint16 times and int32 metres along the fastest paths come from
+        ``fietsstad.engine.travel_times(..., secondary=lengths)``), or a
+        ``(zones x zones)`` uint16/int32 travel-time matrix in seconds.
+    zones
+        (Geo)DataFrame with ``productions`` and ``attractions`` (see :func:`trip_generation`), or
+        with population (and jobs) columns, from which they are generated.
+    model, ebike_model
+        Uptake models (default: the Zwolle 2024 presets).
+    distances
+        Route distance matrix along the fastest paths (any numeric dtype; required with a matrix).
+    distance_scale
+        Factor to km (default 0.001: metres).
+    gradient
+        Average gradient in percent: a scalar (default flat) or a matrix of the same shape.
+    deterrence, scale, cutoff, tol, max_iter, normalise
+        Passed to :func:`gravity_distribution` (totals are normalised by default).
+    car_share, co2_kg_per_km
+        Documented assumptions :data:`CAR_SHARE_OF_SHIFTED` and :data:`CO2_KG_PER_CAR_KM`.
+    top_pairs
+        Number of OD pairs (largest bike trips) in the ``"od"`` table; 0 for none.
+    hist_width_km, hist_max_km
+        Bins of the trip length distribution (last bin open-ended).
+    intrazonal_km
+        Distance (km; scalar or one per zone) used for trips within a zone instead of the
+        matrix diagonal, which is 0 when zones are snapped to nodes. With large zones, also give
+        the cost matrix a realistic diagonal, which sets how many trips stay in the zone.
+    uptake_on, reference_speed_kmh
+        ``"distance"`` (default, as PCT): uptake of the route distance. ``"time"``: uptake of
+        the travel time converted to an equivalent distance at ``reference_speed_kmh`` (default
+        16 km/h, the Fietsberaad planning speed), so that faster routes (a snelfietspad) raise
+        uptake even where they are not shorter; bike-km still use route distances. Calibrate
+        with the same setting.
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``"zones"`` (per origin zone; a GeoDataFrame if ``zones`` is one), ``"city"`` (one row),
+        ``"od"`` (top pairs), ``"distribution"`` (trips, bike and e-bike trips and the trip-weighted
+        mean distance ``km_mean`` by distance bin:
+        the input for :func:`fietsstad.uptake.calibrate_uptake`). Assumptions are in
+        ``result["city"].attrs``.
+
+    Raises
+    ------
+    ConvergenceError
+        The gravity model cannot be balanced (see :func:`gravity_distribution`).
+    ValidationError
+        Bad inputs, or a reachable pair without a distance.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+    >>> d = np.array([[250, 4000], [4000, 250]], dtype=np.int32)     # metres
+    >>> z = pd.DataFrame({"productions": [100.0, 100.0], "attractions": [100.0, 100.0]})
+    >>> r = modal_share(t, z, distances=d)
+    >>> round(float(r["city"]["trips"].iloc[0]), 6)
+    200.0
+    """
+    m_b, m_e = get_model(model), get_model(ebike_model)
+    zt = _zone_table(zones)
+    P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
+    A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
+    cost, dist = _matrices(net_or_cost, zt, distances)
+    cost = _check_cost(cost, len(P), len(A))
+    if dist.shape != cost.shape:
+        raise ValidationError(f"distances shape {dist.shape} differs from cost {cost.shape}")
+    dscale = check_in_range(
+        distance_scale, "distance_scale", 0, math.inf, lo_open=True, hi_open=True
+    )
+    car_share = check_in_range(car_share, "car_share", 0.0, 1.0)
+    co2 = check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
+    top_pairs = check_int(top_pairs, "top_pairs", min_value=0)
+    hw = check_in_range(hist_width_km, "hist_width_km", 0, math.inf, lo_open=True, hi_open=True)
+    hmax = check_in_range(hist_max_km, "hist_max_km", hw, 1e6)
+    intra = _intrazonal(intrazonal_km, cost.shape[0], cost.shape[0] == cost.shape[1])
+    grav = gravity_distribution(
+        P, A, cost, deterrence, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
+    )
+    if uptake_on == "distance":
+        U = _uptake_setup((m_b, m_e), dist, dscale, gradient)
+    elif uptake_on == "time":
+        v = check_in_range(reference_speed_kmh, "reference_speed_kmh", 0, 100, lo_open=True)
+        U = _uptake_setup((m_b, m_e), cost, v / 3600.0, gradient)
+    else:
+        raise ValidationError(f"uptake_on must be 'distance' or 'time', not {uptake_on!r}")
+    udist, uscale, g, tabs, direct = U
+    sentinel = _sentinel_for(dist.dtype)
+    n, m = cost.shape
+    nc = _n_chunks(n)
+    nbins = int(math.ceil(hmax / hw)) + 1
+    rows = np.zeros((n, 6))
+    cols = np.zeros((nc, m, 3))
+    hist = np.zeros((nc, nbins, 4))
+    bad = _modal_rows(
+        cost,
+        grav.table,
+        grav.a,
+        grav.b,
+        dist,
+        dscale,
+        sentinel,
+        udist,
+        uscale,
+        g,
+        m_b.coef(),
+        m_e.coef(),
+        tabs[0],
+        tabs[1],
+        direct,
+        hw,
+        intra,
+        rows,
+        cols,
+        hist,
+        nc,
+    )
+    if bad:
+        raise ValidationError(
+            f"{bad} reachable OD pair(s) have no route distance (NaN, negative "
+            "or the unreachable sentinel): distances and times must come from "
+            "the same routes"
+        )
+    col = cols.sum(axis=0)
+    hs = hist.sum(axis=0)
+    out = _zone_frame(zt, rows, col, car_share, co2)
+    city = _city_frame(rows, car_share, co2, m_b, m_e, grav)
+    lo = np.arange(nbins) * hw
+    distribution = pd.DataFrame(
+        {
+            "km_from": lo,
+            "km_to": np.append(lo[1:], np.inf),
+            "km_mid": np.append(lo[:-1] + hw / 2, hmax + hw / 2),
+            "trips": hs[:, 0],
+            "bike_trips": hs[:, 1],
+            "ebike_trips": hs[:, 2],
+            "km_mean": np.divide(hs[:, 3], hs[:, 0], out=lo + hw / 2, where=hs[:, 0] > 0),
+        }
+    )
+    od = _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, (m_b, m_e), intra, top_pairs)
+    return {"zones": out, "city": city, "od": od, "distribution": distribution}
+
+
+def compare_scenarios(
+    before: dict[str, pd.DataFrame],
+    after: dict[str, pd.DataFrame],
+    car_share: float = CAR_SHARE_OF_SHIFTED,
+    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
+) -> dict[str, pd.DataFrame]:
+    """Change between two :func:`modal_share` results (e.g. before/after a snelfietspad).
+
+    Per zone and city-wide: change in bike trips (absolute, percent, percentage points of bike
+    share) and bike-km, car trips and car-km replaced (``car_share`` of the extra bike trips and
+    their km) and CO2 avoided.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> z = pd.DataFrame({"productions": [50.0, 50.0], "attractions": [50.0, 50.0]})
+    >>> d = np.array([[300, 6000], [6000, 300]], dtype=np.int32)
+    >>> slow = modal_share(np.array([[60, 1500], [1500, 60]], np.uint16), z, distances=d)
+    >>> fast = modal_share(np.array([[60, 900], [900, 60]], np.uint16), z, distances=d)
+    >>> float(compare_scenarios(slow, fast)["city"]["bike_trips_change"].iloc[0]) != 0
+    True
+    """
+    car_share = check_in_range(car_share, "car_share", 0.0, 1.0)
+    co2 = check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
+    res = {}
+    for key in ("zones", "city"):
+        b, a = before[key], after[key]
+        if len(b) != len(a) or not b.index.equals(a.index):
+            raise ValidationError(f"before and after {key} tables do not match")
+        df = pd.DataFrame(index=b.index)
+        df["bike_trips_before"] = b["bike_trips"].to_numpy()
+        df["bike_trips_after"] = a["bike_trips"].to_numpy()
+        df["bike_trips_change"] = df["bike_trips_after"] - df["bike_trips_before"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df["bike_trips_change_pct"] = 100 * df["bike_trips_change"] / df["bike_trips_before"]
+        df["bike_share_change_pp"] = 100 * (a["bike_share"].to_numpy() - b["bike_share"].to_numpy())
+        df["bike_km_change"] = a["bike_km"].to_numpy() - b["bike_km"].to_numpy()
+        df["car_trips_replaced"] = car_share * df["bike_trips_change"]
+        df["car_km_replaced"] = car_share * df["bike_km_change"]
+        df["co2_avoided_kg"] = co2 * df["car_km_replaced"]
+        res[key] = df
+    return res
+
+
+__all__ = [
+    "trip_generation",
+    "snap_zones",
+    "deterrence_table",
+    "gravity_distribution",
+    "GravityModel",
+    "trip_matrix",
+    "modal_share",
+    "compare_scenarios",
+    "TRIPS_PER_INHABITANT",
+    "ATTRACTION_PER_JOB",
+    "ATTRACTION_PER_INHABITANT",
+    "CAR_SHARE_OF_SHIFTED",
+    "CO2_KG_PER_CAR_KM",
+    "DEFAULT_DETERRENCE",
+]
