@@ -346,3 +346,20 @@ def test_snelfietspad_map_from_a_real_scenario_result(tmp_path):
     dom, log = _render(exe, path, tmp_path)
     assert 'data-errors="[]"' in dom, log[-2000:]
     assert "leaflet-container" in dom
+
+
+def test_thinned_network_covers_the_whole_area():
+    """With a cap, streets without change are thinned evenly, not cut by node id."""
+    net = grid_network(nx_=30, ny=30, seed=1)
+    picked = maps._undirected_pick(net, np.zeros(net.n_edges), max_edges=60)
+    assert len(picked) == 60
+    ys = net.y[net.edge_sources()[picked]]
+    xs = net.x[net.edge_sources()[picked]]
+    # each half of the area (by latitude and by longitude) gets a fair share of the lines
+    assert 15 <= (ys < np.median(net.y)).sum() <= 45
+    assert 15 <= (xs < np.median(net.x)).sum() <= 45
+    # the largest changes always come first
+    value = np.zeros(net.n_edges)
+    value[[5, 17]] = [3.0, -7.0]
+    picked = maps._undirected_pick(net, value, max_edges=10)
+    assert picked[0] == 17 and picked[1] == 5

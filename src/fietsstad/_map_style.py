@@ -147,7 +147,8 @@ def panel(inner_html: str, position: str = "bottom:30px;left:10px", name: str = 
     return (
         f'<div class="fietsstad-{esc(name)}" style="position:fixed;{position};z-index:1000;'
         "background:rgba(255,255,255,0.94);padding:6px 10px;border-radius:4px;"
-        'font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,0.3);max-width:340px">'
+        "font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,0.3);max-width:340px;"
+        'max-height:75vh;overflow:auto">'
         f"{inner_html}</div>"
     )
 

@@ -63,18 +63,31 @@ def _bounds(net: BikeNetwork) -> tuple[float, float, float, float]:
     return (float(net.x.min()), float(net.y.min()), float(net.x.max()), float(net.y.max()))
 
 
+#: Infrastructure drawn first when streets without change must be thinned out (the skeleton).
+_SKELETON = (7, 0, 4, 1, 2)  # fast route, cycle path, main road, cycle lane, cycle street
+
+
 def _undirected_pick(
     net: BikeNetwork, value: np.ndarray, max_edges: int, keep: np.ndarray | None = None
 ) -> np.ndarray:
-    """One directed edge per street (the larger |value|), at most ``max_edges``, largest first."""
+    """One directed edge per street (the larger |value|), at most ``max_edges``.
+
+    Streets are ranked by |value| (largest change first); ties (typically the many streets
+    without change) go to the network's skeleton first (fast routes, cycle paths, main roads,
+    lanes, cycle streets), then in a fixed pseudo-random order, so a thinned map still covers
+    the whole area instead of the lowest node ids.
+    """
     src = net.edge_sources().astype(np.int64)
     dst = net.indices.astype(np.int64)
     key = np.minimum(src, dst) * net.n_nodes + np.maximum(src, dst)
-    mag = np.abs(np.nan_to_num(value, nan=np.inf))
-    order = np.lexsort((np.arange(len(key)), -mag))
+    mag = np.abs(np.nan_to_num(np.asarray(value, dtype=np.float64), nan=np.inf))
+    rank = np.full(len(key), len(_SKELETON), dtype=np.int64)
+    for r, code in enumerate(_SKELETON):
+        rank[net.infra == code] = r
+    shuffle = np.random.default_rng(0).permutation(len(key))
+    order = np.lexsort((shuffle, rank, -mag))
     _, first = np.unique(key[order], return_index=True)
-    picked = order[first]
-    picked = picked[np.argsort(-mag[picked], kind="stable")]
+    picked = order[np.sort(first)]  # keeps the ranking order
     if len(picked) > max_edges:
         picked = picked[:max_edges]
     if keep is not None and len(keep):
@@ -248,6 +261,35 @@ def _summary_table(summary: dict[str, Any], keys: list[str] | None = None, limit
         rows.append(f"<tr><td>{st.esc(k)}</td><td style='text-align:right'>{val}</td></tr>")
         if len(rows) >= limit:
             break
+    return "<table>" + "".join(rows) + "</table>"
+
+
+#: Scenario figures shown in the map's panel: (summary key, label, decimals).
+KEY_NUMBERS: tuple[tuple[str, str, int], ...] = (
+    ("network_source", "network", 0),
+    ("route_length_km", "route length (km)", 2),
+    ("directness", "directness (target ≤ 1.2)", 2),
+    ("minutes_saved_per_day", "minutes saved per day", 0),
+    ("bike_share_change_pp", "bike share change (pp)", 2),
+    ("extra_bike_trips_per_day", "extra bike trips per day", 0),
+    ("car_trips_replaced_per_day", "car trips replaced per day", 0),
+    ("corridor_cyclists_change_pct", "cyclists on the corridor (%)", 1),
+    ("co2_avoided_kg_per_day", "CO2 avoided (kg/day)", 0),
+    ("route_clipped", "route clipped to the network", 0),
+)
+
+
+def _key_numbers(summary: dict[str, Any]) -> str:
+    rows = []
+    for key, label, digits in KEY_NUMBERS:
+        if key not in summary:
+            continue
+        v = summary[key]
+        num = isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+        val = "–" if v is None else (st.fmt(v, digits) if num else st.esc(v))
+        rows.append(f"<tr><td>{st.esc(label)}</td><td style='text-align:right'>{val}</td></tr>")
+    if not rows:  # a result with other keys: show its first scalar entries
+        return _summary_table(summary, limit=12)
     return "<table>" + "".join(rows) + "</table>"
 
 
@@ -425,7 +467,7 @@ def snelfietspad_map(
             st.legend(lab_title, st.DIVERGING, labels)
             + zlegend
             + "<hr style='margin:4px 0'><b>Key numbers</b>"
-            + _summary_table(summary),
+            + _key_numbers(summary),
             name="legend",
         ),
         "fietsstad_legend",
