@@ -20,7 +20,17 @@ from .errors import FietsstadError
 COMMANDS = ("network", "demo")
 
 
+_INTERRUPTED: list[int] = []
+
+
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised by the robustness tests
+    _INTERRUPTED.append(signum)
+    raise KeyboardInterrupt
+
+
+def _on_sigint(signum, frame):  # pragma: no cover - exercised by the robustness tests
+    # remembered as well: C extensions can swallow the KeyboardInterrupt (seen with scipy/HiGHS)
+    _INTERRUPTED.append(signum)
     raise KeyboardInterrupt
 
 
@@ -44,9 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (0 ok, 1 fietsstad error, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _INTERRUPTED.clear()
     old = signal.signal(signal.SIGTERM, _on_sigterm)
+    old_int = signal.getsignal(signal.SIGINT)
+    if old_int is signal.default_int_handler:  # leave SIG_IGN (background jobs) alone
+        signal.signal(signal.SIGINT, _on_sigint)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if _INTERRUPTED:  # the interrupt was swallowed below us: still report it
+            raise KeyboardInterrupt
+        return code
     except FietsstadError as err:
         print(f"fietsstad: error: {err}", file=sys.stderr)
         return 1
@@ -55,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, old)
+        if old_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, old_int)
 
 
 if __name__ == "__main__":  # pragma: no cover
