@@ -124,3 +124,34 @@ def ring_network(names=None, n: int = 6, meta: dict | None = None):
         name=names,
         meta=meta or {"source": "generated", "generated": True, "description": "test ring"},
     )
+
+
+class HangError(AssertionError):
+    """Raised by :func:`hang_guard` when a call runs far longer than it ever should."""
+
+
+class hang_guard:  # noqa: N801 - used as a context manager, reads like a function
+    """Fail (not time) a call that hangs: SIGALRM after ``seconds`` raises HangError.
+
+    This is a hang detector with a generous limit, not a timing assertion.
+    """
+
+    def __init__(self, seconds: float = 60.0):
+        self.seconds = seconds
+
+    def __enter__(self):
+        import signal
+
+        def _fire(signum, frame):
+            raise HangError(f"call did not finish within {self.seconds} s (hang)")
+
+        self._old = signal.signal(signal.SIGALRM, _fire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self._old)
+        return False

@@ -1,0 +1,132 @@
+"""Interrupting long CLI runs (Ctrl-C = SIGINT, SIGTERM) and bad CLI arguments.
+
+A run interrupted mid-way must exit non-zero with a message on stderr and leave no output that
+looks complete: no final file, or only a staging/temp file that a loader rejects.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from _robust import run_guarded
+
+from fietsstad.cli import build_parser
+
+#: 130 from fietsstad.cli; -SIGINT when CPython re-raises the interrupt on exit (it does so when
+#: the KeyboardInterrupt passed through an exec'd frame, then shells show 130 as well)
+INTERRUPTED_CODES = (130, -signal.SIGINT)
+
+
+def _has_command(name: str) -> bool:
+    try:
+        build_parser().parse_args([name, "--help"])
+    except SystemExit as e:  # --help exits 0 when the command exists, 2 when it does not
+        return e.code == 0
+    return True
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", FIETSSTAD_CACHE_DIR=str(cwd / "cache"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "fietsstad.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(pred, proc: subprocess.Popen, limit_s: float = 120.0) -> bool:
+    """Poll until ``pred()`` (True) or the process ends (False); a hang guard, not a timing test."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit_s:
+        if proc.poll() is not None:
+            return False
+        if pred():
+            return True
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("the run never reached the point where it should be interrupted")
+
+
+@pytest.mark.skipif(not _has_command("demo"), reason="fietsstad demo not available yet")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_demo_interrupted_leaves_no_complete_output(tmp_path, sig):
+    out = tmp_path / "demo-out"
+    proc = _start(
+        ["demo", "--out", str(out), "--network", "generated", "--nodes", "20000"], tmp_path
+    )
+    staging = lambda: any(tmp_path.glob(".demo-out.partial-*"))  # noqa: E731
+    reached = _wait_for(staging, proc)
+    assert reached, f"demo ended before it could be interrupted: {proc.communicate()}"
+    time.sleep(1.5)  # well inside the run (network generation takes longer than this)
+    proc.send_signal(sig)
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # pragma: no cover - only on a hang
+        proc.kill()
+        raise AssertionError(f"demo did not stop after {sig!r}") from None
+    assert proc.returncode in INTERRUPTED_CODES, (proc.returncode, stderr[-2000:])
+    assert "interrupted" in stderr
+    # nothing that looks complete: no manifest, no final files; the staging folder was removed
+    assert not (out / "manifest.json").exists()
+    for name in ("snelfietspad.html", "hubs.html", "report.md"):
+        assert not (out / name).exists(), name
+    assert not list(tmp_path.glob(".demo-out.partial-*"))
+
+
+@pytest.mark.skipif(not _has_command("network"), reason="fietsstad network not available yet")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_network_save_interrupted_leaves_nothing_loadable(tmp_path, sig):
+    from fietsstad import CacheError
+    from fietsstad.network import BikeNetwork
+
+    target = tmp_path / "big.fsn"
+    proc = _start(
+        ["network", "--generated", "200000", "--seed", "1", "--save", str(target)], tmp_path
+    )
+    time.sleep(4.0)  # inside the run: it imports, then generates 200,000 nodes
+    assert proc.poll() is None, f"finished before it could be interrupted: {proc.communicate()}"
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode in INTERRUPTED_CODES, (proc.returncode, stderr[-2000:])
+    assert "interrupted" in stderr
+    if target.exists():  # only possible if the rename happened before the signal: then it is whole
+        BikeNetwork.load(target)
+    for tmp in tmp_path.glob(".big.fsn.*"):
+        with pytest.raises(CacheError):
+            BikeNetwork.load(tmp)
+
+
+def test_cli_bad_arguments_exit_nonzero_with_message(tmp_path):
+    r = run_guarded(["-m", "fietsstad.cli", "nosuchcommand"], cwd=tmp_path)
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+    if _has_command("demo"):
+        r = run_guarded(["-m", "fietsstad.cli", "demo", "--nodes", "many"], cwd=tmp_path)
+        assert r.returncode == 2 and "invalid int value" in r.stderr
+        r = run_guarded(
+            [
+                "-m",
+                "fietsstad.cli",
+                "demo",
+                "--out",
+                str(tmp_path / "o"),
+                "--network",
+                "generated",
+                "--route",
+                "<script>nowhere</script>",
+            ],
+            cwd=tmp_path,
+            env={"FIETSSTAD_CACHE_DIR": str(tmp_path / "c")},
+        )
+        assert r.returncode == 1, r.stderr[-2000:]
+        assert r.stderr.startswith("fietsstad: error:") and "unknown route" in r.stderr
+        assert "Traceback" not in r.stderr
+        assert not (tmp_path / "o" / "manifest.json").exists()
