@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Literal
 
 import numpy as np
@@ -53,7 +54,40 @@ def save_map(m: Any, path: str | os.PathLike) -> None:
     >>> p.read_text().startswith("<!DOCTYPE html>")
     True
     """
-    st.save(m, path)
+    from ._io import atomic_write
+
+    text = _stable_ids(m.get_root().render())
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
+
+
+_FOLIUM_ID = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
+_HEX32 = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _stable_ids(html: str) -> str:
+    """Replace folium's random element ids by their order of first appearance.
+
+    folium/branca name every element ``<kind>_<32 random hex digits>``; renumbering them makes the
+    same map give byte-identical HTML on every run.
+
+    Example
+    -------
+    >>> _stable_ids("var map_" + "ab" * 16 + " = L.map('map_" + "ab" * 16 + "');")
+    "var map_00000000000000000000000000000000 = L.map('map_00000000000000000000000000000000');"
+    """
+    ids = set(_FOLIUM_ID.findall(html))
+    seen: dict[str, str] = {}
+
+    def sub(mt: re.Match) -> str:
+        h = mt.group(0)
+        if h not in ids:
+            return h
+        if h not in seen:
+            seen[h] = f"{len(seen):032x}"
+        return seen[h]
+
+    return _HEX32.sub(sub, html)
 
 
 # ---------------------------------------------------------------------------------------------
