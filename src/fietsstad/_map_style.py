@@ -214,12 +214,3 @@ def curve_svg(
         f'<span style="color:{c}">&#9632; {esc(k)}</span>' for k, c in zip(series, colors)
     )
     return "".join(parts) + f"<div>{keys}</div>"
-
-
-def save(m, path) -> None:
-    """Render the map to standalone HTML and write it atomically."""
-    from ._io import atomic_write
-
-    text = m.get_root().render()
-    with atomic_write(path, "w") as fh:
-        fh.write(text)

@@ -16,8 +16,9 @@ Three steps a planner takes, one call each:
 Catchment direction
 -------------------
 The catchment of a hub is the set of nodes ``i`` with ``travel_time(i -> hub) <= t``: the people
-who can *ride to* the hub in ``t``. It is computed by a bounded Dijkstra search from the hub on
-the **reversed** network (``direction="to_hub"``, the default). ``direction="from_hub"`` gives the
+who can *ride to* the hub in ``t``. It is computed by one search from the hub, bounded by the
+largest band, on the **reversed** network (the numba engine, :func:`fietsstad.engine.travel_times`
+with a cut-off) (``direction="to_hub"``, the default). ``direction="from_hub"`` gives the
 forward version (where one can ride *from* the hub). On networks with one-way streets and
 contraflow rules the two differ.
 
@@ -43,13 +44,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConvergenceError, CRSError, ValidationError
 from .network import BikeNetwork
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
 
 #: Built-in Zwolle hub candidates (name, kind, lon, lat). Positions are APPROXIMATE (a few hundred
 #: metres at most), placed by hand from public maps; check them before using the results.
@@ -71,7 +75,7 @@ def hub_candidates(
     lat: Any | None = None,
     names: Any | None = None,
     kind: str = "candidate",
-):
+) -> gpd.GeoDataFrame:
     """Candidate hub sites as a GeoDataFrame (EPSG:4326) with ``name``, ``kind``, ``approximate``.
 
     Parameters
@@ -146,7 +150,7 @@ def hub_candidates(
     )
 
 
-def zwolle_hub_candidates(include_districts: bool = True):
+def zwolle_hub_candidates(include_districts: bool = True) -> gpd.GeoDataFrame:
     """Built-in Zwolle hub candidates: station, Stadshagen, Zwolle-Zuid, P+R Meeuwenplas, districts.
 
     All positions are marked ``approximate=True``: they were placed by hand and may be a few
@@ -402,7 +406,7 @@ def hub_catchments(
     direction: Literal["to_hub", "from_hub"] = "to_hub",
     shape: Literal["buffer", "concave", "convex"] = "buffer",
     buffer_m: float = 100.0,
-):
+) -> gpd.GeoDataFrame:
     """Catchment of each hub for each time band: polygon and population inside.
 
     The catchment for band ``t`` is every node from which the hub can be reached within ``t``

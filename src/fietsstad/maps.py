@@ -31,13 +31,16 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from . import _map_style as st
 from .errors import ValidationError
 from .network import BikeNetwork
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
 
 #: Default cap on the number of (undirected) street lines drawn in one map.
 MAX_EDGES = 12_000
@@ -335,7 +338,7 @@ def snelfietspad_map(
     max_edges: int = MAX_EDGES,
     tiles: str | None = "OpenStreetMap",
     title: str | None = None,
-):
+) -> folium.Map:
     """Map of a snelfietspad scenario (a :class:`fietsstad.scenario.ScenarioResult`).
 
     Parameters
@@ -574,7 +577,7 @@ def hubs_map(
     tiles: str | None = "OpenStreetMap",
     title: str | None = None,
     cell_m: float = 300.0,
-):
+) -> folium.Map:
     """Map of a hub placement (:class:`fietsstad.hubs.HubPlacement`) and its catchments.
 
     Parameters
