@@ -108,12 +108,11 @@ def base_map(bounds: tuple[float, float, float, float], tiles: str | None = "Ope
         css, js = assets
         m.default_js = []
         m.default_css = []
-        root = m.get_root()
+        root: Any = m.get_root()  # a branca Figure (it has a header)
         root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline")
         root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline")
-        m.fietsstad_offline = True
-    else:
-        m.fietsstad_offline = False
+    # tells callers (and tests) whether the HTML works offline apart from the tiles
+    setattr(m, "fietsstad_offline", assets is not None)  # noqa: B010
     m.fit_bounds([[lat0, lon0], [lat1, lon1]])
     return m
 

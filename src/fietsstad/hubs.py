@@ -684,7 +684,7 @@ def _exact(sets, w, k, fixed, time_limit: float | None) -> list[int]:
     cols = np.concatenate([np.full(len(s), j, np.int32) for j, s in enumerate(sets)])
     cover = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(w), nc)).tocsr()
     cover.data[:] = 1.0
-    keys = {}
+    keys: dict[tuple[int, ...], int] = {}
     group = np.empty(len(w), dtype=np.int64)
     for i in range(len(w)):
         key = tuple(cover.indices[cover.indptr[i] : cover.indptr[i + 1]].tolist())

@@ -628,7 +628,7 @@ def hubs_map(
     elif catchments is not None and len(catchments):
         cb = catchments.total_bounds
         b = [min(b[0], cb[0]), min(b[1], cb[1]), max(b[2], cb[2]), max(b[3], cb[3])]
-    m = st.base_map(tuple(float(v) for v in b), tiles=tiles)
+    m = st.base_map((float(b[0]), float(b[1]), float(b[2]), float(b[3])), tiles=tiles)
 
     if catchments is not None and len(catchments):
         bands = sorted(catchments["minutes"].unique(), reverse=True)
