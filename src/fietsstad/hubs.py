@@ -569,7 +569,8 @@ class HubPlacement:
     covered_population, total_population : float
     minutes : float ; method : str ; k : int
     node_population : numpy.ndarray  (n_nodes,) demand per node
-    node_covered : numpy.ndarray  (n_nodes,) bool, node within ``minutes`` of a chosen hub
+    node_covered : numpy.ndarray  (n_nodes,) bool, demand node (population > 0) within ``minutes``
+        of a chosen hub
     generated : bool  the network was GENERATED
     """
 
