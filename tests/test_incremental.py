@@ -61,6 +61,7 @@ def test_hand_made_line_upgrade():
     assert old[0].tolist() == [0, 100, 200, 300]
     after = _with_weights(net, [100, 100, 10, 100, 100, 100])
     new, stats = update_travel_times(old, net, after, np.array([2]))
+    assert np.array_equal(new, update_travel_times(old, net, after, method="repair")[0])
     assert new[0].tolist() == [0, 100, 110, 210]
     assert new[1].tolist() == [100, 0, 10, 110]
     assert new[3].tolist() == old[3].tolist()  # 3 -> anything never uses 1 -> 2
@@ -94,16 +95,18 @@ def test_saturating_uint16_stays_unreachable():
     old = _oracle(net)
     assert old[0, 2] == 65535
     after = _with_weights(net, [30_000, 40_000])
-    new, _ = update_travel_times(old, net, after)
-    assert new[0, 1] == 30_000 and new[0, 2] == 65535  # 70 000 s still does not fit
-    after2 = _with_weights(net, [20_000, 40_000])
-    new2, _ = update_travel_times(old, net, after2)
-    assert new2[0, 2] == 60_000
+    for method in ("hubs", "repair"):
+        new, _ = update_travel_times(old, net, after, method=method)
+        assert new[0, 1] == 30_000 and new[0, 2] == 65535  # 70 000 s still does not fit
+        after2 = _with_weights(net, [20_000, 40_000])
+        new2, _ = update_travel_times(old, net, after2, method=method)
+        assert new2[0, 2] == 60_000
 
 
+@pytest.mark.parametrize("method", ["hubs", "repair"])
 @pytest.mark.parametrize("dtype", [np.uint16, np.int32, np.float32])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_random_upgrades_on_generated_network(seed, dtype):
+def test_random_upgrades_on_generated_network(seed, dtype, method):
     rng = np.random.default_rng(seed)
     net = fietsstad.generate_network(n_nodes=500, seed=seed)
     old = _oracle(net, dtype=dtype)
@@ -112,7 +115,7 @@ def test_random_upgrades_on_generated_network(seed, dtype):
     w = after.travel_time.copy()
     w[k] = np.maximum(1, (w[k] * rng.uniform(0.2, 0.9, size=len(k))).astype(np.int32))
     after.travel_time = w
-    new, stats = update_travel_times(old, net, after, k)
+    new, stats = update_travel_times(old, net, after, k, method=method)
     ref = _oracle(after, dtype=dtype)
     assert new.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(new, ref)
@@ -130,6 +133,8 @@ def test_rows_subset_and_inplace():
     k = rng.choice(net.n_edges, size=30, replace=False)
     after.travel_time = after.travel_time.copy()
     after.travel_time[k] = 1
+    with pytest.raises(ValidationError, match="hubs"):  # corridor rows are missing
+        update_travel_times(old, net, after, sources=sources, method="hubs")
     buf = old.copy()
     new, stats = update_travel_times(buf, net, after, sources=sources, inplace=True)
     assert new is buf
@@ -175,6 +180,8 @@ def test_bad_input_raises_fietsstad_errors():
         update_travel_times(old.astype(np.int8), net, net)
     with pytest.raises(ValidationError, match="edge indices"):
         update_travel_times(old, net, net, changed_edges=np.array([99]))
+    with pytest.raises(ValidationError, match="method"):
+        update_travel_times(old, net, net, method="magic")
     with pytest.raises(ValidationError, match="2-D"):
         update_travel_times(old[0], net, net)
     other = _net(4, [0], [1], [10])
@@ -188,6 +195,7 @@ def test_bad_input_raises_fietsstad_errors():
     data=st.data(),
 )
 def test_property_decrease_only_matches_scipy(n, data):
+    method = data.draw(st.sampled_from(["hubs", "repair"]))
     m = data.draw(st.integers(1, 4 * n))
     u = data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
     v = data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
@@ -214,6 +222,6 @@ def test_property_decrease_only_matches_scipy(n, data):
     )
     order = np.lexsort((np.r_[net.indices, nv], np.r_[src, nu]))
     after.travel_time = np.r_[w2, [100] * k].astype(np.int32)[order]
-    new, stats = update_travel_times(old, net, after)
+    new, stats = update_travel_times(old, net, after, method=method)
     np.testing.assert_array_equal(new, _oracle(after, dtype=np.int32))
     assert not stats.full_recompute

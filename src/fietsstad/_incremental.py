@@ -196,6 +196,152 @@ def _repair(
     return changed
 
 
+@nb.njit(cache=True, inline="always")
+def _min_plus_row(row, dv, other):  # pragma: no cover - numba
+    """``row = min(row, dv + other)`` elementwise; written branch-free so LLVM vectorises it."""
+    for t in range(row.shape[0]):
+        x = dv + other[t]
+        o = row[t]
+        row[t] = x if x < o else o
+
+
+@nb.njit(cache=True, inline="always")
+def _count_diff(a, b):  # pragma: no cover - numba
+    cnt = 0
+    for t in range(a.shape[0]):
+        cnt += a[t] != b[t]
+    return cnt
+
+
+@nb.njit(cache=True)
+def _overlay_apsp(dk, cu_i, cv_i, cw, inf):  # pragma: no cover - numba
+    """Floyd-Warshall on the corridor overlay: old distances between corridor nodes + new arcs."""
+    k = dk.shape[0]
+    for e in range(cu_i.shape[0]):
+        if cw[e] < dk[cu_i[e], cv_i[e]]:
+            dk[cu_i[e], cv_i[e]] = cw[e]
+    for m in range(k):
+        for i in range(k):
+            dim = dk[i, m]
+            if dim >= inf:
+                continue
+            for j in range(k):
+                c = dim + dk[m, j]
+                if c < dk[i, j]:
+                    dk[i, j] = c
+    return dk
+
+
+@nb.njit(cache=True, parallel=True)
+def _hub_update(out, t_nodes, h_nodes, dkw, oh, inf, n_chunks):  # pragma: no cover - numba
+    """Rows of ``out`` updated as ``min(old, D'(s, v) + old(v, t))`` over improved corridor heads v.
+
+    ``dkw[i, j]`` is the new distance from tail ``t_nodes[i]`` to head ``h_nodes[j]``; ``oh`` holds
+    the old rows of the heads, widened so that sums cannot overflow.
+    """
+    ns, n = out.shape
+    nt = t_nodes.shape[0]
+    nh = h_nodes.shape[0]
+    changed = np.zeros(ns, dtype=np.int64)
+    touched = np.zeros(ns, dtype=np.bool_)
+    for c in nb.prange(n_chunks):
+        d = np.empty(nh, dtype=dkw.dtype)
+        d_old = np.empty(nh, dtype=dkw.dtype)
+        imp = np.empty(nh, dtype=np.int32)
+        orig = np.empty(n, dtype=out.dtype)
+        lo = (ns * c) // n_chunks
+        hi = (ns * (c + 1)) // n_chunks
+        for r in range(lo, hi):
+            for h in range(nh):
+                d_old[h] = out[r, h_nodes[h]]
+                d[h] = d_old[h]
+            for i in range(nt):
+                du = dkw.dtype.type(out[r, t_nodes[i]])
+                if du >= inf:
+                    continue
+                for h in range(nh):
+                    x = du + dkw[i, h]
+                    if x < d[h]:
+                        d[h] = x
+            m = 0
+            for h in range(nh):
+                if d[h] < d_old[h]:
+                    imp[m] = h
+                    m += 1
+            if m == 0:
+                continue
+            touched[r] = True
+            row = out[r]
+            orig[:] = row
+            for q in range(m):
+                _min_plus_row(row, d[imp[q]], oh[imp[q]])
+            changed[r] = _count_diff(row, orig)
+    return changed, touched
+
+
+@nb.njit(cache=True, parallel=True)
+def _entry_update(out, t_nodes, h_nodes, dtt, dth, e_rows, inf, n_chunks):  # pragma: no cover
+    """Rows of ``out`` updated as ``min(old, d(s, u) + d'(u, t))`` over the *entry* tails u of s.
+
+    A tail ``u`` is skipped when another tail ``u'`` reaches it at least as fast
+    (``d(s, u') + d'(u', u) <= d(s, u)``: entering at ``u'`` is never worse), or when entering at
+    ``u`` improves no head. Along a corridor only a few entries per source survive, so each row
+    costs a few vectorised passes. ``dtt``/``dth``: new distances tail->tail / tail->head;
+    ``e_rows``: new rows of the tails (widened).
+    """
+    ns, n = out.shape
+    nt = t_nodes.shape[0]
+    nh = h_nodes.shape[0]
+    changed = np.zeros(ns, dtype=np.int64)
+    touched = np.zeros(ns, dtype=np.bool_)
+    for c in nb.prange(n_chunks):
+        du = np.empty(nt, dtype=dtt.dtype)
+        dh = np.empty(nh, dtype=dtt.dtype)
+        nd = np.empty(nt, dtype=np.int32)
+        use = np.empty(nt, dtype=np.int32)
+        orig = np.empty(n, dtype=out.dtype)
+        lo = (ns * c) // n_chunks
+        hi = (ns * (c + 1)) // n_chunks
+        for r in range(lo, hi):
+            for i in range(nt):
+                du[i] = out[r, t_nodes[i]]
+                if du[i] >= inf:
+                    du[i] = inf
+            for h in range(nh):
+                dh[h] = out[r, h_nodes[h]]
+            order = np.argsort(du)
+            n_nd = 0
+            n_use = 0
+            for q in range(nt):
+                i = order[q]
+                if du[i] >= inf:
+                    break
+                dominated = False
+                for k in range(n_nd):
+                    j = nd[k]
+                    if du[j] + dtt[j, i] <= du[i]:
+                        dominated = True
+                        break
+                if dominated:
+                    continue
+                nd[n_nd] = i
+                n_nd += 1
+                for h in range(nh):
+                    if du[i] + dth[i, h] < dh[h]:
+                        use[n_use] = i
+                        n_use += 1
+                        break
+            if n_use == 0:
+                continue
+            touched[r] = True
+            row = out[r]
+            orig[:] = row
+            for q in range(n_use):
+                _min_plus_row(row, du[use[q]], e_rows[use[q]])
+            changed[r] = _count_diff(row, orig)
+    return changed, touched
+
+
 # ---------------------------------------------------------------------------------------- helpers
 def _arc_minima(net: BikeNetwork) -> tuple[np.ndarray, np.ndarray]:
     """Sorted unique arc keys ``u*n+v`` and the smallest edge weight of each."""
@@ -312,6 +458,58 @@ def _min_duplicates(net: BikeNetwork):
     )
 
 
+#: Largest number of corridor nodes for ``method="hubs"`` (Floyd-Warshall on them is cubic).
+HUB_MAX_NODES = 1500
+
+
+def _try_hubs(out, rows_nodes, n, cu, cv, cw, unreach):
+    """Run the hub update if every corridor node has a row; None if it cannot be used."""
+    knodes = np.unique(np.concatenate([cu, cv])).astype(np.int32)
+    if len(knodes) > HUB_MAX_NODES:
+        return None
+    row_of = np.full(n, -1, dtype=np.int64)
+    row_of[rows_nodes[::-1]] = np.arange(len(rows_nodes) - 1, -1, -1)
+    krows = row_of[knodes]
+    if np.any(krows < 0):
+        return None
+    kind = out.dtype
+    if kind == np.uint16:
+        wide, inf = np.int32, np.int32(2**30)
+    elif kind.kind == "f":
+        wide, inf = kind.type, kind.type(np.inf)
+    else:
+        wide, inf = np.int64, np.int64(2**62)
+    dk = out[np.ix_(krows, knodes)].astype(np.int64)
+    dk[out[np.ix_(krows, knodes)] == unreach] = _INF
+    pos = np.searchsorted(knodes, np.concatenate([cu, cv]))
+    dk = _overlay_apsp(dk, pos[: len(cu)], pos[len(cu) :], cw.astype(np.int64), _INF)
+    t_nodes = np.unique(cu).astype(np.int32)
+    h_nodes = np.unique(cv).astype(np.int32)
+    dsub = dk[np.ix_(np.searchsorted(knodes, t_nodes), np.searchsorted(knodes, h_nodes))]
+    if kind.kind == "f":
+        dkw = np.where(dsub >= _INF, np.inf, dsub).astype(wide)
+    else:
+        dkw = np.minimum(dsub, int(inf)).astype(wide)
+    oh = out[row_of[h_nodes]].astype(wide)  # old rows of the heads (a copy: `out` changes)
+    # 1. new rows of the tails: min over their improved heads of d'(u, v) + d(v, t)
+    e_rows = out[row_of[t_nodes]].copy()
+    nthr = nb.get_num_threads()
+    _hub_update(e_rows, t_nodes, h_nodes, dkw, oh, inf, max(1, min(len(t_nodes), nthr * 8)))
+    e_rows = e_rows.astype(wide)
+    if kind == np.uint16:
+        e_rows[e_rows == int(unreach)] = int(inf)
+    # 2. every row: min over its entry tails of d(s, u) + d'(u, t)
+    tpos = np.searchsorted(knodes, t_nodes)
+    dtt_sub = dk[np.ix_(tpos, tpos)]
+    dtt = (
+        np.where(dtt_sub >= _INF, np.inf, dtt_sub)
+        if kind.kind == "f"
+        else np.minimum(dtt_sub, int(inf))
+    ).astype(wide)
+    n_chunks = max(1, min(out.shape[0], nthr * 8))
+    return _entry_update(out, t_nodes, h_nodes, dtt, dkw, e_rows, inf, n_chunks)
+
+
 def _to_dtype(d: np.ndarray, dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     unreach = _unreachable_for(dtype)
@@ -331,6 +529,7 @@ def update_travel_times(
     *,
     sources: np.ndarray | None = None,
     inplace: bool = False,
+    method: str = "auto",
 ) -> tuple[np.ndarray, UpdateStats]:
     """Update a travel-time matrix for an edited network without recomputing it all.
 
@@ -350,6 +549,12 @@ def update_travel_times(
         Node of each matrix row (default: row ``i`` is node ``i``; then the matrix must be square).
     inplace
         Update ``old_matrix`` itself instead of a copy (saves copying a large matrix).
+    method
+        ``"hubs"``: the corridor nodes act as hubs (see Notes); needs the old rows of every
+        corridor node, i.e. a matrix whose sources include them (a full node-to-node matrix does),
+        and at most :data:`HUB_MAX_NODES` corridor nodes. ``"repair"``: decrease-only Dijkstra
+        repair per affected source; works for any set of rows. ``"auto"`` (default) uses
+        ``"hubs"`` when it can, else ``"repair"``. Both are exact.
 
     Returns
     -------
@@ -358,6 +563,16 @@ def update_travel_times(
 
     Notes
     -----
+    With ``K`` the corridor nodes (ends of the changed arcs), ``T``/``H`` their tails/heads:
+    the new distances among ``K`` come from Floyd-Warshall on an overlay of old distances between
+    corridor nodes plus the new arcs; then for each source ``s``,
+    ``d'(s, v) = min(d(s, v), min_u d(s, u) + d'(u, v))`` for heads ``v`` (``u`` in ``T``: the
+    first changed arc on a new path is entered at its old distance), and
+    ``d'(s, t) = min(d(s, t), min_v d'(s, v) + d(v, t))`` over the heads whose distance improved
+    (``v``: the last changed arc on the path; after it the path is old). The last step is a
+    vectorised min-plus over whole rows, so its cost is rows x improved heads x nodes with no
+    heap; the repair method costs a heap operation per improved pair instead.
+
     Exact for decrease-only edits (faster or new edges). If any arc got slower or was removed,
     distances may increase anywhere, so the matrix is recomputed in full and
     ``stats.full_recompute`` is True.
@@ -375,6 +590,8 @@ def update_travel_times(
     >>> new[0].tolist(), stats.pairs_changed
     ([0, 10, 20], 3)
     """
+    if method not in ("auto", "hubs", "repair"):
+        raise ValidationError(f"method must be 'auto', 'hubs' or 'repair', not {method!r}")
     mat = np.asarray(old_matrix)
     if mat.ndim != 2:
         raise ValidationError(f"old_matrix must be 2-D (sources, nodes), got shape {mat.shape}")
@@ -421,6 +638,16 @@ def update_travel_times(
     if len(cu) == 0 or ns == 0:
         return out, UpdateStats(ns, 0, 0, 0, False)
     cap = _INF if mat.dtype.kind == "f" else np.int64(unreach)
+    if method != "repair":
+        hub = _try_hubs(out, rows_nodes, n, cu, cv, cw, unreach)
+        if hub is not None:
+            changed, touched = hub
+            return out, UpdateStats(ns, int(touched.sum()), int(changed.sum()), int(len(cu)), False)
+        if method == "hubs":
+            raise ValidationError(
+                "method='hubs' needs old travel times *from* every corridor node (their rows) and at "
+                f"most {HUB_MAX_NODES} corridor nodes; use method='repair' or 'auto'"
+            )
     affected = np.flatnonzero(_affected_sources(out, unreach, cap, cu, cv, cw)).astype(np.int32)
     indptr, indices, w = after_net.csr()
     n_chunks = max(1, min(len(affected), nb.get_num_threads() * 8))
