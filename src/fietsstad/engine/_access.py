@@ -36,7 +36,7 @@ from . import _dijkstra as dj
 from ._graph import CSRGraph, as_graph, check_nodes
 from ._matrix import _cutoff, choose_method
 from ._memory import check_memory, estimate_matrix_bytes
-from ._phast import LANES, PINF, _sweep, _upward
+from ._phast import PINF, _sweep, _upward, lanes_for
 from .config import MAX_I32, NJIT, NJIT_PAR, PHAST_INF
 
 _KINDS = {"cumulative": 0, "exponential": 1, "power": 2, "logistic": 3}
@@ -159,7 +159,7 @@ def _add(acc, i, d, v, opp, kinds, params, table):
 
 @numba.njit(**NJIT_PAR)
 def _access_dijkstra(
-    indptr, indices, weights, sources, cutoff, opp, nz, kinds, params, table, out, nthr
+    indptr, indices, weights, sources, cutoff, opp, nz, kinds, params, table, out, nthr, nbuckets
 ):
     n = indptr.size - 1
     m = indices.size
@@ -169,11 +169,30 @@ def _access_dijkstra(
         dist = np.full(n, dj.INF, np.int64)
         touched = np.empty(n, np.int32)
         hk = np.empty(m + 1, np.int64)
+        head = np.full(max(nbuckets, 1), -1, np.int32)
+        enode = np.empty(m + 1 if nbuckets > 0 else 1, np.int32)
+        enext = np.empty(m + 1 if nbuckets > 0 else 1, np.int32)
         tmark = np.zeros(1, np.bool_)
         for i in range(c * ns // nch, (c + 1) * ns // nch):
-            nt = dj._sssp(
-                indptr, indices, weights, sources[i], cutoff, dist, touched, hk, tmark, -1
-            )
+            if nbuckets > 0:
+                nt = dj._sssp_dial(
+                    indptr,
+                    indices,
+                    weights,
+                    sources[i],
+                    cutoff,
+                    dist,
+                    touched,
+                    head,
+                    enode,
+                    enext,
+                    tmark,
+                    -1,
+                )
+            else:
+                nt = dj._sssp(
+                    indptr, indices, weights, sources[i], cutoff, dist, touched, hk, tmark, -1
+                )
             for t in range(nt):
                 v = touched[t]
                 if nz[v]:
@@ -198,18 +217,19 @@ def _access_phast(
     table,
     out,
     nthr,
+    K,
 ):
     n = dn_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + LANES - 1) // LANES
+    ng = (ns + K - 1) // K
     nch = max(1, min(ng, 4 * nthr))
     for c in prange(nch):
-        U = np.full((n, LANES), PINF, np.int32)
-        D = np.empty((n, LANES), np.int32)
+        U = np.full((n, K), PINF, np.int32)
+        D = np.empty((n, K), np.int32)
         hk = np.empty(up_indices.size + 1, np.int64)
         for gi in range(c * ng // nch, (c + 1) * ng // nch):
-            s0 = gi * LANES
-            lanes = min(LANES, ns - s0)
+            s0 = gi * K
+            lanes = min(K, ns - s0)
             for k in range(lanes):
                 _upward(src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk)
             _sweep(dn_indptr, dn_src, dn_t, U, D)
@@ -218,7 +238,7 @@ def _access_phast(
                     continue
                 for k in range(lanes):
                     d = D[v, k]
-                    if d < PINF and d <= cutoff:
+                    if d <= cutoff:
                         _add(out, s0 + k, d, v, opp_pos, kinds, params, table)
 
 
@@ -321,6 +341,7 @@ def accessibility(
             table,
             out,
             numba.get_num_threads(),
+            lanes_for(len(src), numba.get_num_threads()),
         )
     else:
         _access_dijkstra(
@@ -336,6 +357,7 @@ def accessibility(
             table,
             out,
             numba.get_num_threads(),
+            dj.n_buckets(g.weights),
         )
     return out
 

@@ -29,6 +29,8 @@ from .config import NJIT, NJIT_PAR
 
 INF = np.int32(2**31 - 1)
 MAXD = 2**31 - 2
+#: Dial's bucket queue is used while the largest edge weight is below this.
+DIAL_MAX_WEIGHT = 1 << 16
 _LOW = np.int64(0xFFFFFFFF)
 
 
@@ -102,6 +104,61 @@ def _sssp(indptr, indices, weights, src, cutoff, dist, touched, hk, tmark, n_tgt
                     nt += 1
                 dist[v] = nd
                 size = _push(hk, size, (nd << 32) | v)
+    return nt
+
+
+@numba.njit(**NJIT)
+def _sssp_dial(
+    indptr, indices, weights, src, cutoff, dist, touched, head, enode, enext, tmark, n_tgt
+):
+    """:func:`_sssp` with Dial's bucket queue instead of a heap (small integer weights).
+
+    ``head`` holds ``C = max weight + 1`` circular buckets (all -1 on entry and on return);
+    live labels lie in ``[cur, cur + C - 1]`` so each bucket holds one distance at a time.
+    ``enode``/``enext`` (size m + 1) form the buckets' linked stacks.
+    """
+    C = head.size
+    dist[src] = 0
+    touched[0] = src
+    nt = 1
+    enode[0] = src
+    enext[0] = -1
+    head[0] = 0
+    ne = 1
+    cnt = 1
+    cur = np.int64(0)
+    left = n_tgt
+    while cnt > 0:
+        b = cur % C
+        e = head[b]
+        if e < 0:
+            cur += 1
+            continue
+        head[b] = enext[e]
+        cnt -= 1
+        u = enode[e]
+        if dist[u] != cur:
+            continue
+        if left > 0 and tmark[u]:
+            left -= 1
+            if left == 0:
+                break
+        for k in range(indptr[u], indptr[u + 1]):
+            v = indices[k]
+            nd = cur + weights[k]
+            if nd <= cutoff and nd < dist[v]:
+                if dist[v] == INF:
+                    touched[nt] = v
+                    nt += 1
+                dist[v] = nd
+                bb = nd % C
+                enode[ne] = v
+                enext[ne] = head[bb]
+                head[bb] = ne
+                ne += 1
+                cnt += 1
+    if cnt > 0:
+        head[:] = -1
     return nt
 
 
@@ -197,9 +254,24 @@ def _write_row(dist, targets, out, i, unreach, cap):
 
 @numba.njit(**NJIT_PAR)
 def dijkstra_matrix(
-    indptr, indices, weights, sources, targets, tmark, n_tgt, cutoff, out, unreach, cap, nthr
+    indptr,
+    indices,
+    weights,
+    sources,
+    targets,
+    tmark,
+    n_tgt,
+    cutoff,
+    out,
+    unreach,
+    cap,
+    nthr,
+    nbuckets,
 ):
-    """Fill ``out[i, j]`` = time from ``sources[i]`` to ``targets[j]``; returns #clipped values."""
+    """Fill ``out[i, j]`` = time from ``sources[i]`` to ``targets[j]``; returns #clipped values.
+
+    ``nbuckets > 0``: Dial's bucket queue with that many buckets (max weight + 1), else a heap.
+    """
     n = indptr.size - 1
     m = indices.size
     ns = sources.size
@@ -209,14 +281,41 @@ def dijkstra_matrix(
         dist = np.full(n, INF, np.int64)
         touched = np.empty(n, np.int32)
         hk = np.empty(m + 1, np.int64)
+        head = np.full(max(nbuckets, 1), -1, np.int32)
+        enode = np.empty(m + 1 if nbuckets > 0 else 1, np.int32)
+        enext = np.empty(m + 1 if nbuckets > 0 else 1, np.int32)
         for i in range(c * ns // nch, (c + 1) * ns // nch):
-            nt = _sssp(
-                indptr, indices, weights, sources[i], cutoff, dist, touched, hk, tmark, n_tgt
-            )
+            if nbuckets > 0:
+                nt = _sssp_dial(
+                    indptr,
+                    indices,
+                    weights,
+                    sources[i],
+                    cutoff,
+                    dist,
+                    touched,
+                    head,
+                    enode,
+                    enext,
+                    tmark,
+                    n_tgt,
+                )
+            else:
+                nt = _sssp(
+                    indptr, indices, weights, sources[i], cutoff, dist, touched, hk, tmark, n_tgt
+                )
             over[c] += _write_row(dist, targets, out, i, unreach, cap)
             for t in range(nt):
                 dist[touched[t]] = INF
     return over.sum()
+
+
+def n_buckets(weights: np.ndarray) -> int:
+    """Buckets for Dial's queue (max weight + 1), or 0 to use the heap (large weights)."""
+    if weights.size == 0:
+        return 1
+    w = int(weights.max())
+    return w + 1 if w < DIAL_MAX_WEIGHT else 0
 
 
 @numba.njit(**NJIT_PAR)

@@ -128,7 +128,9 @@ def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w,
     if method == "phast":
         from ._phast import phast_fill
 
-        return phast_fill(g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch)
+        return phast_fill(
+            g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets
+        )
     tmark, n_tgt = _target_marks(targets, g.n, all_targets)
     if sec_w is None:
         return int(
@@ -145,6 +147,7 @@ def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w,
                 unreach,
                 cap,
                 numba.get_num_threads(),
+                dj.n_buckets(g.weights),
             )
         )
     return int(

@@ -1,7 +1,7 @@
-"""PHAST sweeps over a contraction hierarchy, ``LANES`` sources per sweep.
+"""PHAST sweeps over a contraction hierarchy, ``K`` sources per sweep (8, 16 or 32).
 
-For a group of up to ``LANES`` (16) sources: one upward Dijkstra per source in the forward
-upward graph writes labels into column ``k`` of ``U`` (n, LANES); then one linear sweep over the
+For a group of up to ``K`` sources (chosen by :func:`lanes_for`, 32 for large source sets): one upward Dijkstra per source in the forward
+upward graph writes labels into column ``k`` of ``U`` (n, K); then one linear sweep over the
 sweep positions (highest rank first) computes, for every node ``v``,
 ``D[v, :] = min(U[v, :], min over incoming downward edges (u, v) of D[u, :] + w)``
 with the 16 lanes in the innermost loop so LLVM vectorises it, and resets ``U[v, :]`` on the
@@ -69,26 +69,38 @@ def _sweep(dn_indptr, dn_src, dn_t, U, D):
 
 
 @numba.njit(**NJIT)
-def _emit(D, T, tgt_pos, s0, lanes, cutoff, out, unreach, cap):
-    """Write lanes ``0..lanes-1`` as rows ``s0..`` of ``out`` (target order, output dtype)."""
-    n, K = D.shape
-    for v in range(n):
-        for k in range(K):
-            T[k, v] = D[v, k]
+def _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap):
+    """Write lanes ``0..lanes-1`` as rows ``s0..`` of ``out`` (target order, output dtype).
+
+    All targets: read ``D`` sequentially and scatter into the rows (stores do not stall);
+    a target subset: gather ``D[tgt_pos[j]]``. Returns the number of clipped values.
+    """
     lim = min(cutoff, PHAST_INF - 1)
     over = 0
-    for k in range(lanes):
-        row = out[s0 + k]
-        trow = T[k]
-        for j in range(tgt_pos.size):
-            d = trow[tgt_pos[j]]
+    if all_targets:
+        for p in range(D.shape[0]):
+            j = order[p]
+            for k in range(lanes):
+                d = D[p, k]
+                if d > lim:
+                    out[s0 + k, j] = unreach
+                elif d > cap:
+                    out[s0 + k, j] = cap
+                    over += 1
+                else:
+                    out[s0 + k, j] = d
+        return over
+    for j in range(tgt_pos.size):
+        p = tgt_pos[j]
+        for k in range(lanes):
+            d = D[p, k]
             if d > lim:
-                row[j] = unreach
+                out[s0 + k, j] = unreach
             elif d > cap:
-                row[j] = cap
+                out[s0 + k, j] = cap
                 over += 1
             else:
-                row[j] = d
+                out[s0 + k, j] = d
     return over
 
 
@@ -100,33 +112,47 @@ def phast_matrix(
     dn_indptr,
     dn_src,
     dn_t,
+    order,
     src_pos,
     tgt_pos,
+    all_targets,
     cutoff,
     out,
     unreach,
     cap,
     nthr,
+    K,
 ):
-    """Rows of travel times for ``src_pos`` (sweep positions) to ``tgt_pos``; returns #clipped."""
+    """Rows of travel times for ``src_pos`` (sweep positions) to the targets; returns #clipped.
+
+    ``K`` sources share one sweep; groups of sources are spread over ``4 * nthr`` chunks.
+    """
     n = dn_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + LANES - 1) // LANES
+    ng = (ns + K - 1) // K
     nch = max(1, min(ng, 4 * nthr))
     over = np.zeros(nch, np.int64)
     for c in prange(nch):
-        U = np.full((n, LANES), PINF, np.int32)
-        D = np.empty((n, LANES), np.int32)
-        T = np.empty((LANES, n), np.int32)
+        U = np.full((n, K), PINF, np.int32)
+        D = np.empty((n, K), np.int32)
         hk = np.empty(up_indices.size + 1, np.int64)
         for gi in range(c * ng // nch, (c + 1) * ng // nch):
-            s0 = gi * LANES
-            lanes = min(LANES, ns - s0)
+            s0 = gi * K
+            lanes = min(K, ns - s0)
             for k in range(lanes):
                 _upward(src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk)
             _sweep(dn_indptr, dn_src, dn_t, U, D)
-            over[c] += _emit(D, T, tgt_pos, s0, lanes, cutoff, out, unreach, cap)
+            over[c] += _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap)
     return over.sum()
+
+
+def lanes_for(n_sources: int, nthr: int) -> int:
+    """Sources per sweep: 32 when every thread gets several full groups, else 16 or 8."""
+    if n_sources >= 32 * 4 * nthr:
+        return 32
+    if n_sources >= 16 * 2 * nthr:
+        return 16
+    return 8
 
 
 # ---------------------------------------------------------------- with secondary labels
@@ -215,39 +241,41 @@ def phast_matrix_sec(
     dn_src,
     dn_t,
     dn_s,
+    order,
     src_pos,
     tgt_pos,
+    all_targets,
     cutoff,
     out,
     out_sec,
     unreach,
     cap,
     nthr,
+    K,
 ):
     """:func:`phast_matrix` plus the secondary cost along the (lexicographic) fastest path."""
     n = dn_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + LANES - 1) // LANES
+    ng = (ns + K - 1) // K
     nch = max(1, min(ng, 4 * nthr))
     over = np.zeros(nch, np.int64)
     imax = np.int32(2**31 - 1)
     for c in prange(nch):
-        U = np.full((n, LANES), PINF, np.int32)
-        US = np.zeros((n, LANES), np.int32)
-        D = np.empty((n, LANES), np.int32)
-        DS = np.empty((n, LANES), np.int32)
-        T = np.empty((LANES, n), np.int32)
+        U = np.full((n, K), PINF, np.int32)
+        US = np.zeros((n, K), np.int32)
+        D = np.empty((n, K), np.int32)
+        DS = np.empty((n, K), np.int32)
         hk = np.empty(up_indices.size + 1, np.int64)
         hn = np.empty(up_indices.size + 1, np.int32)
         for gi in range(c * ng // nch, (c + 1) * ng // nch):
-            s0 = gi * LANES
-            lanes = min(LANES, ns - s0)
+            s0 = gi * K
+            lanes = min(K, ns - s0)
             for k in range(lanes):
                 _upward_sec(
                     src_pos[s0 + k], k, up_indptr, up_indices, up_t, up_s, cutoff, U, US, hk, hn
                 )
             _sweep_sec(dn_indptr, dn_src, dn_t, dn_s, U, US, D, DS)
-            over[c] += _emit(D, T, tgt_pos, s0, lanes, cutoff, out, unreach, cap)
+            over[c] += _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap)
             for j in range(tgt_pos.size):
                 p = tgt_pos[j]
                 for k in range(lanes):
@@ -258,7 +286,9 @@ def phast_matrix_sec(
     return over.sum()
 
 
-def phast_fill(g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch) -> int:
+def phast_fill(
+    g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets=False
+) -> int:
     """Fill ``out`` (and ``out_sec``) for node ids ``sources`` x ``targets`` with PHAST."""
     from ..errors import GraphError
 
@@ -266,7 +296,10 @@ def phast_fill(g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, c
         raise GraphError(f"the contraction hierarchy has {ch.n} nodes, the graph {g.n}")
     src_pos = np.ascontiguousarray(ch.pos[sources], dtype=np.int32)
     tgt_pos = np.ascontiguousarray(ch.pos[targets], dtype=np.int32)
+    all_t = bool(all_targets) and len(targets) == g.n
     c = np.int64(min(int(cutoff), PHAST_INF - 1))
+    nthr = numba.get_num_threads()
+    K = lanes_for(len(sources), nthr)
     if sec_w is None:
         return int(
             phast_matrix(
@@ -276,13 +309,16 @@ def phast_fill(g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, c
                 ch.dn_indptr,
                 ch.dn_src,
                 ch.dn_t,
+                ch.order,
                 src_pos,
                 tgt_pos,
+                all_t,
                 c,
                 out,
                 unreach,
                 cap,
-                numba.get_num_threads(),
+                nthr,
+                K,
             )
         )
     if not ch.has_secondary:
@@ -300,13 +336,16 @@ def phast_fill(g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, c
             ch.dn_src,
             ch.dn_t,
             ch.dn_s,
+            ch.order,
             src_pos,
             tgt_pos,
+            all_t,
             c,
             out,
             out_sec,
             unreach,
             cap,
-            numba.get_num_threads(),
+            nthr,
+            K,
         )
     )
