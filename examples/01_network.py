@@ -44,11 +44,10 @@ def main(argv: list[str] | None = None) -> None:
     print(net.describe())  # the first line says GENERATED for a generated network
 
     # travel time (fastest path) from Zwolle Centraal station to every node, in minutes
-    from fietsstad import engine
+    from fietsstad.routing import travel_time_matrix
 
     station = int(net.snap([6.0917], [52.5049], max_distance_m=2000)[0])
-    graph = engine.CSRGraph.from_arrays(*net.csr())
-    minutes = engine.travel_times(graph, [station], dtype="float32")[0] / 60
+    minutes = travel_time_matrix(net, [station], dtype="float32")[0] / 60
     for t in (5, 10, 15, 20):
         print(
             f"nodes within {t:2d} min of the station by bike: {int((minutes <= t).sum()):6,d} "

@@ -1,7 +1,7 @@
 """02 - Accessibility: how many inhabitants can each district reach within 10 and 15 minutes?
 
 Cumulative accessibility by bike on the network, per Zwolle district (CBS 2024 inhabitants),
-computed by the numba engine in one bounded traversal per district for both thresholds at once::
+computed in one bounded traversal per district for both thresholds at once::
 
     python examples/02_accessibility.py                # GENERATED network, offline
     python examples/02_accessibility.py --place "Gemeente Zwolle, Overijssel, Nederland"
@@ -13,7 +13,7 @@ import argparse
 import os
 
 import fietsstad
-from fietsstad import engine
+from fietsstad.accessibility import Decay, accessibility
 from fietsstad.hubs import node_population
 
 
@@ -44,9 +44,8 @@ def main(argv: list[str] | None = None) -> None:
     pop = node_population(net, districts, distribute="nearest")
     origins = net.snap(districts.geometry.x, districts.geometry.y)
 
-    graph = engine.CSRGraph.from_arrays(*net.csr())
-    decays = [engine.Decay.cumulative(10 * 60), engine.Decay.cumulative(15 * 60)]
-    acc = engine.accessibility(graph, pop, decays, cutoff=15 * 60, sources=origins)
+    decays = [Decay.cumulative(10 * 60), Decay.cumulative(15 * 60)]
+    acc = accessibility(net, pop, decays, cutoff_s=15 * 60, sources=origins).iloc[:, 1:].to_numpy()
 
     table = districts[["name", "inhabitants_2024"]].copy()
     table["reach_10min"] = acc[:, 0].round(0)
