@@ -48,7 +48,8 @@ def _furness_pass(cost, f, P, a_old, b, a_new, acc, rowsum, n_chunks):
         for i in range(r0, r1):
             s = 0.0
             for j in range(m):
-                fv = _f(cost[i, j], f, L)
+                c = np.int64(cost[i, j])
+                fv = f[c] if 0 <= c < L else 0.0
                 buf[j] = fv
                 s += b[j] * fv
             rowsum[i] = s
@@ -90,17 +91,6 @@ def _trip_matrix(cost, f, a, b, out):
             out[i, j] = a[i] * b[j] * _f(cost[i, j], f, L)
 
 
-@nb.njit(cache=True, nogil=True)
-def _p_lookup(dv, tab, coef, g, scale, direct):
-    """Uptake for one raw distance value: table lookup for integer distances, else direct."""
-    if direct:
-        return _p(np.float64(dv) * scale, g, coef)
-    k = np.int64(dv)
-    if k >= tab.shape[0]:
-        return tab[tab.shape[0] - 1]
-    return tab[k]
-
-
 @nb.njit(cache=True, parallel=True)
 def _modal_rows(
     cost,
@@ -138,19 +128,14 @@ def _modal_rows(
     """
     n, m = cost.shape
     L = f.shape[0]
+    Lt = tab_b.shape[0]
     nb_bins = hist.shape[1]
+    inv_w = 1.0 / hist_w
     one_g = grad.shape[0] == 1 and grad.shape[1] == 1
     bad = np.zeros(n_chunks, dtype=np.int64)
     for k in nb.prange(n_chunks):
-        for j in range(m):
-            cols[k, j, 0] = 0.0
-            cols[k, j, 1] = 0.0
-            cols[k, j, 2] = 0.0
-        for q in range(nb_bins):
-            hist[k, q, 0] = 0.0
-            hist[k, q, 1] = 0.0
-            hist[k, q, 2] = 0.0
-            hist[k, q, 3] = 0.0
+        cols[k, :, :] = 0.0
+        hist[k, :, :] = 0.0
         nbad = 0
         for i in range((n * k) // n_chunks, (n * (k + 1)) // n_chunks):
             t_s = 0.0
@@ -161,30 +146,37 @@ def _modal_rows(
             ek_s = 0.0
             ai = a[i]
             if ai == 0.0:
-                for c in range(6):
-                    rows[i, c] = 0.0
+                rows[i, :] = 0.0
                 continue
             for j in range(m):
-                fv = _f(cost[i, j], f, L)
+                c = np.int64(cost[i, j])
+                if c < 0 or c >= L:
+                    continue
+                fv = f[c]
                 if fv == 0.0:
                     continue
                 t = ai * b[j] * fv
-                if t == 0.0:
-                    continue
-                g = grad[0, 0] if one_g else np.float64(grad[i, j])
+                dv = np.float64(dist[i, j])
+                dkm = dv * scale
                 if i == j and intra[i] >= 0.0:
                     dkm = intra[i]
+                    g = grad[0, 0] if one_g else np.float64(grad[i, j])
                     pb = _p(dkm, g, coef_b)
                     pe = _p(dkm, g, coef_e)
-                else:
-                    dv = dist[i, j]
-                    dkm = np.float64(dv) * scale
-                    if np.float64(dv) == sentinel or not (dkm >= 0.0) or dkm == math.inf:
-                        nbad += 1
-                        continue
-                    uv = udist[i, j]
-                    pb = _p_lookup(uv, tab_b, coef_b, g, uscale, direct)
-                    pe = _p_lookup(uv, tab_e, coef_e, g, uscale, direct)
+                elif dv == sentinel or not (dkm >= 0.0) or dkm == math.inf:
+                    nbad += 1
+                    continue
+                elif direct:
+                    g = grad[0, 0] if one_g else np.float64(grad[i, j])
+                    ukm = np.float64(udist[i, j]) * uscale
+                    pb = _p(ukm, g, coef_b)
+                    pe = _p(ukm, g, coef_e)
+                else:  # integer uptake distance: lookup tables (flat beyond tail_km)
+                    u = np.int64(udist[i, j])
+                    if u >= Lt:
+                        u = Lt - 1
+                    pb = tab_b[u]
+                    pe = tab_e[u]
                 tb = t * pb
                 te = t * pe
                 t_s += t
@@ -196,7 +188,7 @@ def _modal_rows(
                 cols[k, j, 0] += t
                 cols[k, j, 1] += tb
                 cols[k, j, 2] += te
-                q = int(dkm / hist_w)
+                q = int(dkm * inv_w)
                 if q >= nb_bins:
                     q = nb_bins - 1
                 hist[k, q, 0] += t
@@ -220,18 +212,26 @@ def _bike_block(
     """Bike trips ``T_ij p_ij`` of rows ``r0 .. r0 + len(out)`` into ``out`` (float32 block)."""
     m = cost.shape[1]
     L = f.shape[0]
+    Lt = tab.shape[0]
     one_g = grad.shape[0] == 1 and grad.shape[1] == 1
     for r in nb.prange(out.shape[0]):
         i = r0 + r
         for j in range(m):
-            fv = _f(cost[i, j], f, L)
+            out[r, j] = 0.0
+            c = np.int64(cost[i, j])
+            if c < 0 or c >= L or f[c] == 0.0:
+                continue
+            t = a[i] * b[j] * f[c]
             g = grad[0, 0] if one_g else np.float64(grad[i, j])
-            if fv != 0.0 and i == j and intra[i] >= 0.0:
-                out[r, j] = a[i] * b[j] * fv * _p(intra[i], g, coef)
+            if i == j and intra[i] >= 0.0:
+                out[r, j] = t * _p(intra[i], g, coef)
                 continue
-            dv = dist[i, j]
-            dkm = np.float64(dv) * scale
-            if fv == 0.0 or np.float64(dv) == sentinel or not (dkm >= 0.0) or dkm == math.inf:
-                out[r, j] = 0.0
+            dv = np.float64(dist[i, j])
+            dkm = dv * scale
+            if dv == sentinel or not (dkm >= 0.0) or dkm == math.inf:
                 continue
-            out[r, j] = a[i] * b[j] * fv * _p_lookup(udist[i, j], tab, coef, g, uscale, direct)
+            if direct:
+                out[r, j] = t * _p(np.float64(udist[i, j]) * uscale, g, coef)
+            else:
+                u = np.int64(udist[i, j])
+                out[r, j] = t * tab[min(u, Lt - 1)]

@@ -31,20 +31,13 @@ def _matrices(net_or_cost: Any, zt: pd.DataFrame, distances: Any) -> tuple[np.nd
     from .network import BikeNetwork
 
     if isinstance(net_or_cost, BikeNetwork):
-        from . import engine
         from .demand import snap_zones
+        from .routing import travel_time_matrix
 
         net = net_or_cost
         nodes = zt["node"].to_numpy(np.int32) if "node" in zt.columns else snap_zones(net, zt)
-        # times (uint16 s) and metres along the fastest path (int32, sentinel 2**31-1)
-        cost, dist = engine.travel_times(
-            net.csr(),
-            nodes,
-            nodes,
-            dtype=np.uint16,
-            secondary=np.rint(net.length).astype(np.int32),
-            saturate=True,
-        )
+        # uint16 seconds and int32 metres along the fastest routes (sentinel 2**31-1)
+        cost, dist = travel_time_matrix(net, nodes, nodes, with_distance=True, saturate=True)
     else:
         cost = net_or_cost
         if distances is None:

@@ -602,8 +602,8 @@ def modal_share(
     ----------
     net_or_cost
         A :class:`~fietsstad.network.BikeNetwork` (zones are snapped, or use their ``node``
-        column; uint16 times and int32 metres along the fastest paths come from
-        ``fietsstad.engine.travel_times(..., secondary=lengths)``), or a
+        column; uint16 times and int32 metres along the fastest routes come from
+        ``fietsstad.routing.travel_time_matrix(net, nodes, nodes, with_distance=True)``), or a
         ``(zones x zones)`` uint16/int32 travel-time matrix in seconds.
     zones
         (Geo)DataFrame with ``productions`` and ``attractions`` (see :func:`trip_generation`), or
