@@ -60,6 +60,11 @@ _LAZY: dict[str, str] = {
     "evaluate_snelfietspad": "fietsstad.scenario",
     "hub_catchments": "fietsstad.hubs",
     "place_hubs": "fietsstad.hubs",
+    "hub_candidates": "fietsstad.hubs",
+    "zwolle_hub_candidates": "fietsstad.hubs",
+    "snelfietspad_map": "fietsstad.maps",
+    "hubs_map": "fietsstad.maps",
+    "run_demo": "fietsstad.demo",
 }
 
 
