@@ -23,9 +23,8 @@ from scipy.sparse import csr_matrix  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
 from fietsstad import engine, settings  # noqa: E402
+from fietsstad._dask_tasks import _tt_to_zarr, _warm_kernels  # noqa: E402
 from fietsstad.distributed import (  # noqa: E402
-    _tt_to_zarr,
-    _warm_kernels,
     accessibility_matrix_dask,
     choose_block_size,
     prepare_workers,
@@ -423,3 +422,44 @@ def test_real_osm_network_liechtenstein(client, tmp_path):
     d = [engine.Decay.cumulative(900), engine.Decay.exponential(0.1)]
     got = accessibility_matrix_dask(client, net, opp, d, cutoff=900)
     assert np.array_equal(got, engine.accessibility(g, opp, d, cutoff=900))
+
+
+def test_uptake_totals_tree_reduction_equals_single_machine(client, net):
+    from fietsstad.distributed import uptake_totals_dask
+    from fietsstad.routing import travel_time_matrix
+    from fietsstad.uptake import uptake
+
+    rng = np.random.default_rng(4)
+    orig = rng.choice(net.n_nodes, 90, replace=False)
+    dest = rng.choice(net.n_nodes, 400, replace=False)
+    trips = rng.gamma(2.0, 3.0, size=(90, 400))
+    got = uptake_totals_dask(
+        client, net, orig, dest, trips, "godutch_2020", cutoff_s=1500, block_size=7
+    )  # 13 blocks: an uneven reduction tree
+    # single machine, from the public functions
+    t, m = travel_time_matrix(net, orig, dest, cutoff_s=1500, with_distance=True, saturate=True)
+    reach = t != engine.UNREACHABLE_U16
+    p = uptake(
+        np.where(reach, m, engine.UNREACHABLE_I32), 0.0, "godutch_2020", distance_scale=0.001
+    )
+    km = np.where(reach, m, 0) / 1000.0
+    assert got["trips"] == pytest.approx(trips.sum(), rel=1e-12)
+    assert got["reachable_trips"] == pytest.approx((trips * reach).sum(), rel=1e-12)
+    assert got["trip_km"] == pytest.approx((trips * km).sum(), rel=1e-12)
+    assert got["bike_trips"] == pytest.approx((trips * p).sum(), rel=1e-12)
+    assert got["bike_km"] == pytest.approx((trips * p * km).sum(), rel=1e-12)
+    assert 0 < got["bike_share"] < 1 and got["reachable_trips"] < got["trips"]  # cut-off bites
+    # unit weights: totals are pair counts
+    cnt = uptake_totals_dask(client, net, orig[:10], dest, None, "godutch_2020")
+    assert cnt["trips"] == 10 * 400
+    with pytest.raises(ValidationError, match="shape"):
+        uptake_totals_dask(client, net, orig, dest, trips[:5])
+
+
+def test_tree_sum_hand_computed(client):
+    from fietsstad.distributed import tree_sum
+
+    fs = client.map(np.full, [3] * 5, range(5), pure=False)  # 0+1+2+3+4, odd count
+    assert tree_sum(client, fs).result().tolist() == [10, 10, 10]
+    with pytest.raises(ValidationError):
+        tree_sum(client, [])

@@ -52,185 +52,46 @@ from __future__ import annotations
 
 import math
 import os
-import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import GraphError, ValidationError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from distributed import Client
+
 try:
-    from distributed.diagnostics.plugin import WorkerPlugin
+    import distributed  # noqa: F401
 except ImportError as _err:  # pragma: no cover - optional dependency
     raise ImportError(
         "fietsstad.distributed needs Dask: pip install 'fietsstad[dask]' "
         "(dask[distributed] and zarr)"
     ) from _err
 
+from ._dask_tasks import (
+    _DTYPES,
+    PLUGIN_NAME,
+    NumbaWarmup,
+    _access_rows,
+    _add,
+    _evaluate_one,
+    _tt_rows,
+    _tt_to_zarr,
+    _uptake_block,
+    _usable_cores,
+    _warm_seconds,
+    _worker_state,
+)
+
 #: Bytes one block of a travel-time matrix should take by default (128 MiB).
 DEFAULT_BLOCK_BYTES: int = 128 * 2**20
 
-#: Name of the worker plugin registered by :func:`prepare_workers`.
-PLUGIN_NAME: str = "fietsstad-numba"
 
-_DTYPES = (np.dtype(np.uint16), np.dtype(np.int32), np.dtype(np.float32))
-
-# Per-worker-process state (set by the plugin on each worker).
-_WORKER: dict[str, Any] = {"numba_threads": None, "warm_seconds": None}
-
-
-# =============================================================================== worker side
-def _tiny_graph():
-    from .engine import CSRGraph
-
-    # a 4-cycle with a chord: enough to run every kernel once
-    return CSRGraph.from_arrays([0, 2, 3, 4, 5], [1, 2, 2, 3, 0], [5, 9, 3, 4, 6])
-
-
-def _warm_kernels() -> float:
-    """Run every engine kernel once on a tiny graph (loads numba's cache); returns seconds."""
-    from .engine import Decay, accessibility, travel_times
-
-    t0 = time.perf_counter()
-    g = _tiny_graph()
-    for method in ("dijkstra", "phast"):
-        travel_times(g, [0, 1], dtype=np.uint16, method=method)
-        travel_times(g, [0, 1], [2, 3], dtype=np.uint16, method=method)
-        travel_times(
-            g,
-            [0],
-            [2, 3],
-            secondary=np.ones(g.m, np.int32),
-            dtype=np.uint16,
-            method=method,
-            saturate=True,
-        )
-        accessibility(
-            g,
-            np.ones((g.n, 2)),
-            [Decay.cumulative(10), Decay.exponential(0.1)],
-            cutoff=20,
-            method=method,
-        )
-    return time.perf_counter() - t0
-
-
-def _apply_threads() -> None:
-    n = _WORKER.get("numba_threads")
-    if n:
-        import numba
-
-        numba.set_num_threads(int(min(n, numba.config.NUMBA_NUM_THREADS)))
-
-
-def _setup_worker(numba_threads: int | None) -> float:
-    _WORKER["numba_threads"] = numba_threads
-    _apply_threads()
-    secs = _warm_kernels()
-    _WORKER["warm_seconds"] = secs
-    return secs
-
-
-def _worker_state() -> dict[str, Any]:
-    import numba
-
-    from .engine import _dijkstra
-
-    sigs = {
-        name: len(getattr(_dijkstra, name).signatures)
-        for name in ("dijkstra_matrix", "dijkstra_matrix_sec")
-        if hasattr(_dijkstra, name)
-    }
-    return {
-        "pid": os.getpid(),
-        "numba_threads": _WORKER.get("numba_threads"),
-        "warm_seconds": _WORKER.get("warm_seconds"),
-        "signatures": sigs,
-        "numba_max_threads": int(numba.config.NUMBA_NUM_THREADS),
-    }
-
-
-class NumbaWarmup(WorkerPlugin):
-    """Worker plugin: warm the engine kernels and fix the numba threads of every task.
-
-    Registered by :func:`prepare_workers`; Dask runs :meth:`setup` on every current worker and on
-    every worker that joins later (including workers the nanny restarts after a crash).
-
-    Example
-    -------
-    >>> client.register_plugin(NumbaWarmup(1), name=PLUGIN_NAME)   # doctest: +SKIP
-    """
-
-    idempotent = False  # registering again (other thread count) replaces it
-    name = PLUGIN_NAME
-
-    def __init__(self, numba_threads: int | None = None) -> None:
-        self.numba_threads = numba_threads
-
-    def setup(self, worker) -> None:
-        """Run on the worker: set the thread count and load every kernel once."""
-        _setup_worker(self.numba_threads)
-
-
-def _warm_seconds() -> float:
-    return float(_WORKER.get("warm_seconds") or 0.0)
-
-
-def _use_ch(g, ch) -> None:
-    """Make a scattered contraction hierarchy the worker's memoised one (no rebuild per worker)."""
-    if ch is not None:
-        from .engine import _ch
-
-        _ch.remember(ch)
-
-
-def _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate, secondary=None):
-    from .engine import travel_times
-
-    _apply_threads()
-    _use_ch(g, ch)
-    return travel_times(
-        g,
-        sources,
-        targets,
-        cutoff=cutoff,
-        dtype=dtype,
-        method=method,
-        ch=ch,
-        saturate=saturate,
-        secondary=secondary,
-    )
-
-
-def _tt_to_zarr(
-    g, ch, sources, targets, cutoff, dtype, method, saturate, secondary, store, row0
-) -> int:
-    """Compute one block of rows and overwrite its region of the Zarr arrays (idempotent)."""
-    import zarr
-
-    res = _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate, secondary)
-    blocks = (
-        {"travel_time": res} if secondary is None else {"travel_time": res[0], "distance_m": res[1]}
-    )
-    for name, block in blocks.items():
-        arr = zarr.open_array(store=str(store), path=name, mode="r+")
-        arr[row0 : row0 + block.shape[0], :] = block
-    return int(blocks["travel_time"].shape[0])
-
-
-def _access_rows(g, ch, opp, decays, cutoff, sources, method) -> np.ndarray:
-    from .engine import accessibility
-
-    _apply_threads()
-    _use_ch(g, ch)
-    return accessibility(g, opp, decays, cutoff=cutoff, sources=sources, method=method)
-
-
-# =============================================================================== client side
-def _total_threads(client) -> int:
+def _total_threads(client: Client) -> int:
     info = (
         client.scheduler_info(n_workers=-1)
         if _accepts_n_workers(client)
@@ -239,7 +100,7 @@ def _total_threads(client) -> int:
     return max(1, sum(int(w.get("nthreads", 1)) for w in info["workers"].values()))
 
 
-def _accepts_n_workers(client) -> bool:
+def _accepts_n_workers(client: Client) -> bool:
     import inspect
 
     try:
@@ -248,7 +109,7 @@ def _accepts_n_workers(client) -> bool:
         return False
 
 
-def _default_numba_threads(client) -> dict[str, int]:
+def _default_numba_threads(client: Client) -> dict[str, int]:
     """Numba threads per worker: the host's cores shared among the worker threads on that host."""
     info = (
         client.scheduler_info(n_workers=-1)
@@ -261,7 +122,7 @@ def _default_numba_threads(client) -> dict[str, int]:
             "the Dask cluster has no workers; start some (or wait for them) "
             "before calling fietsstad.distributed"
         )
-    cores = client.run(os.cpu_count)
+    cores = client.run(_usable_cores)
     per_host: dict[str, int] = {}
     for addr, w in workers.items():
         host = w.get("host", addr)
@@ -277,7 +138,7 @@ _PREPARED: dict[tuple[str, int | None], bool] = {}
 
 
 def prepare_workers(
-    client, *, numba_threads: int | None = None, force: bool = False
+    client: Client, *, numba_threads: int | None = None, force: bool = False
 ) -> dict[str, float]:
     """Warm the numba kernels once on every worker and set their numba thread count.
 
@@ -323,7 +184,7 @@ def prepare_workers(
     return {k: float(v) for k, v in secs.items()}
 
 
-def worker_state(client) -> dict[str, dict[str, Any]]:
+def worker_state(client: Client) -> dict[str, dict[str, Any]]:
     """Per worker: pid, numba threads, warm-up seconds and compiled signatures of the kernels.
 
     Useful to check that workers did not recompile (the signature counts stay at their warm-up
@@ -384,7 +245,7 @@ def _check_cutoff(cutoff) -> float | None:
     return c
 
 
-def _check_client(client) -> None:
+def _check_client(client: Any) -> None:
     if not hasattr(client, "scatter") or not hasattr(client, "submit"):
         raise ValidationError(
             f"client must be a dask.distributed.Client, not {type(client).__name__}"
@@ -436,7 +297,7 @@ def _resolve_method(g, sources, cutoff, method, *, secondary=None, build: bool =
     return meth, ch
 
 
-def _scatter(client, obj):
+def _scatter(client: Client, obj):
     return client.scatter([obj], broadcast=True, hash=False)[0]
 
 
@@ -453,7 +314,7 @@ def _release(futures) -> None:
 
 
 def travel_time_matrix_dask(
-    client,
+    client: Client,
     net_or_graph,
     origins=None,
     destinations=None,
@@ -663,7 +524,7 @@ def _create_store(
 
 
 def accessibility_matrix_dask(
-    client,
+    client: Client,
     graph,
     opportunities,
     decays,
@@ -742,7 +603,7 @@ def accessibility_matrix_dask(
 
 
 def accessibility_dask(
-    client,
+    client: Client,
     net,
     opportunities,
     decays=None,
@@ -795,7 +656,7 @@ def accessibility_dask(
 
 
 def modal_share_dask(
-    client, net, zones, *args: Any, block_size: int | None = None, **kwargs: Any
+    client: Client, net, zones, *args: Any, block_size: int | None = None, **kwargs: Any
 ) -> dict:
     """:func:`fietsstad.demand.modal_share` of a network, with the routing on a Dask cluster.
 
@@ -857,14 +718,158 @@ def modal_share_dask(
     return modal_share(cost, zt, *args, distances=dist, **kwargs)
 
 
-def _evaluate_one(net, route, zones, kwargs):
-    from .scenario import evaluate_snelfietspad
+def tree_sum(client: Client, futures: list):
+    """Sum futures pairwise on the cluster (a binary tree of ``client.submit`` additions).
 
-    _apply_threads()
-    return evaluate_snelfietspad(net, route, zones, **kwargs)
+    Only the final sum travels to the client; partial sums stay on the workers.
+
+    Example
+    -------
+    >>> fs = client.map(lambda i: np.full(3, i), range(5))          # doctest: +SKIP
+    >>> tree_sum(client, fs).result().tolist()                      # doctest: +SKIP
+    [10, 10, 10]
+    """
+    level = list(futures)
+    if not level:
+        raise ValidationError("nothing to sum")
+    while len(level) > 1:
+        nxt = [client.submit(_add, level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
 
 
-def evaluate_scenarios_dask(client, net, routes: Sequence, zones=None, **kwargs: Any) -> list:
+def uptake_totals_dask(
+    client: Client,
+    net,
+    origins=None,
+    destinations=None,
+    trips=None,
+    model="zwolle_2024",
+    *,
+    gradient_pct: float = 0.0,
+    cutoff_s: float | None = None,
+    block_size: int | None = None,
+) -> dict[str, float]:
+    """Trip-weighted cycling uptake totals over an OD set, reduced on the cluster.
+
+    For every origin block a task computes the fastest routes (uint16 seconds and metres along
+    them, the same engine call as ``routing.travel_time_matrix(..., with_distance=True,
+    saturate=True)``), the PCT uptake ``p`` of every pair (:func:`fietsstad.uptake.uptake`, route
+    distance in km) and five partial sums; the partial sums are added pairwise on the workers
+    (:func:`tree_sum`). Neither the matrices nor the shares ever reach the client, so the OD set
+    may be far larger than one machine's memory.
+
+    Single-machine equivalent (equal up to float summation order)::
+
+        t, m = travel_time_matrix(net, origins, destinations, cutoff_s=cutoff_s,
+                                  with_distance=True, saturate=True)
+        reach = t != 65535
+        p = uptake(np.where(reach, m, 2**31 - 1), gradient_pct, model, distance_scale=0.001)
+        bike_trips = (trips * p).sum()                   # and so on
+
+    Parameters
+    ----------
+    client : distributed.Client
+    net : BikeNetwork
+    origins, destinations : node positions, lon/lat points, GeoDataFrame or None (all nodes)
+    trips : float array (n_origins, n_destinations), optional
+        All-mode trips per pair (default 1 per pair: totals become pair counts).
+    model : UptakeModel or preset name
+        Default ``"zwolle_2024"`` (see :mod:`fietsstad.uptake`).
+    gradient_pct : float
+        Average route gradient (Zwolle: flat).
+    cutoff_s : float, optional
+        Pairs further apart count as unreachable (uptake 0, no km).
+    block_size : int, optional
+        Origins per task.
+
+    Returns
+    -------
+    dict
+        ``trips``, ``reachable_trips``, ``trip_km`` (reachable pairs), ``bike_trips``,
+        ``bike_share`` (of all trips), ``bike_km``, ``mean_bike_trip_km``.
+
+    Example
+    -------
+    >>> tot = uptake_totals_dask(client, net, zones_nodes, zones_nodes, trips)  # doctest: +SKIP
+    >>> round(tot["bike_share"], 3)                                           # doctest: +SKIP
+    0.412
+    """
+    from .network import BikeNetwork
+    from .routing import as_nodes
+    from .uptake import get_model
+
+    _check_client(client)
+    if not isinstance(net, BikeNetwork):
+        raise ValidationError(f"net must be a BikeNetwork, not {type(net).__name__}")
+    m = get_model(model)
+    gradient = float(gradient_pct)
+    if not math.isfinite(gradient):
+        raise ValidationError(f"gradient_pct must be finite, got {gradient_pct!r}")
+    g = _as_graph(net)[0]
+    src = _nodes(as_nodes(net, origins, "origins"), g.n, "origins")
+    tgt = _nodes(as_nodes(net, destinations, "destinations"), g.n, "destinations")
+    cutoff = _check_cutoff(cutoff_s)
+    ns = g.n if src is None else len(src)
+    nt = g.n if tgt is None else len(tgt)
+    if trips is not None:
+        trips = np.asarray(trips, dtype=np.float64)
+        if trips.shape != (ns, nt):
+            raise ValidationError(f"trips must have shape ({ns}, {nt}), got {trips.shape}")
+        if not np.all(np.isfinite(trips)) or np.any(trips < 0):
+            raise ValidationError("trips must be finite and >= 0")
+    if ns == 0 or nt == 0:
+        raise ValidationError("uptake totals need at least one origin and one destination")
+    metres = np.rint(net.length).astype(np.int32)
+    prepare_workers(client)
+    bs = _block_arg(block_size) or choose_block_size(ns, nt * 30, _total_threads(client))
+    meth, ch = _resolve_method(g, src, cutoff, "auto", secondary=metres)
+    all_src = np.arange(g.n, dtype=np.int32) if src is None else src
+    futures = []
+    try:
+        g_f = _scatter(client, g)
+        ch_f = _scatter(client, ch) if ch is not None else None
+        t_f = _scatter(client, tgt) if tgt is not None else None
+        s_f = _scatter(client, metres)
+        token = uuid.uuid4().hex[:12]
+        for i, (a, b) in enumerate(_blocks(ns, bs)):
+            futures.append(
+                client.submit(
+                    _uptake_block,
+                    g_f,
+                    ch_f,
+                    all_src[a:b],
+                    t_f,
+                    cutoff,
+                    meth,
+                    s_f,
+                    None if trips is None else trips[a:b],
+                    m,
+                    gradient,
+                    key=f"fietsstad-uptake-{token}-{i}",
+                )
+            )
+        total = tree_sum(client, futures)
+        futures.append(total)
+        tr, reach, km, bike, bike_km = (float(v) for v in total.result())
+    finally:
+        _release(futures)
+    return {
+        "trips": tr,
+        "reachable_trips": reach,
+        "trip_km": km,
+        "bike_trips": bike,
+        "bike_share": bike / tr if tr else 0.0,
+        "bike_km": bike_km,
+        "mean_bike_trip_km": bike_km / bike if bike else 0.0,
+    }
+
+
+def evaluate_scenarios_dask(
+    client: Client, net, routes: Sequence, zones=None, **kwargs: Any
+) -> list:
     """:func:`fietsstad.scenario.evaluate_snelfietspad` over many routes on a Dask cluster.
 
     The network (and the zones) are scattered to every worker once; each task evaluates one
@@ -936,5 +941,7 @@ __all__ = [
     "accessibility_matrix_dask",
     "accessibility_dask",
     "modal_share_dask",
+    "uptake_totals_dask",
+    "tree_sum",
     "evaluate_scenarios_dask",
 ]
