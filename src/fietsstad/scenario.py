@@ -401,12 +401,22 @@ def _best_edge(net: BikeNetwork, a: int, b: int) -> int:
     return lo + int(hits[np.argmin(net.travel_time[lo + hits])])
 
 
-def _fastest_paths(net: BikeNetwork, origins: np.ndarray) -> np.ndarray:
-    """Predecessor rows of fastest-path trees from ``origins`` (scipy Dijkstra, -9999 = none).
+def _fastest_path_trees(net: BikeNetwork, origins: np.ndarray) -> np.ndarray:
+    """Predecessor rows of fastest-path trees from ``origins`` (negative = none).
 
-    A plain scipy helper on purpose: the route has a handful of waypoint pairs, and one
-    single-source tree per pair is milliseconds.
+    Uses the engine (:func:`fietsstad.engine.predecessors`); falls back to
+    :func:`_scipy_fastest_paths` if the engine is not installed.
     """
+    try:
+        from .engine import CSRGraph, predecessors
+    except ImportError:  # pragma: no cover - the engine ships with fietsstad
+        return _scipy_fastest_paths(net, origins)
+    g = CSRGraph.from_arrays(*net.csr())
+    return np.vstack([np.asarray(predecessors(g, int(o)), dtype=np.int64) for o in origins])
+
+
+def _scipy_fastest_paths(net: BikeNetwork, origins: np.ndarray) -> np.ndarray:
+    """Fallback of :func:`_fastest_path_trees` with scipy's Dijkstra (-9999 = none)."""
     from scipy.sparse.csgraph import dijkstra
 
     from ._incremental import _min_duplicates
@@ -461,7 +471,7 @@ def _resolve_waypoints(route: Snelfietspad, net: BikeNetwork, clip: bool) -> Rou
             "too short for the network's resolution"
         )
     origins = np.unique([a for a, _, _ in segs]).astype(np.int32)
-    pred = _fastest_paths(net, origins)
+    pred = _fastest_path_trees(net, origins)
     row_of = {int(o): i for i, o in enumerate(origins)}
     path_steps: list[tuple[str, Any]] = []  # ("edge", e) or ("new", (a, b, line))
     for a, b, line in segs:
