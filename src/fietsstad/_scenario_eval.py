@@ -277,6 +277,11 @@ def _zone_table(zones, population_column: str | None):
     pop = np.asarray(zones[col], dtype=np.float64)
     if not np.all(np.isfinite(pop)) or np.any(pop < 0):
         raise ValidationError(f"zone population {col!r} must be finite and >= 0")
+    if not pop.sum() > 0:
+        raise ValidationError(
+            f"zone population {col!r} sums to zero: the zones have nobody to make trips, so shares "
+            "and averages are undefined; check the column"
+        )
     names = (
         zones["name"].astype(str).to_numpy()
         if "name" in zones.columns

@@ -54,7 +54,9 @@ def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str]]:
         grouped = num.groupby(level=0).sum()
         full = grouped.reindex(range(n), fill_value=0.0)
         return full.to_numpy(np.float64), [str(c) for c in num.columns]
-    arr = np.asarray(opportunities, dtype=np.float64)
+    from ._validate import check_array
+
+    arr = check_array(opportunities, "opportunities", ndim=None)
     if arr.ndim == 1:
         return arr, ["opportunities"]
     if arr.ndim == 2:

@@ -811,6 +811,11 @@ def place_hubs(
     pop = node_population(net, population, population_column, distribute)
     demand = np.flatnonzero(pop > 0).astype(np.int32)
     w = pop[demand]
+    if not len(w):
+        raise ValidationError(
+            "the population is zero everywhere: there is nobody to cover; check the population "
+            "column and that the zones lie on the network"
+        )
     sets = _coverage_sets(net, nodes, float(minutes), demand, direction)
 
     g_chosen, g_gains = _greedy(sets, w, k, fixed)

@@ -130,6 +130,8 @@ def load_network(
         )
     prof = get_profile(profile)
     if file is not None:
+        if not isinstance(file, (str, os.PathLike)):
+            raise ValidationError(f"file must be a path (str or pathlib.Path), got {type(file).__name__}")
         tables = read_graphml(file) if input_kind(file) == "graphml" else read_osm_file(file)
         name = Path(file).name
         return network_from_tables(

@@ -36,6 +36,9 @@ def _digest(*arrays: np.ndarray) -> str:
 
 def _engine_inputs(net, with_distance: bool = False):
     """``(CSRGraph, metres or None)`` for ``net``, cached on the network and checked by content."""
+    from ._validate import check_network
+
+    check_network(net)
     cache = net.__dict__.setdefault("_engine_cache", {})
     indptr, indices, w = net.csr("travel_time")
     metres = net.csr("length")[2] if with_distance else None

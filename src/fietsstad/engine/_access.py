@@ -257,7 +257,10 @@ def _decay_arrays(decays: Sequence[Decay], tmax: int):
 
 
 def _opportunities(opportunities, n: int) -> np.ndarray:
-    opp = np.asarray(opportunities, dtype=np.float64)
+    try:
+        opp = np.asarray(opportunities, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise GraphError(f"opportunities must be numbers (an array of shape (n,) or (n, k)): {err}") from err
     if opp.ndim == 1:
         opp = opp[:, None]
     if opp.ndim != 2 or opp.shape[0] != n:
@@ -267,6 +270,8 @@ def _opportunities(opportunities, n: int) -> np.ndarray:
         )
     if not np.all(np.isfinite(opp)):
         raise GraphError("opportunities contain NaN or inf")
+    if np.any(opp < 0):
+        raise GraphError(f"opportunities must be >= 0 ({int((opp < 0).sum())} negative values)")
     return np.ascontiguousarray(opp)
 
 

@@ -69,6 +69,8 @@ def _cutoff(cutoff) -> int:
         c = float(cutoff)
     except (TypeError, ValueError) as err:
         raise GraphError(f"cutoff must be a number of seconds, not {cutoff!r}") from err
+    if np.isnan(c):
+        raise GraphError("cutoff is NaN; pass None (or inf) for no cut-off")
     if not np.isfinite(c):
         return MAX_I32
     if c < 0:
