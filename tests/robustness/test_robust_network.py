@@ -171,3 +171,14 @@ def test_load_valid_file_with_inconsistent_arrays(tmp_path):
     save_arrays(tmp_path / "bad2.fsn", arrays, meta)
     with pytest.raises(CacheError, match="missing"):
         BikeNetwork.load(tmp_path / "bad2.fsn")
+
+
+def test_hostile_names_roundtrip_save_load(tmp_path):
+    """Unicode, RTL overrides, emoji, markup and 1,000-character names survive save/load exactly."""
+    from _robust import HOSTILE_STRINGS
+
+    names = [*HOSTILE_STRINGS, "x" * 1000, "", "\u0000nul"]
+    net = ring_network(names=names, n=7)
+    back = BikeNetwork.load(net.save(tmp_path / "names.fsn"))
+    assert back.name.tolist() == net.name.tolist()
+    assert set(back.name.tolist()) >= set(names) - {"\u0000nul"}

@@ -37,7 +37,8 @@ load_network = pytest.importorskip("fietsstad.osm").load_network
 # generated .osm documents per run (CI: 150, recorded in docs/robustness.md); raise it for a long
 # campaign with FIETSSTAD_FUZZ_EXAMPLES=5000
 N_XML_EXAMPLES = int(os.environ.get("FIETSSTAD_FUZZ_EXAMPLES", "150"))
-N_MUTATIONS_PER_SOURCE = 30  # corrupted byte files per source file (see _mutations)
+# corrupted byte files per source file (see _mutations); CI: 30, a long campaign: 300
+N_MUTATIONS_PER_SOURCE = int(os.environ.get("FIETSSTAD_FUZZ_MUTATIONS", "30"))
 
 KEYS = [
     "highway",
