@@ -143,10 +143,11 @@ def _weight_nb(kind, p1, p2, t):
 
 
 @numba.njit(**NJIT)
-def _add(acc, i, d, v, opp, kinds, params, table):
+def _add(acc, d, v, opp, kinds, params, table):
+    """``acc[c * nd + di] += f_di(d) * opp[v, c]`` (table lookup; formula beyond the table)."""
     ncol = opp.shape[1]
     nd = kinds.size
-    T = table.shape[1]
+    T = table.shape[1] - 1  # the last column is the zero used beyond the cut-off
     for di in range(nd):
         if d < T:
             f = table[di, d]
@@ -154,7 +155,7 @@ def _add(acc, i, d, v, opp, kinds, params, table):
             f = _weight_nb(kinds[di], params[di, 0], params[di, 1], float(d))
         if f != 0.0:
             for c in range(ncol):
-                acc[i, c * nd + di] += f * opp[v, c]
+                acc[c * nd + di] += f * opp[v, c]
 
 
 @numba.njit(**NJIT_PAR)
@@ -173,6 +174,7 @@ def _access_dijkstra(
         enode = np.empty(m + 1 if nbuckets > 0 else 1, np.int32)
         enext = np.empty(m + 1 if nbuckets > 0 else 1, np.int32)
         tmark = np.zeros(1, np.bool_)
+        acc = np.zeros(out.shape[1], np.float64)
         for i in range(c * ns // nch, (c + 1) * ns // nch):
             if nbuckets > 0:
                 nt = dj._sssp_dial(
@@ -193,11 +195,13 @@ def _access_dijkstra(
                 nt = dj._sssp(
                     indptr, indices, weights, sources[i], cutoff, dist, touched, hk, tmark, -1
                 )
+            acc[:] = 0.0
             for t in range(nt):
                 v = touched[t]
                 if nz[v]:
-                    _add(out, i, dist[v], v, opp, kinds, params, table)
+                    _add(acc, dist[v], v, opp, kinds, params, table)
                 dist[v] = dj.INF
+            out[i, :] = acc
 
 
 @numba.njit(**NJIT_PAR)
@@ -219,27 +223,55 @@ def _access_phast(
     nthr,
     K,
 ):
+    """PHAST sweeps, then one pass over the labels: ``acc[col, k] += f(D[v, k]) * opp[v]``.
+
+    With a cut-off inside the decay table the pass is branch-free over the ``K`` lanes (labels
+    beyond the cut-off index the table's trailing zero), so it vectorises like the sweep.
+    """
     n = dn_indptr.size - 1
     ns = src_pos.size
     ng = (ns + K - 1) // K
     nch = max(1, min(ng, 4 * nthr))
+    nd = kinds.size
+    ncol = opp_pos.shape[1]
+    zero = table.shape[1] - 1
+    fast = cutoff < zero
     for c in prange(nch):
         U = np.full((n, K), PINF, np.int32)
         D = np.empty((n, K), np.int32)
         hk = np.empty(up_indices.size + 1, np.int64)
+        acc = np.zeros((ncol * nd, K), np.float64)
+        row = np.zeros(ncol * nd, np.float64)
         for gi in range(c * ng // nch, (c + 1) * ng // nch):
             s0 = gi * K
             lanes = min(K, ns - s0)
             for k in range(lanes):
                 _upward(src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk)
             _sweep(dn_indptr, dn_src, dn_t, U, D)
+            acc[:, :] = 0.0
             for v in range(n):
                 if not nz_pos[v]:
                     continue
-                for k in range(lanes):
-                    d = D[v, k]
-                    if d <= cutoff:
-                        _add(out, s0 + k, d, v, opp_pos, kinds, params, table)
+                if fast:
+                    for di in range(nd):
+                        tab = table[di]
+                        for cc in range(ncol):
+                            o = opp_pos[v, cc]
+                            a = acc[cc * nd + di]
+                            for k in range(K):
+                                d = D[v, k]
+                                a[k] += tab[d if d <= cutoff else zero] * o
+                else:
+                    for k in range(lanes):
+                        d = D[v, k]
+                        if d <= cutoff:
+                            row[:] = 0.0
+                            _add(row, d, v, opp_pos, kinds, params, table)
+                            for q in range(ncol * nd):
+                                acc[q, k] += row[q]
+            for k in range(lanes):
+                for q in range(ncol * nd):
+                    out[s0 + k, q] = acc[q, k]
 
 
 def _decay_arrays(decays: Sequence[Decay], tmax: int):
@@ -252,15 +284,19 @@ def _decay_arrays(decays: Sequence[Decay], tmax: int):
     params = np.array([[d.p1, d.p2] for d in decays], dtype=np.float64).reshape(-1, 2)
     T = int(min(max(tmax, 0), _TABLE_MAX)) + 1
     ts = np.arange(T, dtype=np.float64)
-    table = np.vstack([np.asarray(d.weight(ts), dtype=np.float64).reshape(1, T) for d in decays])
-    return kinds, params, np.ascontiguousarray(table)
+    table = np.zeros((len(decays), T + 1), dtype=np.float64)  # trailing zero: beyond cut-off
+    for i, d in enumerate(decays):
+        table[i, :T] = d.weight(ts)
+    return kinds, params, table
 
 
 def _opportunities(opportunities, n: int) -> np.ndarray:
     try:
         opp = np.asarray(opportunities, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise GraphError(f"opportunities must be numbers (an array of shape (n,) or (n, k)): {err}") from err
+        raise GraphError(
+            f"opportunities must be numbers (an array of shape (n,) or (n, k)): {err}"
+        ) from err
     if opp.ndim == 1:
         opp = opp[:, None]
     if opp.ndim != 2 or opp.shape[0] != n:

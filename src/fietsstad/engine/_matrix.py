@@ -44,10 +44,15 @@ _DTYPES = {
 }
 
 #: ``auto`` uses bounded Dijkstra when a sampled cut-off search touches less than this
-#: fraction of the nodes (measured crossover, see benchmarks/README.md).
-AUTO_DIJKSTRA_FRACTION = 0.25
-#: ``auto`` never builds a hierarchy for fewer sources than this (unless one is cached).
+#: fraction of the nodes: the measured crossover on the generated 20k network was 2-4 % for
+#: matrices and accessibility alike (see benchmarks/README.md); above it the PHAST sweep,
+#: whose cost does not depend on the cut-off, wins.
+AUTO_DIJKSTRA_FRACTION = 0.03
+#: ``auto`` builds a hierarchy (when none is cached) only for at least this many sources and
+#: at least ``n / AUTO_BUILD_DIVISOR`` of them: the build costs about as much as a few thousand
+#: one-to-all Dijkstras on a 20k-node network.
 AUTO_MIN_SOURCES = 64
+AUTO_BUILD_DIVISOR = 8
 
 
 def _out_spec(dtype):
@@ -116,7 +121,7 @@ def choose_method(
     from ._ch import has_cached_ch
 
     cached = has_cached_ch(g, secondary)
-    if not cached and len(sources) < AUTO_MIN_SOURCES:
+    if not cached and len(sources) < max(AUTO_MIN_SOURCES, g.n // AUTO_BUILD_DIVISOR):
         return "dijkstra"
     if cutoff < MAX_I32 and _sampled_fraction(g, sources, cutoff) < AUTO_DIJKSTRA_FRACTION:
         return "dijkstra"
