@@ -482,3 +482,34 @@ def test_warning_filter_sanity():
         warnings.simplefilter("error", CacheWarning)
         with pytest.raises(CacheWarning):
             warnings.warn("x", CacheWarning, stacklevel=1)
+
+
+# ------------------------------------------------------------------ load_network's network cache
+
+
+def test_load_network_place_cache_used_when_good_and_rebuilt_when_corrupt(monkeypatch):
+    """End to end through load_network(place=...), with the download replaced (no network):
+    a good cache entry is returned without downloading; a corrupt one is never trusted."""
+    osm = pytest.importorskip("fietsstad.osm")
+    from fietsstad import PlaceNotFoundError
+
+    calls = []
+
+    def offline(place=None, polygon=None):
+        calls.append(place)
+        raise PlaceNotFoundError("offline (test)")
+
+    monkeypatch.setattr(osm, "_download_graph", offline)
+    path = osm.network_cache_path("Testdorp")
+    ring = ring_network(meta={"source": "osm", "generated": False, "description": "cached"})
+    ring.save(path)
+    net = osm.load_network("Testdorp")
+    assert calls == [] and net.meta["description"] == "cached"
+    np.testing.assert_array_equal(net.travel_time, ring.travel_time)
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    path.write_bytes(bytes(raw))
+    with pytest.warns(CacheWarning), pytest.raises(PlaceNotFoundError):
+        osm.load_network("Testdorp")
+    assert calls == ["Testdorp"]  # it tried to rebuild instead of trusting the corrupt file
+    assert not path.exists()
