@@ -206,6 +206,15 @@ def _min_plus_row(row, dv, other):  # pragma: no cover - numba
 
 
 @nb.njit(cache=True, inline="always")
+def _min_plus_into(row, src, dv, other):  # pragma: no cover - numba
+    """``row = min(src, dv + other)`` elementwise (first pass into a fresh row)."""
+    for t in range(row.shape[0]):
+        x = dv + other[t]
+        o = src[t]
+        row[t] = x if x < o else o
+
+
+@nb.njit(cache=True, inline="always")
 def _count_diff(a, b):  # pragma: no cover - numba
     cnt = 0
     for t in range(a.shape[0]):
@@ -280,8 +289,13 @@ def _hub_update(out, t_nodes, h_nodes, dkw, oh, inf, n_chunks):  # pragma: no co
 
 
 @nb.njit(cache=True, parallel=True)
-def _entry_update(out, t_nodes, h_nodes, dtt, dth, e_rows, inf, n_chunks):  # pragma: no cover
-    """Rows of ``out`` updated as ``min(old, d(s, u) + d'(u, t))`` over the *entry* tails u of s.
+def _entry_update(
+    out, old, same, t_nodes, h_nodes, dtt, dth, e_rows, inf, n_chunks
+):  # pragma: no cover
+    """Rows of ``out`` set to ``min(old, d(s, u) + d'(u, t))`` over the *entry* tails u of s.
+
+    ``out`` may be ``old`` itself (``same``: in place) or a fresh array (then every row is
+    written, fused with the first pass, so the input is never copied separately).
 
     A tail ``u`` is skipped when another tail ``u'`` reaches it at least as fast
     (``d(s, u') + d'(u', u) <= d(s, u)``: entering at ``u'`` is never worse), or when entering at
@@ -304,11 +318,11 @@ def _entry_update(out, t_nodes, h_nodes, dtt, dth, e_rows, inf, n_chunks):  # pr
         hi = (ns * (c + 1)) // n_chunks
         for r in range(lo, hi):
             for i in range(nt):
-                du[i] = out[r, t_nodes[i]]
+                du[i] = old[r, t_nodes[i]]
                 if du[i] >= inf:
                     du[i] = inf
             for h in range(nh):
-                dh[h] = out[r, h_nodes[h]]
+                dh[h] = old[r, h_nodes[h]]
             order = np.argsort(du)
             n_nd = 0
             n_use = 0
@@ -331,14 +345,21 @@ def _entry_update(out, t_nodes, h_nodes, dtt, dth, e_rows, inf, n_chunks):  # pr
                         use[n_use] = i
                         n_use += 1
                         break
+            row = out[r]
+            src = old[r]
             if n_use == 0:
+                if not same:
+                    row[:] = src
                 continue
             touched[r] = True
-            row = out[r]
-            orig[:] = row
-            for q in range(n_use):
+            if same:
+                orig[:] = src
+                _min_plus_row(row, du[use[0]], e_rows[use[0]])
+            else:
+                _min_plus_into(row, src, du[use[0]], e_rows[use[0]])
+            for q in range(1, n_use):
                 _min_plus_row(row, du[use[q]], e_rows[use[q]])
-            changed[r] = _count_diff(row, orig)
+            changed[r] = _count_diff(row, orig) if same else _count_diff(row, src)
     return changed, touched
 
 
@@ -462,8 +483,8 @@ def _min_duplicates(net: BikeNetwork):
 HUB_MAX_NODES = 1500
 
 
-def _try_hubs(out, rows_nodes, n, cu, cv, cw, unreach):
-    """Run the hub update if every corridor node has a row; None if it cannot be used."""
+def _try_hubs(old, out, rows_nodes, n, cu, cv, cw, unreach):
+    """Run the hub update (``old`` -> ``out``, which may be ``old``); None if it cannot be used."""
     knodes = np.unique(np.concatenate([cu, cv])).astype(np.int32)
     if len(knodes) > HUB_MAX_NODES:
         return None
@@ -472,15 +493,15 @@ def _try_hubs(out, rows_nodes, n, cu, cv, cw, unreach):
     krows = row_of[knodes]
     if np.any(krows < 0):
         return None
-    kind = out.dtype
+    kind = old.dtype
     if kind == np.uint16:
         wide, inf = np.int32, np.int32(2**30)
     elif kind.kind == "f":
         wide, inf = kind.type, kind.type(np.inf)
     else:
         wide, inf = np.int64, np.int64(2**62)
-    dk = out[np.ix_(krows, knodes)].astype(np.int64)
-    dk[out[np.ix_(krows, knodes)] == unreach] = _INF
+    dk = old[np.ix_(krows, knodes)].astype(np.int64)
+    dk[old[np.ix_(krows, knodes)] == unreach] = _INF
     pos = np.searchsorted(knodes, np.concatenate([cu, cv]))
     dk = _overlay_apsp(dk, pos[: len(cu)], pos[len(cu) :], cw.astype(np.int64), _INF)
     t_nodes = np.unique(cu).astype(np.int32)
@@ -490,9 +511,9 @@ def _try_hubs(out, rows_nodes, n, cu, cv, cw, unreach):
         dkw = np.where(dsub >= _INF, np.inf, dsub).astype(wide)
     else:
         dkw = np.minimum(dsub, int(inf)).astype(wide)
-    oh = out[row_of[h_nodes]].astype(wide)  # old rows of the heads (a copy: `out` changes)
+    oh = old[row_of[h_nodes]].astype(wide)  # old rows of the heads (a copy: `old` may change)
     # 1. new rows of the tails: min over their improved heads of d'(u, v) + d(v, t)
-    e_rows = out[row_of[t_nodes]].copy()
+    e_rows = old[row_of[t_nodes]].copy()
     nthr = nb.get_num_threads()
     _hub_update(e_rows, t_nodes, h_nodes, dkw, oh, inf, max(1, min(len(t_nodes), nthr * 8)))
     e_rows = e_rows.astype(wide)
@@ -507,7 +528,7 @@ def _try_hubs(out, rows_nodes, n, cu, cv, cw, unreach):
         else np.minimum(dtt_sub, int(inf))
     ).astype(wide)
     n_chunks = max(1, min(out.shape[0], nthr * 8))
-    return _entry_update(out, t_nodes, h_nodes, dtt, dkw, e_rows, inf, n_chunks)
+    return _entry_update(out, old, out is old, t_nodes, h_nodes, dtt, dkw, e_rows, inf, n_chunks)
 
 
 def _to_dtype(d: np.ndarray, dtype) -> np.ndarray:
@@ -632,14 +653,15 @@ def update_travel_times(
         diff = int(np.count_nonzero(new != np.asarray(old_matrix))) if not inplace else -1
         return new, UpdateStats(ns, ns, diff, len(cu), True)
 
-    out = mat if inplace else mat.copy()
-    if not out.flags.c_contiguous or not out.flags.writeable:
-        out = np.ascontiguousarray(out).copy()
+    usable_inplace = inplace and mat.flags.c_contiguous and mat.flags.writeable
+    src = mat if mat.flags.c_contiguous else np.ascontiguousarray(mat)
     if len(cu) == 0 or ns == 0:
+        out = mat if usable_inplace else src.copy()
         return out, UpdateStats(ns, 0, 0, 0, False)
     cap = _INF if mat.dtype.kind == "f" else np.int64(unreach)
     if method != "repair":
-        hub = _try_hubs(out, rows_nodes, n, cu, cv, cw, unreach)
+        out = mat if usable_inplace else np.empty_like(src, order="C")
+        hub = _try_hubs(src, out, rows_nodes, n, cu, cv, cw, unreach)
         if hub is not None:
             changed, touched = hub
             return out, UpdateStats(ns, int(touched.sum()), int(changed.sum()), int(len(cu)), False)
@@ -648,6 +670,7 @@ def update_travel_times(
                 "method='hubs' needs old travel times *from* every corridor node (their rows) and at "
                 f"most {HUB_MAX_NODES} corridor nodes; use method='repair' or 'auto'"
             )
+    out = mat if usable_inplace else src.copy()
     affected = np.flatnonzero(_affected_sources(out, unreach, cap, cu, cv, cw)).astype(np.int32)
     indptr, indices, w = after_net.csr()
     n_chunks = max(1, min(len(affected), nb.get_num_threads() * 8))
