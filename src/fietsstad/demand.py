@@ -126,6 +126,18 @@ def snap_zones(net: Any, zones: Any) -> np.ndarray:
     :meth:`fietsstad.network.BikeNetwork.snap`, so zones further than
     ``settings.snap_max_distance_m`` from the network raise :class:`SnappingError`.
 
+    Parameters
+    ----------
+    net
+        A :class:`~fietsstad.network.BikeNetwork`.
+    zones
+        GeoDataFrame (any CRS; reprojected) or DataFrame with lon/lat columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 node positions, one per zone.
+
     Example
     -------
     >>> import fietsstad, pandas as pd
@@ -532,6 +544,20 @@ def _max_below(cost, sentinel, n_chunks):
 def trip_matrix(gravity: GravityModel, cost: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
     """Materialise ``T = a_i b_j f(c_ij)`` (float32 by default), after a memory check.
 
+    Parameters
+    ----------
+    gravity
+        The result of :func:`gravity_distribution`.
+    cost
+        The cost matrix it was balanced on.
+    dtype
+        ``float32`` (default) or ``float64``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(origins, destinations)`` trips.
+
     Raises
     ------
     MemoryBudgetError
@@ -756,6 +782,20 @@ def compare_scenarios(
     Per zone and city-wide: change in bike trips (absolute, percent, percentage points of bike
     share) and bike-km, car trips and car-km replaced (``car_share`` of the extra bike trips and
     their km) and CO2 avoided.
+
+    Parameters
+    ----------
+    before, after
+        Two :func:`modal_share` results on the same zones.
+    car_share, co2_kg_per_km
+        The documented assumptions (see the module docstring).
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``"zones"`` and ``"city"``: ``bike_trips_before``, ``bike_trips_after``,
+        ``bike_trips_change``, ``bike_trips_change_pct``, ``bike_share_change_pp``,
+        ``bike_km_change``, ``car_trips_replaced``, ``car_km_replaced``, ``co2_avoided_kg``.
 
     Example
     -------

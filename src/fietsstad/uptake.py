@@ -323,6 +323,17 @@ PRESETS: dict[str, UptakeModel] = {
 def get_model(model: str | UptakeModel) -> UptakeModel:
     """A preset by name (see :data:`PRESETS`), or the model itself.
 
+    Parameters
+    ----------
+    model
+        An :class:`UptakeModel` or one of ``govtarget_2017``, ``godutch_2017``,
+        ``govtarget_2020``, ``godutch_2020``, ``ebike_2020``, ``zwolle_2024``,
+        ``zwolle_2024_ebike``.
+
+    Returns
+    -------
+    UptakeModel
+
     Example
     -------
     >>> get_model("godutch_2020").h2
@@ -617,6 +628,16 @@ def zwolle_trip_length_distribution(theta_km: float) -> tuple[np.ndarray, np.nda
     Bin centres 0.05 .. 39.95 km (0.1 km bins) and weights ``d * exp(-d / theta_km)``,
     normalised to sum 1.
 
+    Parameters
+    ----------
+    theta_km
+        Scale of the gamma distribution (mean trip length ``2 * theta_km``).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Bin centres (km) and weights.
+
     Example
     -------
     >>> d, w = zwolle_trip_length_distribution(2.0)
@@ -634,6 +655,11 @@ def fit_zwolle_2024(base: UptakeModel = GODUTCH_2020) -> dict[str, Any]:
     Solves for ``theta`` (scale of :func:`zwolle_trip_length_distribution`) so that the bike
     trips of the calibrated model have a mean of 3.5 km, calibrating ``a`` and ``d1`` to 46 % of
     all trips and 49 % of trips up to 7.5 km at each ``theta``.
+
+    Parameters
+    ----------
+    base
+        The model to recalibrate (default Go Dutch 2020).
 
     Returns
     -------
