@@ -43,7 +43,7 @@ from . import settings
 from ._cache import cache_key, cache_path, cached
 from ._osm_read import OsmTables, graph_to_tables, input_kind, read_graphml, read_osm_file
 from .errors import CRSError, NoRideableNetworkError, PlaceNotFoundError, ValidationError
-from .network import EARTH_RADIUS_M, BikeNetwork
+from .network import EARTH_RADIUS_M, BikeNetwork, travel_time_seconds
 from .profiles import Profile, get_profile
 from .rules import NODE_TAGS, RULES_VERSION, WAY_TAGS, WayRule, classify_way, node_has_signal
 
@@ -131,7 +131,9 @@ def load_network(
     prof = get_profile(profile)
     if file is not None:
         if not isinstance(file, (str, os.PathLike)):
-            raise ValidationError(f"file must be a path (str or pathlib.Path), got {type(file).__name__}")
+            raise ValidationError(
+                f"file must be a path (str or pathlib.Path), got {type(file).__name__}"
+            )
         tables = read_graphml(file) if input_kind(file) == "graphml" else read_osm_file(file)
         name = Path(file).name
         return network_from_tables(
@@ -520,43 +522,81 @@ _DIRECTED_ATTRS = ("infra", "contraflow", "unpaved")
 def _simplify(G: Any) -> Any:
     """osmnx topology simplification that never merges across a delay or an attribute change.
 
-    Signal and crossing nodes are kept (``node_attrs_include``). Where the direction-free class
-    hides a change of a directed attribute along a chain (lanes switching sides), the merged
-    edge would carry a list; those chains are re-simplified with their interior nodes kept.
+    Signal and crossing nodes are kept (``node_attrs_include``). A second pass keeps, as nodes,
+    the interior nodes of merged edges that would be wrong or lossy (those edges are split there,
+    in both directions, without a second osmnx pass): where the direction-free
+    class hides a change of a directed attribute (a lane switching sides: osmnx would store a
+    list), and one interior node of every merged edge that would become a self-loop or run
+    parallel to another edge between the same two junctions (a cycle path beside a road between
+    the same junctions keeps its own geometry, length and category).
     """
     import osmnx as ox
 
-    def run(H):
-        return ox.simplify_graph(
-            H,
-            node_attrs_include=["_keep"],
-            edge_attrs_differ=["_cls"],
-            remove_rings=False,
-            track_merged=True,
-            edge_attr_aggs={"length": sum, "delay": sum},
-        )
-
-    S = run(G)
-    bad = set()
-    for _, _, d in S.edges(data=True):
-        if any(isinstance(d.get(a), list) for a in _DIRECTED_ATTRS):
-            bad.update(a for a, _ in d["merged_edges"][1:])
-    if bad:
-        H = G.copy()
-        for n in bad:
-            H.nodes[n]["_keep"] = True
-        S = run(H)
+    S = ox.simplify_graph(
+        G,
+        node_attrs_include=["_keep"],
+        edge_attrs_differ=["_cls"],
+        remove_rings=False,
+        track_merged=True,
+        edge_attr_aggs={"length": sum, "delay": sum},
+    )
+    interior_of: dict[int, list[tuple[int, int, int]]] = {}
+    cuts: set[int] = set()
+    for a, b, k, d in S.edges(keys=True, data=True):
+        merged = d.get("merged_edges")
+        if not merged or len(merged) < 2:
+            continue
+        interior = [n for n, _ in merged[1:]]
+        for n in interior:
+            interior_of.setdefault(n, []).append((a, b, k))
+        if any(isinstance(d.get(attr), list) for attr in _DIRECTED_ATTRS):
+            cuts.update(interior)
+        elif a == b or S.number_of_edges(a, b) > 1:
+            cuts.add(min(interior))  # the same node for both directions of a chain
+    affected = {e for n in cuts for e in interior_of[n]}
+    for a, b, k in affected:
+        merged = S.edges[a, b, k]["merged_edges"]
+        path = [n for n, _ in merged] + [merged[-1][1]]
+        S.remove_edge(a, b, k)
+        start = 0
+        for i in range(1, len(path)):
+            if i == len(path) - 1 or path[i] in cuts:
+                _add_piece(S, G, path[start : i + 1])
+                start = i
     return S
 
 
+def _add_piece(S: Any, G: Any, path: list[int]) -> None:
+    """Add the chain ``path`` of ``G`` to the simplified graph ``S`` as one edge."""
+    from shapely.geometry import LineString
+
+    for n in (path[0], path[-1]):
+        if n not in S:
+            S.add_node(n, **G.nodes[n])
+    segs = [next(iter(G.get_edge_data(u, v).values())) for u, v in zip(path[:-1], path[1:])]
+    attrs = dict(segs[0])
+    attrs["length"] = sum(d["length"] for d in segs)
+    attrs["delay"] = sum(d["delay"] for d in segs)
+    if len(path) > 2:
+        attrs["geometry"] = LineString([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in path])
+        attrs["merged_edges"] = list(zip(path[:-1], path[1:]))
+    S.add_edge(path[0], path[-1], **attrs)
+
+
 def _graph_to_network(G: Any, prof: Profile, tables: OsmTables) -> BikeNetwork:
+    """Arrays of the (simplified) graph -> BikeNetwork, without self-loops or parallel edges.
+
+    Parallel edges left here are single OSM segments mapped twice (overlapping ways between the
+    same two consecutive nodes): only the fastest for the profile is kept (then the shortest),
+    so every shortest path is unchanged and the CSR has no duplicate entries (scipy's csgraph
+    routines assume canonical matrices). The number dropped is ``meta["parallel_edges_dropped"]``.
+    """
     ids = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
-    order = np.argsort(ids)
-    ids = ids[order]
+    ids.sort()
     x = np.array([G.nodes[n]["x"] for n in ids.tolist()])
     y = np.array([G.nodes[n]["y"] for n in ids.tolist()])
     sig = np.array([bool(G.nodes[n].get("_signal")) for n in ids.tolist()], dtype=bool)
-    rows = [(u, v, d) for u, v, d in G.edges(data=True) if u != v]
+    rows = [(a, b, d) for a, b, d in G.edges(data=True) if a != b]
     m = len(rows)
     u = np.searchsorted(ids, np.fromiter((r[0] for r in rows), np.int64, m))
     v = np.searchsorted(ids, np.fromiter((r[1] for r in rows), np.int64, m))
@@ -564,32 +604,42 @@ def _graph_to_network(G: Any, prof: Profile, tables: OsmTables) -> BikeNetwork:
     def one(val: Any) -> Any:
         return sorted(val, key=str)[0] if isinstance(val, list) else val
 
+    length = np.array([float(d["length"]) for _, _, d in rows])
+    infra = np.array([int(one(d["infra"])) for _, _, d in rows], dtype=np.int8)
+    unpaved = np.array([bool(one(d["unpaved"])) for _, _, d in rows], dtype=bool)
+    delay = np.array([int(d["delay"]) for _, _, d in rows], dtype=np.int32)
+    tt = travel_time_seconds(length, prof.speed_array(infra, unpaved), delay)
+    order = np.lexsort((length, tt, v, u))
+    first = np.ones(m, dtype=bool)
+    first[1:] = (u[order][1:] != u[order][:-1]) | (v[order][1:] != v[order][:-1])
+    keep = np.sort(order[first])
     geoms = []
-    for a, b, d in rows:
+    for k in keep.tolist():
+        a, b, d = rows[k]
         g = d.get("geometry")
         if g is not None:
             geoms.append(np.asarray(g.coords, dtype=np.float64))
         else:
-            geoms.append(
-                np.array([[G.nodes[a]["x"], G.nodes[a]["y"]], [G.nodes[b]["x"], G.nodes[b]["y"]]])
-            )
+            ga, gb = G.nodes[a], G.nodes[b]
+            geoms.append(np.array([[ga["x"], ga["y"]], [gb["x"], gb["y"]]]))
+    kept = [rows[k][2] for k in keep.tolist()]
     return BikeNetwork.from_edges(
         x=x,
         y=y,
         node_id=ids,
-        u=u,
-        v=v,
-        length=np.array([float(d["length"]) for _, _, d in rows]),
-        infra=np.array([int(one(d["infra"])) for _, _, d in rows], dtype=np.int8),
-        delay=np.array([int(d["delay"]) for _, _, d in rows], dtype=np.int32),
-        unpaved=np.array([bool(one(d["unpaved"])) for _, _, d in rows], dtype=bool),
-        contraflow=np.array([bool(one(d["contraflow"])) for _, _, d in rows], dtype=bool),
-        way_id=np.array([int(one(d["osmid"])) for _, _, d in rows], dtype=np.int64),
-        name=np.array([str(one(d["name"])) for _, _, d in rows], dtype=object),
+        u=u[keep],
+        v=v[keep],
+        length=length[keep],
+        infra=infra[keep],
+        delay=delay[keep],
+        unpaved=unpaved[keep],
+        contraflow=np.array([bool(one(d["contraflow"])) for d in kept], dtype=bool),
+        way_id=np.array([int(one(d["osmid"])) for d in kept], dtype=np.int64),
+        name=np.array([str(one(d["name"])) for d in kept], dtype=object),
         node_signal=sig,
         geometries=geoms,
         profile=prof,
-        meta={"source": "osm", "generated": False, "description": tables.source},
+        meta={"source": "osm", "generated": False, "parallel_edges_dropped": int(m - len(keep))},
     )
 
 
