@@ -4,14 +4,16 @@ Every function here has the signature of its single-machine peer with a Dask
 :class:`distributed.Client` first (the stumpy ``stump(T, m)`` / ``stumped(client, T, m)``
 pattern), so a user changes one word to scale out:
 
-=====================================  ==========================================
-single machine                         Dask cluster
-=====================================  ==========================================
-``engine.travel_times(g, ...)``        :func:`travel_time_matrix_dask` (to Zarr)
-``accessibility.accessibility(...)``   :func:`accessibility_dask`
-``demand.modal_share(...)``            :func:`modal_share_dask`
-``scenario.evaluate_snelfietspad``     :func:`evaluate_scenarios_dask` (many routes)
-=====================================  ==========================================
+==============================================  ============================================
+single machine                                  Dask cluster
+==============================================  ============================================
+``routing.travel_time_matrix(net, ...)``        :func:`travel_time_matrix_dask` (Zarr or numpy)
+``engine.accessibility(g, ...)``                :func:`accessibility_matrix_dask`
+``accessibility.accessibility(net, ...)``       :func:`accessibility_dask`
+``demand.modal_share(net, zones, ...)``         :func:`modal_share_dask`
+``uptake.uptake`` summed over an OD set         :func:`uptake_totals_dask` (tree reduction)
+``scenario.evaluate_snelfietspad`` per route    :func:`evaluate_scenarios_dask`
+==============================================  ============================================
 
 How the work is split
 ---------------------
