@@ -525,3 +525,26 @@ def test_calibration_on_generated_zwolle_sized_network():
             short = d2["km_to"] <= 7.5
             share_short = d2["bike_trips"][short].sum() / d2["trips"][short].sum()
             assert abs(share_short - 0.49) < 0.005
+
+
+def test_zwolle_districts_end_to_end_on_generated_network():
+    from fietsstad.generate import generate_network
+    from fietsstad.zwolle import zwolle_districts
+
+    net = generate_network(3000, seed=5)  # GENERATED network over Zwolle's box
+    d = zwolle_districts()
+    tg = trip_generation(d, jobs_col=False, net=net)
+    np.testing.assert_array_equal(tg["node"], net.snap(d["lon"], d["lat"]))
+    r = modal_share(net, tg, intrazonal_km=1.0, top_pairs=20)
+    z = r["zones"]
+    assert z.crs.to_epsg() == 4326 and len(z) == 16 and list(z.index) == list(d.index)
+    np.testing.assert_allclose(z["trips"], tg["productions"], rtol=1e-5)
+    assert np.all((z["bike_share"] > 0) & (z["bike_share"] < 1))
+    assert r["city"]["trips"].iloc[0] == pytest.approx(tg["productions"].sum(), rel=1e-5)
+    assert r["city"].attrs["assumptions"]["model"] == "zwolle_2024"
+    od = r["od"]
+    assert len(od) == 20 and od["bike_trips"].is_monotonic_decreasing
+    assert set(od["origin"]) <= set(d.index)
+    # intrazonal pairs use the given 1 km, not the 0 km of a zone snapped to one node
+    own = od[od["origin"] == od["destination"]]
+    assert np.all(own["distance_km"] == 1.0)
