@@ -110,7 +110,12 @@ class ScenarioResult:
         if s["generated"]:
             lines.append("*** " + _GENERATED_NOTE + " ***")
         lines += [
-            f"Snelfietspad {s['route_name']!r} on a {s['network_source']} network, profile {s['profile']}",
+            f"Snelfietspad {s['route_name']!r} on a {s['network_source']} network, profile {s['profile']}"
+            + (
+                " (route: an approximate sketch, not a surveyed alignment)"
+                if s["route_approximate"]
+                else ""
+            ),
             f"  route {s['route_length_km']:.2f} km, directness {s['directness']:.2f} "
             f"({'meets' if s['directness_ok'] else 'misses'} the Dutch target <= {s['directness_target']})"
             + (
