@@ -82,6 +82,51 @@ def test_demo_interrupted_leaves_no_complete_output(tmp_path, sig):
     assert not list(tmp_path.glob(".demo-out.partial-*"))
 
 
+@pytest.mark.skipif(not _has_command("demo"), reason="fietsstad demo not available yet")
+def test_interrupted_rerun_keeps_previous_complete_output(tmp_path):
+    """A finished demo, then a second run into the same folder interrupted mid-way: the folder
+    still holds the first run's files, and its manifest's checksums match them."""
+    import hashlib
+    import json
+
+    out = tmp_path / "demo-out"
+    env = {"FIETSSTAD_CACHE_DIR": str(tmp_path / "cache")}
+    first = run_guarded(
+        [
+            "-m",
+            "fietsstad.cli",
+            "demo",
+            "--out",
+            str(out),
+            "--network",
+            "generated",
+            "--nodes",
+            "1200",
+            "--hubs",
+            "2",
+        ],
+        cwd=tmp_path,
+        env=env,
+        timeout_s=300,
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    proc = _start(
+        ["demo", "--out", str(out), "--network", "generated", "--nodes", "20000"], tmp_path
+    )
+    assert _wait_for(lambda: any(tmp_path.glob(".demo-out.partial-*")), proc)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode in INTERRUPTED_CODES and "interrupted" in stderr
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before
+    manifest = json.loads(after["manifest.json"])
+    assert manifest["complete"] is True
+    for name, entry in manifest["files"].items():
+        assert hashlib.sha256(after[name]).hexdigest() == entry["sha256"], name
+
+
 @pytest.mark.skipif(not _has_command("network"), reason="fietsstad network not available yet")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_network_save_interrupted_leaves_nothing_loadable(tmp_path, sig):
