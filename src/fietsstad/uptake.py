@@ -472,7 +472,8 @@ def calibrate_uptake(
     distances_km, trips
         Route distances (km) and trip counts of the same shape: OD matrices, or a trip length
         histogram (bin centres and trips), which is faster for large cases
-        (:func:`fietsstad.demand.trip_length_distribution`).
+        (the ``"distribution"`` table of :func:`fietsstad.demand.modal_share`: ``km_mean`` and
+        ``trips``). Pairs with ``inf`` distance (unreachable) or zero trips are ignored.
     target_share
         Bike share of all given trips to reproduce, in (0, 1).
     fit
