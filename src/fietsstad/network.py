@@ -535,6 +535,13 @@ class BikeNetwork:
         if len(net.indptr) != n + 1 or int(net.indptr[-1]) != m or any(
                 len(getattr(net, k)) != m for k in _EDGE_FIELDS):
             raise CacheError(f"{path}: inconsistent array sizes")
+        if (net.indptr.dtype != np.int32 or net.indices.dtype != np.int32
+                or net.travel_time.dtype != np.int32 or int(net.indptr[0]) != 0
+                or np.any(np.diff(net.indptr) < 0)
+                or (m and (int(net.indices.min()) < 0 or int(net.indices.max()) >= n))
+                or (m and int(net.travel_time.min()) < 1)
+                or len(net.y) != n or len(net.node_id) != n or len(net.node_signal) != n):
+            raise CacheError(f"{path}: invalid network structure (CSR, ids or travel times); rebuild it")
         return net
 
 
