@@ -182,3 +182,34 @@ def test_hostile_names_roundtrip_save_load(tmp_path):
     back = BikeNetwork.load(net.save(tmp_path / "names.fsn"))
     assert back.name.tolist() == net.name.tolist()
     assert set(back.name.tolist()) >= set(names) - {"\u0000nul"}
+
+
+@pytest.mark.parametrize(
+    "field, change",
+    [
+        ("indices", lambda a: a + 10**6),
+        ("indices", lambda a: a - 10**6),
+        ("indptr", lambda a: a[::-1].copy()),
+        ("travel_time", lambda a: -a),
+        ("indptr", lambda a: a.astype(np.int64)),
+        ("y", lambda a: a[:-1]),
+    ],
+    ids=[
+        "indices too large",
+        "indices negative",
+        "indptr decreasing",
+        "negative travel times",
+        "int64 indptr",
+        "y too short",
+    ],
+)
+def test_load_checksum_valid_but_nonsense_structure(tmp_path, field, change):
+    """A foreign file with a correct checksum but arrays that would crash the engine: refused."""
+    from fietsstad._io import load_arrays, save_arrays
+
+    p = ring_network().save(tmp_path / "r.fsn")
+    arrays, meta = load_arrays(p)
+    arrays[field] = change(arrays[field])
+    save_arrays(tmp_path / "bad.fsn", arrays, meta)
+    with pytest.raises(CacheError, match="invalid network structure|inconsistent"):
+        BikeNetwork.load(tmp_path / "bad.fsn")
