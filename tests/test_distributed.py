@@ -269,6 +269,12 @@ def test_bad_input_raises_fietsstad_errors_on_the_client(client, graph, tmp_path
         )
     with pytest.raises(ValidationError, match="Client"):
         travel_time_matrix_dask(object(), graph, gather=True)
+    with pytest.raises(GraphError, match="decays"):
+        accessibility_matrix_dask(client, graph, np.ones(graph.n), ["not a decay"])
+    with pytest.raises(GraphError, match="opportunities"):
+        accessibility_matrix_dask(client, graph, np.ones(graph.n + 1), [engine.Decay.cumulative(1)])
+    with pytest.raises(ValidationError, match="numba_threads"):
+        prepare_workers(client, numba_threads=0)
     (tmp_path / "exists.zarr").mkdir()
     with pytest.raises(ValidationError, match="overwrite"):
         travel_time_matrix_dask(client, graph, [0], store=tmp_path / "exists.zarr")

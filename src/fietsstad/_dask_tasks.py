@@ -65,12 +65,18 @@ def _warm_kernels() -> float:
     return time.perf_counter() - t0
 
 
+def _max_numba_threads() -> int:
+    import numba
+
+    return int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
+
+
 def _apply_threads() -> None:
     n = _WORKER.get("numba_threads")
     if n:
         import numba
 
-        numba.set_num_threads(int(min(n, numba.config.NUMBA_NUM_THREADS)))
+        numba.set_num_threads(int(min(n, _max_numba_threads())))
 
 
 def _setup_worker(numba_threads: int | None) -> float:
@@ -103,14 +109,12 @@ def _compiled_signatures() -> dict[str, int]:
 
 
 def _worker_state() -> dict[str, Any]:
-    import numba
-
     return {
         "pid": os.getpid(),
         "numba_threads": _WORKER.get("numba_threads"),
         "warm_seconds": _WORKER.get("warm_seconds"),
         "signatures": _compiled_signatures(),
-        "numba_max_threads": int(numba.config.NUMBA_NUM_THREADS),
+        "numba_max_threads": int(_max_numba_threads()),
     }
 
 

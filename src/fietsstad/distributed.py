@@ -447,7 +447,7 @@ def travel_time_matrix_dask(
             futures.append(fut)
         if gather:
             out = np.empty((ns, nt), dtype=dt)
-            dist = np.empty((ns, nt), dtype=np.int32) if with_distance else None
+            dist = np.empty((ns, nt) if with_distance else (0, 0), dtype=np.int32)
             for (a, b), block in zip(_blocks(ns, bs), client.gather(futures)):
                 if with_distance:
                     out[a:b], dist[a:b] = block
