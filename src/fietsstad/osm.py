@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +64,10 @@ _ALTERNATIVES = (
     "work offline with a local extract, load_network(file='area.osm.pbf') (or .osm, .osm.bz2, "
     ".graphml), or with a GENERATED network, fietsstad.generate_network(n_nodes=..., seed=...)"
 )
+
+
+def _no_step(label: str) -> None:
+    return None
 
 
 # ---------------------------------------------------------------------------------- public API
@@ -134,18 +139,22 @@ def load_network(
             raise ValidationError(
                 f"file must be a path (str or pathlib.Path), got {type(file).__name__}"
             )
-        tables = read_graphml(file) if input_kind(file) == "graphml" else read_osm_file(file)
         name = Path(file).name
-        return network_from_tables(
-            tables,
-            profile=prof,
-            simplify=simplify,
-            meta={
-                "source": f"osm-file:{name}",
-                "file": str(file),
-                "description": f"OpenStreetMap file {name}",
-            },
-        )
+        with _progress(f"network from {name}", 5) as step:
+            kind = input_kind(file)
+            tables = read_graphml(file) if kind == "graphml" else read_osm_file(file)
+            step("applying the cycling rules")
+            return network_from_tables(
+                tables,
+                profile=prof,
+                simplify=simplify,
+                meta={
+                    "source": f"osm-file:{name}",
+                    "file": str(file),
+                    "description": f"OpenStreetMap file {name}",
+                },
+                _step=step,
+            )
     if place is not None:
         if not isinstance(place, str) or not place.strip():
             raise ValidationError(f"place must be a non-empty string, got {place!r}")
@@ -162,17 +171,23 @@ def load_network(
     )
 
     def build() -> BikeNetwork:
-        G = _download_graph(
-            place=area if place is not None else None, polygon=area if polygon is not None else None
-        )
+        with _progress("OpenStreetMap download", 5) as step:
+            G = _download_graph(
+                place=area if place is not None else None,
+                polygon=area if polygon is not None else None,
+            )
+            step("applying the cycling rules")
+            return _graph_network(G, step)
+
+    def _graph_network(G: Any, step: Any) -> BikeNetwork:
         desc = (
             f"OpenStreetMap download of {place}"
             if place is not None
             else ("OpenStreetMap download of a polygon")
         )
-        return network_from_graph(
-            G, profile=prof, simplify=simplify, meta={"source": "osm", "description": desc, **label}
-        )
+        tables = graph_to_tables(G)
+        meta = {"source": "osm", "description": desc, **label}
+        return network_from_tables(tables, profile=prof, simplify=simplify, meta=meta, _step=step)
 
     return cached(
         path,
@@ -247,6 +262,7 @@ def network_from_tables(
     profile: str | Profile = "bike",
     simplify: bool = True,
     meta: dict[str, Any] | None = None,
+    _step: Any = _no_step,
 ) -> BikeNetwork:
     """Apply the cycling rules to way/node tables and build the costed network.
 
@@ -257,12 +273,16 @@ def network_from_tables(
     """
     prof = get_profile(profile)
     seg = _segments(tables, prof)
+    _step("building the graph")
     G = _segment_graph(seg, tables)
+    _step("simplifying (osmnx)" if simplify else "costing")
     if simplify:
         G = _simplify(G)
+    _step("costing, largest strongly connected component")
     net = _graph_to_network(G, prof, tables)
     before = net.n_nodes
     net = net.largest_scc()
+    _step("done")
     m = {
         "source": "osm",
         "generated": False,
@@ -324,6 +344,28 @@ def osmnx_settings() -> Iterator[None]:
     finally:
         for k, v in saved.items():
             setattr(ox.settings, k, v)
+
+
+# ---------------------------------------------------------------------------------- progress
+@contextlib.contextmanager
+def _progress(desc: str, total: int) -> Iterator[Any]:
+    """A tqdm bar over the build steps (when ``settings.progress``); yields ``step(label)``."""
+    bar = None
+    if settings.progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc=desc, unit="step", leave=False, file=sys.stderr)
+
+    def step(label: str) -> None:
+        if bar is not None:
+            bar.set_postfix_str(label)
+            bar.update(1)
+
+    try:
+        yield step
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 # ---------------------------------------------------------------------------------- download
