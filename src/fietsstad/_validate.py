@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -41,7 +40,6 @@ MAX_CUTOFF_S: float = 65534.0
 
 __all__ = [
     "MAX_CUTOFF_S",
-    "available_memory_bytes",
     "check_array",
     "check_columns",
     "check_edge_table",
@@ -498,33 +496,6 @@ def check_network(net: Any, name: str = "net", *, min_nodes: int = 1) -> Any:
     return net
 
 
-def available_memory_bytes() -> int:
-    """Memory currently available to this process (bytes), from psutil or ``/proc/meminfo``.
-
-    Example
-    -------
-    >>> available_memory_bytes() > 0
-    True
-    """
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except ImportError:  # pragma: no cover - psutil is a test/bench dependency only
-        pass
-    try:  # pragma: no cover
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:  # pragma: no cover
-        pass
-    try:  # pragma: no cover
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return 2**34
-
-
 def check_memory_budget(
     shape: Sequence[int],
     dtype: Any,
@@ -536,7 +507,8 @@ def check_memory_budget(
     """Refuse, before any allocation, an array that would not fit in the memory budget.
 
     The budget is :data:`fietsstad.settings.memory_fraction` of the currently available memory
-    unless ``budget_bytes`` is given. Sizes are computed with Python ints (no overflow).
+    (:func:`fietsstad.engine.available_memory_bytes`) unless ``budget_bytes`` is given; this is
+    the same rule as :func:`fietsstad.engine.check_memory`, for callers that know a shape. Sizes are computed with Python ints (no overflow).
 
     Parameters
     ----------
@@ -571,6 +543,8 @@ def check_memory_budget(
     for d in dims:
         need *= d
     if budget_bytes is None:
+        from .engine._memory import available_memory_bytes  # the one memory probe
+
         budget_bytes = int(available_memory_bytes() * float(settings.memory_fraction))
     if need > budget_bytes:
         alt = "; ".join(alternatives) if alternatives else "compute it in smaller pieces"
