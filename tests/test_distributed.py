@@ -470,3 +470,10 @@ def test_tree_sum_hand_computed(client):
     assert tree_sum(client, fs).result().tolist() == [10, 10, 10]
     with pytest.raises(ValidationError):
         tree_sum(client, [])
+
+
+def test_relative_store_path_is_resolved_for_the_workers(client, graph, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    z = travel_time_matrix_dask(client, graph, [0, 1, 2], store="rel.zarr")
+    assert (tmp_path / "rel.zarr" / "travel_time").is_dir()
+    assert np.array_equal(z[:], engine.travel_times(graph, [0, 1, 2]))

@@ -409,6 +409,9 @@ def travel_time_matrix_dask(
             "pass store= (a Zarr path or URL every worker can reach) to write the matrix "
             "chunked, or gather=True (small matrices only), not both"
         )
+    if store is not None:
+        # workers may run elsewhere: hand them an absolute path (URLs stay as they are)
+        store = str(store) if "://" in str(store) else str(Path(store).expanduser().resolve())
     ns = g.n if src is None else len(src)
     nt = g.n if tgt is None else len(tgt)
     sec = np.rint(net.length).astype(np.int32) if with_distance else None
