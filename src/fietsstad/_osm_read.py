@@ -222,7 +222,8 @@ def graph_to_tables(G: Any) -> OsmTables:
 
     Simplified graphs are read approximately: a merged edge becomes one way from ``u`` to ``v``
     through its geometry's interior points (new negative node ids), with the first value of any
-    list-valued tag.
+    list-valued tag; node tags on nodes osmnx removed (a mid-block signal) are lost. Let
+    fietsstad simplify instead (``simplify=True`` on an unsimplified graph).
 
     Example
     -------
