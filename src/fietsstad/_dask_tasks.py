@@ -135,9 +135,16 @@ class NumbaWarmup(WorkerPlugin):
     def __init__(self, numba_threads: int | None = None) -> None:
         self.numba_threads = numba_threads
 
-    def setup(self, worker) -> None:
-        """Run on the worker: set the thread count and load every kernel once."""
-        _setup_worker(self.numba_threads)
+    async def setup(self, worker) -> None:
+        """Run on the worker: set the thread count and load every kernel once.
+
+        The warm-up runs in a thread, so the worker's event loop keeps answering the scheduler
+        (heartbeats) even when a cold numba cache makes it compile for a minute.
+        """
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, _setup_worker, self.numba_threads)
 
 
 def _warm_seconds() -> float:
