@@ -270,11 +270,10 @@ def _base(tags: Mapping[str, str]) -> tuple[Infra | None, str]:
     if bicycle in BICYCLE_NO:
         return None, f"bicycle={bicycle}"
     allowed = bicycle in BICYCLE_YES
-    if not allowed and (tags.get("access") in ACCESS_NO or tags.get("vehicle") in ACCESS_NO):
-        return (
-            None,
-            f"access={tags.get('access')}/vehicle={tags.get('vehicle')} without bicycle=yes",
-        )
+    if not allowed:
+        for key in ("access", "vehicle"):
+            if tags.get(key) in ACCESS_NO:
+                return None, f"{key}={tags[key]} without bicycle=yes"
     if hw == "cycleway":
         return Infra.CYCLE_PATH, ""
     if hw == "path":
