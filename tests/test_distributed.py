@@ -221,6 +221,8 @@ def test_accessibility_dask_dataframe_identical(client, net):
     got = accessibility_dask(client, net, pop, decays, cutoff_s=1800, block_size=64)
     assert_frame_equal(got, ref)
     assert got.attrs == ref.attrs and got.attrs["generated"] is True
+    with pytest.raises(ValidationError, match="BikeNetwork"):
+        accessibility_dask(client, net.csr(), pop, decays)
     sub = accessibility_dask(client, net, pop, sources=[5, 9])
     assert_frame_equal(sub, accessibility(net, pop, sources=[5, 9]))
 

@@ -645,7 +645,14 @@ def accessibility_dask(
     """
     from . import accessibility as acc_mod
     from .engine import Decay
+    from .network import BikeNetwork
 
+    _check_client(client)
+    if not isinstance(net, BikeNetwork):
+        raise ValidationError(
+            f"accessibility_dask needs a BikeNetwork, not {type(net).__name__} (for engine "
+            "arrays or a CSRGraph use accessibility_matrix_dask)"
+        )
     if decays is None:
         decays = (Decay.cumulative(900),)  # the default of accessibility.accessibility
     return acc_mod._to_frame(
