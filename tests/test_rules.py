@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fietsstad import Infra, load_network
 from fietsstad._osm_read import read_osm_file
@@ -233,3 +235,64 @@ def test_untagged_way_and_unknown_highway_not_rideable():
 def test_more_rule_cases(tags, fwd, bwd):
     r = classify_way(tags)
     assert (r.forward.rideable, r.backward.rideable) == (fwd, bwd)
+
+
+# ------------------------------------------------------------------ properties (hypothesis)
+_VOCAB = {
+    "highway": [
+        "cycleway",
+        "residential",
+        "primary",
+        "trunk",
+        "footway",
+        "path",
+        "track",
+        "motorway",
+        "service",
+        "busway",
+        "steps",
+        "construction",
+    ],
+    "bicycle": ["yes", "no", "designated", "dismount", "use_sidepath", "permissive"],
+    "access": ["no", "private", "destination", "yes"],
+    "oneway": ["yes", "no", "-1", "reversible"],
+    "oneway:bicycle": ["no", "yes"],
+    "cycleway": ["lane", "track", "opposite", "opposite_lane", "opposite_track", "no"],
+    "cyclestreet": ["yes"],
+    "junction": ["roundabout"],
+    "surface": ["asphalt", "gravel"],
+    "motorroad": ["yes"],
+}
+_tags = st.dictionaries(st.sampled_from(sorted(_VOCAB)), st.just(None), max_size=6).flatmap(
+    lambda d: st.fixed_dictionaries({k: st.sampled_from(_VOCAB[k]) for k in d})
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_tags)
+def test_invariants(tags):
+    r = classify_way(tags)
+    if (
+        tags.get("bicycle") in ("no", "dismount", "use_sidepath")
+        or tags.get("highway") in ("motorway", "construction", None)
+        or tags.get("motorroad") == "yes"
+    ):
+        assert not r.rideable
+    for d in (r.forward, r.backward):
+        if d.contraflow:  # contraflow only exists against a one-way
+            assert tags.get("oneway") in ("yes", "-1", "reversible") or tags.get("junction")
+        if d.rideable and tags.get("highway") == "cycleway":
+            assert d.infra == Infra.CYCLE_PATH
+    directional = {"oneway", "junction", "oneway:bicycle", "cycleway"}
+    if r.rideable and not directional & set(tags):
+        assert r.forward == r.backward
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tags)
+def test_oneway_minus_one_mirrors_oneway_yes(tags):
+    """Reversing the node order and the one-way direction swaps forward and backward."""
+    base = {k: v for k, v in tags.items() if k not in ("oneway", "junction")}
+    fwd = classify_way({**base, "oneway": "yes"})
+    bwd = classify_way({**base, "oneway": "-1"})
+    assert fwd.forward == bwd.backward and fwd.backward == bwd.forward
