@@ -71,6 +71,7 @@ class ContractionHierarchy:
     up_indptr, up_indices, up_t, up_s : forward upward graph in positions (times, secondary).
     dn_indptr, dn_src, dn_t, dn_s : per position, incoming edges from higher-ranked positions.
     key : str  content hash of the graph (and secondary weights) it was built for.
+    graph_key : str  content hash of the graph alone (checked before every query).
     n_shortcuts : int ; build_seconds : float ; has_secondary : bool
     """
 
@@ -88,6 +89,7 @@ class ContractionHierarchy:
     dn_t: np.ndarray
     dn_s: np.ndarray
     key: str
+    graph_key: str
     n_shortcuts: int
     build_seconds: float
     has_secondary: bool
@@ -484,7 +486,7 @@ def _sweep_order(rank: np.ndarray, level: np.ndarray):
     return pos, order
 
 
-def _assemble(n, rank, level, e_from, e_to, e_w, ne, key, n_input, secs, has_sec):
+def _assemble(n, rank, level, e_from, e_to, e_w, ne, key, graph_key, n_input, secs, has_sec):
     e_from, e_to, e_w = e_from[:ne], e_to[:ne], e_w[:ne]
     pos, order = _sweep_order(rank, level)
     t = (e_w >> 32).astype(np.int32)
@@ -509,6 +511,7 @@ def _assemble(n, rank, level, e_from, e_to, e_w, ne, key, n_input, secs, has_sec
         dn_t=dn_t,
         dn_s=dn_s,
         key=key,
+        graph_key=graph_key,
         n_shortcuts=int(ne - n_input),
         build_seconds=secs,
         has_secondary=has_sec,
@@ -538,6 +541,7 @@ def _save(ch: ContractionHierarchy) -> None:
         {
             "n": ch.n,
             "key": ch.key,
+            "graph_key": ch.graph_key,
             "n_shortcuts": ch.n_shortcuts,
             "build_seconds": ch.build_seconds,
             "has_secondary": ch.has_secondary,
@@ -572,6 +576,7 @@ def _load(key: str) -> ContractionHierarchy | None:
             dn_t=a["dn_t"],
             dn_s=a["dn_s"],
             key=key,
+            graph_key=str(meta["graph_key"]),
             n_shortcuts=int(meta["n_shortcuts"]),
             build_seconds=float(meta["build_seconds"]),
             has_secondary=bool(meta["has_secondary"]),
@@ -653,6 +658,7 @@ def build_ch(
             e_w,
             ne,
             key,
+            g.content_hash(),
             len(src),
             time.perf_counter() - t0,
             sec is not None,

@@ -292,8 +292,11 @@ def phast_fill(
     """Fill ``out`` (and ``out_sec``) for node ids ``sources`` x ``targets`` with PHAST."""
     from ..errors import GraphError
 
-    if ch.n != g.n:
-        raise GraphError(f"the contraction hierarchy has {ch.n} nodes, the graph {g.n}")
+    if ch.n != g.n or ch.graph_key != g.content_hash():
+        raise GraphError(
+            f"this contraction hierarchy was built for another graph ({ch.n} nodes; the graph has "
+            f"{g.n}); build_ch(graph) for this one"
+        )
     src_pos = np.ascontiguousarray(ch.pos[sources], dtype=np.int32)
     tgt_pos = np.ascontiguousarray(ch.pos[targets], dtype=np.int32)
     all_t = bool(all_targets) and len(targets) == g.n

@@ -1,0 +1,309 @@
+"""fietsstad's engine beside its peers, in one process, on one network; writes ratios as JSON.
+
+Usage::
+
+    python benchmarks/compare.py --nodes 5000 --json engine.json          # GENERATED network
+    python benchmarks/compare.py --liechtenstein --json li.json           # real OSM extract
+    python benchmarks/compare.py --nodes 20000 --peers scipy,networkit,igraph,networkx
+
+Measures (seconds, wall clock, same process, same graph):
+
+* full matrix: fietsstad (PHAST over a contraction hierarchy, uint16; CH build and numba
+  compile reported separately) vs ``scipy.sparse.csgraph.dijkstra``, networkit APSP, igraph
+  ``distances`` and networkx (a sample of sources, extrapolated);
+* cut-off accessibility (sum of an opportunity over every node within the cut-off, all nodes):
+  fietsstad vs pandana ``precompute`` + ``aggregate`` (pandana's network build timed apart);
+* peak memory of the full uint16 matrix, in a subprocess: (peak RSS - RSS before) / output.
+
+JSON keys: ``matrix_vs_scipy``, ``matrix_vs_networkit``, ``cutoff_vs_pandana`` (peer time over
+fietsstad time: > 1 means fietsstad is faster), ``peak_memory_over_output``, plus raw seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+LIECHTENSTEIN = REPO.parent / "shared" / "data" / "osm" / "liechtenstein-latest.osm.pbf"
+SEED = 42
+
+
+# ----------------------------------------------------------------------------- inputs
+def generated_graph(n_nodes: int, seed: int = SEED):
+    """``(CSRGraph, x, y, label)`` of a GENERATED street-like network (perturbed-grid fallback)."""
+    from fietsstad.engine import CSRGraph
+
+    try:
+        from fietsstad.generate import generate_network
+
+        net = generate_network(n_nodes, seed=seed)
+        return CSRGraph.from_arrays(*net.csr()), net.x, net.y, f"GENERATED {net.n_nodes} nodes"
+    except ImportError:  # pragma: no cover - the generator is part of the package now
+        sys.path.insert(0, str(REPO / "tests"))
+        from naive import perturbed_grid
+
+        side = int(np.sqrt(n_nodes))
+        g = CSRGraph.from_arrays(*perturbed_grid(side, side, seed=seed))
+        xy = np.indices((side, side)).reshape(2, -1).astype(float) * 1e-3
+        return g, xy[1], xy[0], f"GENERATED grid {g.n} nodes"
+
+
+def liechtenstein_graph():
+    """``(CSRGraph, x, y, label)`` of the real Liechtenstein OSM bike network."""
+    import fietsstad
+    from fietsstad.engine import CSRGraph
+
+    net = fietsstad.load_network(file=LIECHTENSTEIN)
+    return CSRGraph.from_arrays(*net.csr()), net.x, net.y, f"Liechtenstein OSM {net.n_nodes} nodes"
+
+
+def _scipy_matrix(g):
+    from scipy.sparse import csr_matrix
+
+    return csr_matrix((g.weights.astype(np.float64), g.indices, g.indptr), shape=(g.n, g.n))
+
+
+# ----------------------------------------------------------------------------- peers
+def run_fietsstad_matrix(g, ch=None, method="phast"):
+    from fietsstad.engine import travel_times
+
+    return travel_times(g, dtype=np.uint16, method=method, ch=ch)
+
+
+def run_scipy(g, sources=None):
+    from scipy.sparse.csgraph import dijkstra
+
+    return dijkstra(_scipy_matrix(g), directed=True, indices=sources)
+
+
+def networkit_graph(g):
+    import networkit as nk
+
+    G = nk.Graph(g.n, weighted=True, directed=True)
+    src = g.edge_sources()
+    G.addEdges((g.weights.astype(np.float64), (src.astype(np.uint64), g.indices.astype(np.uint64))))
+    return G
+
+
+def run_networkit(G):
+    import networkit as nk
+
+    nk.setNumberOfThreads(os.cpu_count() or 1)
+    apsp = nk.distance.APSP(G)
+    apsp.run()
+    return apsp
+
+
+def igraph_graph(g):
+    import igraph as ig
+
+    G = ig.Graph(
+        n=g.n, edges=np.column_stack([g.edge_sources(), g.indices]).tolist(), directed=True
+    )
+    G.es["w"] = g.weights.astype(float).tolist()
+    return G
+
+
+def run_igraph(G, sources=None):
+    return G.distances(source=sources, weights="w", mode="out")
+
+
+def networkx_graph(g):
+    import networkx as nx
+
+    G = nx.DiGraph()
+    G.add_nodes_from(range(g.n))
+    for a, b, w in zip(g.edge_sources().tolist(), g.indices.tolist(), g.weights.tolist()):
+        if not G.has_edge(a, b) or G[a][b]["w"] > w:
+            G.add_edge(a, b, w=w)
+    return G
+
+
+def run_networkx(G, sources):
+    import networkx as nx
+
+    return [nx.single_source_dijkstra_path_length(G, s, weight="w") for s in sources]
+
+
+def pandana_network(g, x, y):
+    import pandana
+    import pandas as pd
+
+    src = g.edge_sources()
+    edges = pd.DataFrame({"from": src, "to": g.indices, "w": g.weights.astype(float)})
+    nodes = pd.DataFrame({"x": x, "y": y}, index=np.arange(g.n))
+    return pandana.Network(
+        nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["w"]], twoway=False
+    )
+
+
+def run_pandana(pnet, cutoff, values):
+    pnet.precompute(cutoff)
+    pnet.set(np.arange(len(values)), variable=values, name="opp")
+    return pnet.aggregate(cutoff, type="sum", decay="flat", name="opp").to_numpy()
+
+
+def run_fietsstad_access(g, cutoff, values, method="auto"):
+    from fietsstad.engine import Decay, accessibility
+
+    return accessibility(g, values, [Decay.cumulative(cutoff)], cutoff=cutoff, method=method)[:, 0]
+
+
+# ----------------------------------------------------------------------------- memory
+_MEM_CHILD = r"""
+import resource, sys, time, numpy as np
+sys.path.insert(0, {bench!r})
+import compare
+g = {loader}
+from fietsstad.engine import build_ch, travel_times
+ch = build_ch(g)
+travel_times(g, np.arange(min(64, g.n)), method="phast", ch=ch)  # compile / warm
+def status(key):
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+try:  # reset the high-water mark so setup peaks do not count (Linux >= 4.0)
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+except OSError:
+    pass
+before = status("VmRSS:")
+out = travel_times(g, dtype=np.uint16, method="phast", ch=ch)
+peak = status("VmHWM:")
+print(before, peak, out.nbytes)
+"""
+
+
+def peak_memory_ratio(loader: str) -> tuple[float, int]:
+    """Run the full matrix in a fresh process; ``(peak RSS - RSS before) / output bytes``.
+
+    The child resets its RSS high-water mark (``/proc/self/clear_refs``) after the setup, so only
+    the matrix call counts.
+    """
+    code = _MEM_CHILD.format(bench=str(Path(__file__).parent), loader=loader)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, peak, nbytes = (int(v) for v in res.stdout.split()[-3:])
+    return (peak - before) / nbytes, nbytes
+
+
+# ----------------------------------------------------------------------------- main
+def _timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    res = fn(*args, **kwargs)
+    return time.perf_counter() - t0, res
+
+
+def compare(g, x, y, label, peers, cutoffs, loader, networkx_sample=50) -> dict:
+    """Run every measurement; returns the JSON-able result dict."""
+    from fietsstad.engine import UNREACHABLE_U16, build_ch, travel_times
+    from fietsstad.engine._ch import _MEMO
+
+    res: dict = {"network": label, "n_nodes": g.n, "n_edges": g.m, "threads": os.cpu_count()}
+    t0 = time.perf_counter()  # numba compile (first process) or cache load
+    small = generated_graph(200, seed=1)[0]
+    travel_times(small, method="phast")
+    travel_times(small, method="dijkstra", cutoff=60)
+    run_fietsstad_access(small, 60, np.ones(small.n), method="dijkstra")
+    run_fietsstad_access(small, 60, np.ones(small.n), method="phast")
+    res["warmup_compile_s"] = time.perf_counter() - t0
+    _MEMO.clear()
+    res["ch_build_s"], ch = _timed(build_ch, g)
+    res["ch_shortcuts"] = ch.n_shortcuts
+    res["fietsstad_matrix_s"], T = _timed(run_fietsstad_matrix, g, ch)
+    res["fietsstad_matrix_incl_ch_s"] = res["fietsstad_matrix_s"] + res["ch_build_s"]
+    res["fietsstad_dijkstra_matrix_s"], _ = _timed(run_fietsstad_matrix, g, None, "dijkstra")
+    if "scipy" in peers:
+        res["scipy_matrix_s"], S = _timed(run_scipy, g)
+        S = np.where(np.isinf(S), UNREACHABLE_U16, S)
+        res["agrees_with_scipy"] = bool(np.array_equal(T, S.astype(np.uint16)))
+        del S
+        res["matrix_vs_scipy"] = res["scipy_matrix_s"] / res["fietsstad_matrix_s"]
+        res["matrix_vs_scipy_incl_ch"] = res["scipy_matrix_s"] / res["fietsstad_matrix_incl_ch_s"]
+    del T
+    if "networkit" in peers:
+        G = networkit_graph(g)
+        res["networkit_matrix_s"], apsp = _timed(run_networkit, G)
+        del apsp, G
+        res["matrix_vs_networkit"] = res["networkit_matrix_s"] / res["fietsstad_matrix_s"]
+    if "igraph" in peers:
+        G = igraph_graph(g)
+        res["igraph_matrix_s"], D = _timed(run_igraph, G)
+        del D, G
+        res["matrix_vs_igraph"] = res["igraph_matrix_s"] / res["fietsstad_matrix_s"]
+    if "networkx" in peers:
+        G = networkx_graph(g)
+        sample = np.random.default_rng(0).choice(g.n, min(networkx_sample, g.n), replace=False)
+        t, _ = _timed(run_networkx, G, sample.tolist())
+        res["networkx_matrix_extrapolated_s"] = t * g.n / len(sample)
+        res["matrix_vs_networkx"] = (
+            res["networkx_matrix_extrapolated_s"] / res["fietsstad_matrix_s"]
+        )
+    if "pandana" in peers:
+        values = np.random.default_rng(1).integers(0, 10, g.n).astype(np.float64)
+        ratios = []
+        for c in cutoffs:
+            # a fresh pandana network per cut-off: re-running precompute with a larger distance
+            # on the same network returned wrong sums in our runs (pandana 0.8)
+            res["pandana_build_s"], pnet = _timed(pandana_network, g, x, y)
+            tf, A = _timed(run_fietsstad_access, g, c, values)
+            tp, P = _timed(run_pandana, pnet, c, values)
+            res[f"fietsstad_access_{c}s_s"] = tf
+            res[f"pandana_access_{c}s_s"] = tp
+            res[f"access_{c}s_agree_share"] = float(np.mean(np.isclose(A, P)))
+            ratios.append(tp / tf)
+        res["cutoff_vs_pandana"] = float(min(ratios))
+    if loader:
+        res["peak_memory_over_output"], res["matrix_bytes"] = peak_memory_ratio(loader)
+    return res
+
+
+def _table(res: dict) -> str:
+    rows = [(k, v) for k, v in res.items()]
+    w = max(len(k) for k, _ in rows)
+    return "\n".join(
+        f"{k:<{w}}  {v:,.3f}" if isinstance(v, float) else f"{k:<{w}}  {v}" for k, v in rows
+    )
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--nodes", type=int, default=5000, help="size of the GENERATED network")
+    p.add_argument("--liechtenstein", action="store_true", help="use the real OSM extract")
+    p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument(
+        "--peers",
+        default="scipy,networkit,pandana",
+        help="comma list of scipy,networkit,igraph,networkx,pandana",
+    )
+    p.add_argument("--cutoffs", default="900,1800", help="cut-offs (s) for accessibility")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
+    a = p.parse_args(argv)
+    if a.liechtenstein:
+        g, x, y, label = liechtenstein_graph()
+        loader = "compare.liechtenstein_graph()[0]"
+    else:
+        g, x, y, label = generated_graph(a.nodes)
+        loader = f"compare.generated_graph({a.nodes})[0]"
+    peers = {s.strip() for s in a.peers.split(",") if s.strip()}
+    cutoffs = [int(c) for c in a.cutoffs.split(",")]
+    res = compare(g, x, y, label, peers, cutoffs, None if a.no_memory else loader)
+    print(_table(res))
+    if a.json:
+        from fietsstad._io import atomic_write
+
+        with atomic_write(a.json, "w") as fh:
+            json.dump(res, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
