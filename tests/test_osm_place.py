@@ -232,3 +232,46 @@ def test_really_offline_zwolle(tmp_path):
     res = _run_offline("place='Zwolle'", tmp_path, force=False)
     assert res.returncode == 3, res.stderr[-2000:]
     assert "GENERATED" in res.stdout or "generate_network(" in res.stdout
+
+
+def test_busy_server_fails_instead_of_sleeping(monkeypatch):
+    """A Nominatim answering 429 is not retried after osmnx's 55 s pause: one request, then
+    PlaceNotFoundError (the hook fietsstad installs turns 429/504 into an error)."""
+    import http.server
+    import threading
+
+    import osmnx as ox
+
+    hits = []
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server API
+            hits.append(self.path)
+            # busy once, then an empty answer: without the hook osmnx would sleep 55 s, retry
+            # and fail differently (the test then fails instead of hanging)
+            body = b"" if len(hits) == 1 else b"[]"
+            self.send_response(429 if len(hits) == 1 else 200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Busy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        monkeypatch.setattr(
+            ox.settings, "nominatim_url", f"http://127.0.0.1:{server.server_address[1]}/"
+        )
+        with pytest.raises(PlaceNotFoundError, match="429"):
+            load_network(place="Drukdorp", cache=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(hits) == 1

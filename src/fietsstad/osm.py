@@ -303,7 +303,8 @@ def network_from_tables(
 @contextlib.contextmanager
 def osmnx_settings() -> Iterator[None]:
     """Temporarily configure osmnx the way fietsstad downloads: every tag the rules read,
-    raw ``oneway`` tags kept, HTTP cache under fietsstad's cache dir, short timeouts, no DoH.
+    raw ``oneway`` tags kept, HTTP cache under fietsstad's cache dir, short timeouts, no DoH,
+    and no 55-second sleep-and-retry when a server answers 429/504 (it fails instead).
 
     ``ox.settings.all_oneway = True`` makes osmnx store each way once, in node order, with its
     raw ``oneway`` tag (a bidirectional network type would overwrite that tag with ``False``),
@@ -319,6 +320,7 @@ def osmnx_settings() -> Iterator[None]:
     import osmnx as ox
 
     names = (
+        "requests_kwargs",
         "useful_tags_way",
         "useful_tags_node",
         "all_oneway",
@@ -340,6 +342,9 @@ def osmnx_settings() -> Iterator[None]:
         ox.settings.overpass_rate_limit = False
         ox.settings.doh_url_template = None
         ox.settings.log_console = False
+        kwargs = dict(saved["requests_kwargs"] or {})
+        kwargs["hooks"] = {"response": [_refuse_busy_server]}
+        ox.settings.requests_kwargs = kwargs
         yield
     finally:
         for k, v in saved.items():
@@ -369,6 +374,19 @@ def _progress(desc: str, total: int) -> Iterator[Any]:
 
 
 # ---------------------------------------------------------------------------------- download
+def _refuse_busy_server(response: Any, *args: Any, **kwargs: Any) -> Any:
+    """requests hook: fail on 429/504 instead of letting osmnx sleep 55 s and retry forever."""
+    import requests
+
+    if response.status_code in (429, 504):
+        raise requests.HTTPError(
+            f"{response.url.split('?')[0]} answered {response.status_code} (server busy); "
+            "try again later",
+            response=response,
+        )
+    return response
+
+
 def _clean_polygon(polygon: Any) -> Any:
     """A shapely (Multi)Polygon in lon/lat from a shapely geometry or GeoDataFrame/GeoSeries."""
     import geopandas as gpd
