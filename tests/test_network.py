@@ -5,10 +5,10 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import square_network
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from conftest import square_network
 from fietsstad import BikeNetwork, CacheError, GraphError, SnappingError
 from fietsstad.profiles import get_profile
 
