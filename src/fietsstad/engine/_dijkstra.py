@@ -146,6 +146,8 @@ def _sssp_dial(
         for k in range(indptr[u], indptr[u + 1]):
             v = indices[k]
             nd = cur + weights[k]
+            if nd > MAXD:  # saturate, as _sssp does (never report a reachable node unreachable)
+                nd = MAXD
             if nd <= cutoff and nd < dist[v]:
                 if dist[v] == INF:
                     touched[nt] = v
