@@ -128,22 +128,32 @@ def test_interrupted_rerun_keeps_previous_complete_output(tmp_path):
 
 
 @pytest.mark.skipif(not _has_command("network"), reason="fietsstad network not available yet")
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_network_save_interrupted_leaves_nothing_loadable(tmp_path, sig):
+@pytest.mark.parametrize(
+    "sig, when",
+    [(signal.SIGINT, "generating"), (signal.SIGINT, "saving"), (signal.SIGTERM, "saving")],
+    ids=["SIGINT-generating", "SIGINT-saving", "SIGTERM-saving"],
+)
+def test_network_save_interrupted_leaves_nothing_loadable(tmp_path, sig, when):
+    """``fietsstad network --generated 1000000 --save PATH`` (about 10 s here) interrupted while
+    generating, or while the atomic save is writing its temporary file."""
     from fietsstad import CacheError
     from fietsstad.network import BikeNetwork
 
     target = tmp_path / "big.fsn"
     proc = _start(
-        ["network", "--generated", "200000", "--seed", "1", "--save", str(target)], tmp_path
+        ["network", "--generated", "1000000", "--seed", "1", "--save", str(target)], tmp_path
     )
-    time.sleep(4.0)  # inside the run: it imports, then generates 200,000 nodes
-    assert proc.poll() is None, f"finished before it could be interrupted: {proc.communicate()}"
+    if when == "generating":
+        time.sleep(4.0)  # imports take about 1.5 s, generation about 8 s
+        assert proc.poll() is None, f"finished before it could be interrupted: {proc.communicate()}"
+    else:
+        saving = _wait_for(lambda: any(tmp_path.glob(".big.fsn.*")), proc, limit_s=300)
+        assert saving, f"finished before its save could be interrupted: {proc.communicate()}"
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode in INTERRUPTED_CODES, (proc.returncode, stderr[-2000:])
     assert "interrupted" in stderr
-    if target.exists():  # only possible if the rename happened before the signal: then it is whole
+    if target.exists():  # only if the rename happened just before the signal: then it is whole
         BikeNetwork.load(target)
     for tmp in tmp_path.glob(".big.fsn.*"):
         with pytest.raises(CacheError):

@@ -60,11 +60,6 @@ def test_distributed_gather_beyond_memory_is_refused(client, net):
         d.travel_time_matrix_dask(client, net, ids, ids, gather=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="distributed.accessibility_dask does not check that net "
-    "is a BikeNetwork (AttributeError 'str' object has no attribute 'n_nodes')",
-)
 def test_distributed_net_must_be_a_network(client):
     with pytest.raises(ValidationError, match="BikeNetwork"):
         d.accessibility_dask(client, "net", np.ones(3))

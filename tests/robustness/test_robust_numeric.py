@@ -96,11 +96,6 @@ def test_saturating_sums_match_python_int_oracle(g, method):
             engine.travel_times(graph, dtype="uint16", method=method)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/_dijkstra.py _sssp_dial (Dial bucket queue, weights < 2**16) does not clamp "
-    "nd to MAXD like _sssp does: nodes past 2**31-2 s come out UNREACHABLE instead of saturated",
-)
 def test_long_chain_saturates_at_the_end():
     """70,000 edges of 40,000 s: the true sums pass 2**31 (np.cumsum int64 is the oracle)."""
     k = 70_000
