@@ -479,3 +479,15 @@ def test_relative_store_path_is_resolved_for_the_workers(client, graph, tmp_path
     z = travel_time_matrix_dask(client, graph, [0, 1, 2], store="rel.zarr")
     assert (tmp_path / "rel.zarr" / "travel_time").is_dir()
     assert np.array_equal(z[:], engine.travel_times(graph, [0, 1, 2]))
+
+
+def test_a_failing_run_leaves_no_tasks_behind(client):
+    """Blocks and scattered inputs are cancelled/released when a run fails."""
+    g = engine.CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [40_000, 40_000])
+    before = set(client.who_has())
+    with pytest.raises(GraphError):
+        travel_time_matrix_dask(client, g, [0, 0, 0, 0, 1, 1], gather=True, block_size=1)
+    deadline = time.time() + 10
+    while time.time() < deadline and set(client.who_has()) - before:
+        time.sleep(0.1)
+    assert not set(client.who_has()) - before

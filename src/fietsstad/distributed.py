@@ -299,8 +299,11 @@ def _resolve_method(g, sources, cutoff, method, *, secondary=None, build: bool =
     return meth, ch
 
 
-def _scatter(client: Client, obj):
-    return client.scatter([obj], broadcast=True, hash=False)[0]
+def _scatter(client: Client, obj, held: list):
+    """Send ``obj`` to every worker once; the future is kept in ``held`` for the final release."""
+    fut = client.scatter([obj], broadcast=True, hash=False)[0]
+    held.append(fut)
+    return fut
 
 
 def _blocks(n: int, block_size: int) -> list[tuple[int, int]]:
@@ -308,6 +311,13 @@ def _blocks(n: int, block_size: int) -> list[tuple[int, int]]:
 
 
 def _release(futures) -> None:
+    """Cancel what still runs (after an error or an interrupt) and drop our references."""
+    pending = [f for f in futures if not f.done()]
+    if pending:
+        try:
+            pending[0].client.cancel(pending)
+        except Exception:  # pragma: no cover - client already closed
+            pass
     for f in futures:
         try:
             f.release()
@@ -432,12 +442,13 @@ def travel_time_matrix_dask(
             store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, meth, with_distance
         )
     all_src = np.arange(g.n, dtype=np.int32) if src is None else src
-    futures = []
+    futures: list = []
+    held: list = []  # scattered inputs, released with the blocks
     try:
-        g_f = _scatter(client, g)
-        ch_f = _scatter(client, ch) if ch is not None else None
-        t_f = _scatter(client, tgt) if tgt is not None else None
-        s_f = _scatter(client, sec) if sec is not None else None
+        g_f = _scatter(client, g, held)
+        ch_f = _scatter(client, ch, held) if ch is not None else None
+        t_f = _scatter(client, tgt, held) if tgt is not None else None
+        s_f = _scatter(client, sec, held) if sec is not None else None
         token = uuid.uuid4().hex[:12]
         for i, (a, b) in enumerate(_blocks(ns, bs)):
             args = (g_f, ch_f, all_src[a:b], t_f, cutoff, dt, meth, saturate, s_f)
@@ -469,7 +480,7 @@ def travel_time_matrix_dask(
             return times, zarr.open_array(store=str(store), path="distance_m", mode="r")
         return times
     finally:
-        _release(futures)
+        _release(futures + held)
 
 
 def _block_arg(block_size) -> int | None:
@@ -582,11 +593,12 @@ def accessibility_matrix_dask(
     bs = _block_arg(block_size) or choose_block_size(ns, 8 * ncols, _total_threads(client))
     meth, ch = _resolve_method(g, src, cutoff, method)
     all_src = np.arange(g.n, dtype=np.int32) if src is None else src
-    futures = []
+    futures: list = []
+    held: list = []  # scattered inputs, released with the blocks
     try:
-        g_f = _scatter(client, g)
-        ch_f = _scatter(client, ch) if ch is not None else None
-        o_f = _scatter(client, opp)
+        g_f = _scatter(client, g, held)
+        ch_f = _scatter(client, ch, held) if ch is not None else None
+        o_f = _scatter(client, opp, held)
         token = uuid.uuid4().hex[:12]
         for i, (a, b) in enumerate(_blocks(ns, bs)):
             futures.append(
@@ -604,7 +616,7 @@ def accessibility_matrix_dask(
             )
         return np.concatenate(client.gather(futures), axis=0)
     finally:
-        _release(futures)
+        _release(futures + held)
 
 
 def accessibility_dask(
@@ -839,12 +851,13 @@ def uptake_totals_dask(
     bs = _block_arg(block_size) or choose_block_size(ns, nt * 30, _total_threads(client))
     meth, ch = _resolve_method(g, src, cutoff, "auto", secondary=metres)
     all_src = np.arange(g.n, dtype=np.int32) if src is None else src
-    futures = []
+    futures: list = []
+    held: list = []  # scattered inputs, released with the blocks
     try:
-        g_f = _scatter(client, g)
-        ch_f = _scatter(client, ch) if ch is not None else None
-        t_f = _scatter(client, tgt) if tgt is not None else None
-        s_f = _scatter(client, metres)
+        g_f = _scatter(client, g, held)
+        ch_f = _scatter(client, ch, held) if ch is not None else None
+        t_f = _scatter(client, tgt, held) if tgt is not None else None
+        s_f = _scatter(client, metres, held)
         token = uuid.uuid4().hex[:12]
         for i, (a, b) in enumerate(_blocks(ns, bs)):
             futures.append(
@@ -867,7 +880,7 @@ def uptake_totals_dask(
         futures.append(total)
         tr, reach, km, bike, bike_km = (float(v) for v in total.result())
     finally:
-        _release(futures)
+        _release(futures + held)
     return {
         "trips": tr,
         "reachable_trips": reach,
@@ -921,10 +934,11 @@ def evaluate_scenarios_dask(
     if not routes:
         return []
     prepare_workers(client)
-    futures = []
+    futures: list = []
+    held: list = []  # scattered inputs, released with the blocks
     try:
-        n_f = _scatter(client, net)
-        z_f = _scatter(client, zones) if zones is not None else None
+        n_f = _scatter(client, net, held)
+        z_f = _scatter(client, zones, held) if zones is not None else None
         token = uuid.uuid4().hex[:12]
         for i, route in enumerate(routes):
             futures.append(
@@ -939,7 +953,7 @@ def evaluate_scenarios_dask(
             )
         return client.gather(futures)
     finally:
-        _release(futures)
+        _release(futures + held)
 
 
 __all__ = [
