@@ -275,3 +275,7 @@ def test_busy_server_fails_instead_of_sleeping(monkeypatch):
         server.shutdown()
         server.server_close()
     assert len(hits) == 1
+
+
+def test_cache_path_ignores_surrounding_whitespace():
+    assert osm.network_cache_path("  Zwolle ") == osm.network_cache_path("Zwolle")

@@ -218,7 +218,9 @@ def network_cache_path(
     from . import __version__
 
     prof = get_profile(profile)
-    area = place if place is not None else _clean_polygon(polygon).wkt
+    if place is not None and not isinstance(place, str):
+        raise ValidationError(f"place must be a string, got {type(place).__name__}")
+    area = place.strip() if place is not None else _clean_polygon(polygon).wkt
     key = cache_key(
         "osm-network",
         "place" if place is not None else "polygon",
