@@ -339,8 +339,8 @@ def _mutations(raw: bytes, rng: np.random.Generator, k: int) -> list[tuple[str, 
             for pos in rng.integers(0, n, 8):
                 b[int(pos)] ^= int(rng.integers(1, 256))
         elif kind == "zero-block":
-            a = int(rng.integers(0, n))
-            b[a : a + int(rng.integers(1, 256))] = bytes(len(b[a : a + 256]))[: len(b[a : a + 256])]
+            a, k = int(rng.integers(0, n)), int(rng.integers(1, 256))
+            b[a : a + k] = bytes(len(b[a : a + k]))
         elif kind == "dup-block":
             a = int(rng.integers(0, n))
             b[a:a] = b[a : a + int(rng.integers(1, 512))]
