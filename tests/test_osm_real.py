@@ -90,6 +90,18 @@ def test_liechtenstein_one_scc_and_costs(li, li_full):
     assert li.unpaved.any()
 
 
+def test_simplification_keeps_every_metre(li, li_full):
+    """Merging never drops an edge: same km in total, per category, and outside the SCC."""
+    assert li.meta["parallel_edges_dropped"] == 0
+    assert li.length.sum() == pytest.approx(li_full.length.sum(), rel=1e-5)
+    for c in np.unique(li_full.infra):
+        assert li.length[li.infra == c].sum() == pytest.approx(
+            li_full.length[li_full.infra == c].sum(), rel=1e-5
+        )
+    assert li.meta["dropped_km"] == pytest.approx(li_full.meta["dropped_km"], rel=1e-4)
+    assert li.node_signal.sum() == li_full.node_signal.sum()
+
+
 def test_simplification_preserves_every_shortest_distance(li, li_full):
     """scipy Dijkstra on the unsimplified network is the oracle."""
 
@@ -208,3 +220,7 @@ def test_helsinki_plausible(helsinki):
     assert (net.infra == 0).any() and (net.infra == 1).any()  # cycle tracks and lanes
     lon, lat = net.x.mean(), net.y.mean()
     assert 24.9 < lon < 25.0 and 60.15 < lat < 60.2
+    # a ring road split in two halves must keep both halves (no parallel edge dropped)
+    full = load_network(file=path, simplify=False)
+    assert net.length.sum() == pytest.approx(full.length.sum(), rel=1e-5)
+    assert net.n_nodes < full.n_nodes

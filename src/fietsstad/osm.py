@@ -602,6 +602,16 @@ def _simplify(G: Any) -> Any:
         track_merged=True,
         edge_attr_aggs={"length": sum, "delay": sum},
     )
+    # a ring split once leaves its two halves parallel (a -> c one way round and the other):
+    # repeat until no merged edge is parallel to another (a few rounds at most)
+    for _ in range(8):
+        if not _split_lossy_edges(S, G):
+            break
+    return S
+
+
+def _split_lossy_edges(S: Any, G: Any) -> bool:
+    """One round of splitting merged edges of ``S`` (see :func:`_simplify`); True if any."""
     interior_of: dict[int, list[tuple[int, int, int]]] = {}
     cuts: set[int] = set()
     for a, b, k, d in S.edges(keys=True, data=True):
@@ -625,7 +635,7 @@ def _simplify(G: Any) -> Any:
             if i == len(path) - 1 or path[i] in cuts:
                 _add_piece(S, G, path[start : i + 1])
                 start = i
-    return S
+    return bool(affected)
 
 
 def _add_piece(S: Any, G: Any, path: list[int]) -> None:
