@@ -549,6 +549,45 @@ def _save(ch: ContractionHierarchy) -> None:
     )
 
 
+_CH_ARRAYS = (
+    "rank",
+    "level",
+    "up_indptr",
+    "up_indices",
+    "up_t",
+    "up_s",
+    "dn_indptr",
+    "dn_src",
+    "dn_t",
+    "dn_s",
+)
+
+
+def _valid_arrays(a: dict, n: int) -> bool:
+    """Structure of a loaded hierarchy: int32 arrays, CSR offsets and node ids within bounds."""
+    try:
+        if any(a[k].dtype != np.int32 or a[k].ndim != 1 for k in _CH_ARRAYS):
+            return False
+        if len(a["rank"]) != n or len(a["level"]) != n:
+            return False
+        if not np.array_equal(np.sort(a["rank"]), np.arange(n)):
+            return False
+        for ip, ids, ws in (
+            ("up_indptr", "up_indices", ("up_t", "up_s")),
+            ("dn_indptr", "dn_src", ("dn_t", "dn_s")),
+        ):
+            p, j = a[ip], a[ids]
+            if len(p) != n + 1 or p[0] != 0 or p[-1] != len(j) or np.any(np.diff(p) < 0):
+                return False
+            if len(j) and (j.min() < 0 or j.max() >= n):
+                return False
+            if any(len(a[w]) != len(j) for w in ws) or (len(j) and a[ws[0]].min() < 0):
+                return False
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
 def _load(key: str) -> ContractionHierarchy | None:
     p = _ch_path(key)
     if not p.exists():
@@ -558,6 +597,8 @@ def _load(key: str) -> ContractionHierarchy | None:
         if meta.get("key") != key:
             return None
         n = int(meta["n"])
+        if not _valid_arrays(a, n):  # a checksum-valid but foreign file must not crash kernels
+            return None
         rank = a["rank"].astype(np.int32)
         level = a["level"].astype(np.int32)
         pos, order = _sweep_order(rank, level)
