@@ -542,17 +542,31 @@ def test_ch_cache_bit_flip_is_rebuilt(tmp_path):
     assert r.returncode == 0 and r.stdout.strip() == "EQUAL", (r.returncode, r.stderr[-1500:])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/_ch.py _load trusts the arrays of a checksum-valid .fch file: out-of-range "
-    "up_indices crash the PHAST kernel (segfault). Fix: validate the CSR structure on load "
-    "(indptr monotone from 0 to len, indices in 0..n-1, rank a permutation) and rebuild if not",
+@pytest.mark.parametrize(
+    "field, change",
+    [
+        ("up_indices", lambda a: a + 10**6),
+        ("dn_src", lambda a: a - 10**6),
+        ("up_indptr", lambda a: a[::-1].copy()),
+        ("rank", lambda a: np.zeros_like(a)),
+        ("dn_t", lambda a: a[:-1]),
+    ],
+    ids=[
+        "up_indices out of range",
+        "dn_src negative",
+        "indptr reversed",
+        "rank not a permutation",
+        "dn_t short",
+    ],
 )
-def test_ch_cache_with_valid_checksum_but_nonsense_arrays_is_not_trusted(tmp_path):
+def test_ch_cache_with_valid_checksum_but_nonsense_arrays_is_not_trusted(tmp_path, field, change):
+    """A checksum-valid .fch whose arrays would make the PHAST kernel read out of bounds (it
+    segfaulted before engine/_ch.py validated the structure): ignored and rebuilt, in a
+    subprocess so a crash cannot take the test run down."""
     assert _ch_run(tmp_path, "save").returncode == 0
     (p,) = (tmp_path / "c" / "ch").glob("*.fch")
     arrays, meta = load_arrays(p)
-    arrays["up_indices"] = arrays["up_indices"] + 10**6  # a foreign file, correctly checksummed
+    arrays[field] = change(arrays[field])  # a foreign file, correctly checksummed
     save_arrays(p, arrays, meta)
     r = _ch_run(tmp_path, "use")
     assert r.returncode == 0 and r.stdout.strip() == "EQUAL", (r.returncode, r.stderr[-1500:])
