@@ -40,6 +40,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it (resolved on first access)
 _LAZY: dict[str, str] = {
     "load_network": "fietsstad.osm",
+    "ZWOLLE": "fietsstad.osm",
     "generate_network": "fietsstad.generate",
     "zwolle_districts": "fietsstad.zwolle",
     "zwolle_study_area": "fietsstad.zwolle",

@@ -286,6 +286,7 @@ class BikeNetwork:
         if n == 0:
             return self
         A = csr_matrix((np.ones(self.n_edges, dtype=np.int8), self.indices, self.indptr), shape=(n, n))
+        A.sum_duplicates()  # scipy's strong components can hang on duplicate entries
         ncomp, labels = connected_components(A, directed=True, connection="strong")
         if ncomp == 1:
             self.meta.setdefault("dropped_nodes", 0)
