@@ -548,3 +548,31 @@ def test_zwolle_districts_end_to_end_on_generated_network():
     # intrazonal pairs use the given 1 km, not the 0 km of a zone snapped to one node
     own = od[od["origin"] == od["destination"]]
     assert np.all(own["distance_km"] == 1.0)
+
+
+def test_modal_share_accepts_plain_dataframe_with_lon_lat():
+    """A plain DataFrame with lon/lat and population is snapped like a GeoDataFrame."""
+    import pandas as pd
+
+    import fietsstad
+    from fietsstad.demand import modal_share
+
+    net = fietsstad.generate_network(n_nodes=600, seed=3)
+    pick = [5, 50, 300]
+    zones = pd.DataFrame(
+        {
+            "lon": net.x[pick],
+            "lat": net.y[pick],
+            "population": [1000.0, 2000.0, 500.0],
+            "jobs": [300.0, 100.0, 900.0],
+        }
+    )
+    geo = __import__("geopandas").GeoDataFrame(
+        zones[["population", "jobs"]],
+        geometry=__import__("geopandas").points_from_xy(zones.lon, zones.lat),
+        crs="EPSG:4326",
+    )
+    plain = modal_share(net, zones)["city"]
+    ref = modal_share(net, geo)["city"]
+    assert float(plain["trips"].iloc[0]) == pytest.approx(float(ref["trips"].iloc[0]))
+    assert float(plain["bike_trips"].iloc[0]) == pytest.approx(float(ref["bike_trips"].iloc[0]))

@@ -20,7 +20,11 @@ def _zone_table(zones: Any) -> pd.DataFrame:
     if isinstance(zones, pd.DataFrame):
         from .demand import trip_generation
 
-        return trip_generation(zones)
+        zt = trip_generation(zones)
+        for col in ("lon", "lat", "node"):  # keep what snapping needs
+            if col in zones.columns and col not in zt.columns:
+                zt[col] = zones[col].to_numpy()
+        return zt
     raise ValidationError(
         "zones must be a (Geo)DataFrame with productions/attractions or "
         f"population (and jobs) columns, got {type(zones).__name__}"
