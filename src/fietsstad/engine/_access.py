@@ -204,6 +204,35 @@ def _access_dijkstra(
             out[i, :] = acc
 
 
+@numba.njit(**NJIT)
+def _sweep_accumulate(dn_indptr, dn_src, dn_t, U, D, opp_pos, nz_pos, table, cutoff, nd, acc):
+    """The PHAST sweep fused with the accumulation: ``D[v]`` is used while still in L1.
+
+    Branch-free over the lanes: labels beyond the cut-off index the table's trailing zero.
+    """
+    n, K = D.shape
+    ncol = opp_pos.shape[1]
+    zero = table.shape[1] - 1
+    for v in range(n):
+        for k in range(K):
+            D[v, k] = U[v, k]
+            U[v, k] = PINF
+        for e in range(dn_indptr[v], dn_indptr[v + 1]):
+            u = dn_src[e]
+            w = dn_t[e]
+            for k in range(K):
+                D[v, k] = min(D[v, k], np.int32(D[u, k] + w))
+        if nz_pos[v]:
+            for di in range(nd):
+                tab = table[di]
+                for cc in range(ncol):
+                    o = opp_pos[v, cc]
+                    a = acc[cc * nd + di]
+                    for k in range(K):
+                        d = D[v, k]
+                        a[k] += tab[d if d <= cutoff else zero] * o
+
+
 @numba.njit(**NJIT_PAR)
 def _access_phast(
     up_indptr,
@@ -223,10 +252,10 @@ def _access_phast(
     nthr,
     K,
 ):
-    """PHAST sweeps, then one pass over the labels: ``acc[col, k] += f(D[v, k]) * opp[v]``.
+    """PHAST sweeps accumulating ``acc[col, k] += f(D[v, k]) * opp[v]`` per group of sources.
 
-    With a cut-off inside the decay table the pass is branch-free over the ``K`` lanes (labels
-    beyond the cut-off index the table's trailing zero), so it vectorises like the sweep.
+    With a cut-off inside the decay table the accumulation is fused into the sweep and
+    branch-free over the ``K`` lanes; otherwise a second pass evaluates the decays per label.
     """
     n = dn_indptr.size - 1
     ns = src_pos.size
@@ -242,26 +271,25 @@ def _access_phast(
         hk = np.empty(up_indices.size + 1, np.int64)
         acc = np.zeros((ncol * nd, K), np.float64)
         row = np.zeros(ncol * nd, np.float64)
+        dist = np.full(n, PINF, np.int32)
+        touched = np.empty(n, np.int32)
         for gi in range(c * ng // nch, (c + 1) * ng // nch):
             s0 = gi * K
             lanes = min(K, ns - s0)
             for k in range(lanes):
-                _upward(src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk)
-            _sweep(dn_indptr, dn_src, dn_t, U, D)
+                _upward(
+                    src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched
+                )
             acc[:, :] = 0.0
-            for v in range(n):
-                if not nz_pos[v]:
-                    continue
-                if fast:
-                    for di in range(nd):
-                        tab = table[di]
-                        for cc in range(ncol):
-                            o = opp_pos[v, cc]
-                            a = acc[cc * nd + di]
-                            for k in range(K):
-                                d = D[v, k]
-                                a[k] += tab[d if d <= cutoff else zero] * o
-                else:
+            if fast:
+                _sweep_accumulate(
+                    dn_indptr, dn_src, dn_t, U, D, opp_pos, nz_pos, table, cutoff, nd, acc
+                )
+            else:
+                _sweep(dn_indptr, dn_src, dn_t, U, D)
+                for v in range(n):
+                    if not nz_pos[v]:
+                        continue
                     for k in range(lanes):
                         d = D[v, k]
                         if d <= cutoff:

@@ -33,23 +33,37 @@ _LOW = np.int64(0xFFFFFFFF)
 
 
 @numba.njit(**NJIT)
-def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk):
-    """Dijkstra from position ``s`` in the upward graph into ``U[:, k]``."""
-    U[s, k] = 0
+def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
+    """Dijkstra from position ``s`` in the upward graph; results go to column ``k`` of ``U``.
+
+    The search runs on the dense scalar array ``dist`` (PHAST_INF outside the search, reset on
+    return): a column of ``U`` strides one cache line per node, which made the search
+    memory-bound. Only the ~100-200 settled labels are then scattered into ``U``.
+    """
+    dist[s] = 0
+    touched[0] = s
+    nt = 1
     size = _push(hk, 0, np.int64(s))
     while size > 0:
         key = hk[0]
         size = _pop(hk, size)
         u = np.int32(key & _LOW)
         d = key >> 32
-        if d != U[u, k]:
+        if d != dist[u]:
             continue
         for e in range(up_indptr[u], up_indptr[u + 1]):
             x = up_indices[e]
             nd = d + up_t[e]
-            if nd <= cutoff and nd < U[x, k]:
-                U[x, k] = nd
+            if nd <= cutoff and nd < dist[x]:
+                if dist[x] == PINF:
+                    touched[nt] = x
+                    nt += 1
+                dist[x] = nd
                 size = _push(hk, size, (nd << 32) | x)
+    for t in range(nt):
+        x = touched[t]
+        U[x, k] = dist[x]
+        dist[x] = PINF
 
 
 @numba.njit(**NJIT)
@@ -136,11 +150,15 @@ def phast_matrix(
         U = np.full((n, K), PINF, np.int32)
         D = np.empty((n, K), np.int32)
         hk = np.empty(up_indices.size + 1, np.int64)
+        dist = np.full(n, PINF, np.int32)
+        touched = np.empty(n, np.int32)
         for gi in range(c * ng // nch, (c + 1) * ng // nch):
             s0 = gi * K
             lanes = min(K, ns - s0)
             for k in range(lanes):
-                _upward(src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk)
+                _upward(
+                    src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched
+                )
             _sweep(dn_indptr, dn_src, dn_t, U, D)
             over[c] += _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap)
     return over.sum()
