@@ -55,3 +55,16 @@ def test_profile_validation():
         get_profile("bike").with_speeds(mixed=-1)
     with pytest.raises(ValidationError):
         get_profile("bike").with_speeds(mixed=float("nan"))
+
+
+def test_atomic_write_uses_default_file_mode(tmp_path):
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    target = tmp_path / "mode.txt"
+    with atomic_write(target, "w") as fh:
+        fh.write("x")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    assert (target.stat().st_mode & 0o777) == (plain.stat().st_mode & 0o777) == (0o666 & ~umask)
