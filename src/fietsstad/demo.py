@@ -239,7 +239,7 @@ def run_demo(
             done("maps", t0)
 
             t0 = step("report")
-            text = _report(net, res, greedy, best, catch, timings)
+            text = _report(net, res, greedy, best, catch)
             from ._io import atomic_write
 
             with atomic_write(stage / "report.md", "w") as fh:
@@ -249,6 +249,7 @@ def run_demo(
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     gen = " (GENERATED network)" if net.is_generated else ""
+    say("Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     say(f"\nDemo written to {out.resolve()}{gen}:")
     for name in (*DEMO_FILES, "manifest.json"):
         say(f"  {paths[name]}")
@@ -297,7 +298,7 @@ def _n(v: Any, d: int = 1) -> str:
     return "–" if not np.isfinite(f) else f"{f:,.{d}f}"
 
 
-def _report(net, res, greedy, exact, catch, timings) -> str:
+def _report(net, res, greedy, exact, catch) -> str:
     s = res.summary
     ns = net.summary()
     gen = net.is_generated
@@ -389,8 +390,6 @@ def _report(net, res, greedy, exact, catch, timings) -> str:
         "- `hubs.html`: hubs, 5/10/15-minute catchments, covered and uncovered population, "
         "coverage curve",
         "- `manifest.json`: written last; its presence means the set is complete",
-        "",
-        "Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()),
         "",
     ]
     return "\n".join(lines)
