@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 import compare
-from conftest import BENCH_NODES, TIMINGS, record
+from compare import BENCH_NODES, TIMINGS, record
 
 CUTOFFS = {"15min": 900, "30min": 1800}
 

@@ -35,6 +35,17 @@ REPO = Path(__file__).resolve().parents[1]
 LIECHTENSTEIN = REPO.parent / "shared" / "data" / "osm" / "liechtenstein-latest.osm.pbf"
 SEED = 42
 
+#: Size of the GENERATED network of ``bench_engine.py`` (``FIETSSTAD_BENCH_NODES``).
+BENCH_NODES = int(os.environ.get("FIETSSTAD_BENCH_NODES", "20000"))
+
+#: (group, method) -> seconds, filled by the engine benchmarks; printed as ratios at the end.
+TIMINGS: dict[tuple[str, str], float] = {}
+
+
+def record(group: str, method: str, seconds: float) -> None:
+    """Remember a timing for the ratio table of ``bench_engine.py``."""
+    TIMINGS[(group, method)] = seconds
+
 
 # ----------------------------------------------------------------------------- inputs
 def generated_graph(n_nodes: int, seed: int = SEED):

@@ -7,7 +7,6 @@ so CI can run the same benchmarks small.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -19,11 +18,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import compare  # noqa: E402
-
-BENCH_NODES = int(os.environ.get("FIETSSTAD_BENCH_NODES", "20000"))
-
-#: (group, method) -> seconds, filled by the engine benchmarks; printed as ratios at the end.
-TIMINGS: dict[tuple[str, str], float] = {}
+from compare import BENCH_NODES, TIMINGS  # noqa: E402
 
 
 def _warm():
@@ -47,11 +42,6 @@ def engine_net(request):
             pytest.skip(f"{compare.LIECHTENSTEIN} not found")
         g, x, y, label = compare.liechtenstein_graph()
     return request.param, g, x, y, label
-
-
-def record(group: str, method: str, seconds: float) -> None:
-    """Remember a timing for the ratio table."""
-    TIMINGS[(group, method)] = seconds
 
 
 def pytest_terminal_summary(terminalreporter):
