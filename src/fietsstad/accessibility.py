@@ -14,7 +14,7 @@ Example
 >>> df = fietsstad.accessibility(net, np.ones(net.n_nodes), [Decay.cumulative(300)],
 ...                              cutoff_s=300)
 >>> df.columns.tolist(), df.attrs["generated"]
-(['opportunities_cum300s'], True)
+(['node', 'opportunities_cum300s'], True)
 """
 
 from __future__ import annotations
