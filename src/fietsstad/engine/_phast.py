@@ -175,9 +175,15 @@ def lanes_for(n_sources: int, nthr: int) -> int:
 
 # ---------------------------------------------------------------- with secondary labels
 @numba.njit(**NJIT)
-def _upward_sec(s, k, up_indptr, up_indices, up_t, up_s, cutoff, U, US, hk, hn):
-    U[s, k] = 0
-    US[s, k] = 0
+def _upward_sec(
+    s, k, up_indptr, up_indices, up_t, up_s, cutoff, U, US, hk, hn, dist, sdist, touched
+):
+    """Lexicographic (time, secondary) upward search on dense scalar arrays, then scattered
+    into column ``k`` of ``U`` / ``US`` (as :func:`_upward`)."""
+    dist[s] = 0
+    sdist[s] = 0
+    touched[0] = s
+    nt = 1
     hk[0] = 0
     hn[0] = s
     size = 1
@@ -204,15 +210,18 @@ def _upward_sec(s, k, up_indptr, up_indices, up_t, up_s, cutoff, U, US, hk, hn):
             hn[i] = ln
         d = key >> 32
         sv = key & _LOW
-        if d != U[u, k] or sv != US[u, k]:
+        if d != dist[u] or sv != sdist[u]:
             continue
         for e in range(up_indptr[u], up_indptr[u + 1]):
             x = up_indices[e]
             nd = d + up_t[e]
             ns = sv + up_s[e]
-            if nd <= cutoff and (nd < U[x, k] or (nd == U[x, k] and ns < US[x, k])):
-                U[x, k] = nd
-                US[x, k] = ns
+            if nd <= cutoff and (nd < dist[x] or (nd == dist[x] and ns < sdist[x])):
+                if dist[x] == PINF:
+                    touched[nt] = x
+                    nt += 1
+                dist[x] = nd
+                sdist[x] = ns
                 nk = (nd << 32) | ns
                 i = size
                 while i > 0:
@@ -225,6 +234,12 @@ def _upward_sec(s, k, up_indptr, up_indices, up_t, up_s, cutoff, U, US, hk, hn):
                 hk[i] = nk
                 hn[i] = x
                 size += 1
+    for t in range(nt):
+        x = touched[t]
+        U[x, k] = dist[x]
+        US[x, k] = sdist[x]
+        dist[x] = PINF
+        sdist[x] = 0
 
 
 @numba.njit(**NJIT)
@@ -285,12 +300,28 @@ def phast_matrix_sec(
         DS = np.empty((n, K), np.int32)
         hk = np.empty(up_indices.size + 1, np.int64)
         hn = np.empty(up_indices.size + 1, np.int32)
+        dist = np.full(n, PINF, np.int32)
+        sdist = np.zeros(n, np.int32)
+        touched = np.empty(n, np.int32)
         for gi in range(c * ng // nch, (c + 1) * ng // nch):
             s0 = gi * K
             lanes = min(K, ns - s0)
             for k in range(lanes):
                 _upward_sec(
-                    src_pos[s0 + k], k, up_indptr, up_indices, up_t, up_s, cutoff, U, US, hk, hn
+                    src_pos[s0 + k],
+                    k,
+                    up_indptr,
+                    up_indices,
+                    up_t,
+                    up_s,
+                    cutoff,
+                    U,
+                    US,
+                    hk,
+                    hn,
+                    dist,
+                    sdist,
+                    touched,
                 )
             _sweep_sec(dn_indptr, dn_src, dn_t, dn_s, U, US, D, DS)
             over[c] += _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap)
