@@ -189,7 +189,7 @@ def test_bad_input_raises_fietsstad_errors():
         update_travel_times(old, net, other)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     n=st.integers(2, 25),
     data=st.data(),
@@ -199,9 +199,12 @@ def test_property_decrease_only_matches_scipy(n, data):
     m = data.draw(st.integers(1, 4 * n))
     u = data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
     v = data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
-    w = data.draw(st.lists(st.integers(1, 300), min_size=m, max_size=m))
+    # large weights make uint16 sums saturate at 65535 (reported unreachable)
+    dtype = data.draw(st.sampled_from([np.uint16, np.int32, np.float32]))
+    top = data.draw(st.sampled_from([300, 30_000]))
+    w = data.draw(st.lists(st.integers(1, top), min_size=m, max_size=m))
     net = _net(n, u, v, w)
-    old = _oracle(net, dtype=np.int32)
+    old = _oracle(net, dtype=dtype)
     # decrease some weights, and add a few new edges
     w2 = np.array(net.travel_time)
     dec = data.draw(st.lists(st.integers(0, m - 1), max_size=m))
@@ -223,5 +226,142 @@ def test_property_decrease_only_matches_scipy(n, data):
     order = np.lexsort((np.r_[net.indices, nv], np.r_[src, nu]))
     after.travel_time = np.r_[w2, [100] * k].astype(np.int32)[order]
     new, stats = update_travel_times(old, net, after, method=method)
-    np.testing.assert_array_equal(new, _oracle(after, dtype=np.int32))
+    ref = _oracle(after, dtype=dtype)
+    np.testing.assert_array_equal(new, ref)
     assert not stats.full_recompute
+    assert stats.pairs_changed == int(np.count_nonzero(ref != old))
+
+
+# ------------------------------------------------------------------ the vectorised hub kernels
+def _ref_pass(row, e, du, sentinel):
+    """min(row, du + e) in int64/float64, saturated at the dtype's sentinel."""
+    if row.dtype.kind == "f":
+        return np.minimum(row, e + row.dtype.type(du))
+    return np.minimum(row.astype(np.int64), np.minimum(e.astype(np.int64) + int(du), sentinel))
+
+
+@pytest.mark.parametrize(
+    ("kernel", "dtype", "sentinel"),
+    [
+        ("_pass_u16", np.uint16, 65535),
+        ("_pass_i32", np.int32, 2**31 - 1),
+        ("_pass_f", np.float32, np.inf),
+    ],
+)
+def test_min_plus_pass_saturates_like_the_sentinel(kernel, dtype, sentinel):
+    from fietsstad import _incremental as inc
+
+    f = getattr(inc, kernel)
+    rng = np.random.default_rng(3)
+    hi = 65535 if dtype == np.uint16 else 2**31 - 1
+    edge = np.array([0, 1, hi // 2, hi - 2, hi - 1, hi], dtype=np.int64)
+    for du in [0, 1, 7, hi // 2, hi - 2, hi - 1]:
+        e = np.r_[edge, rng.integers(0, hi, 500, endpoint=True)].astype(dtype)
+        row = np.r_[edge[::-1], rng.integers(0, hi, 500, endpoint=True)].astype(dtype)
+        if dtype == np.float32:
+            e[e == hi] = np.inf
+            row[row == hi] = np.inf
+        want = _ref_pass(row, e, du, sentinel)
+        got = row.copy()
+        f(got, e, dtype(du))
+        np.testing.assert_array_equal(got.astype(want.dtype), want)
+    # saturation: the largest finite values plus anything positive become the sentinel, never wrap
+    top = np.inf if dtype == np.float32 else hi
+    row = np.full(3, top, dtype)
+    f(row, np.array([top if dtype == np.float32 else hi - 1, 1, 0], dtype), dtype(1))
+    assert row.tolist() == [top, 2, 1]
+
+
+def _compare_all_modes(old, before, after, dtype):
+    """hubs (copy and in place) and repair against scipy on the new network; returns hubs stats."""
+    ref = _oracle(after, dtype=dtype)
+    new, stats = update_travel_times(old, before, after, method="hubs")
+    np.testing.assert_array_equal(new, ref)
+    buf = old.copy()
+    new2, stats2 = update_travel_times(buf, before, after, method="hubs", inplace=True)
+    assert new2 is buf
+    np.testing.assert_array_equal(buf, ref)
+    rep, rstats = update_travel_times(old, before, after, method="repair")
+    np.testing.assert_array_equal(rep, ref)
+    changed = int(np.count_nonzero(ref != old))
+    assert stats.pairs_changed == stats2.pairs_changed == rstats.pairs_changed == changed
+    rows_changed = int(np.count_nonzero((ref != old).any(axis=1)))
+    assert stats.sources_touched == rows_changed == rstats.sources_touched
+    return stats
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32, np.float32])
+def test_two_corridors_and_a_new_link_on_a_generated_network(dtype):
+    from fietsstad.scenario import Snelfietspad
+
+    net = fietsstad.generate_network(n_nodes=600, seed=11)  # GENERATED, not OSM
+    old = _oracle(net, dtype=dtype)
+    lon0, lat0, lon1, lat1 = (
+        float(net.x.min()),
+        float(net.y.min()),
+        float(net.x.max()),
+        float(net.y.max()),
+    )
+    a = Snelfietspad.from_waypoints(
+        [
+            (lon0 + 0.1 * (lon1 - lon0), lat0 + 0.2 * (lat1 - lat0)),
+            (lon0 + 0.9 * (lon1 - lon0), lat0 + 0.3 * (lat1 - lat0)),
+        ]
+    ).resolve(net)
+    mid = a.network
+    b = Snelfietspad.from_waypoints(
+        [
+            (lon0 + 0.5 * (lon1 - lon0), lat0 + 0.1 * (lat1 - lat0)),
+            (lon0 + 0.4 * (lon1 - lon0), lat0 + 0.9 * (lat1 - lat0)),
+        ]
+    ).resolve(mid)
+    after = b.network
+    # plus a brand-new fast one-way link between two far-apart nodes
+    src = after.edge_sources()
+    far = (int(np.argmin(after.x + after.y)), int(np.argmax(after.x + after.y)))
+    both = BikeNetwork.from_edges(
+        x=after.x,
+        y=after.y,
+        node_id=after.node_id,
+        u=np.r_[src, far[0]],
+        v=np.r_[after.indices, far[1]],
+        length=np.r_[after.length, 100.0],
+        infra=np.r_[after.infra, 0],
+    )
+    order = np.lexsort((np.r_[after.indices, far[1]], np.r_[src, far[0]]))
+    both.travel_time = np.r_[after.travel_time, 30].astype(np.int32)[order]
+    stats = _compare_all_modes(old, net, both, dtype)
+    assert stats.changed_arcs >= 3 and 0 < stats.entries_per_source
+    # the new one-way link helps one direction only
+    ref = _oracle(both, dtype=dtype)
+    assert ref[far[0], far[1]] <= 30 < ref[far[1], far[0]]
+
+
+def test_one_way_corridor_and_unreachable_pairs_keep_their_sentinels():
+    # two strongly connected islands {0..4} and {5..9}; a new fast ONE-WAY corridor 2 -> 6 -> 7
+    u = [0, 1, 1, 2, 2, 3, 3, 4, 4, 0, 5, 6, 6, 7, 7, 8, 8, 9, 9, 5]
+    v = [1, 0, 2, 1, 3, 2, 4, 3, 0, 4, 6, 5, 7, 6, 8, 7, 9, 8, 5, 9]
+    w = [60] * len(u)
+    net = _net(10, u, v, w)
+    after = _net(10, u + [2, 6], v + [6, 7], w + [40, 5])  # new arcs; 6 -> 7 faster than 60
+    for dtype, sentinel in [(np.uint16, 65535), (np.int32, 2**31 - 1), (np.float32, np.inf)]:
+        old = _oracle(net, dtype=dtype)
+        assert old[0, 9] == sentinel and old[9, 0] == sentinel
+        _compare_all_modes(old, net, after, dtype)
+        new, _ = update_travel_times(old, net, after)
+        assert new[2, 6] == 40 and new[2, 7] == 45 and new[0, 7] == 120 + 40 + 5  # 0-1-2-6-7
+        assert new[0, 5] == 120 + 40 + 60  # 0-1-2-6-5
+        assert (new[5:, :5] == sentinel).all()  # still no way back
+
+
+def test_uint16_saturation_across_the_corridor():
+    # 0 -(30000)-> 1 -(w)-> 2 -(35000)-> 3; the corridor arc 1 -> 2 gets faster
+    net = _net(4, [0, 1, 2], [1, 2, 3], [30_000, 1_000, 35_000])
+    old = _oracle(net)
+    assert old[0, 3] == 65535  # 66 000 s does not fit
+    for w12, want in [(536, 65535), (535, 65535), (534, 65534), (1, 65001)]:
+        after = _with_weights(net, [30_000, w12, 35_000])
+        for method in ("hubs", "repair"):
+            new, stats = update_travel_times(old, net, after, method=method)
+            assert new[0, 3] == want, (w12, method)
+            np.testing.assert_array_equal(new, _oracle(after))
