@@ -162,9 +162,18 @@ def test_generated_default_network_lies_over_zwolle(districts):
 
 
 def test_boundary_default_location_and_env_override(shared_dir, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import fietsstad
+
     monkeypatch.delenv("FIETSSTAD_SHARED_DIR", raising=False)
-    monkeypatch.chdir(tmp_path)  # no ../shared here: falls back to the checkout's ../shared
+    repo = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(repo)  # ../shared beside the current folder
     assert zwolle_boundary().equals(zwolle_boundary(shared_dir))
+    if Path(fietsstad.__file__).resolve().is_relative_to(repo / "src"):
+        # editable install: from anywhere, falls back to ../shared beside the source checkout
+        monkeypatch.chdir(tmp_path)
+        assert zwolle_boundary().equals(zwolle_boundary(shared_dir))
     monkeypatch.setenv("FIETSSTAD_SHARED_DIR", str(tmp_path))
     with pytest.raises(InputFileError, match=str(tmp_path)):
         zwolle_boundary()
