@@ -12,28 +12,14 @@ Size of the generated network: ``--nodes`` or the environment variable FIETSSTAD
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import numpy as np
-
-import fietsstad
-
-
-def get_network(args: argparse.Namespace) -> fietsstad.BikeNetwork:
-    """The real OSM network of ``--place``, or a GENERATED one over Zwolle's study area."""
-    if args.place:
-        return fietsstad.load_network(args.place)
-    return fietsstad.generate_network(args.nodes, seed=args.seed)
+from _common import example_parser, get_network
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--nodes", type=int, default=int(os.environ.get("FIETSSTAD_EXAMPLE_NODES", 5000))
-    )
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--place", help="real OpenStreetMap place name (needs internet once)")
+    ap = example_parser(__doc__)
     ap.add_argument("--out", default="examples-out", help="output folder")
     return ap.parse_args(argv)
 

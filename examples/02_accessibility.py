@@ -10,27 +10,16 @@ computed in one bounded traversal per district for both thresholds at once::
 from __future__ import annotations
 
 import argparse
-import os
+
+from _common import example_parser, get_network
 
 import fietsstad
 from fietsstad.accessibility import Decay, accessibility
 from fietsstad.hubs import node_population
 
 
-def get_network(args: argparse.Namespace) -> fietsstad.BikeNetwork:
-    """The real OSM network of ``--place``, or a GENERATED one over Zwolle's study area."""
-    if args.place:
-        return fietsstad.load_network(args.place)
-    return fietsstad.generate_network(args.nodes, seed=args.seed)
-
-
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--nodes", type=int, default=int(os.environ.get("FIETSSTAD_EXAMPLE_NODES", 5000))
-    )
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--place", help="real OpenStreetMap place name (needs internet once)")
+    ap = example_parser(__doc__)
     return ap.parse_args(argv)
 
 

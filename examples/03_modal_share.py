@@ -14,27 +14,16 @@ proportion to inhabitants.
 from __future__ import annotations
 
 import argparse
-import os
+
+from _common import example_parser, get_network
 
 import fietsstad
 from fietsstad.demand import modal_share
 from fietsstad.zwolle import zwolle_jobs_total
 
 
-def get_network(args: argparse.Namespace) -> fietsstad.BikeNetwork:
-    """The real OSM network of ``--place``, or a GENERATED one over Zwolle's study area."""
-    if args.place:
-        return fietsstad.load_network(args.place)
-    return fietsstad.generate_network(args.nodes, seed=args.seed)
-
-
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--nodes", type=int, default=int(os.environ.get("FIETSSTAD_EXAMPLE_NODES", 5000))
-    )
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--place", help="real OpenStreetMap place name (needs internet once)")
+    ap = example_parser(__doc__)
     return ap.parse_args(argv)
 
 

@@ -11,28 +11,16 @@ folium map (network coloured by the change in bike flow, the corridor, districts
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-import fietsstad
+from _common import example_parser, get_network
+
 from fietsstad.maps import snelfietspad_map
 from fietsstad.scenario import evaluate_snelfietspad, zwolle_routes
 
 
-def get_network(args: argparse.Namespace) -> fietsstad.BikeNetwork:
-    """The real OSM network of ``--place``, or a GENERATED one over Zwolle's study area."""
-    if args.place:
-        return fietsstad.load_network(args.place)
-    return fietsstad.generate_network(args.nodes, seed=args.seed)
-
-
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--nodes", type=int, default=int(os.environ.get("FIETSSTAD_EXAMPLE_NODES", 5000))
-    )
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--place", help="real OpenStreetMap place name (needs internet once)")
+    ap = example_parser(__doc__)
     ap.add_argument("--route", default="Dalfsen-Zwolle", choices=sorted(zwolle_routes()))
     ap.add_argument("--out", default="examples-out", help="output folder")
     return ap.parse_args(argv)

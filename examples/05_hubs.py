@@ -11,28 +11,17 @@ marginal gain, the exact optimum (MILP) to compare, 5/10/15-minute catchments, a
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+
+from _common import example_parser, get_network
 
 import fietsstad
 from fietsstad.hubs import hub_catchments, node_population, place_hubs, zwolle_hub_candidates
 from fietsstad.maps import hubs_map
 
 
-def get_network(args: argparse.Namespace) -> fietsstad.BikeNetwork:
-    """The real OSM network of ``--place``, or a GENERATED one over Zwolle's study area."""
-    if args.place:
-        return fietsstad.load_network(args.place)
-    return fietsstad.generate_network(args.nodes, seed=args.seed)
-
-
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--nodes", type=int, default=int(os.environ.get("FIETSSTAD_EXAMPLE_NODES", 5000))
-    )
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--place", help="real OpenStreetMap place name (needs internet once)")
+    ap = example_parser(__doc__)
     ap.add_argument("--k", type=int, default=5, help="number of hubs")
     ap.add_argument("--minutes", type=float, default=10.0, help="coverage threshold")
     ap.add_argument(

@@ -55,10 +55,30 @@ def test_example_script_runs(script, tmp_path):
             assert "GENERATED network" in written.read_text()
 
 
-def test_example_scripts_show_the_osm_path():
-    for script in SCRIPTS:
-        text = (EXAMPLES / script).read_text()
-        assert "--place" in text and "fietsstad.load_network(args.place)" in text
+@pytest.mark.parametrize("script", ["01_network.py", "04_snelfietspad.py"])
+def test_example_scripts_take_the_osm_path_with_place(script, tmp_path):
+    """``--place`` goes to OpenStreetMap; with the download refused it fails clearly and fast."""
+    env = dict(
+        os.environ,
+        HTTPS_PROXY="http://127.0.0.1:9",
+        HTTP_PROXY="http://127.0.0.1:9",
+        FIETSSTAD_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLES / script),
+            "--place",
+            "Gemeente Zwolle, Overijssel, Nederland",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode != 0
+    assert "PlaceNotFoundError" in out.stderr and "generate_network" in out.stderr
 
 
 def test_notebook_outputs_cleared_and_cells_execute(tmp_path):
