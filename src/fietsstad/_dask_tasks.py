@@ -62,7 +62,27 @@ def _warm_kernels() -> float:
             cutoff=20,
             method=method,
         )
+    _warm_demand()
     return time.perf_counter() - t0
+
+
+def _warm_demand() -> None:
+    """Run the demand tasks once on a 2 x 2 matrix (loads the Furness/modal kernels)."""
+    from .demand import deterrence_table
+    from .uptake import get_model
+
+    c = np.array([[0, 60], [60, 0]], dtype=np.uint16)
+    d = np.array([[0, 300], [300, 0]], dtype=np.int32)
+    f = deterrence_table()
+    r = _furness_block(c, f, np.ones(2), None, np.ones(2), 0)
+    _block_info(c)
+    _block_info(d)
+    ctx = {
+        "models": (get_model("zwolle_2024"), get_model("zwolle_2024_ebike")),
+        "dscale": 0.001, "uptake_on": "distance", "v": None, "gradient": 0.0,
+        "intra": np.full(2, -1.0), "nbins": 4, "hw": 0.1, "sentinel": 2**31 - 1, "top": 1,
+    }  # fmt: skip
+    _modal_block((c, d), r, np.ones(2), f, ctx, 0)
 
 
 def _max_numba_threads() -> int:
@@ -227,3 +247,141 @@ def _uptake_block(g, ch, sources, targets, cutoff, method, metres, trips_rows, m
 
 def _add(a, b):
     return a + b
+
+
+# =============================================================================== demand tasks
+def _cost_of(block):
+    """The cost matrix of a routing block: ``(times, metres)`` tuples carry it first."""
+    return block[0] if isinstance(block, tuple) else block
+
+
+def _zarr_rows(store: str, path: str, r0: int, r1: int) -> np.ndarray:
+    """Rows ``r0:r1`` of a Zarr matrix (one block of a store written by the workers)."""
+    import zarr
+
+    return np.ascontiguousarray(zarr.open_array(store=str(store), path=path, mode="r")[r0:r1])
+
+
+def _block_info(block) -> tuple[tuple[int, int], str, int, int]:
+    """Shape, dtype, smallest value and largest finite (non-sentinel) value of a cost block."""
+    from ._ipf import _check_cost
+    from .demand import _max_below
+    from .uptake import UNREACHABLE_I32
+
+    _apply_threads()
+    c = _cost_of(block)
+    if not isinstance(c, np.ndarray) or c.ndim != 2:
+        return (tuple(np.shape(c)), str(getattr(c, "dtype", type(c).__name__)), 0, 0)
+    if c.dtype not in (np.uint16, np.int32) or c.size == 0:
+        return (c.shape, str(c.dtype), 0, 0)
+    c = _w(c)
+    nc = _chunks(c.shape[0])
+    return (c.shape, str(c.dtype), int(_check_cost(c, nc)), int(_max_below(c, UNREACHABLE_I32, nc)))
+
+
+def _w(x: np.ndarray) -> np.ndarray:
+    """Writable, C-ordered: arrays unpickled on a worker are often read-only, and numba
+    compiles (and caches) a separate signature per read-only combination otherwise."""
+    x = np.asarray(x)
+    return x if x.flags.writeable and x.flags.c_contiguous else np.array(x, order="C")
+
+
+def _chunks(n: int) -> int:
+    import numba
+
+    return max(1, min(n, 4 * numba.get_num_threads()))
+
+
+def _furness_block(block, f, P, prev, b, row0: int):
+    """One Furness pass over a row block (the single-machine kernel ``_furness_pass``).
+
+    ``prev`` is this block's result of the previous pass (its ``a``), or None on the first.
+    Returns ``(a_new, partial)``; ``partial`` packs ``[column sums (m), max row error,
+    dead origins, first dead origin (global position, or inf)]`` for :func:`_furness_combine`.
+    """
+    from ._ipf import _furness_pass
+
+    _apply_threads()
+    c = _w(_cost_of(block))
+    f, P, b = _w(f), _w(np.asarray(P, dtype=np.float64)), _w(np.asarray(b, dtype=np.float64))
+    n, m = c.shape
+    nc = _chunks(n)
+    a_old = np.zeros(n) if prev is None else _w(prev[0])
+    a_new = np.zeros(n)
+    acc = np.zeros((nc, m))
+    rowsum = np.zeros(n)
+    err = float(_furness_pass(c, f, P, a_old, b, a_new, acc, rowsum, nc)) if n else 0.0
+    dead = np.flatnonzero((P > 0) & (rowsum <= 0))
+    part = np.empty(m + 3)
+    part[:m] = acc.sum(axis=0)
+    part[m] = err
+    part[m + 1] = len(dead)
+    part[m + 2] = row0 + dead[0] if len(dead) else np.inf
+    return a_new, part
+
+
+def _partial(x):
+    """The reducible part of a block result (``(a, partial)`` tuples give ``partial``)."""
+    return x[1] if isinstance(x, tuple) else x
+
+
+def _furness_combine(x, y) -> np.ndarray:
+    """Combine two Furness partials: column sums add, errors max, dead counts add, first min."""
+    x, y = _partial(x), _partial(y)
+    out = x + y
+    out[-3] = max(x[-3], y[-3])
+    out[-1] = min(x[-1], y[-1])
+    return out
+
+
+def _a_of(x) -> np.ndarray:
+    return x[0]
+
+
+def _modal_block(block, a_res, b, f, ctx: dict, row0: int):
+    """The modal-share reduction of one row block (the single-machine kernels).
+
+    Returns ``(rows, packed, od)``: the block's per-zone rows (``(n_block, 6)``), the packed
+    sums ``[cols (m x 3), hist (bins x 4), bad pairs]`` for :func:`fietsstad.distributed.tree_sum`
+    and the block's top pairs (``origin`` as a position in the block, see ``_top_pairs``).
+    """
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from ._ipf import _modal_rows
+    from ._modal import _top_pairs, _uptake_setup
+
+    _apply_threads()
+    cost, dist = (_w(v) for v in block)
+    a, b, f = _w(a_res[0]), _w(b), _w(f)
+    n, m = cost.shape
+    grad = ctx["gradient"]
+    if np.ndim(grad) == 2:
+        grad = _w(grad[row0 : row0 + n])
+    models = ctx["models"]
+    udist, uscale = (dist, ctx["dscale"]) if ctx["uptake_on"] == "distance" else (cost, ctx["v"])
+    U = _uptake_setup(models, udist, uscale, grad)
+    ud, us, g, tabs, direct = U
+    intra = _w(ctx["intra"][row0 : row0 + n])
+    nc = _chunks(n)
+    nbins = ctx["nbins"]
+    rows = np.zeros((n, 6))
+    cols = np.zeros((nc, m, 3))
+    hist = np.zeros((nc, nbins, 4))
+    bad = _modal_rows(
+        cost, f, a, b, dist, ctx["dscale"], ctx["sentinel"], ud, us, g,
+        models[0].coef(), models[1].coef(), tabs[0], tabs[1], direct, ctx["hw"], intra,
+        rows, cols, hist, nc,
+    )  # fmt: skip
+    packed = np.concatenate([cols.sum(axis=0).ravel(), hist.sum(axis=0).ravel(), [float(bad)]])
+    pos = pd.DataFrame(index=pd.RangeIndex(max(n, m)))  # positions stand in for zone labels
+    grav = SimpleNamespace(a=a, b=b, table=f)
+    od = _top_pairs(
+        pos, cost, dist, ctx["dscale"], ctx["sentinel"], grav, U, models, intra, ctx["top"]
+    )
+    return rows, packed, od
+
+
+def _item(x, i: int):
+    return x[i]

@@ -78,15 +78,23 @@ from ._dask_tasks import (
     _DTYPES,
     PLUGIN_NAME,
     NumbaWarmup,
+    _a_of,
     _access_rows,
     _add,
+    _block_info,
     _evaluate_one,
+    _furness_block,
+    _furness_combine,
+    _item,
+    _modal_block,
+    _partial,
     _tt_rows,
     _tt_to_zarr,
     _uptake_block,
     _usable_cores,
     _warm_seconds,
     _worker_state,
+    _zarr_rows,
 )
 
 #: Bytes one block of a travel-time matrix should take by default (128 MiB).
@@ -679,25 +687,319 @@ def accessibility_dask(
     )
 
 
-def modal_share_dask(
-    client: Client, net, zones, *args: Any, block_size: int | None = None, **kwargs: Any
-) -> dict:
-    """:func:`fietsstad.demand.modal_share` of a network, with the routing on a Dask cluster.
+def _cost_blocks(client: Client, cost, block_size: int | None, held: list) -> list:
+    """Row-block futures of a cost matrix: given futures, a Zarr array/store, or numpy."""
+    from distributed import Future
 
-    The expensive part, the fastest routes between all zone pairs (uint16 seconds and int32
-    metres along each fastest path), runs on the workers in blocks of origin zones, with the
-    network scattered once. The zone x zone matrices (small next to the network: 6 bytes per
-    pair) then go through the very same gravity balancing and uptake reduction as on one
-    machine, so every table is identical to ``modal_share(net, zones, ...)``.
+    if isinstance(cost, (list, tuple)) and cost and all(isinstance(f, Future) for f in cost):
+        return list(cost)
+    if isinstance(cost, (str, os.PathLike)) or type(cost).__module__.startswith("zarr"):
+        import zarr
+
+        if isinstance(cost, (str, os.PathLike)):
+            store = str(cost) if "://" in str(cost) else str(Path(cost).expanduser().resolve())
+            node = zarr.open(store=store, mode="r")
+            path = "travel_time" if isinstance(node, zarr.Group) else ""
+            arr = node["travel_time"] if path else node
+        else:
+            arr, store, path = cost, str(cost.store.root), str(cost.path)
+        if arr.ndim != 2:
+            raise ValidationError(f"cost must be a 2-D matrix, got shape {arr.shape}")
+        bs = _block_arg(block_size) or int(arr.chunks[0])
+        token = uuid.uuid4().hex[:12]
+        futs = [
+            client.submit(_zarr_rows, store, path, a, b, key=f"fietsstad-zrows-{token}-{i}")
+            for i, (a, b) in enumerate(_blocks(arr.shape[0], bs))
+        ]
+        held.extend(futs)
+        return futs
+    if isinstance(cost, np.ndarray):
+        if cost.ndim != 2:
+            raise ValidationError(f"cost must be a 2-D matrix, got shape {cost.shape}")
+        bs = _block_arg(block_size) or choose_block_size(
+            cost.shape[0], cost.shape[1] * cost.itemsize, _total_threads(client)
+        )
+        futs = client.scatter([cost[a:b] for a, b in _blocks(cost.shape[0], bs)], hash=False)
+        held.extend(futs)
+        return futs
+    raise ValidationError(
+        "cost must be a list of row-block futures (in row order), a Zarr array or store path, "
+        f"or a numpy matrix, not {type(cost).__name__}"
+    )
+
+
+def _check_blocks(client: Client, blocks: list, n: int, m: int) -> tuple[list[int], np.dtype, int]:
+    """Validate the blocks on the workers (shape, dtype, no negative int32 costs).
+
+    Returns the rows per block, the dtype and the largest finite cost (for int32 tables).
+    """
+    from .demand import UNREACHABLE_I32
+
+    info = client.gather([client.submit(_block_info, f, pure=False) for f in blocks])
+    dts = {d for _, d, _, _ in info}
+    if any(len(s) != 2 for s, _, _, _ in info):
+        raise ValidationError("cost must be a 2-D matrix (every block 2-D)")
+    if not dts <= {"uint16", "int32"} or len(dts) != 1:
+        raise ValidationError(
+            f"cost must be a uint16 or int32 matrix of integer costs (seconds, or metres), got "
+            f"{sorted(dts)}; round float costs first, e.g. np.rint(c).astype(np.int32), with inf "
+            f"as {UNREACHABLE_I32}"
+        )
+    rows = [int(s[0]) for s, _, _, _ in info]
+    cols = {int(s[1]) for s, _, _, _ in info}
+    if sum(rows) != n or cols != {m}:
+        raise ValidationError(f"cost has shape ({sum(rows)}, {sorted(cols)}), expected ({n}, {m})")
+    if min(lo for _, _, lo, _ in info) < 0:
+        raise ValidationError("cost has negative costs")
+    return rows, np.dtype(dts.pop()), max(0, max(hi for _, _, _, hi in info))
+
+
+def tree_reduce(client: Client, futures: list, func, key: str | None = None):
+    """Combine futures pairwise on the cluster with ``func(x, y)`` (a binary tree of tasks).
+
+    Only the final future's value needs to travel to the client.
+
+    Example
+    -------
+    >>> tree_reduce(client, client.map(np.full, [2] * 3, range(3)), np.maximum)  # doctest: +SKIP
+    <Future: pending, key: ...>
+    """
+    level = list(futures)
+    if not level:
+        raise ValidationError("nothing to reduce")
+    depth = 0
+    while len(level) > 1:
+        nxt = [
+            client.submit(
+                func,
+                level[i],
+                level[i + 1],
+                **({"key": f"{key}-r{depth}-{i}"} if key else {}),
+            )
+            for i in range(0, len(level) - 1, 2)
+        ]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+        depth += 1
+    return level[0]
+
+
+def _balance(client, P, A, blocks, cost_dtype, max_cost, deterrence, tol, max_iter, opts):
+    """The Furness loop of ``demand.gravity_distribution`` with row blocks on the workers.
+
+    Returns the GravityModel and the futures holding ``a`` of every block (for the modal step).
+    """
+    from .demand import GravityModel, deterrence_table
+    from .errors import ConvergenceError
+
+    scale, cutoff, normalise = opts
+    sp, sa = float(P.sum()), float(A.sum())
+    if sp <= 0 or sa <= 0:
+        raise ConvergenceError("productions and attractions must have positive totals")
+    if abs(sp - sa) > tol * max(sp, sa):
+        if not normalise:
+            raise ConvergenceError(
+                f"productions total {sp:.6g} and attractions total {sa:.6g} differ: a doubly "
+                "constrained model cannot meet both; pass normalise=True to scale the "
+                "attractions to the productions total"
+            )
+        A = A * (sp / sa)
+    size = 65536 if cost_dtype == np.uint16 else int(max_cost) + 1
+    f = deterrence_table(deterrence, size=size, scale=scale, cutoff=cutoff)
+    m = len(A)
+    held: list = []
+    f_f = _scatter(client, f, held)
+    bounds = np.cumsum([0] + [r for r, _ in blocks])
+    # P slices and b travel inside the task specs (small vectors), so a lost block can always
+    # be recomputed along its chain of passes back to the routing block
+    p_s = [P[bounds[i] : bounds[i + 1]] for i in range(len(blocks))]
+    token = uuid.uuid4().hex[:12]
+    b = np.where(A > 0, 1.0, 0.0)
+    prev: list = [None] * len(blocks)
+    err = math.inf
+    try:
+        for it in range(1, max_iter + 2):
+            res = [
+                client.submit(
+                    _furness_block,
+                    blk,
+                    f_f,
+                    p_s[i],
+                    prev[i],
+                    b,
+                    int(bounds[i]),
+                    key=f"fietsstad-furness-{token}-{it}-{i}",
+                )
+                for i, (_, blk) in enumerate(blocks)
+            ]
+            total = tree_reduce(client, res, _furness_combine, f"fietsstad-fsum-{token}-{it}")
+            vec = _partial(total.result())
+            err = float(vec[m])
+            if it == 1:
+                if vec[m + 1] > 0:
+                    raise ConvergenceError(
+                        f"{int(vec[m + 1])} origin(s) with positive productions reach no "
+                        "destination (all pairs unreachable, beyond the cutoff or to zero "
+                        f"attractions), first: position {int(vec[m + 2])}; drop them or fix the "
+                        "cost matrix"
+                    )
+            elif err <= tol:
+                a = np.concatenate(client.gather([client.submit(_a_of, p) for p in prev]))
+                return GravityModel(a, b.copy(), f, it - 1, err), prev
+            col = vec[:m]
+            if it == 1:
+                dead = np.flatnonzero((A > 0) & (col <= 0))
+                if len(dead):
+                    raise ConvergenceError(
+                        f"{len(dead)} destination(s) with positive attractions are reached by no "
+                        f"origin with productions, first: position {int(dead[0])}"
+                    )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                b = np.where(A > 0, A / col, 0.0)
+            prev = res
+        raise ConvergenceError(
+            f"Furness did not converge within {max_iter} iterations (largest relative row-margin "
+            f"error {err:.3g} > tol {tol:g}); the margins may be incompatible with the reachable "
+            "pairs (e.g. separate components with different totals); raise max_iter or tol"
+        )
+    finally:
+        _release(held)
+
+
+def _margins(productions, attractions, tol, max_iter):
+    from ._validate import check_finite_nonneg, check_in_range, check_int
+
+    P = check_finite_nonneg(productions, "productions").ravel()
+    A = check_finite_nonneg(attractions, "attractions").ravel()
+    tol = check_in_range(tol, "tol", 0.0, 1.0, lo_open=True)
+    max_iter = check_int(max_iter, "max_iter", min_value=1)
+    return P, A, tol, max_iter
+
+
+def gravity_distribution_dask(
+    client: Client,
+    productions,
+    attractions,
+    cost,
+    deterrence: Any = ("exponential", 0.1),
+    tol: float = 1e-6,
+    max_iter: int = 500,
+    *,
+    scale: float = 1.0 / 60.0,
+    cutoff: float | None = None,
+    normalise: bool = False,
+    block_size: int | None = None,
+):
+    """:func:`fietsstad.demand.gravity_distribution` with the cost matrix in row blocks on a cluster.
+
+    Furness balancing of ``T_ij = a_i b_j f(c_ij)`` where the cost matrix is never gathered:
+    every pass, each worker runs the single-machine kernel (``_ipf._furness_pass``) on its row
+    block with the broadcast ``b``, keeps its new ``a`` rows, and returns the partial column sums
+    and its largest row error; these are combined pairwise on the cluster (:func:`tree_reduce`)
+    and only a length-``m`` vector reaches the client, which updates ``b``. Same convergence
+    test, same errors and (up to float summation order of the column sums) the same ``a``, ``b``.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    productions, attractions : array-like
+        As in :func:`~fietsstad.demand.gravity_distribution` (finite, ``>= 0``).
+    cost : list of futures, Zarr array or store path, or numpy array
+        The ``(origins, destinations)`` uint16/int32 costs as row blocks: futures in row order
+        (each a 2-D block, or a ``(times, metres)`` tuple from routing), a Zarr array or group
+        (``travel_time``) read block by block on the workers, or a numpy matrix (scattered in
+        blocks; convenient for tests).
+    deterrence, tol, max_iter, scale, cutoff, normalise
+        As in :func:`~fietsstad.demand.gravity_distribution`.
+    block_size : int, optional
+        Rows per block for Zarr (default: its chunk rows) or numpy input.
+
+    Returns
+    -------
+    fietsstad.demand.GravityModel
+
+    Raises
+    ------
+    ConvergenceError
+        The same cases, and the same messages, as the single-machine function.
+    ValidationError
+        Bad margins, shapes, dtypes or negative costs.
+
+    Example
+    -------
+    >>> c = np.array([[60, 600], [600, 60]], dtype=np.uint16)
+    >>> g = gravity_distribution_dask(client, [10.0, 30.0], [20.0, 20.0], c)  # doctest: +SKIP
+    >>> g.iterations > 0                                                       # doctest: +SKIP
+    True
+    """
+    _check_client(client)
+    P, A, tol, max_iter = _margins(productions, attractions, tol, max_iter)
+    prepare_workers(client)
+    held: list = []
+    try:
+        futs = _cost_blocks(client, cost, block_size, held)
+        rows, dt, mx = _check_blocks(client, futs, len(P), len(A))
+        grav, a_futs = _balance(
+            client, P, A, list(zip(rows, futs)), dt, mx, deterrence, tol, max_iter,
+            (scale, cutoff, normalise),
+        )  # fmt: skip
+        _release([f for f in a_futs if f is not None])
+        return grav
+    finally:
+        _release(held)
+
+
+def modal_share_dask(
+    client: Client,
+    net,
+    zones,
+    model: Any = "zwolle_2024",
+    ebike_model: Any = "zwolle_2024_ebike",
+    *,
+    distance_scale: float = 0.001,
+    gradient: Any = 0.0,
+    deterrence: Any = ("exponential", 0.1),
+    scale: float = 1.0 / 60.0,
+    cutoff: float | None = None,
+    tol: float = 1e-6,
+    max_iter: int = 500,
+    normalise: bool = True,
+    car_share: float | None = None,
+    co2_kg_per_km: float | None = None,
+    top_pairs: int = 1000,
+    hist_width_km: float = 0.1,
+    hist_max_km: float = 40.0,
+    uptake_on: str = "distance",
+    reference_speed_kmh: float = 16.0,
+    block_size: int | None = None,
+) -> dict:
+    """:func:`fietsstad.demand.modal_share` of a network, run entirely on a Dask cluster.
+
+    1. Routing: the fastest routes between all zone pairs (uint16 seconds, int32 metres along
+       them) are computed on the workers in blocks of origin zones, with the network scattered
+       once. The blocks stay on the workers as futures.
+    2. Balancing: :func:`gravity_distribution_dask` on those blocks (each Furness pass: per-block
+       kernel, tree-reduced column sums, ``b`` updated on the client from a length-m vector).
+    3. Reduction: each block runs the single-machine modal kernel (``_ipf._modal_rows``) and its
+       top pairs; column sums, the trip-length histogram and the bad-pair count are tree-summed
+       on the cluster; per-zone rows and per-block top pairs (O(zones) each) come back.
+
+    The zone matrices are never gathered. Each routing block is a dependency of its Furness and
+    modal tasks, so if a worker dies Dask recomputes the lost blocks from the scattered network.
+    Tables equal ``modal_share(net, zones, ...)`` up to float summation order (tested to 1e-9).
 
     Parameters
     ----------
     client : distributed.Client
     net : BikeNetwork
     zones : (Geo)DataFrame
-        As in :func:`fietsstad.demand.modal_share` (``node`` column or snapped).
-    *args, **kwargs
-        Passed on to :func:`fietsstad.demand.modal_share` (model, ebike_model, deterrence, ...).
+        As in :func:`fietsstad.demand.modal_share` (``node`` column, or snapped).
+    model, ebike_model, distance_scale, gradient, deterrence, scale, cutoff, tol, max_iter,
+    normalise, car_share, co2_kg_per_km, top_pairs, hist_width_km, hist_max_km, uptake_on,
+    reference_speed_kmh
+        As in :func:`fietsstad.demand.modal_share` (``car_share``/``co2_kg_per_km`` default to
+        its documented assumptions). ``intrazonal_km`` is not available on the cluster yet.
     block_size : int, optional
         Origin zones per task.
 
@@ -712,9 +1014,13 @@ def modal_share_dask(
     >>> r["city"]["bike_share"].iloc[0]                            # doctest: +SKIP
     0.43
     """
-    from ._modal import _zone_table
-    from .demand import modal_share, snap_zones
+    import pandas as pd
+
+    from . import demand
+    from ._modal import _city_frame, _zone_frame, _zone_table
+    from ._validate import check_in_range, check_int
     from .network import BikeNetwork
+    from .uptake import _sentinel_for, get_model
 
     _check_client(client)
     if not isinstance(net, BikeNetwork):
@@ -722,24 +1028,152 @@ def modal_share_dask(
             "modal_share_dask needs a BikeNetwork (for a ready cost matrix there is nothing to "
             "distribute: call fietsstad.demand.modal_share directly)"
         )
-    if kwargs.get("distances") is not None:
-        raise ValidationError("distances= is computed from the network; do not pass it")
+    m_b, m_e = get_model(model), get_model(ebike_model)
     zt = _zone_table(zones)
-    nodes = zt["node"].to_numpy(np.int32) if "node" in zt.columns else snap_zones(net, zt)
-    prepare_workers(client)
-    # the very call modal_share makes on one machine (uint16 s, int32 metres, saturated)
-    cost, dist = travel_time_matrix_dask(
-        client,
-        net,
-        _nodes(nodes, net.n_nodes, "zone nodes"),
-        nodes,
-        dtype="uint16",
-        with_distance=True,
-        saturate=True,
-        gather=True,
-        block_size=block_size,
+    P, A, tol, max_iter = _margins(zt["productions"].to_numpy(), zt["attractions"].to_numpy(),
+                                   tol, max_iter)  # fmt: skip
+    dscale = check_in_range(
+        distance_scale, "distance_scale", 0, math.inf, lo_open=True, hi_open=True
     )
-    return modal_share(cost, zt, *args, distances=dist, **kwargs)
+    car = demand.CAR_SHARE_OF_SHIFTED if car_share is None else car_share
+    car = check_in_range(car, "car_share", 0.0, 1.0)
+    co2 = demand.CO2_KG_PER_CAR_KM if co2_kg_per_km is None else co2_kg_per_km
+    co2 = check_in_range(co2, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
+    top = check_int(top_pairs, "top_pairs", min_value=0)
+    hw = check_in_range(hist_width_km, "hist_width_km", 0, math.inf, lo_open=True, hi_open=True)
+    hmax = check_in_range(hist_max_km, "hist_max_km", hw, 1e6)
+    if uptake_on == "time":
+        v = check_in_range(reference_speed_kmh, "reference_speed_kmh", 0, 100, lo_open=True)
+        v = v / 3600.0
+    elif uptake_on == "distance":
+        v = None
+    else:
+        raise ValidationError(f"uptake_on must be 'distance' or 'time', not {uptake_on!r}")
+    n = len(P)
+    if np.ndim(gradient) == 2 and np.shape(gradient) != (n, len(A)):
+        raise ValidationError(
+            "gradient must be a scalar or a finite matrix of the distances' shape"
+        )
+    nodes = zt["node"].to_numpy(np.int32) if "node" in zt.columns else demand.snap_zones(net, zt)
+    nodes = _nodes(nodes, net.n_nodes, "zone nodes")
+    if len(nodes) != n:
+        raise ValidationError(f"{len(nodes)} zone nodes for {n} zones")
+    nbins = int(math.ceil(hmax / hw)) + 1
+    g = _as_graph(net)[0]
+    sec = np.rint(net.length).astype(np.int32)
+    prepare_workers(client)
+    bs = _block_arg(block_size) or choose_block_size(n, n * 6, _total_threads(client))
+    meth, ch = _resolve_method(g, nodes, None, "auto", secondary=sec)
+    held: list = []
+    futures: list = []
+    try:
+        g_f = _scatter(client, g, held)
+        ch_f = _scatter(client, ch, held) if ch is not None else None
+        t_f = _scatter(client, nodes, held)
+        s_f = _scatter(client, sec, held)
+        token = uuid.uuid4().hex[:12]
+        spans = _blocks(n, bs)
+        # 1. routing blocks (uint16 s, int32 m, saturated: modal_share's call), kept on workers
+        tt = [
+            client.submit(
+                _tt_rows,
+                g_f,
+                ch_f,
+                nodes[a:b],
+                t_f,
+                None,
+                np.dtype(np.uint16),
+                meth,
+                True,
+                s_f,
+                key=f"fietsstad-zone-tt-{token}-{i}",
+            )  # fmt: skip
+            for i, (a, b) in enumerate(spans)
+        ]
+        held.extend(tt)
+        # 2. balancing on the blocks
+        grav, a_futs = _balance(
+            client, P, A, [(b - a, f) for (a, b), f in zip(spans, tt)], np.dtype(np.uint16), 0,
+            deterrence, tol, max_iter, (scale, cutoff, normalise),
+        )  # fmt: skip
+        futures.extend(a_futs)
+        # 3. modal reduction per block; sums combined on the cluster
+        ctx = {
+            "models": (m_b, m_e), "dscale": dscale, "uptake_on": uptake_on, "v": v,
+            "gradient": gradient, "intra": np.full(n, -1.0), "nbins": nbins, "hw": hw,
+            "sentinel": _sentinel_for(np.dtype(np.int32)), "top": top,
+        }  # fmt: skip
+        c_f = _scatter(client, ctx, held)
+        b_f = _scatter(client, grav.b, held)
+        f_f = _scatter(client, grav.table, held)
+        mod = [
+            client.submit(
+                _modal_block, tt[i], a_futs[i], b_f, f_f, c_f, a, key=f"fietsstad-modal-{token}-{i}"
+            )  # fmt: skip
+            for i, (a, _) in enumerate(spans)
+        ]
+        futures.extend(mod)
+        packed = [client.submit(_item, f, 1, key=f"fietsstad-mpack-{token}-{i}")
+                  for i, f in enumerate(mod)]  # fmt: skip
+        futures.extend(packed)
+        total = tree_sum(client, packed)
+        futures.append(total)
+        rows = np.concatenate(client.gather([client.submit(_item, f, 0) for f in mod]))
+        ods = client.gather([client.submit(_item, f, 2) for f in mod])
+        tot = total.result()
+    finally:
+        _release(futures + held)
+    m = len(A)
+    bad = int(tot[-1])
+    if bad:
+        raise ValidationError(
+            f"{bad} reachable OD pair(s) have no route distance (NaN, negative "
+            "or the unreachable sentinel): distances and times must come from "
+            "the same routes"
+        )
+    col = tot[: 3 * m].reshape(m, 3)
+    hs = tot[3 * m : -1].reshape(nbins, 4)
+    out = _zone_frame(zt, rows, col, car, co2)
+    city = _city_frame(rows, car, co2, m_b, m_e, grav)
+    lo = np.arange(nbins) * hw
+    distribution = pd.DataFrame(
+        {
+            "km_from": lo,
+            "km_to": np.append(lo[1:], np.inf),
+            "km_mid": np.append(lo[:-1] + hw / 2, hmax + hw / 2),
+            "trips": hs[:, 0],
+            "bike_trips": hs[:, 1],
+            "ebike_trips": hs[:, 2],
+            "km_mean": np.divide(hs[:, 3], hs[:, 0], out=lo + hw / 2, where=hs[:, 0] > 0),
+        }
+    )
+    return {
+        "zones": out,
+        "city": city,
+        "od": _merge_top_pairs(zt, ods, [a for a, _ in spans], top),
+        "distribution": distribution,
+    }
+
+
+def _merge_top_pairs(zt, ods: list, row0s: list[int], k: int):
+    """The global top ``k`` pairs from each block's top ``k`` (positions -> zone labels)."""
+    import pandas as pd
+
+    parts = []
+    for od, r0 in zip(ods, row0s):
+        od = od.copy()
+        od["origin"] = od["origin"].to_numpy(np.int64) + r0
+        parts.append(od)
+    od = pd.concat(parts, ignore_index=True)
+    if k == 0 or od.empty:
+        return ods[0].iloc[:0].astype(ods[0].dtypes.to_dict()) if ods else pd.DataFrame()
+    key = od["bike_trips"].to_numpy().astype(np.float32)
+    order = np.argsort(-key, kind="stable")[:k]
+    od = od.iloc[order].reset_index(drop=True)
+    labels = zt.index.to_numpy()
+    od["origin"] = labels[od["origin"].to_numpy(np.int64)]
+    od["destination"] = labels[od["destination"].to_numpy(np.int64)]
+    return od
 
 
 def tree_sum(client: Client, futures: list):
@@ -753,15 +1187,9 @@ def tree_sum(client: Client, futures: list):
     >>> tree_sum(client, fs).result().tolist()                      # doctest: +SKIP
     [10, 10, 10]
     """
-    level = list(futures)
-    if not level:
+    if not futures:
         raise ValidationError("nothing to sum")
-    while len(level) > 1:
-        nxt = [client.submit(_add, level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
-    return level[0]
+    return tree_reduce(client, futures, _add)
 
 
 def uptake_totals_dask(
@@ -966,7 +1394,9 @@ __all__ = [
     "travel_time_matrix_dask",
     "accessibility_matrix_dask",
     "accessibility_dask",
+    "gravity_distribution_dask",
     "modal_share_dask",
+    "tree_reduce",
     "uptake_totals_dask",
     "tree_sum",
     "evaluate_scenarios_dask",
