@@ -41,6 +41,10 @@ def test_demo_end_to_end_generated(tmp_path, capsys):
         "greedy / exact",
     ):
         assert key in report
+    # every figure of the scenario table is filled in (no placeholder dashes)
+    table = report.split("## Snelfietspad")[1].split("## Mobility hubs")[0]
+    rows = [r for r in table.splitlines() if r.startswith("| ") and "figure" not in r]
+    assert len(rows) >= 10 and not [r for r in rows if "| –" in r or "– %" in r]
     for html in ("snelfietspad.html", "hubs.html"):
         assert "GENERATED network" in (out / html).read_text()
     man = json.loads((out / "manifest.json").read_text())

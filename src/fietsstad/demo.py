@@ -288,6 +288,13 @@ def _md(s: Any) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _corridor_pct(s: dict) -> str:
+    pct = s.get("corridor_cyclists_change_pct")
+    if pct is None:
+        return "new: no fastest path used these streets before"
+    return f"{float(pct):+.1f} %"
+
+
 def _n(v: Any, d: int = 1) -> str:
     if v is None:
         return "–"
@@ -340,7 +347,8 @@ def _report(net, res, greedy, exact, catch) -> str:
         f"| bike share change | {_n(s.get('bike_share_change_pp'), 2)} percentage points |",
         f"| extra bike trips per day | {_n(s.get('extra_bike_trips_per_day'), 0)} |",
         f"| car trips replaced per day | {_n(s.get('car_trips_replaced_per_day'), 0)} |",
-        f"| cyclists on the corridor | {_n(s.get('corridor_cyclists_change_pct'), 1)} % more |",
+        f"| cyclists on the corridor per day | {_n(s.get('corridor_cyclists_before'), 0)} → "
+        f"{_n(s.get('corridor_cyclists_after'), 0)} ({_corridor_pct(s)}) |",
         f"| CO2 avoided per day | {_n(s.get('co2_avoided_kg_per_day'), 0)} kg |",
         "",
     ]
