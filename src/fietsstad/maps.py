@@ -310,7 +310,9 @@ KEY_NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("bike_share_change_pp", "bike share change (pp)", 2),
     ("extra_bike_trips_per_day", "extra bike trips per day", 0),
     ("car_trips_replaced_per_day", "car trips replaced per day", 0),
-    ("corridor_cyclists_change_pct", "cyclists on the corridor (%)", 1),
+    ("corridor_cyclists_before", "cyclists on the corridor before (/day)", 0),
+    ("corridor_cyclists_after", "cyclists on the corridor after (/day)", 0),
+    ("corridor_cyclists_change_pct", "cyclists on the corridor (% change; – = new)", 1),
     ("co2_avoided_kg_per_day", "CO2 avoided (kg/day)", 0),
     ("route_clipped", "route clipped to the network", 0),
 )
