@@ -600,12 +600,17 @@ def _try_hubs(old, out, rows_nodes, n, cu, cv, cw, unreach):
     tb = max(64, _BLOCK_BYTES // old.dtype.itemsize)
     dthn = np.where(dth < lim, dth, 0).astype(old.dtype)  # only read where dth < lim
     e_rows, eblk = _tail_rows(old, row_of[t_nodes], row_of[h_nodes], dth, dthn, lim, kind, tb)
-    nthr = nb.get_num_threads()
-    n_chunks = max(1, min(old.shape[0], nthr * 8))
-    sel, seldu, nsel = _select_entries(old, t_nodes, h_nodes, dtt, dth, lim, n_chunks)
-    changed = _apply_entries(
-        out, old, out is old, sel, seldu, nsel, e_rows, eblk, kind, tb, n_chunks
-    )
+    # many small row chunks handed out one at a time: a thread slowed by other work on the machine
+    # takes fewer of them (numba's default splits the chunks evenly up front)
+    n_chunks = max(1, min(old.shape[0], nb.get_num_threads() * 32))
+    prev = nb.set_parallel_chunksize(1)
+    try:
+        sel, seldu, nsel = _select_entries(old, t_nodes, h_nodes, dtt, dth, lim, n_chunks)
+        changed = _apply_entries(
+            out, old, out is old, sel, seldu, nsel, e_rows, eblk, kind, tb, n_chunks
+        )
+    finally:
+        nb.set_parallel_chunksize(prev)
     return changed, nsel
 
 
