@@ -111,3 +111,55 @@ def test_bad_accessibility_input(grid):
         two_step_fca(g, [0], [1.0, 2.0], [1], [1.0], 100)
     with pytest.raises(GraphError):
         two_step_fca(g, [0], [-1.0], [1], [1.0], 100)
+
+
+# ------------------------------------------------ the restricted (pruned) cut-off PHAST sweep
+@pytest.mark.parametrize("cutoff", [0, 59, 700, 40_000])  # uint16 lanes up to 32766, then int32
+def test_pruned_sweep_matches_reference_uint16_and_int32_lanes(cutoff):
+    # weights up to 25,000 s so the 40,000 s cut-off (int32 lanes) still cuts; enough sources
+    # (> 32 * 4 * threads) for 32-lane groups, asked in a shuffled order with repeats
+    rng = np.random.default_rng(11)
+    wmax = 25_000 if cutoff > 32_766 else 120
+    arrs = perturbed_grid(24, 30, seed=5, oneway_share=0.3, wmin=0, wmax=wmax)
+    g, T = CSRGraph.from_arrays(*arrs), scipy_times(*arrs)
+    opp = rng.integers(0, 20, size=(g.n, 2)).astype(float)
+    opp[rng.random(g.n) < 0.3] = 0.0
+    src = rng.permutation(np.concatenate([np.arange(g.n), rng.integers(0, g.n, 50)]))
+    dec = [Decay.cumulative(cutoff), Decay.exponential(0.003, per="second")]
+    got = accessibility(g, opp, dec, cutoff=cutoff, sources=src, method="phast")
+    np.testing.assert_allclose(got, accessibility_ref(T, opp, dec, cutoff)[src], rtol=1e-11)
+
+
+def test_pruned_and_full_sweep_agree(grid, monkeypatch):
+    from fietsstad.engine import _access
+
+    g, _ = grid
+    opp = np.random.default_rng(4).random((g.n, 2))
+    src = np.arange(g.n)[::-1]
+    runs = []
+    for pruned in (True, False):
+        monkeypatch.setattr(_access, "PRUNED_SWEEP", pruned)
+        runs.append(accessibility(g, opp, DECAYS, cutoff=800, sources=src, method="phast"))
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12)
+    assert runs[0][:, 0].max() > 0  # something is within the cut-off
+
+
+def test_push_graph_is_the_transposed_downward_graph(grid):
+    from fietsstad.engine import build_ch
+    from fietsstad.engine._access import _push_graph
+
+    g, _ = grid
+    ch = build_ch(g)
+    indptr, dst, t = _push_graph(ch, top=100)
+    assert t.dtype == np.uint16 and indptr[-1] == ch.dn_src.size
+    src = np.repeat(np.arange(ch.n), np.diff(indptr))
+    pull = set(
+        zip(
+            ch.dn_src.tolist(),
+            np.repeat(np.arange(ch.n), np.diff(ch.dn_indptr)).tolist(),
+            np.minimum(ch.dn_t, 100).tolist(),
+        )
+    )
+    assert set(zip(src.tolist(), dst.tolist(), t.tolist())) == pull
+    assert np.all(dst > src)  # downward edges go to later sweep positions
+    assert _push_graph(ch, top=40_000)[2].dtype == np.int32

@@ -39,6 +39,10 @@ from ._memory import check_memory, estimate_matrix_bytes
 from ._phast import PINF, _sweep, _upward, lanes_for
 from .config import MAX_I32, NJIT, NJIT_PAR, PHAST_INF
 
+#: Cut-off accessibility with PHAST uses the sweep restricted to the nodes within the cut-off
+#: (:func:`_access_phast_pruned`); ``False`` falls back to the full fused sweep (benchmarks).
+PRUNED_SWEEP = True
+
 _KINDS = {"cumulative": 0, "exponential": 1, "power": 2, "logistic": 3}
 _TABLE_MAX = 2**18
 
@@ -302,6 +306,138 @@ def _access_phast(
                     out[s0 + k, q] = acc[q, k]
 
 
+@numba.njit(**NJIT)
+def _pruned_sweep_accumulate(lo, po_indptr, po_dst, po_t, D, mark, opp_pos, nz_pos, table, acc):
+    """A cut-off PHAST sweep restricted to the nodes reached within the cut-off (RPHAST-like).
+
+    Labels live in ``[0, top]`` with ``top = cutoff + 1`` meaning "beyond the cut-off" (also
+    the index of the decay table's trailing zero, so the accumulation indexes the table
+    directly). Push form over the downward edges (``po_*``: out-edges from each position to
+    later positions; weights clipped to ``top``). Only *marked* positions do any lane work: the
+    upward search results, and heads of downward edges pushed from an *active* node (some lane
+    ``<= cutoff``) with ``lane-min + w <= cutoff``. Exact: on a shortest up-down path to a node
+    within the cut-off every prefix is within the cut-off too, so every node of its downward
+    part is active. ``D`` is ``top`` everywhere except the upward labels on entry, and all
+    ``top`` again on return. Sums stay below ``2 * top``, so uint16 lanes are safe for
+    ``cutoff < 32767``.
+    """
+    n, K = D.shape
+    ncol = opp_pos.shape[1]
+    nd = table.shape[0]
+    top = table.shape[1] - 1
+    cutoff = top - 1
+    for v in range(lo, n):
+        if not mark[v]:
+            continue
+        mark[v] = False
+        m = D[v, 0]
+        for k in range(1, K):
+            m = min(m, D[v, k])
+        if m > cutoff:
+            continue  # nothing within the cut-off: labels are already ``top``
+        for e in range(po_indptr[v], po_indptr[v + 1]):
+            w = po_t[e]
+            if m + w > cutoff:
+                continue
+            x = po_dst[e]
+            mark[x] = True
+            for k in range(K):
+                D[x, k] = min(D[x, k], D[v, k] + w)
+        if nz_pos[v]:
+            for di in range(nd):
+                tab = table[di]
+                for cc in range(ncol):
+                    o = opp_pos[v, cc]
+                    a = acc[cc * nd + di]
+                    for k in range(K):
+                        a[k] += tab[D[v, k]] * o
+        for k in range(K):
+            D[v, k] = top
+
+
+@numba.njit(**NJIT_PAR)
+def _access_phast_pruned(
+    up_indptr,
+    up_indices,
+    up_t,
+    po_indptr,
+    po_dst,
+    po_t,
+    src_pos,
+    rows,
+    opp_pos,
+    nz_pos,
+    table,
+    out,
+    nthr,
+    K,
+):
+    """Cut-off accessibility by restricted PHAST sweeps; source ``src_pos[i]`` fills row
+    ``rows[i]`` of ``out``. The cut-off is ``table.shape[1] - 2``; the lane type is the dtype of
+    ``po_t`` (uint16 or int32). Sources should come in a local order (graph neighbours
+    together), so the ``K`` lanes of a group reach overlapping node sets."""
+    n = po_indptr.size - 1
+    ns = src_pos.size
+    ng = (ns + K - 1) // K
+    nch = max(1, min(ng, 4 * nthr))
+    nd = table.shape[0]
+    ncol = opp_pos.shape[1]
+    top = table.shape[1] - 1
+    cutoff = np.int64(top - 1)
+    for c in prange(nch):
+        D = np.full((n, K), top, po_t.dtype)
+        mark = np.zeros(n, np.bool_)
+        hk = np.empty(up_indices.size + 1, np.int64)
+        acc = np.zeros((ncol * nd, K), np.float64)
+        dist = np.full(n, PINF, np.int32)
+        touched = np.empty(n, np.int32)
+        for gi in range(c * ng // nch, (c + 1) * ng // nch):
+            s0 = gi * K
+            lanes = min(K, ns - s0)
+            lo = n
+            for k in range(lanes):
+                nt = _upward(
+                    src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, D, hk, dist, touched
+                )
+                for t in range(nt):
+                    x = touched[t]
+                    mark[x] = True
+                    lo = min(lo, x)
+            acc[:, :] = 0.0
+            _pruned_sweep_accumulate(
+                lo, po_indptr, po_dst, po_t, D, mark, opp_pos, nz_pos, table, acc
+            )
+            for k in range(lanes):
+                for q in range(ncol * nd):
+                    out[rows[s0 + k], q] = acc[q, k]
+
+
+def _push_graph(ch, top: int):
+    """The downward edges as out-edges per sweep position (``indptr, dst, t``), weights
+    clipped to ``top`` and stored as uint16 when ``2 * top`` fits, else int32."""
+    n = ch.n
+    dst = np.repeat(np.arange(n, dtype=np.int32), np.diff(ch.dn_indptr))
+    perm = np.argsort(ch.dn_src, kind="stable")
+    indptr = np.zeros(n + 1, np.int32)
+    np.cumsum(np.bincount(ch.dn_src, minlength=n), out=indptr[1:])
+    lane = np.uint16 if 2 * top <= np.iinfo(np.uint16).max else np.int32
+    t = np.minimum(ch.dn_t[perm], top).astype(lane)
+    return indptr, np.ascontiguousarray(dst[perm]), t
+
+
+def _local_order(g: CSRGraph, src: np.ndarray) -> np.ndarray:
+    """Indices into ``src`` that put graph neighbours next to each other (reverse
+    Cuthill-McKee rank of the symmetrised graph): a sweep's lanes then reach similar nodes."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    a = csr_matrix((np.ones(g.m, np.int8), g.indices, g.indptr), shape=(g.n, g.n), dtype=np.int8)
+    perm = reverse_cuthill_mckee(a, symmetric_mode=False)
+    rank = np.empty(g.n, np.int64)
+    rank[perm] = np.arange(g.n)
+    return np.argsort(rank[src], kind="stable")
+
+
 def _decay_arrays(decays: Sequence[Decay], tmax: int):
     if isinstance(decays, Decay):
         decays = [decays]
@@ -394,6 +530,28 @@ def accessibility(
         from ._ch import build_ch
 
         ch = build_ch(g)
+        cp = np.int64(min(c, PHAST_INF - 1))
+        if PRUNED_SWEEP and cp < table.shape[1] - 1:
+            top = table.shape[1] - 1  # == cp + 1: the table ends at the cut-off
+            po_indptr, po_dst, po_t = _push_graph(ch, top)
+            rows = _local_order(g, src)
+            _access_phast_pruned(
+                ch.up_indptr,
+                ch.up_indices,
+                ch.up_t,
+                po_indptr,
+                po_dst,
+                po_t,
+                np.ascontiguousarray(ch.pos[src[rows]]),
+                rows.astype(np.int64),
+                np.ascontiguousarray(opp[ch.order]),
+                np.ascontiguousarray(nz[ch.order]),
+                table,
+                out,
+                numba.get_num_threads(),
+                lanes_for(len(src), numba.get_num_threads()),
+            )
+            return out
         _access_phast(
             ch.up_indptr,
             ch.up_indices,

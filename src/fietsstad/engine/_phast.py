@@ -38,7 +38,8 @@ def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
 
     The search runs on the dense scalar array ``dist`` (PHAST_INF outside the search, reset on
     return): a column of ``U`` strides one cache line per node, which made the search
-    memory-bound. Only the ~100-200 settled labels are then scattered into ``U``.
+    memory-bound. Only the ~100-200 settled labels are then scattered into ``U``; their
+    positions are left in ``touched[:nt]`` and ``nt`` is returned.
     """
     dist[s] = 0
     touched[0] = s
@@ -64,6 +65,7 @@ def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
         x = touched[t]
         U[x, k] = dist[x]
         dist[x] = PINF
+    return nt
 
 
 @numba.njit(**NJIT)
