@@ -260,3 +260,29 @@ def _intrazonal(intrazonal_km: Any, n: int, square: bool) -> np.ndarray:
     if not np.all(np.isfinite(v)) or np.any(v < 0):
         raise ValidationError("intrazonal_km must be finite and >= 0")
     return np.ascontiguousarray(v, dtype=np.float64)
+
+
+def _result_tables(zt, rows, col, hist, bad, car_share, co2, m_b, m_e, grav, hw, hmax):
+    """Per-zone, city-wide and trip-length tables from the reduced sums (one place for both the
+    single-machine and the Dask modal share); refuses pairs with no route distance."""
+    if bad:
+        raise ValidationError(
+            f"{bad} reachable OD pair(s) have no route distance (NaN, negative "
+            "or the unreachable sentinel): distances and times must come from "
+            "the same routes"
+        )
+    zones = _zone_frame(zt, rows, col, car_share, co2)
+    city = _city_frame(rows, car_share, co2, m_b, m_e, grav)
+    lo = np.arange(hist.shape[0]) * hw
+    distribution = pd.DataFrame(
+        {
+            "km_from": lo,
+            "km_to": np.append(lo[1:], np.inf),
+            "km_mid": np.append(lo[:-1] + hw / 2, hmax + hw / 2),
+            "trips": hist[:, 0],
+            "bike_trips": hist[:, 1],
+            "ebike_trips": hist[:, 2],
+            "km_mean": np.divide(hist[:, 3], hist[:, 0], out=lo + hw / 2, where=hist[:, 0] > 0),
+        }
+    )
+    return zones, city, distribution

@@ -55,12 +55,11 @@ import pandas as pd
 from ._ipf import _check_cost as _cost_min_kernel
 from ._ipf import _furness_pass, _modal_rows, _trip_matrix
 from ._modal import (
-    _city_frame,
     _intrazonal,
     _matrices,
+    _result_tables,
     _top_pairs,
     _uptake_setup,
-    _zone_frame,
     _zone_table,
 )
 from ._validate import (
@@ -745,27 +744,8 @@ def modal_share(
         hist,
         nc,
     )
-    if bad:
-        raise ValidationError(
-            f"{bad} reachable OD pair(s) have no route distance (NaN, negative "
-            "or the unreachable sentinel): distances and times must come from "
-            "the same routes"
-        )
-    col = cols.sum(axis=0)
-    hs = hist.sum(axis=0)
-    out = _zone_frame(zt, rows, col, car_share, co2)
-    city = _city_frame(rows, car_share, co2, m_b, m_e, grav)
-    lo = np.arange(nbins) * hw
-    distribution = pd.DataFrame(
-        {
-            "km_from": lo,
-            "km_to": np.append(lo[1:], np.inf),
-            "km_mid": np.append(lo[:-1] + hw / 2, hmax + hw / 2),
-            "trips": hs[:, 0],
-            "bike_trips": hs[:, 1],
-            "ebike_trips": hs[:, 2],
-            "km_mean": np.divide(hs[:, 3], hs[:, 0], out=lo + hw / 2, where=hs[:, 0] > 0),
-        }
+    out, city, distribution = _result_tables(
+        zt, rows, cols.sum(axis=0), hist.sum(axis=0), bad, car_share, co2, m_b, m_e, grav, hw, hmax
     )
     od = _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, (m_b, m_e), intra, top_pairs)
     return {"zones": out, "city": city, "od": od, "distribution": distribution}

@@ -1014,10 +1014,9 @@ def modal_share_dask(
     >>> r["city"]["bike_share"].iloc[0]                            # doctest: +SKIP
     0.43
     """
-    import pandas as pd
 
     from . import demand
-    from ._modal import _city_frame, _zone_frame, _zone_table
+    from ._modal import _result_tables, _zone_table
     from ._validate import check_in_range, check_int
     from .network import BikeNetwork
     from .uptake import _sentinel_for, get_model
@@ -1124,28 +1123,10 @@ def modal_share_dask(
     finally:
         _release(futures + held)
     m = len(A)
-    bad = int(tot[-1])
-    if bad:
-        raise ValidationError(
-            f"{bad} reachable OD pair(s) have no route distance (NaN, negative "
-            "or the unreachable sentinel): distances and times must come from "
-            "the same routes"
-        )
     col = tot[: 3 * m].reshape(m, 3)
     hs = tot[3 * m : -1].reshape(nbins, 4)
-    out = _zone_frame(zt, rows, col, car, co2)
-    city = _city_frame(rows, car, co2, m_b, m_e, grav)
-    lo = np.arange(nbins) * hw
-    distribution = pd.DataFrame(
-        {
-            "km_from": lo,
-            "km_to": np.append(lo[1:], np.inf),
-            "km_mid": np.append(lo[:-1] + hw / 2, hmax + hw / 2),
-            "trips": hs[:, 0],
-            "bike_trips": hs[:, 1],
-            "ebike_trips": hs[:, 2],
-            "km_mean": np.divide(hs[:, 3], hs[:, 0], out=lo + hw / 2, where=hs[:, 0] > 0),
-        }
+    out, city, distribution = _result_tables(
+        zt, rows, col, hs, int(tot[-1]), car, co2, m_b, m_e, grav, hw, hmax
     )
     return {
         "zones": out,
