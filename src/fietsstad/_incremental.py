@@ -51,6 +51,8 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from .engine._heap import heap_pop as _heap_pop
+from .engine._heap import heap_push as _heap_push
 from .errors import GraphError, ValidationError
 from .network import BikeNetwork
 
@@ -122,42 +124,6 @@ def _affected_sources(mat, unreach, cap, cu, cv, cw):  # pragma: no cover - numb
                 out[i] = True
                 break
     return out
-
-
-@nb.njit(cache=True, inline="always")
-def _heap_push(hk, hv, size, key, val):  # pragma: no cover - numba
-    i = size
-    hk[i] = key
-    hv[i] = val
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= hk[i]:
-            break
-        hk[p], hk[i] = hk[i], hk[p]
-        hv[p], hv[i] = hv[i], hv[p]
-        i = p
-    return size + 1
-
-
-@nb.njit(cache=True, inline="always")
-def _heap_pop(hk, hv, size):  # pragma: no cover - numba
-    size -= 1
-    hk[0] = hk[size]
-    hv[0] = hv[size]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            break
-        c = left
-        if left + 1 < size and hk[left + 1] < hk[left]:
-            c = left + 1
-        if hk[i] <= hk[c]:
-            break
-        hk[c], hk[i] = hk[i], hk[c]
-        hv[c], hv[i] = hv[i], hv[c]
-        i = c
-    return size
 
 
 @nb.njit(cache=True, parallel=True)

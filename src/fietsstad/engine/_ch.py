@@ -44,6 +44,8 @@ from .. import settings
 from .._io import load_arrays, save_arrays
 from ..errors import CacheError, GraphError
 from ._graph import CSRGraph, as_graph, check_secondary
+from ._heap import heap_pop as _hpop
+from ._heap import heap_push as _hpush
 from .config import NJIT
 
 _BIG = np.int64(2**62)
@@ -96,45 +98,6 @@ class ContractionHierarchy:
 
 
 # ---------------------------------------------------------------------------- kernels
-@numba.njit(**NJIT)
-def _hpush(hk, hn, size, key, node):
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hn[i] = hn[p]
-        i = p
-    hk[i] = key
-    hn[i] = node
-    return size + 1
-
-
-@numba.njit(**NJIT)
-def _hpop(hk, hn, size):
-    size -= 1
-    if size == 0:
-        return 0
-    key = hk[size]
-    node = hn[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and hk[c + 1] < hk[c]:
-            c += 1
-        if hk[c] >= key:
-            break
-        hk[i] = hk[c]
-        hn[i] = hn[c]
-        i = c
-    hk[i] = key
-    hn[i] = node
-    return size
-
-
 @numba.njit(**NJIT)
 def _witness(u, skip, maxc, limit, head_out, e_to, e_w, nxt_out, contracted, dist, touched, hk, hn):
     """Bounded search from ``u`` avoiding ``skip`` and contracted nodes; returns #touched."""

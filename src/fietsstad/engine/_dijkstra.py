@@ -25,6 +25,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from ._heap import heap_pop, heap_push
 from .config import NJIT, NJIT_PAR
 
 INF = np.int32(2**31 - 1)
@@ -180,25 +181,7 @@ def _sssp_sec(
     while size > 0:
         key = hk[0]
         u = hn[0]
-        # pop (keys and nodes move together)
-        size -= 1
-        if size > 0:
-            lk = hk[size]
-            ln = hn[size]
-            i = 0
-            while True:
-                c = 2 * i + 1
-                if c >= size:
-                    break
-                if c + 1 < size and hk[c + 1] < hk[c]:
-                    c += 1
-                if hk[c] >= lk:
-                    break
-                hk[i] = hk[c]
-                hn[i] = hn[c]
-                i = c
-            hk[i] = lk
-            hn[i] = ln
+        size = heap_pop(hk, hn, size)
         d = key >> 32
         s = key & _LOW
         if d != dist[u] or s != sec[u]:
@@ -223,18 +206,7 @@ def _sssp_sec(
                     nt += 1
                 dist[v] = nd
                 sec[v] = ns
-                nk = (nd << 32) | ns
-                i = size
-                while i > 0:
-                    p = (i - 1) >> 1
-                    if hk[p] <= nk:
-                        break
-                    hk[i] = hk[p]
-                    hn[i] = hn[p]
-                    i = p
-                hk[i] = nk
-                hn[i] = v
-                size += 1
+                size = heap_push(hk, hn, size, (nd << 32) | ns, v)
     return nt
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from numba import prange
 
 from ._dijkstra import _pop, _push
+from ._heap import heap_pop, heap_push
 from .config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES
 
 LANES = PHAST_LANES
@@ -192,24 +193,7 @@ def _upward_sec(
     while size > 0:
         key = hk[0]
         u = hn[0]
-        size -= 1
-        if size > 0:
-            lk = hk[size]
-            ln = hn[size]
-            i = 0
-            while True:
-                c = 2 * i + 1
-                if c >= size:
-                    break
-                if c + 1 < size and hk[c + 1] < hk[c]:
-                    c += 1
-                if hk[c] >= lk:
-                    break
-                hk[i] = hk[c]
-                hn[i] = hn[c]
-                i = c
-            hk[i] = lk
-            hn[i] = ln
+        size = heap_pop(hk, hn, size)
         d = key >> 32
         sv = key & _LOW
         if d != dist[u] or sv != sdist[u]:
@@ -224,18 +208,7 @@ def _upward_sec(
                     nt += 1
                 dist[x] = nd
                 sdist[x] = ns
-                nk = (nd << 32) | ns
-                i = size
-                while i > 0:
-                    p = (i - 1) >> 1
-                    if hk[p] <= nk:
-                        break
-                    hk[i] = hk[p]
-                    hn[i] = hn[p]
-                    i = p
-                hk[i] = nk
-                hn[i] = x
-                size += 1
+                size = heap_push(hk, hn, size, (nd << 32) | ns, x)
     for t in range(nt):
         x = touched[t]
         U[x, k] = dist[x]
