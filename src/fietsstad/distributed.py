@@ -785,10 +785,12 @@ def tree_reduce(client: Client, futures: list, func, key: str | None = None):
     return level[0]
 
 
-def _balance(client, P, A, blocks, cost_dtype, max_cost, deterrence, tol, max_iter, opts):
+def _balance(client, P, A, blocks, cost_dtype, max_cost, deterrence, tol, max_iter, opts, keep):
     """The Furness loop of ``demand.gravity_distribution`` with row blocks on the workers.
 
     Returns the GravityModel and the futures holding ``a`` of every block (for the modal step).
+    Every pass's futures are appended to ``keep`` (the caller releases them when done): Dask can
+    recompute a block lost with a worker only while the chain of passes behind it is still held.
     """
     from .demand import GravityModel, deterrence_table
     from .errors import ConvergenceError
@@ -833,6 +835,7 @@ def _balance(client, P, A, blocks, cost_dtype, max_cost, deterrence, tol, max_it
                 )
                 for i, (_, blk) in enumerate(blocks)
             ]
+            keep.extend(res)
             total = tree_reduce(client, res, _furness_combine, f"fietsstad-fsum-{token}-{it}")
             vec = _partial(total.result())
             err = float(vec[m])
@@ -940,11 +943,10 @@ def gravity_distribution_dask(
     try:
         futs = _cost_blocks(client, cost, block_size, held)
         rows, dt, mx = _check_blocks(client, futs, len(P), len(A))
-        grav, a_futs = _balance(
+        grav, _ = _balance(
             client, P, A, list(zip(rows, futs)), dt, mx, deterrence, tol, max_iter,
-            (scale, cutoff, normalise),
+            (scale, cutoff, normalise), held,
         )  # fmt: skip
-        _release([f for f in a_futs if f is not None])
         return grav
     finally:
         _release(held)
@@ -1093,7 +1095,7 @@ def modal_share_dask(
         # 2. balancing on the blocks
         grav, a_futs = _balance(
             client, P, A, [(b - a, f) for (a, b), f in zip(spans, tt)], np.dtype(np.uint16), 0,
-            deterrence, tol, max_iter, (scale, cutoff, normalise),
+            deterrence, tol, max_iter, (scale, cutoff, normalise), held,
         )  # fmt: skip
         futures.extend(a_futs)
         # 3. modal reduction per block; sums combined on the cluster

@@ -140,11 +140,11 @@ def test_network_save_interrupted_leaves_nothing_loadable(tmp_path, sig, when):
     from fietsstad.network import BikeNetwork
 
     target = tmp_path / "big.fsn"
-    proc = _start(
-        ["network", "--generated", "1000000", "--seed", "1", "--save", str(target)], tmp_path
-    )
+    # 3M nodes take about 15 s to generate on a quiet machine, so 3 s in is surely mid-generation
+    size = "3000000" if when == "generating" else "1000000"
+    proc = _start(["network", "--generated", size, "--seed", "1", "--save", str(target)], tmp_path)
     if when == "generating":
-        time.sleep(4.0)  # imports take about 1.5 s, generation about 8 s
+        time.sleep(3.0)  # imports take about 1.5 s
         assert proc.poll() is None, f"finished before it could be interrupted: {proc.communicate()}"
     else:
         saving = _wait_for(lambda: any(tmp_path.glob(".big.fsn.*")), proc, limit_s=300)
