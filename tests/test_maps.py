@@ -363,3 +363,64 @@ def test_thinned_network_covers_the_whole_area():
     value[[5, 17]] = [3.0, -7.0]
     picked = maps._undirected_pick(net, value, max_edges=10)
     assert picked[0] == 17 and picked[1] == 5
+
+
+# ------------------------------------------------------------------------------ template injection
+#: text that Jinja2 would evaluate if it ever became template source (branca compiles Element(text))
+TEMPLATE_PAYLOADS = [
+    "Plan {{ 7*7 }}",
+    "{{ cycler.__init__.__globals__.os.mkdir(dict(pwned=1)|first) }}",
+    "{{ cycler.__init__.__globals__.os.popen(dict(id=1)|first).read() }}",
+    "{% for i in range(3) %}LOOP{% endfor %}",
+    "{# hidden #}comment",
+    "100% {{ config }}",
+]
+
+
+def _assert_inert(text: str, cwd) -> None:
+    assert "Plan 49" not in text and "uid=" not in text and "LOOPLOOP" not in text
+    assert not (cwd / "pwned").exists(), "a street name ran code while the map was written"
+    for p in TEMPLATE_PAYLOADS[:2]:  # the title and the first zone / street name are drawn
+        assert esc(p) in text, f"{p!r} was not drawn as text"
+
+
+def test_no_text_is_compiled_as_a_template_on_the_snelfietspad_map(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    names = TEMPLATE_PAYLOADS + PAYLOADS
+    res = _scenario(names=names, zone_names=TEMPLATE_PAYLOADS[:2])
+    for net in (res.before, res.after):  # the network's source is shown: a file name is text too
+        net.meta = {"source": TEMPLATE_PAYLOADS[2] + ".osm.pbf", "generated": False}
+    res.summary.update(route_name=TEMPLATE_PAYLOADS[0], note=TEMPLATE_PAYLOADS[3],
+                       generated=False)
+    res.summary[TEMPLATE_PAYLOADS[4]] = TEMPLATE_PAYLOADS[5]  # a key shown in the summary table
+    path = tmp_path / "s.html"
+    maps.snelfietspad_map(res, path, title=TEMPLATE_PAYLOADS[1], tiles=None)
+    _assert_inert(path.read_text(), tmp_path)
+
+
+def test_no_text_is_compiled_as_a_template_on_the_hubs_map(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    net = grid_network(names=TEMPLATE_PAYLOADS)
+    net.meta = {"source": TEMPLATE_PAYLOADS[2], "generated": True}
+    cands = hubs.hub_candidates(
+        net.x[::8], net.y[::8], names=[TEMPLATE_PAYLOADS[i % 6] for i in range(len(net.x[::8]))]
+    )
+    pop = np.ones(net.n_nodes)
+    pl = hubs.place_hubs(net, cands, pop, k=3, minutes=3, method="exact")
+    cat = hubs.hub_catchments(net, pl.hubs, minutes=(2, 4), population=pop)
+    path = tmp_path / "h.html"
+    maps.hubs_map(pl, cat, path, net=net, title=TEMPLATE_PAYLOADS[1], tiles=None)
+    text = path.read_text()
+    assert "Plan 49" not in text and "uid=" not in text
+    assert not (tmp_path / "pwned").exists()
+    for p in TEMPLATE_PAYLOADS[:2]:
+        assert esc(p) in text
+
+
+def test_raw_html_is_data_not_a_template():
+    from fietsstad._map_style import raw_html
+
+    for p in TEMPLATE_PAYLOADS:
+        assert raw_html(p).render() == p  # written verbatim, never evaluated
+        e = esc(p)
+        assert "{" not in e and "}" not in e and "%" not in e

@@ -6,6 +6,12 @@ template literals*, so besides ``& < > " '`` the backtick, ``$`` and backslash a
 entities as well: an escaped string can neither open a tag nor leave (or interpolate into) the
 template literal.
 
+No text is ever template source: branca compiles the string given to ``Element(...)`` as a Jinja2
+template, so an OSM street name such as ``{{ 7*7 }}`` would be *executed* when the map renders.
+Raw HTML therefore enters the page only through :func:`raw_html`, whose template is fixed and which
+inserts its text as data; and :func:`esc` also turns ``{ } %`` into HTML entities, so even a string
+that reached a template by mistake could not open a Jinja2 expression, statement or comment.
+
 Offline Leaflet: folium loads Leaflet, jQuery, Bootstrap and Font Awesome from CDNs. fietsstad's maps
 use only Leaflet itself (circle markers, GeoJSON, tooltips, layer control; no popups, icons or
 branca colormaps), and inline Leaflet 1.9.4's JS and CSS (marker/layer images as data URIs) from the
@@ -51,7 +57,31 @@ def esc(value: Any) -> str:
     '&lt;script&gt;&#96;&#36;{x}&#96;&lt;/script&gt;'
     """
     s = html.escape(str(value), quote=True)
-    return s.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+    return s.translate(_EXTRA_ENTITIES)
+
+
+#: characters that html.escape leaves alone but that JS template literals or Jinja2 would read
+_EXTRA_ENTITIES = str.maketrans(
+    {"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;", "%": "&#37;"}
+)
+
+
+def raw_html(text: str) -> Any:
+    """A branca element that writes ``text`` verbatim: ``text`` is data, never a template.
+
+    branca's ``Element(text)`` compiles ``text`` as a Jinja2 template (so ``{{ 7*7 }}`` in it would
+    render as ``49``, and worse); this element's template is the fixed ``{{ this.text }}``.
+
+    Example
+    -------
+    >>> raw_html("<b>{{ 7*7 }}</b>").render()
+    '<b>{{ 7*7 }}</b>'
+    """
+    from branca.element import Element
+
+    el = Element("{{ this.text }}")
+    el.text = str(text)  # type: ignore[attr-defined]
+    return el
 
 
 def fmt(x: Any, digits: int = 1) -> str:
@@ -93,7 +123,6 @@ def offline_leaflet() -> tuple[str, str] | None:
 def base_map(bounds: tuple[float, float, float, float], tiles: str | None = "OpenStreetMap"):
     """A folium Map fitted to ``(min_lon, min_lat, max_lon, max_lat)``, with Leaflet inlined."""
     import folium
-    from branca.element import Element
 
     lon0, lat0, lon1, lat1 = bounds
     m = folium.Map(
@@ -109,8 +138,8 @@ def base_map(bounds: tuple[float, float, float, float], tiles: str | None = "Ope
         m.default_js = []
         m.default_css = []
         root: Any = m.get_root()  # a branca Figure (it has a header)
-        root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline")
-        root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline")
+        root.header.add_child(raw_html(f"<style>{css}</style>"), name="leaflet_css_inline")
+        root.header.add_child(raw_html(f"<script>{js}</script>"), name="leaflet_js_inline")
     # tells callers (and tests) whether the HTML works offline apart from the tiles
     setattr(m, "fietsstad_offline", assets is not None)  # noqa: B010
     m.fit_bounds([[lat0, lon0], [lat1, lon1]])
@@ -118,10 +147,8 @@ def base_map(bounds: tuple[float, float, float, float], tiles: str | None = "Ope
 
 
 def add_html(m, html_text: str, name: str) -> None:
-    """Add raw (already escaped) HTML to the map page body."""
-    from branca.element import Element
-
-    m.get_root().html.add_child(Element(html_text), name=name)
+    """Add raw (already escaped) HTML to the map page body (as data: never compiled as a template)."""
+    m.get_root().html.add_child(raw_html(html_text), name=name)
 
 
 def title_box(title: str, subtitle: str = "", generated: bool = False) -> str:
