@@ -390,8 +390,7 @@ def test_no_text_is_compiled_as_a_template_on_the_snelfietspad_map(tmp_path, mon
     res = _scenario(names=names, zone_names=TEMPLATE_PAYLOADS[:2])
     for net in (res.before, res.after):  # the network's source is shown: a file name is text too
         net.meta = {"source": TEMPLATE_PAYLOADS[2] + ".osm.pbf", "generated": False}
-    res.summary.update(route_name=TEMPLATE_PAYLOADS[0], note=TEMPLATE_PAYLOADS[3],
-                       generated=False)
+    res.summary.update(route_name=TEMPLATE_PAYLOADS[0], note=TEMPLATE_PAYLOADS[3], generated=False)
     res.summary[TEMPLATE_PAYLOADS[4]] = TEMPLATE_PAYLOADS[5]  # a key shown in the summary table
     path = tmp_path / "s.html"
     maps.snelfietspad_map(res, path, title=TEMPLATE_PAYLOADS[1], tiles=None)
