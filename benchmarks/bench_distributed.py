@@ -36,9 +36,9 @@ from dask.distributed import Client, LocalCluster  # noqa: E402
 from pandas.testing import assert_frame_equal  # noqa: E402
 
 import fietsstad  # noqa: E402
-from fietsstad._dask_tasks import _warm_kernels  # noqa: E402
-from fietsstad.accessibility import accessibility  # noqa: E402
-from fietsstad.distributed import accessibility_dask, prepare_workers  # noqa: E402
+from fietsstad.analysis.access import accessibility  # noqa: E402
+from fietsstad.distributed._tasks import _warm_kernels  # noqa: E402
+from fietsstad.distributed.drivers import accessibility_dask, prepare_workers  # noqa: E402
 from fietsstad.engine import Decay  # noqa: E402
 
 REGION_NODES = int(os.environ.get("FIETSSTAD_BENCH_DASK_NODES", "200000"))

@@ -35,8 +35,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fietsstad.demand import modal_share
-from fietsstad.uptake import EBIKE_2020, GODUTCH_2020
+from fietsstad.demand import EBIKE_2020, GODUTCH_2020, modal_share
 
 N = int(os.environ.get("FIETSSTAD_BENCH_UPTAKE_ZONES", "20000"))
 BETA_PER_MIN = 0.1

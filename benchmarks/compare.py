@@ -53,7 +53,7 @@ def generated_graph(n_nodes: int, seed: int = SEED):
     from fietsstad.engine import CSRGraph
 
     try:
-        from fietsstad.generate import generate_network
+        from fietsstad.network import generate_network
 
         net = generate_network(n_nodes, seed=seed)
         return CSRGraph.from_arrays(*net.csr()), net.x, net.y, f"GENERATED {net.n_nodes} nodes"

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     print(net.describe())  # the first line says GENERATED for a generated network
 
     # travel time (fastest path) from Zwolle Centraal station to every node, in minutes
-    from fietsstad.routing import travel_time_matrix
+    from fietsstad.analysis import travel_time_matrix
 
     station = int(net.snap([6.0917], [52.5049], max_distance_m=2000)[0])
     minutes = travel_time_matrix(net, [station], dtype="float32")[0] / 60

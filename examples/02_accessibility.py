@@ -14,7 +14,7 @@ import argparse
 from _common import example_parser, get_network
 
 import fietsstad
-from fietsstad.accessibility import Decay, accessibility
+from fietsstad.analysis import Decay, accessibility
 from fietsstad.hubs import node_population
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import fietsstad
-from fietsstad.accessibility import accessibility, two_step_fca
+from fietsstad.analysis import accessibility, two_step_fca
 from fietsstad.engine import Decay
 from fietsstad.errors import ValidationError
 from naive import accessibility_ref, scipy_times, two_step_fca_ref

@@ -21,7 +21,11 @@ from scipy.special import expit
 from fietsstad.demand import (
     CAR_SHARE_OF_SHIFTED,
     CO2_KG_PER_CAR_KM,
+    GODUTCH_2020,
+    ZWOLLE_2024,
+    ZWOLLE_2024_EBIKE,
     GravityModel,
+    calibrate_uptake,
     compare_scenarios,
     deterrence_table,
     gravity_distribution,
@@ -30,7 +34,6 @@ from fietsstad.demand import (
     trip_matrix,
 )
 from fietsstad.errors import ConvergenceError, ValidationError
-from fietsstad.uptake import GODUTCH_2020, ZWOLLE_2024, ZWOLLE_2024_EBIKE, calibrate_uptake
 
 U16 = 65535
 
@@ -119,7 +122,7 @@ def test_trip_generation_bad_input(table, kw):
 
 
 def test_trip_generation_snaps_to_network():
-    from fietsstad.generate import generate_network
+    from fietsstad.network import generate_network
 
     net = generate_network(300, seed=4)
     pick = np.array([5, 77, 150])
@@ -458,7 +461,7 @@ def test_modal_share_memory_has_no_dense_float64():
 
 # ----------------------------------------------------------------------------- networks
 def _net_and_zones(n_nodes=700, n_zones=30, seed=2):
-    from fietsstad.generate import generate_network
+    from fietsstad.network import generate_network
 
     net = generate_network(n_nodes, seed=seed)
     rng = np.random.default_rng(seed)
@@ -528,7 +531,7 @@ def test_calibration_on_generated_zwolle_sized_network():
 
 
 def test_zwolle_districts_end_to_end_on_generated_network():
-    from fietsstad.generate import generate_network
+    from fietsstad.network import generate_network
     from fietsstad.zwolle import zwolle_districts
 
     net = generate_network(3000, seed=5)  # GENERATED network over Zwolle's box

@@ -57,9 +57,9 @@ def test_demo_end_to_end_generated(tmp_path, capsys):
 
 
 def test_demo_auto_falls_back_to_generated_loudly(tmp_path, capsys, monkeypatch):
-    import fietsstad.osm
+    import fietsstad.network.osm
 
-    monkeypatch.setattr(fietsstad.osm, "load_network", _offline)
+    monkeypatch.setattr(fietsstad.network.osm, "load_network", _offline)
     out = tmp_path / "auto"
     assert main(["demo", "--out", str(out), "--network", "auto", *SMALL]) == 0
     stdout = capsys.readouterr().out
@@ -68,9 +68,9 @@ def test_demo_auto_falls_back_to_generated_loudly(tmp_path, capsys, monkeypatch)
 
 
 def test_demo_osm_offline_is_a_clear_error(tmp_path, capsys, monkeypatch):
-    import fietsstad.osm
+    import fietsstad.network.osm
 
-    monkeypatch.setattr(fietsstad.osm, "load_network", _offline)
+    monkeypatch.setattr(fietsstad.network.osm, "load_network", _offline)
     out = tmp_path / "osm"
     assert main(["demo", "--out", str(out), "--network", "osm", *SMALL]) == 1
     assert "could not download" in capsys.readouterr().err
@@ -86,7 +86,7 @@ def test_demo_interrupted_leaves_previous_complete_output(tmp_path, capsys, monk
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    import fietsstad.maps
+    import fietsstad.maps.draw
 
     monkeypatch.setattr(fietsstad.maps, "hubs_map", interrupted)
     assert main(["demo", "--out", str(out), "--network", "generated", *SMALL, "--seed", "3"]) == 130
@@ -130,7 +130,7 @@ def test_build_demo_network_generated_is_marked():
 
 
 def test_demo_keeps_greedy_when_the_milp_times_out(tmp_path, capsys, monkeypatch):
-    import fietsstad.hubs
+    import fietsstad.hubs.catchments
     from fietsstad.errors import ConvergenceError
 
     real = fietsstad.hubs.place_hubs

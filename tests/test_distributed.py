@@ -8,6 +8,7 @@ kills a real worker process with SIGKILL in the middle of a run.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import time
@@ -23,8 +24,8 @@ from scipy.sparse import csr_matrix  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
 from fietsstad import engine, settings  # noqa: E402
-from fietsstad._dask_tasks import _tt_to_zarr, _warm_kernels  # noqa: E402
-from fietsstad.distributed import (  # noqa: E402
+from fietsstad.distributed._tasks import _tt_to_zarr, _warm_kernels  # noqa: E402
+from fietsstad.distributed.drivers import (  # noqa: E402
     accessibility_matrix_dask,
     choose_block_size,
     prepare_workers,
@@ -32,7 +33,7 @@ from fietsstad.distributed import (  # noqa: E402
     worker_state,
 )
 from fietsstad.errors import GraphError, MemoryBudgetError, ValidationError  # noqa: E402
-from fietsstad.generate import generate_network  # noqa: E402
+from fietsstad.network.generate import generate_network  # noqa: E402
 
 LIECHTENSTEIN = os.path.join(
     os.path.dirname(__file__), "..", "..", "shared", "data", "osm", "liechtenstein-latest.osm.pbf"
@@ -185,7 +186,7 @@ def test_rerun_of_a_block_overwrites_its_chunk(graph, tmp_path):
 
 
 def test_with_distance_and_points_match_routing(client, net, tmp_path):
-    from fietsstad.routing import travel_time_matrix
+    from fietsstad.analysis import travel_time_matrix
 
     pts = np.column_stack([net.x[[3, 50, 700]], net.y[[3, 50, 700]]])  # lon/lat, snapped
     ref_t, ref_m = travel_time_matrix(net, pts, None, cutoff_s=1200, with_distance=True)
@@ -210,7 +211,7 @@ def test_accessibility_dask_dataframe_identical(client, net):
     import pandas as pd
     from pandas.testing import assert_frame_equal
 
-    from fietsstad.accessibility import accessibility
+    from fietsstad.analysis import accessibility
     from fietsstad.distributed import accessibility_dask
 
     pop = pd.DataFrame(
@@ -425,7 +426,7 @@ def test_evaluate_scenarios_dask_equals_one_by_one(client):
 # ------------------------------------------------------------------------ a real OSM network
 @pytest.mark.slow
 def test_real_osm_network_liechtenstein(client, tmp_path):
-    osm = pytest.importorskip("fietsstad.osm")
+    osm = importlib.import_module("fietsstad.network.osm")
     if not os.path.exists(LIECHTENSTEIN):
         pytest.skip(f"shared OSM extract not found at {LIECHTENSTEIN}")
     net = osm.load_network(file=LIECHTENSTEIN)
@@ -444,9 +445,9 @@ def test_real_osm_network_liechtenstein(client, tmp_path):
 
 
 def test_uptake_totals_tree_reduction_equals_single_machine(client, net):
+    from fietsstad.analysis import travel_time_matrix
+    from fietsstad.demand import uptake
     from fietsstad.distributed import uptake_totals_dask
-    from fietsstad.routing import travel_time_matrix
-    from fietsstad.uptake import uptake
 
     rng = np.random.default_rng(4)
     orig = rng.choice(net.n_nodes, 90, replace=False)
@@ -506,7 +507,7 @@ def test_a_failing_run_leaves_no_tasks_behind(client):
 # ------------------------------------------------------------------------ gravity on the cluster
 def _zone_setup(net, k, seed):
     """k zone nodes, their uint16/int32 matrices (single machine) and random balanced margins."""
-    from fietsstad.routing import travel_time_matrix
+    from fietsstad.analysis import travel_time_matrix
 
     rng = np.random.default_rng(seed)
     nodes = rng.choice(net.n_nodes, k, replace=False)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
 from fietsstad import settings
+from fietsstad.analysis.routing import cached_ch
 from fietsstad.engine import CSRGraph, build_ch, travel_times
 from fietsstad.engine import _ch as chmod
 from fietsstad.errors import GraphError
@@ -28,7 +31,7 @@ def test_hierarchy_invariants():
 
 
 def test_generated_network_hierarchy_equals_dijkstra():
-    gen = pytest.importorskip("fietsstad.generate")
+    gen = importlib.import_module("fietsstad.network.generate")
     net = gen.generate_network(1500, seed=4)
     arrs = net.csr()
     ref = scipy_times(*arrs)
@@ -57,11 +60,11 @@ def test_persisted_hierarchy_round_trip_and_corruption(tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "cache_dir", tmp_path)
     arrs = perturbed_grid(10, 10, seed=6)
     chmod._MEMO.clear()
-    ch = build_ch(arrs, persist=True)
+    ch = cached_ch(arrs)
     files = list((tmp_path / "ch").glob("*.fch"))
     assert len(files) == 1
     chmod._MEMO.clear()
-    loaded = build_ch(arrs, persist=True)
+    loaded = cached_ch(arrs)
     assert loaded is not ch and np.array_equal(loaded.rank, ch.rank)
     assert np.array_equal(loaded.dn_src, ch.dn_src)
     ref = travel_times(arrs, dtype=np.int32, method="dijkstra")
@@ -70,7 +73,7 @@ def test_persisted_hierarchy_round_trip_and_corruption(tmp_path, monkeypatch):
     )
     files[0].write_bytes(files[0].read_bytes()[:-10])  # truncated file: rebuilt, not trusted
     chmod._MEMO.clear()
-    rebuilt = build_ch(arrs, persist=True)
+    rebuilt = cached_ch(arrs)
     np.testing.assert_array_equal(
         travel_times(arrs, dtype=np.int32, ch=rebuilt, method="phast"), ref
     )

@@ -17,7 +17,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from fietsstad import BikeNetwork, Infra, ValidationError, get_profile
-from fietsstad.generate import generate_network
+from fietsstad.network import generate_network
 from fietsstad.zwolle import ZWOLLE_BBOX
 
 _ARRAYS = (
@@ -226,7 +226,7 @@ def test_no_self_loops_or_parallel_edges(net20k):
 
 # ------------------------------------------------------------------ barriers
 def test_segment_intersection_helper_matches_shapely():
-    from fietsstad.generate import _segments_intersect
+    from fietsstad.network.generate import _segments_intersect
 
     rng = np.random.default_rng(0)
     p, q, r, s = rng.random((4, 3000, 2))

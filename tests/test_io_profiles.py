@@ -8,7 +8,7 @@ import pytest
 from fietsstad import ValidationError
 from fietsstad._io import atomic_write, load_arrays, save_arrays
 from fietsstad.errors import CacheError
-from fietsstad.profiles import PROFILES, Infra, get_profile
+from fietsstad.network import PROFILES, Infra, get_profile
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):

@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fietsstad import hubs, maps
-from fietsstad._map_style import esc, offline_leaflet
+from fietsstad import hubs
 from fietsstad.errors import ValidationError
+from fietsstad.maps import draw as maps
+from fietsstad.maps._style import esc, offline_leaflet
 from fietsstad.network import BikeNetwork
 from test_hubs import grid_network
 
@@ -417,7 +418,7 @@ def test_no_text_is_compiled_as_a_template_on_the_hubs_map(tmp_path, monkeypatch
 
 
 def test_raw_html_is_data_not_a_template():
-    from fietsstad._map_style import raw_html
+    from fietsstad.maps._style import raw_html
 
     for p in TEMPLATE_PAYLOADS:
         assert raw_html(p).render() == p  # written verbatim, never evaluated

@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from conftest import square_network
 from fietsstad import BikeNetwork, CacheError, GraphError, SnappingError
-from fietsstad.profiles import get_profile
+from fietsstad.network import get_profile
 
 
 def test_csr_is_sorted_and_int32():

@@ -18,7 +18,7 @@ from fietsstad import (
     load_network,
 )
 from fietsstad.network import travel_time_seconds
-from fietsstad.osm import network_from_graph, osmnx_settings
+from fietsstad.network.osm import network_from_graph, osmnx_settings
 
 FIX = Path(__file__).parent / "fixtures" / "osm"
 
@@ -292,7 +292,7 @@ def test_simplified_osmnx_graph_is_read_approximately():
     """
     import osmnx as ox
 
-    from fietsstad.rules import classify_way
+    from fietsstad.network.rules import classify_way
 
     with osmnx_settings():
         G = ox.graph_from_xml(FIX / "junctions.osm", simplify=True, retain_all=True)

@@ -15,8 +15,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from fietsstad import get_profile, load_network
-from fietsstad._osm_read import read_osm_file
-from fietsstad.rules import classify_way
+from fietsstad.network._osm_read import read_osm_file
+from fietsstad.network.rules import classify_way
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 LIECHTENSTEIN = (SHARED / "data" / "osm" / "liechtenstein-latest.osm.pbf").resolve()

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 import fietsstad
-from fietsstad.engine import _ch
-from fietsstad.errors import GraphError, ValidationError
-from fietsstad.routing import (
+from fietsstad.analysis import (
     iter_travel_time_blocks,
     shortest_route,
     travel_time_matrix,
 )
+from fietsstad.engine import _ch
+from fietsstad.errors import GraphError, ValidationError
 from naive import scipy_times, to_dtype
 
 
@@ -71,7 +71,7 @@ def test_lon_lat_points_are_snapped(net):
 
 def test_blocks_and_ch_cached_on_network(net):
     full = travel_time_matrix(net, method="phast")
-    entry = net._engine_cache[False]
+    entry = net._ch_cache[False]
     assert entry["ch"] is not None and entry["ch"].n == net.n_nodes
     _ch._MEMO.clear()  # the network keeps its hierarchy even if the engine memo is emptied
     rows = [b for _, b in iter_travel_time_blocks(net, block_size=128)]

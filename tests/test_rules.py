@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fietsstad import Infra, load_network
-from fietsstad._osm_read import read_osm_file
-from fietsstad.rules import classify_way, is_main_road, is_unpaved, node_has_signal
+from fietsstad.network._osm_read import read_osm_file
+from fietsstad.network.rules import classify_way, is_main_road, is_unpaved, node_has_signal
 
 FIX = Path(__file__).parent / "fixtures" / "osm"
 P, L, S, M, R, SH, T = (

@@ -13,8 +13,7 @@ from scipy.sparse.csgraph import dijkstra
 
 import fietsstad
 from fietsstad.errors import InputFileError, SnappingError, ValidationError
-from fietsstad.network import BikeNetwork
-from fietsstad.profiles import Infra, get_profile
+from fietsstad.network import BikeNetwork, Infra, get_profile
 from fietsstad.scenario import (
     Snelfietspad,
     Upgrade,

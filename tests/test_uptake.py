@@ -17,8 +17,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit
 
 from fietsstad._data import data_path
-from fietsstad.errors import ConvergenceError, ValidationError
-from fietsstad.uptake import (
+from fietsstad.demand import (
     EBIKE_2020,
     GODUTCH_2017,
     GODUTCH_2020,
@@ -34,6 +33,7 @@ from fietsstad.uptake import (
     uptake,
     zwolle_trip_length_distribution,
 )
+from fietsstad.errors import ConvergenceError, ValidationError
 
 # The anchors.md table, typed in again: (a, d1, d2, d3, h1, h2, i1, i2)
 TABLE = {

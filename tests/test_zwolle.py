@@ -153,7 +153,7 @@ def test_jobs_total_is_the_cbs_figure(shared_dir):
 
 
 def test_generated_default_network_lies_over_zwolle(districts):
-    from fietsstad.generate import generate_network
+    from fietsstad.network import generate_network
 
     net = generate_network(2_000, seed=0)
     # every district point snaps to the generated network within a few hundred metres

@@ -39,8 +39,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._io import load_arrays, save_arrays
-from .errors import CacheError
+from fietsstad._io import load_arrays, save_arrays
+from fietsstad.errors import CacheError
 
 try:  # POSIX
     import fcntl
@@ -77,7 +77,7 @@ def cache_key(*parts: Any) -> str:
     >>> len(cache_key("x"))
     32
     """
-    from . import settings
+    from fietsstad import settings
 
     blob = json.dumps([settings.CACHE_FORMAT_VERSION, *parts], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
@@ -91,7 +91,7 @@ def cache_path(kind: str, key: str, suffix: str = SUFFIX) -> Path:
     >>> cache_path("networks", cache_key("x")).parent.name
     'networks'
     """
-    from . import settings
+    from fietsstad import settings
 
     if not kind or "/" in kind or "\\" in kind or kind in (".", ".."):
         raise CacheError(f"cache kind must be a plain folder name, got {kind!r}")
@@ -207,7 +207,7 @@ def cached(
     >>> p.exists()
     True
     """
-    from . import settings
+    from fietsstad import settings
 
     path = Path(path)
     if not (settings.use_cache if use_cache is None else use_cache):

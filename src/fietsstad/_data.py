@@ -1,9 +1,12 @@
-"""Paths of the small fact tables fietsstad ships (``data/`` in the repository)."""
+"""fietsstad's version, and the paths of the small fact tables it ships (``data/`` in the repo)."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+
+#: The package version (pyproject.toml reads it from here; caches are keyed by it).
+VERSION = "0.2.0"
 
 
 def data_path(name: str) -> Path:

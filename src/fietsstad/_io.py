@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CacheError
+from fietsstad.errors import CacheError
 
 
 @contextlib.contextmanager
@@ -60,7 +60,7 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: di
 
     No pickling: object arrays are refused. Read back with :func:`load_arrays`.
     """
-    from . import settings
+    from fietsstad import settings
 
     buf = io.BytesIO()
     for k, a in arrays.items():
@@ -95,7 +95,7 @@ def load_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
 
     Raises :class:`~fietsstad.errors.CacheError` on anything unexpected (never unpickles).
     """
-    from . import settings
+    from fietsstad import settings
 
     path = Path(path)
     try:

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from .errors import CRSError, GraphError, MemoryBudgetError, ValidationError
+from fietsstad.errors import CRSError, GraphError, ValidationError
 
 #: Largest cut-off (seconds) a uint16 travel-time matrix can represent (65535 is "unreachable").
 MAX_CUTOFF_S: float = 65534.0
@@ -48,8 +48,6 @@ __all__ = [
     "check_in_range",
     "check_int",
     "check_lonlat",
-    "check_memory_budget",
-    "check_network",
     "check_node_ids",
     "check_population",
     "check_seed",
@@ -470,91 +468,6 @@ def check_seed(seed: Any, name: str = "seed") -> int | None:
     if seed is None:
         return None
     return check_int(seed, name, min_value=0, max_value=2**63 - 1)
-
-
-def check_network(net: Any, name: str = "net", *, min_nodes: int = 1) -> Any:
-    """A :class:`~fietsstad.network.BikeNetwork` with at least ``min_nodes`` nodes.
-
-    Example
-    -------
-    >>> from fietsstad.network import BikeNetwork
-    >>> net = BikeNetwork.from_edges(x=np.array([6.0, 6.01]), y=np.array([52.5, 52.5]),
-    ...     node_id=np.array([1, 2]), u=np.array([0, 1]), v=np.array([1, 0]),
-    ...     length=np.array([680.0, 680.0]), infra=np.array([0, 0]))
-    >>> check_network(net).n_nodes
-    2
-    """
-    from .network import BikeNetwork
-
-    if not isinstance(net, BikeNetwork):
-        raise ValidationError(
-            f"{name} must be a fietsstad BikeNetwork (from fietsstad.load_network or "
-            f"fietsstad.generate_network), got {_describe(net)}"
-        )
-    if net.n_nodes < min_nodes:
-        raise GraphError(f"{name} has {net.n_nodes} nodes; at least {min_nodes} needed")
-    return net
-
-
-def check_memory_budget(
-    shape: Sequence[int],
-    dtype: Any,
-    what: str = "result",
-    *,
-    alternatives: Sequence[str] = (),
-    budget_bytes: int | None = None,
-) -> int:
-    """Refuse, before any allocation, an array that would not fit in the memory budget.
-
-    The budget is :data:`fietsstad.settings.memory_fraction` of the currently available memory
-    (:func:`fietsstad.engine.available_memory_bytes`) unless ``budget_bytes`` is given; this is
-    the same rule as :func:`fietsstad.engine.check_memory`, for callers that know a shape. Sizes are computed with Python ints (no overflow).
-
-    Parameters
-    ----------
-    shape, dtype
-        Shape and dtype of the array that is about to be allocated.
-    what
-        What the array is ("travel-time matrix 1,000,000 x 1,000,000"), for the message.
-    alternatives
-        What the user can do instead (block iteration, cut-off, smaller dtype...).
-    budget_bytes
-        Explicit budget, for tests.
-
-    Returns
-    -------
-    int
-        The number of bytes the array needs.
-
-    Raises
-    ------
-    MemoryBudgetError
-        Naming the size, the budget and the alternatives.
-
-    Example
-    -------
-    >>> check_memory_budget((1000, 1000), np.uint16, budget_bytes=10**7)
-    2000000
-    """
-    from . import settings
-
-    dims = [check_int(d, "shape entry", min_value=0) for d in shape]
-    need = int(np.dtype(dtype).itemsize)
-    for d in dims:
-        need *= d
-    if budget_bytes is None:
-        from .engine._memory import available_memory_bytes  # the one memory probe
-
-        budget_bytes = int(available_memory_bytes() * float(settings.memory_fraction))
-    if need > budget_bytes:
-        alt = "; ".join(alternatives) if alternatives else "compute it in smaller pieces"
-        raise MemoryBudgetError(
-            f"{what} of shape {tuple(dims)} and dtype {np.dtype(dtype).name} needs "
-            f"{need / 2**30:,.1f} GiB but the budget is {budget_bytes / 2**30:,.1f} GiB "
-            f"(settings.memory_fraction={settings.memory_fraction} of available memory). "
-            f"Alternatives: {alt}"
-        )
-    return need
 
 
 _INT32_MAX = 2**31 - 1

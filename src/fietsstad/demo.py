@@ -42,9 +42,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import settings
-from .errors import ConvergenceError, PlaceNotFoundError, ValidationError
-from .network import BikeNetwork
+from fietsstad import settings
+from fietsstad.errors import ConvergenceError, PlaceNotFoundError, ValidationError
+from fietsstad.network import BikeNetwork
 
 #: Files the demo writes (``manifest.json`` last).
 DEMO_FILES = ("snelfietspad.html", "hubs.html", "report.md")
@@ -102,7 +102,7 @@ def build_demo_network(
         raise ValidationError(f"nodes must be an integer >= 100, got {nodes!r}")
     why = "you asked for one (--network generated)"
     if network in ("auto", "osm"):
-        from . import osm
+        from fietsstad.network import osm
 
         cached = osm.network_cache_path(osm.ZWOLLE).exists()
         say(
@@ -117,7 +117,7 @@ def build_demo_network(
         else:
             say(f"Network: {net.describe().splitlines()[0]}")
             return net
-    from .generate import generate_network
+    from fietsstad.network import generate_network
 
     say(_LOUD.format(why=why))
     net = generate_network(
@@ -181,10 +181,10 @@ def run_demo(
     >>> "GENERATED" in p["report.md"].read_text()                                        # doctest: +SKIP
     True
     """
-    from . import hubs as H
-    from . import maps
-    from .scenario import evaluate_snelfietspad, zwolle_routes
-    from .zwolle import zwolle_districts
+    from fietsstad import hubs as H
+    from fietsstad import maps
+    from fietsstad.scenario import evaluate_snelfietspad, zwolle_routes
+    from fietsstad.zwolle import zwolle_districts
 
     say = echo or _noop
     routes = zwolle_routes()
@@ -240,7 +240,7 @@ def run_demo(
 
             t0 = step("report")
             text = _report(net, res, greedy, best, catch)
-            from ._io import atomic_write
+            from fietsstad._io import atomic_write
 
             with atomic_write(stage / "report.md", "w") as fh:
                 fh.write(text)
@@ -258,7 +258,7 @@ def run_demo(
 
 def _publish(stage: Path, out: Path) -> dict[str, Path]:
     """Move the staged files into ``out``: old manifest removed first, new manifest written last."""
-    from ._io import atomic_write
+    from fietsstad._io import atomic_write
 
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.json"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import FietsstadError, InputFileError
+from fietsstad.errors import FietsstadError, InputFileError
 
 #: Bounding box of the municipality of Zwolle, ``(min_lon, min_lat, max_lon, max_lat)`` EPSG:4326.
 #: Source: CBS/PDOK gebiedsindelingen, gemeente 2023 (GM0193), generalised; CC-BY 4.0.
@@ -149,7 +149,7 @@ def zwolle_districts():
     import geopandas as gpd
     import pandas as pd
 
-    from ._data import data_path
+    from fietsstad._data import data_path
 
     path = data_path(_DISTRICTS_CSV)
     try:

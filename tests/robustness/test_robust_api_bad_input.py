@@ -7,6 +7,8 @@ cut-offs out of range, zones with no population and points far from the network.
 
 from __future__ import annotations
 
+import importlib
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -25,13 +27,13 @@ from fietsstad import (
     ValidationError,
 )
 
-routing = pytest.importorskip("fietsstad.routing")
-A = pytest.importorskip("fietsstad.accessibility")
-U = pytest.importorskip("fietsstad.uptake")
-D = pytest.importorskip("fietsstad.demand")
-H = pytest.importorskip("fietsstad.hubs")
-S = pytest.importorskip("fietsstad.scenario")
-G = pytest.importorskip("fietsstad.generate")
+routing = importlib.import_module("fietsstad.analysis.routing")
+A = importlib.import_module("fietsstad.analysis.access")
+U = importlib.import_module("fietsstad.demand.pct")
+D = importlib.import_module("fietsstad.demand")
+H = importlib.import_module("fietsstad.hubs")
+S = importlib.import_module("fietsstad.scenario")
+G = importlib.import_module("fietsstad.network.generate")
 from fietsstad.engine import Decay  # noqa: E402
 
 FAR = (4.0, 50.0)  # Belgium: about 300 km from Zwolle

@@ -6,6 +6,7 @@ verify-or-rebuild protocol with an inter-process lock) and BikeNetwork.save / lo
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import pickle
@@ -480,7 +481,7 @@ def test_every_np_load_in_src_says_allow_pickle_false():
 def test_load_network_place_cache_used_when_good_and_rebuilt_when_corrupt(monkeypatch):
     """End to end through load_network(place=...), with the download replaced (no network):
     a good cache entry is returned without downloading; a corrupt one is never trusted."""
-    osm = pytest.importorskip("fietsstad.osm")
+    osm = importlib.import_module("fietsstad.network.osm")
     from fietsstad import PlaceNotFoundError
 
     calls = []
@@ -510,12 +511,12 @@ def test_load_network_place_cache_used_when_good_and_rebuilt_when_corrupt(monkey
 _CH_SCRIPT = textwrap.dedent(
     """
     import sys, numpy as np
-    from fietsstad.generate import generate_network
+    from fietsstad.network import generate_network
     from fietsstad import engine
-    from fietsstad.engine._ch import build_ch
+    from fietsstad.analysis.routing import cached_ch
     net = generate_network(300, seed=4)
     g = engine.CSRGraph.from_arrays(*net.csr())
-    ch = build_ch(g, persist=True)   # loads the persisted hierarchy if there is one
+    ch = cached_ch(g)   # loads the persisted hierarchy if there is one
     if sys.argv[1] == "use":
         t = engine.travel_times(g, dtype="int32", method="phast", ch=ch)
         ref = engine.travel_times(g, dtype="int32", method="dijkstra")

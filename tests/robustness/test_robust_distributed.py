@@ -3,12 +3,14 @@ that would not fit. Uses an in-process LocalCluster (loopback only, one worker t
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
 from fietsstad import GraphError, MemoryBudgetError, ValidationError
 
-d = pytest.importorskip("fietsstad.distributed")
+d = importlib.import_module("fietsstad.distributed")
 distributed = pytest.importorskip("dask.distributed")
 
 
@@ -25,7 +27,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def net():
-    from fietsstad.generate import generate_network
+    from fietsstad.network import generate_network
 
     return generate_network(500, seed=1)
 

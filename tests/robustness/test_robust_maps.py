@@ -6,18 +6,20 @@ own escaping helper). Complements tests/test_maps.py, which uses a hand-made sce
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from _robust import HOSTILE_STRINGS, assert_html_escaped
 
-maps = pytest.importorskip("fietsstad.maps")
-hubs = pytest.importorskip("fietsstad.hubs")
-scenario = pytest.importorskip("fietsstad.scenario")
+maps = importlib.import_module("fietsstad.maps")
+hubs = importlib.import_module("fietsstad.hubs")
+scenario = importlib.import_module("fietsstad.scenario")
 
 
 @pytest.fixture(scope="module")
 def hostile_net():
-    from fietsstad.generate import generate_network
+    from fietsstad.network import generate_network
 
     net = generate_network(1500, seed=3)
     net.name = np.array([HOSTILE_STRINGS[i % len(HOSTILE_STRINGS)] for i in range(net.n_edges)])

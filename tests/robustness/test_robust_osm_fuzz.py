@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import importlib
 import json
 import os
 import textwrap
@@ -32,7 +33,7 @@ from hypothesis import strategies as st
 import fietsstad
 from fietsstad import FietsstadError
 
-load_network = pytest.importorskip("fietsstad.osm").load_network
+load_network = importlib.import_module("fietsstad.network.osm").load_network
 
 # generated .osm documents per run (CI: 150, recorded in docs/robustness.md); raise it for a long
 # campaign with FIETSSTAD_FUZZ_EXAMPLES=5000
@@ -359,7 +360,7 @@ _RUNNER = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     from _robust import assert_valid_network
     from fietsstad import FietsstadError
-    from fietsstad.osm import load_network
+    from fietsstad.network import load_network
     for line in open(sys.argv[2]):
         path = line.strip()
         print("START", path, flush=True)

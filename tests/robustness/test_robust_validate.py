@@ -16,13 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from shapely.geometry import Point
 
-from fietsstad import (
-    CRSError,
-    FietsstadError,
-    GraphError,
-    MemoryBudgetError,
-    ValidationError,
-)
+from fietsstad import CRSError, FietsstadError, GraphError, MemoryBudgetError, ValidationError
 from fietsstad import _validate as V
 
 N_EXAMPLES = 60  # per property test below; recorded in docs/robustness.md
@@ -180,18 +174,21 @@ def test_ensure_crs_4326_reprojects_and_refuses():
 
 
 def test_check_network():
+    from fietsstad.network import check_network
     from _robust import ring_network
 
     net = ring_network()
-    assert V.check_network(net) is net
+    assert check_network(net) is net
     with pytest.raises(ValidationError, match="BikeNetwork"):
-        V.check_network("zwolle.osm")
+        check_network("zwolle.osm")
 
 
 def test_memory_budget_refuses_before_allocation_python_int_size():
+    from fietsstad.engine._memory import check_memory_budget
+
     # 1,000,000 x 1,000,000 uint16 = 2e12 bytes: computed with Python ints, no overflow
     with pytest.raises(MemoryBudgetError, match="Alternatives: use a cut-off") as ei:
-        V.check_memory_budget(
+        check_memory_budget(
             (10**6, 10**6),
             np.uint16,
             "travel-time matrix",
@@ -199,6 +196,6 @@ def test_memory_budget_refuses_before_allocation_python_int_size():
         )
     assert "1,862.6 GiB" in str(ei.value)  # 2e12 / 2**30, by hand
     assert isinstance(ei.value, MemoryError) and isinstance(ei.value, FietsstadError)
-    assert V.check_memory_budget((3, 5), np.float32, budget_bytes=60) == 60
+    assert check_memory_budget((3, 5), np.float32, budget_bytes=60) == 60
     with pytest.raises(MemoryBudgetError):
-        V.check_memory_budget((3, 5), np.float32, budget_bytes=59)
+        check_memory_budget((3, 5), np.float32, budget_bytes=59)

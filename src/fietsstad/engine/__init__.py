@@ -20,13 +20,13 @@ Example
 
 from __future__ import annotations
 
-from ._access import Decay, accessibility, two_step_fca
-from ._ch import ContractionHierarchy, build_ch
-from ._graph import CSRGraph
-from ._matrix import iter_blocks, travel_times
-from ._memory import available_memory_bytes, check_memory, estimate_matrix_bytes
-from ._paths import predecessors, shortest_path
-from .config import UNREACHABLE_I32, UNREACHABLE_U16
+from fietsstad.engine._access import Decay, accessibility, two_step_fca
+from fietsstad.engine._ch import ContractionHierarchy, build_ch
+from fietsstad.engine._graph import CSRGraph
+from fietsstad.engine._matrix import iter_blocks, travel_times
+from fietsstad.engine._memory import available_memory_bytes, check_memory, estimate_matrix_bytes
+from fietsstad.engine._paths import predecessors, shortest_path
+from fietsstad.engine.config import UNREACHABLE_I32, UNREACHABLE_U16
 
 __all__ = [
     "UNREACHABLE_U16",

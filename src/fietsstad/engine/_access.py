@@ -31,13 +31,13 @@ import numba
 import numpy as np
 from numba import prange
 
-from ..errors import GraphError
-from . import _dijkstra as dj
-from ._graph import CSRGraph, as_graph, check_nodes
-from ._matrix import _cutoff, choose_method
-from ._memory import check_memory, estimate_matrix_bytes
-from ._phast import PINF, _sweep, _upward, lanes_for
-from .config import MAX_I32, NJIT, NJIT_PAR, PHAST_INF
+from fietsstad.engine import _dijkstra as dj
+from fietsstad.engine._graph import CSRGraph, as_graph, check_nodes
+from fietsstad.engine._matrix import _cutoff, choose_method
+from fietsstad.engine._memory import check_memory, estimate_matrix_bytes
+from fietsstad.engine._phast import PINF, _sweep, _upward, lanes_for
+from fietsstad.engine.config import MAX_I32, NJIT, NJIT_PAR, PHAST_INF
+from fietsstad.errors import GraphError
 
 #: Cut-off accessibility with PHAST uses the sweep restricted to the nodes within the cut-off
 #: (:func:`_access_phast_pruned`); ``False`` falls back to the full fused sweep (benchmarks).
@@ -527,7 +527,7 @@ def accessibility(
     nz = np.any(opp != 0, axis=1)
     meth = choose_method(g, src, c, method)
     if meth == "phast":
-        from ._ch import build_ch
+        from fietsstad.engine._ch import build_ch
 
         ch = build_ch(g)
         cp = np.int64(min(c, PHAST_INF - 1))

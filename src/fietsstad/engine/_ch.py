@@ -35,18 +35,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numba
 import numpy as np
 
-from .. import settings
-from .._io import load_arrays, save_arrays
-from ..errors import CacheError, GraphError
-from ._graph import CSRGraph, as_graph, check_secondary
-from ._heap import heap_pop as _hpop
-from ._heap import heap_push as _hpush
-from .config import NJIT
+from fietsstad.engine._graph import CSRGraph, as_graph, check_secondary
+from fietsstad.engine._heap import heap_pop as _hpop
+from fietsstad.engine._heap import heap_push as _hpush
+from fietsstad.engine.config import NJIT
+from fietsstad.errors import GraphError
 
 _BIG = np.int64(2**62)
 _LOW = np.int64(0xFFFFFFFF)
@@ -481,35 +478,26 @@ def _assemble(n, rank, level, e_from, e_to, e_w, ne, key, graph_key, n_input, se
     )
 
 
-def _ch_path(key: str) -> Path:
-    return Path(settings.cache_dir) / "ch" / f"{key}.fch"
+def ch_to_arrays(ch: ContractionHierarchy) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and metadata that describe ``ch`` (for storing it; see :func:`ch_from_arrays`).
 
-
-def _save(ch: ContractionHierarchy) -> None:
-    names = (
-        "rank",
-        "level",
-        "up_indptr",
-        "up_indices",
-        "up_t",
-        "up_s",
-        "dn_indptr",
-        "dn_src",
-        "dn_t",
-        "dn_s",
-    )
-    save_arrays(
-        _ch_path(ch.key),
-        {k: getattr(ch, k) for k in names},
-        {
-            "n": ch.n,
-            "key": ch.key,
-            "graph_key": ch.graph_key,
-            "n_shortcuts": ch.n_shortcuts,
-            "build_seconds": ch.build_seconds,
-            "has_secondary": ch.has_secondary,
-        },
-    )
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph
+    >>> ch = build_ch(CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30]))
+    >>> arrays, meta = ch_to_arrays(ch)
+    >>> ch_from_arrays(arrays, meta, ch.key).rank.tolist() == ch.rank.tolist()
+    True
+    """
+    meta = {
+        "n": ch.n,
+        "key": ch.key,
+        "graph_key": ch.graph_key,
+        "n_shortcuts": ch.n_shortcuts,
+        "build_seconds": ch.build_seconds,
+        "has_secondary": ch.has_secondary,
+    }
+    return {k: getattr(ch, k) for k in _CH_ARRAYS}, meta
 
 
 _CH_ARRAYS = (
@@ -551,16 +539,17 @@ def _valid_arrays(a: dict, n: int) -> bool:
     return True
 
 
-def _load(key: str) -> ContractionHierarchy | None:
-    p = _ch_path(key)
-    if not p.exists():
-        return None
+def ch_from_arrays(a: dict, meta: dict, key: str) -> ContractionHierarchy | None:
+    """The hierarchy stored by :func:`ch_to_arrays`, or None if it is not the one for ``key``.
+
+    Arrays that do not form a valid hierarchy (a foreign or damaged file whose checksum happens to
+    be valid) give None too: they must never reach a kernel.
+    """
     try:
-        a, meta = load_arrays(p)
         if meta.get("key") != key:
             return None
         n = int(meta["n"])
-        if not _valid_arrays(a, n):  # a checksum-valid but foreign file must not crash kernels
+        if not _valid_arrays(a, n):
             return None
         rank = a["rank"].astype(np.int32)
         level = a["level"].astype(np.int32)
@@ -585,8 +574,15 @@ def _load(key: str) -> ContractionHierarchy | None:
             build_seconds=float(meta["build_seconds"]),
             has_secondary=bool(meta["has_secondary"]),
         )
-    except (CacheError, KeyError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def ch_key(graph, secondary=None) -> str:
+    """The key a hierarchy of ``graph`` (with ``secondary`` weights) is memoised under."""
+    g = as_graph(graph)
+    sec = None if secondary is None else check_secondary(secondary, g)
+    return _memo_key(g, sec)
 
 
 def _memo_key(g: CSRGraph, secondary) -> str:
@@ -600,7 +596,7 @@ def has_cached_ch(graph, secondary=None) -> bool:
 
 
 def build_ch(
-    graph, *, secondary=None, persist: bool = False, settle_limit: int = WITNESS_SETTLE_LIMIT
+    graph, *, secondary=None, settle_limit: int = WITNESS_SETTLE_LIMIT
 ) -> ContractionHierarchy:
     """Build (or fetch the memoised) contraction hierarchy of ``graph``.
 
@@ -610,9 +606,6 @@ def build_ch(
     secondary : int array (m,), optional
         Secondary edge costs (e.g. metres) carried along shortcuts; ties in time are broken by
         the least secondary cost. A hierarchy with secondary weights also answers plain queries.
-    persist : bool
-        Also store / look up the hierarchy under ``settings.cache_dir / "ch"`` (checksummed,
-        pickle-free, see :mod:`fietsstad._io`).
     settle_limit : int
         Settled-node limit of witness searches.
 
@@ -636,8 +629,6 @@ def build_ch(
         raise GraphError("secondary weights must sum below 2**31 for a contraction hierarchy")
     key = _memo_key(g, sec)
     ch = _MEMO.get(key)
-    if ch is None and persist:
-        ch = _load(key)
     if ch is None:
         t0 = time.perf_counter()
         w64 = g.weights.astype(np.int64) << 32
@@ -667,8 +658,6 @@ def build_ch(
             time.perf_counter() - t0,
             sec is not None,
         )
-        if persist:
-            _save(ch)
     if len(_MEMO) >= _MEMO_MAX:
         _MEMO.pop(next(iter(_MEMO)))
     _MEMO[key] = ch

@@ -25,8 +25,8 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._heap import heap_pop, heap_push
-from .config import NJIT, NJIT_PAR
+from fietsstad.engine._heap import heap_pop, heap_push
+from fietsstad.engine.config import NJIT, NJIT_PAR
 
 INF = np.int32(2**31 - 1)
 MAXD = 2**31 - 2

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import GraphError
+from fietsstad.errors import GraphError
 
 _I32_MAX = 2**31 - 1
 

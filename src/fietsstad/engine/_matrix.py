@@ -31,11 +31,17 @@ from collections.abc import Iterator
 import numba
 import numpy as np
 
-from ..errors import GraphError
-from . import _dijkstra as dj
-from ._graph import CSRGraph, as_graph, check_nodes, check_secondary
-from ._memory import check_memory, estimate_matrix_bytes
-from .config import DEFAULT_BLOCK_ROWS, MAX_I32, PHAST_INF, UNREACHABLE_I32, UNREACHABLE_U16
+from fietsstad.engine import _dijkstra as dj
+from fietsstad.engine._graph import CSRGraph, as_graph, check_nodes, check_secondary
+from fietsstad.engine._memory import check_memory, estimate_matrix_bytes
+from fietsstad.engine.config import (
+    DEFAULT_BLOCK_ROWS,
+    MAX_I32,
+    PHAST_INF,
+    UNREACHABLE_I32,
+    UNREACHABLE_U16,
+)
+from fietsstad.errors import GraphError
 
 _DTYPES = {
     np.dtype(np.uint16): (np.uint16(UNREACHABLE_U16), UNREACHABLE_U16 - 1),
@@ -118,7 +124,7 @@ def choose_method(
         return "phast"
     if method == "dijkstra" or not phast_ok or len(sources) == 0 or g.n < 2:
         return "dijkstra"
-    from ._ch import has_cached_ch
+    from fietsstad.engine._ch import has_cached_ch
 
     cached = has_cached_ch(g, secondary)
     if not cached and len(sources) < max(AUTO_MIN_SOURCES, g.n // AUTO_BUILD_DIVISOR):
@@ -133,7 +139,7 @@ def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w,
     if len(sources) == 0 or len(targets) == 0:
         return 0
     if method == "phast":
-        from ._phast import phast_fill
+        from fietsstad.engine._phast import phast_fill
 
         return phast_fill(
             g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets
@@ -251,7 +257,7 @@ def travel_times(
     c = _cutoff(cutoff)
     meth = choose_method(g, src, c, method, sec_w)
     if meth == "phast" and ch is None:
-        from ._ch import build_ch
+        from fietsstad.engine._ch import build_ch
 
         ch = build_ch(g, secondary=sec_w)
     out = np.empty((len(src), len(tgt)), dtype=dt)
@@ -310,7 +316,7 @@ def iter_blocks(
     check_memory(block_size * row_bytes, f"a {block_size:,}-row block")
     meth = choose_method(g, src, c, method, sec_w)
     if meth == "phast" and ch is None:
-        from ._ch import build_ch
+        from fietsstad.engine._ch import build_ch
 
         ch = build_ch(g, secondary=sec_w)
     all_t = targets is None

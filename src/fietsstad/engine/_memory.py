@@ -10,10 +10,13 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
-from .. import settings
-from ..errors import GraphError, MemoryBudgetError
+from fietsstad import settings
+from fietsstad.errors import GraphError, MemoryBudgetError
 
 
 def estimate_matrix_bytes(n_sources: int, n_targets: int, dtype=np.uint16) -> int:
@@ -71,3 +74,64 @@ def check_memory(nbytes: int, what: str = "the result") -> None:
             "inside the traversal with fietsstad.engine.accessibility, or use the Dask backend "
             "in fietsstad.distributed; a smaller dtype (uint16) also helps"
         )
+
+
+def check_memory_budget(
+    shape: Sequence[int],
+    dtype: Any,
+    what: str = "result",
+    *,
+    alternatives: Sequence[str] = (),
+    budget_bytes: int | None = None,
+) -> int:
+    """Refuse, before any allocation, an array that would not fit in the memory budget.
+
+    The budget is :data:`fietsstad.settings.memory_fraction` of the currently available memory
+    (:func:`fietsstad.engine.available_memory_bytes`) unless ``budget_bytes`` is given; this is
+    the same rule as :func:`fietsstad.engine.check_memory`, for callers that know a shape. Sizes are computed with Python ints (no overflow).
+
+    Parameters
+    ----------
+    shape, dtype
+        Shape and dtype of the array that is about to be allocated.
+    what
+        What the array is ("travel-time matrix 1,000,000 x 1,000,000"), for the message.
+    alternatives
+        What the user can do instead (block iteration, cut-off, smaller dtype...).
+    budget_bytes
+        Explicit budget, for tests.
+
+    Returns
+    -------
+    int
+        The number of bytes the array needs.
+
+    Raises
+    ------
+    MemoryBudgetError
+        Naming the size, the budget and the alternatives.
+
+    Example
+    -------
+    >>> check_memory_budget((1000, 1000), np.uint16, budget_bytes=10**7)
+    2000000
+    """
+    dims = []
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0:
+            raise GraphError(f"array shape entries must be whole numbers >= 0, got {d!r}")
+        dims.append(int(d))
+    need = int(np.dtype(dtype).itemsize)
+    for d in dims:
+        need *= d
+    if budget_bytes is None:
+        budget_bytes = int(available_memory_bytes() * float(settings.memory_fraction))
+    if need > budget_bytes:
+        alt = "; ".join(alternatives) if alternatives else "compute it in smaller pieces"
+        raise MemoryBudgetError(
+            f"{what} of shape {tuple(dims)} and dtype {np.dtype(dtype).name} needs "
+            f"{need / 2**30:,.1f} GiB but the budget is {budget_bytes / 2**30:,.1f} GiB "
+            f"(settings.memory_fraction={settings.memory_fraction} of available memory). "
+            f"Alternatives: {alt}"
+        )
+    return need

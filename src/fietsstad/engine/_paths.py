@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import GraphError
-from ._dijkstra import INF, sssp_pred
-from ._graph import as_graph, check_nodes
+from fietsstad.engine._dijkstra import INF, sssp_pred
+from fietsstad.engine._graph import as_graph, check_nodes
+from fietsstad.errors import GraphError
 
 
 def _tree(graph, source: int):

@@ -24,9 +24,9 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._dijkstra import _pop, _push
-from ._heap import heap_pop, heap_push
-from .config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES
+from fietsstad.engine._dijkstra import _pop, _push
+from fietsstad.engine._heap import heap_pop, heap_push
+from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES
 
 LANES = PHAST_LANES
 PINF = np.int32(PHAST_INF)
@@ -314,7 +314,7 @@ def phast_fill(
     g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets=False
 ) -> int:
     """Fill ``out`` (and ``out_sec``) for node ids ``sources`` x ``targets`` with PHAST."""
-    from ..errors import GraphError
+    from fietsstad.errors import GraphError
 
     if ch.n != g.n or ch.graph_key != g.content_hash():
         raise GraphError(

@@ -62,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo with parsed arguments; returns 0 on success."""
-    from ..demo import run_demo
+    from fietsstad.demo import run_demo
 
     run_demo(
         args.out,

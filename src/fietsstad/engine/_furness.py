@@ -15,7 +15,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ._uptake_kernels import _p
+from fietsstad.engine._uptake import _p
 
 
 @nb.njit(cache=True, nogil=True)
@@ -235,3 +235,18 @@ def _bike_block(
             else:
                 u = np.int64(udist[i, j])
                 out[r, j] = t * tab[min(u, Lt - 1)]
+
+
+@nb.njit(cache=True, parallel=True)
+def _max_below(cost, sentinel, n_chunks):
+    n, m = cost.shape
+    out = np.zeros(n_chunks, dtype=np.int64)
+    for k in nb.prange(n_chunks):
+        mx = np.int64(0)
+        for i in range((n * k) // n_chunks, (n * (k + 1)) // n_chunks):
+            for j in range(m):
+                v = np.int64(cost[i, j])
+                if v != sentinel and v > mx:
+                    mx = v
+        out[k] = mx
+    return out.max()

@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from . import _map_style as st
-from .errors import ValidationError
-from .network import BikeNetwork
+from fietsstad.errors import ValidationError
+from fietsstad.maps import _style as st
+from fietsstad.network import BikeNetwork
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -57,7 +57,7 @@ def save_map(m: Any, path: str | os.PathLike) -> None:
     >>> p.read_text().startswith("<!DOCTYPE html>")
     True
     """
-    from ._io import atomic_write
+    from fietsstad._io import atomic_write
 
     text = _stable_ids(m.get_root().render())
     with atomic_write(path, "w") as fh:

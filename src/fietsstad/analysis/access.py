@@ -19,17 +19,15 @@ Example
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from . import engine
-from .engine import Decay
-from .errors import ValidationError
-from .routing import _engine_inputs, _keep_ch, as_nodes
+from fietsstad import engine
+from fietsstad.analysis.routing import _engine_inputs, _keep_ch, as_nodes
+from fietsstad.engine import Decay
+from fietsstad.errors import ValidationError
 
 __all__ = ["Decay", "accessibility", "two_step_fca", "DEFAULT_DECAYS"]
 
@@ -54,7 +52,7 @@ def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str]]:
         grouped = num.groupby(level=0).sum()
         full = grouped.reindex(range(n), fill_value=0.0)
         return full.to_numpy(np.float64), [str(c) for c in num.columns]
-    from ._validate import check_array
+    from fietsstad._validate import check_array
 
     arr = check_array(opportunities, "opportunities", ndim=None)
     if arr.ndim == 1:
@@ -229,15 +227,3 @@ def two_step_fca(
     sdf = pd.DataFrame({"node": sn.astype(np.int32), "supply": S, "ratio": R}, index=sidx)
     sdf.attrs.update(attrs)
     return ddf, sdf
-
-
-class _CallableModule(types.ModuleType):
-    """``fietsstad.accessibility`` is both this module and, lazily, the function of that name;
-    once the submodule is imported the package attribute is the module, so the module forwards
-    calls to :func:`accessibility` (``fietsstad.accessibility(net, ...)`` keeps working)."""
-
-    def __call__(self, *args, **kwargs):
-        return accessibility(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -31,7 +31,7 @@ Assumptions (module constants, every one adjustable per call)
 Example
 -------
 >>> import numpy as np
->>> from fietsstad.demand import gravity_distribution
+>>> from fietsstad.demand.gravity import gravity_distribution
 >>> cost = np.array([[60, 600], [600, 60]], dtype=np.uint16)          # seconds
 >>> g = gravity_distribution([10.0, 30.0], [20.0, 20.0], cost, ("exponential", 0.2))
 >>> a, b = g
@@ -52,32 +52,19 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from ._ipf import _check_cost as _cost_min_kernel
-from ._ipf import _furness_pass, _modal_rows, _trip_matrix
-from ._modal import (
-    _intrazonal,
-    _matrices,
-    _result_tables,
-    _top_pairs,
-    _uptake_setup,
-    _zone_table,
-)
-from ._validate import (
+from fietsstad._validate import (
     check_finite_nonneg,
     check_in_range,
     check_int,
     ensure_crs_4326,
 )
-from .errors import ConvergenceError, ValidationError
-from .uptake import (
+from fietsstad.demand.pct import (
     UNREACHABLE_I32,
     UNREACHABLE_U16,
-    ZWOLLE_2024,
-    ZWOLLE_2024_EBIKE,
-    UptakeModel,
-    _sentinel_for,
-    get_model,
 )
+from fietsstad.engine._furness import _check_cost as _cost_min_kernel
+from fietsstad.engine._furness import _furness_pass, _max_below, _trip_matrix
+from fietsstad.errors import ConvergenceError, ValidationError
 
 #: Trips per inhabitant per day (OViN/ODiN order of magnitude; an adjustable assumption).
 TRIPS_PER_INHABITANT: float = 2.7
@@ -146,7 +133,7 @@ def snap_zones(net: Any, zones: Any) -> np.ndarray:
     """
     import geopandas as gpd
 
-    from ._validate import check_network
+    from fietsstad.network import check_network
 
     check_network(net)
     if isinstance(zones, gpd.GeoDataFrame):
@@ -525,21 +512,6 @@ def _max_finite_int32(cost: np.ndarray) -> int:
     return max(mx, 0)
 
 
-@nb.njit(cache=True, parallel=True)
-def _max_below(cost, sentinel, n_chunks):
-    n, m = cost.shape
-    out = np.zeros(n_chunks, dtype=np.int64)
-    for k in nb.prange(n_chunks):
-        mx = np.int64(0)
-        for i in range((n * k) // n_chunks, (n * (k + 1)) // n_chunks):
-            for j in range(m):
-                v = np.int64(cost[i, j])
-                if v != sentinel and v > mx:
-                    mx = v
-        out[k] = mx
-    return out.max()
-
-
 def trip_matrix(gravity: GravityModel, cost: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
     """Materialise ``T = a_i b_j f(c_ij)`` (float32 by default), after a memory check.
 
@@ -577,7 +549,7 @@ def trip_matrix(gravity: GravityModel, cost: np.ndarray, dtype: Any = np.float32
     dt = np.dtype(dtype)
     if dt not in (np.float32, np.float64):
         raise ValidationError(f"dtype must be float32 or float64, got {dt}")
-    from .engine import check_memory, estimate_matrix_bytes
+    from fietsstad.engine import check_memory, estimate_matrix_bytes
 
     check_memory(
         estimate_matrix_bytes(cost.shape[0], cost.shape[1], dt),
@@ -589,226 +561,6 @@ def trip_matrix(gravity: GravityModel, cost: np.ndarray, dtype: Any = np.float32
     return out
 
 
-# ------------------------------------------------------------------------- modal share
-def modal_share(
-    net_or_cost: Any,
-    zones: Any,
-    model: str | UptakeModel = ZWOLLE_2024,
-    ebike_model: str | UptakeModel = ZWOLLE_2024_EBIKE,
-    *,
-    distances: Any = None,
-    distance_scale: float = 0.001,
-    gradient: Any = 0.0,
-    deterrence: Any = DEFAULT_DETERRENCE,
-    scale: float = 1.0 / 60.0,
-    cutoff: float | None = None,
-    tol: float = 1e-6,
-    max_iter: int = 500,
-    normalise: bool = True,
-    car_share: float = CAR_SHARE_OF_SHIFTED,
-    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
-    top_pairs: int = 1000,
-    hist_width_km: float = 0.1,
-    hist_max_km: float = 40.0,
-    intrazonal_km: Any = None,
-    uptake_on: str = "distance",
-    reference_speed_kmh: float = 16.0,
-) -> dict[str, pd.DataFrame]:
-    """Trips, bike share, bike trips and bike-km per OD pair, zone and city, with an e-bike scenario.
-
-    All trips are distributed with :func:`gravity_distribution` on the travel-time matrix; the
-    share cycled of each OD pair is the uptake model at its route distance. Everything is
-    reduced in one parallel numba pass over the integer matrices: no trip or share matrix is
-    stored. The e-bike scenario evaluates ``ebike_model`` on the same trips; the extra trips it
-    moves to the (e-)bike are turned into car trips replaced (``car_share`` of them) and CO2
-    avoided (``co2_kg_per_km`` per replaced car-km, the shifted trips' route distance).
-
-    Parameters
-    ----------
-    net_or_cost
-        A :class:`~fietsstad.network.BikeNetwork` (zones are snapped, or use their ``node``
-        column; uint16 times and int32 metres along the fastest routes come from
-        ``fietsstad.routing.travel_time_matrix(net, nodes, nodes, with_distance=True)``), or a
-        ``(zones x zones)`` uint16/int32 travel-time matrix in seconds.
-    zones
-        (Geo)DataFrame with ``productions`` and ``attractions`` (see :func:`trip_generation`), or
-        with population (and jobs) columns, from which they are generated.
-    model, ebike_model
-        Uptake models (default: the Zwolle 2024 presets).
-    distances
-        Route distance matrix along the fastest paths (any numeric dtype; required with a matrix).
-    distance_scale
-        Factor to km (default 0.001: metres).
-    gradient
-        Average gradient in percent: a scalar (default flat) or a matrix of the same shape.
-    deterrence, scale, cutoff, tol, max_iter, normalise
-        Passed to :func:`gravity_distribution` (totals are normalised by default).
-    car_share, co2_kg_per_km
-        Documented assumptions :data:`CAR_SHARE_OF_SHIFTED` and :data:`CO2_KG_PER_CAR_KM`.
-    top_pairs
-        Number of OD pairs (largest bike trips) in the ``"od"`` table; 0 for none.
-    hist_width_km, hist_max_km
-        Bins of the trip length distribution (last bin open-ended).
-    intrazonal_km
-        Distance (km; scalar or one per zone) used for trips within a zone instead of the
-        matrix diagonal, which is 0 when zones are snapped to nodes. With large zones, also give
-        the cost matrix a realistic diagonal, which sets how many trips stay in the zone.
-    uptake_on, reference_speed_kmh
-        ``"distance"`` (default, as PCT): uptake of the route distance. ``"time"``: uptake of
-        the travel time converted to an equivalent distance at ``reference_speed_kmh`` (default
-        16 km/h, the Fietsberaad planning speed), so that faster routes (a snelfietspad) raise
-        uptake even where they are not shorter; bike-km still use route distances. Calibrate
-        with the same setting.
-
-    Returns
-    -------
-    dict of pandas.DataFrame
-        ``"zones"`` (per origin zone; a GeoDataFrame if ``zones`` is one), ``"city"`` (one row),
-        ``"od"`` (top pairs), ``"distribution"`` (trips, bike and e-bike trips and the trip-weighted
-        mean distance ``km_mean`` by distance bin:
-        the input for :func:`fietsstad.uptake.calibrate_uptake`). Assumptions are in
-        ``result["city"].attrs``.
-
-    Raises
-    ------
-    ConvergenceError
-        The gravity model cannot be balanced (see :func:`gravity_distribution`).
-    ValidationError
-        Bad inputs, or a reachable pair without a distance.
-
-    Example
-    -------
-    >>> import numpy as np, pandas as pd
-    >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
-    >>> d = np.array([[250, 4000], [4000, 250]], dtype=np.int32)     # metres
-    >>> z = pd.DataFrame({"productions": [100.0, 100.0], "attractions": [100.0, 100.0]})
-    >>> r = modal_share(t, z, distances=d)
-    >>> round(float(r["city"]["trips"].iloc[0]), 6)
-    200.0
-    """
-    m_b, m_e = get_model(model), get_model(ebike_model)
-    zt = _zone_table(zones)
-    P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
-    A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
-    cost, dist = _matrices(net_or_cost, zt, distances)
-    cost = _check_cost(cost, len(P), len(A))
-    if dist.shape != cost.shape:
-        raise ValidationError(f"distances shape {dist.shape} differs from cost {cost.shape}")
-    dscale = check_in_range(
-        distance_scale, "distance_scale", 0, math.inf, lo_open=True, hi_open=True
-    )
-    car_share = check_in_range(car_share, "car_share", 0.0, 1.0)
-    co2 = check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
-    top_pairs = check_int(top_pairs, "top_pairs", min_value=0)
-    hw = check_in_range(hist_width_km, "hist_width_km", 0, math.inf, lo_open=True, hi_open=True)
-    hmax = check_in_range(hist_max_km, "hist_max_km", hw, 1e6)
-    intra = _intrazonal(intrazonal_km, cost.shape[0], cost.shape[0] == cost.shape[1])
-    grav = gravity_distribution(
-        P, A, cost, deterrence, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
-    )
-    if uptake_on == "distance":
-        U = _uptake_setup((m_b, m_e), dist, dscale, gradient)
-    elif uptake_on == "time":
-        v = check_in_range(reference_speed_kmh, "reference_speed_kmh", 0, 100, lo_open=True)
-        U = _uptake_setup((m_b, m_e), cost, v / 3600.0, gradient)
-    else:
-        raise ValidationError(f"uptake_on must be 'distance' or 'time', not {uptake_on!r}")
-    udist, uscale, g, tabs, direct = U
-    sentinel = _sentinel_for(dist.dtype)
-    n, m = cost.shape
-    nc = _n_chunks(n)
-    nbins = int(math.ceil(hmax / hw)) + 1
-    rows = np.zeros((n, 6))
-    cols = np.zeros((nc, m, 3))
-    hist = np.zeros((nc, nbins, 4))
-    bad = _modal_rows(
-        cost,
-        grav.table,
-        grav.a,
-        grav.b,
-        dist,
-        dscale,
-        sentinel,
-        udist,
-        uscale,
-        g,
-        m_b.coef(),
-        m_e.coef(),
-        tabs[0],
-        tabs[1],
-        direct,
-        hw,
-        intra,
-        rows,
-        cols,
-        hist,
-        nc,
-    )
-    out, city, distribution = _result_tables(
-        zt, rows, cols.sum(axis=0), hist.sum(axis=0), bad, car_share, co2, m_b, m_e, grav, hw, hmax
-    )
-    od = _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, (m_b, m_e), intra, top_pairs)
-    return {"zones": out, "city": city, "od": od, "distribution": distribution}
-
-
-def compare_scenarios(
-    before: dict[str, pd.DataFrame],
-    after: dict[str, pd.DataFrame],
-    car_share: float = CAR_SHARE_OF_SHIFTED,
-    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
-) -> dict[str, pd.DataFrame]:
-    """Change between two :func:`modal_share` results (e.g. before/after a snelfietspad).
-
-    Per zone and city-wide: change in bike trips (absolute, percent, percentage points of bike
-    share) and bike-km, car trips and car-km replaced (``car_share`` of the extra bike trips and
-    their km) and CO2 avoided.
-
-    Parameters
-    ----------
-    before, after
-        Two :func:`modal_share` results on the same zones.
-    car_share, co2_kg_per_km
-        The documented assumptions (see the module docstring).
-
-    Returns
-    -------
-    dict of pandas.DataFrame
-        ``"zones"`` and ``"city"``: ``bike_trips_before``, ``bike_trips_after``,
-        ``bike_trips_change``, ``bike_trips_change_pct``, ``bike_share_change_pp``,
-        ``bike_km_change``, ``car_trips_replaced``, ``car_km_replaced``, ``co2_avoided_kg``.
-
-    Example
-    -------
-    >>> import numpy as np, pandas as pd
-    >>> z = pd.DataFrame({"productions": [50.0, 50.0], "attractions": [50.0, 50.0]})
-    >>> d = np.array([[300, 6000], [6000, 300]], dtype=np.int32)
-    >>> slow = modal_share(np.array([[60, 1500], [1500, 60]], np.uint16), z, distances=d)
-    >>> fast = modal_share(np.array([[60, 900], [900, 60]], np.uint16), z, distances=d)
-    >>> float(compare_scenarios(slow, fast)["city"]["bike_trips_change"].iloc[0]) != 0
-    True
-    """
-    car_share = check_in_range(car_share, "car_share", 0.0, 1.0)
-    co2 = check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
-    res = {}
-    for key in ("zones", "city"):
-        b, a = before[key], after[key]
-        if len(b) != len(a) or not b.index.equals(a.index):
-            raise ValidationError(f"before and after {key} tables do not match")
-        df = pd.DataFrame(index=b.index)
-        df["bike_trips_before"] = b["bike_trips"].to_numpy()
-        df["bike_trips_after"] = a["bike_trips"].to_numpy()
-        df["bike_trips_change"] = df["bike_trips_after"] - df["bike_trips_before"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            df["bike_trips_change_pct"] = 100 * df["bike_trips_change"] / df["bike_trips_before"]
-        df["bike_share_change_pp"] = 100 * (a["bike_share"].to_numpy() - b["bike_share"].to_numpy())
-        df["bike_km_change"] = a["bike_km"].to_numpy() - b["bike_km"].to_numpy()
-        df["car_trips_replaced"] = car_share * df["bike_trips_change"]
-        df["car_km_replaced"] = car_share * df["bike_km_change"]
-        df["co2_avoided_kg"] = co2 * df["car_km_replaced"]
-        res[key] = df
-    return res
-
-
 __all__ = [
     "trip_generation",
     "snap_zones",
@@ -816,8 +568,6 @@ __all__ = [
     "gravity_distribution",
     "GravityModel",
     "trip_matrix",
-    "modal_share",
-    "compare_scenarios",
     "TRIPS_PER_INHABITANT",
     "ATTRACTION_PER_JOB",
     "ATTRACTION_PER_INHABITANT",

@@ -48,7 +48,7 @@ already close to Zwolle. Check: 94 % of the fitted bike trips are under 7.5 km (
 
 Example
 -------
->>> from fietsstad.uptake import uptake, GODUTCH_2017, GOVTARGET_2017
+>>> from fietsstad.demand.pct import uptake, GODUTCH_2017, GOVTARGET_2017
 >>> round(float(uptake(15, 2, GOVTARGET_2017)), 7)
 0.0107377
 >>> round(float(uptake(15, 2, GODUTCH_2017)), 8)
@@ -65,13 +65,10 @@ from typing import Any
 
 import numpy as np
 
-from ._uptake_kernels import _uptake_flat
-from ._validate import check_array, check_in_range
-from .errors import ConvergenceError, ValidationError
-
-#: Sentinel of unreachable pairs in uint16 / int32 matrices (see docs/ARCHITECTURE.md).
-UNREACHABLE_U16 = 65535
-UNREACHABLE_I32 = 2**31 - 1
+from fietsstad._validate import check_array, check_in_range
+from fietsstad.engine._uptake import _uptake_flat
+from fietsstad.engine.config import UNREACHABLE_I32, UNREACHABLE_U16
+from fietsstad.errors import ConvergenceError, ValidationError
 
 _PCT_SOURCE = (
     "Lovelace et al. 2017, The Propensity to Cycle Tool, JTLU 10(1), "
@@ -118,7 +115,7 @@ class UptakeModel:
 
     Example
     -------
-    >>> from fietsstad.uptake import GODUTCH_2020
+    >>> from fietsstad.demand.pct import GODUTCH_2020
     >>> m = GODUTCH_2020.with_changes(name="mine", a=GODUTCH_2020.a + 0.5)
     >>> m.a > GODUTCH_2020.a and m.name
     'mine'
@@ -154,7 +151,7 @@ class UptakeModel:
 
         Example
         -------
-        >>> from fietsstad.uptake import GODUTCH_2020
+        >>> from fietsstad.demand.pct import GODUTCH_2020
         >>> GODUTCH_2020.coef().shape
         (9,)
         """
@@ -168,7 +165,7 @@ class UptakeModel:
 
         Example
         -------
-        >>> from fietsstad.uptake import GODUTCH_2017
+        >>> from fietsstad.demand.pct import GODUTCH_2017
         >>> round(float(GODUTCH_2017.logit(15, 2)), 6)
         -3.144098
         """
@@ -190,7 +187,7 @@ class UptakeModel:
 
         Example
         -------
-        >>> from fietsstad.uptake import GODUTCH_2020
+        >>> from fietsstad.demand.pct import GODUTCH_2020
         >>> GODUTCH_2020.with_changes(name="x").name
         'x'
         """
@@ -201,7 +198,7 @@ class UptakeModel:
 
         Example
         -------
-        >>> from fietsstad.uptake import GODUTCH_2020, UptakeModel
+        >>> from fietsstad.demand.pct import GODUTCH_2020, UptakeModel
         >>> UptakeModel.from_dict(GODUTCH_2020.to_dict()) == GODUTCH_2020
         True
         """
@@ -290,7 +287,7 @@ PRESETS_FILE = "uptake_presets.json"
 
 
 def _load_presets() -> dict[str, Any]:
-    from ._data import data_path
+    from fietsstad._data import data_path
 
     try:
         with open(data_path(PRESETS_FILE), encoding="utf-8") as fh:
@@ -725,24 +722,3 @@ def fit_zwolle_2024(base: UptakeModel = GODUTCH_2020) -> dict[str, Any]:
         source="E-bike 2020 with the Zwolle 2024 shifts: " + note,
     )
     return {"zwolle_2024": zw.to_dict(), "zwolle_2024_ebike": eb.to_dict(), "fit": fit}
-
-
-__all__ = [
-    "UptakeModel",
-    "uptake",
-    "calibrate_uptake",
-    "get_model",
-    "fit_zwolle_2024",
-    "zwolle_trip_length_distribution",
-    "PRESETS",
-    "GOVTARGET_2017",
-    "GODUTCH_2017",
-    "GOVTARGET_2020",
-    "GODUTCH_2020",
-    "EBIKE_2020",
-    "ZWOLLE_2024",
-    "ZWOLLE_2024_EBIKE",
-    "ZWOLLE_TARGETS",
-    "UNREACHABLE_U16",
-    "UNREACHABLE_I32",
-]

@@ -16,42 +16,32 @@ Example
 
 from __future__ import annotations
 
-import hashlib
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import engine
-from .engine import _ch
-from .errors import ValidationError
-
-
-def _digest(*arrays: np.ndarray) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).view(np.uint8))
-    return h.hexdigest()
+from fietsstad import engine
+from fietsstad.engine import _ch
+from fietsstad.errors import ValidationError
 
 
 def _engine_inputs(net, with_distance: bool = False):
-    """``(CSRGraph, metres or None)`` for ``net``, cached on the network and checked by content."""
-    from ._validate import check_network
+    """``(CSRGraph, metres or None, entry)`` for ``net``; ``entry`` keeps its hierarchy."""
+    from fietsstad.network import check_network
 
     check_network(net)
-    cache = net.__dict__.setdefault("_engine_cache", {})
-    indptr, indices, w = net.csr("travel_time")
+    graph = net.engine_graph()
     metres = net.csr("length")[2] if with_distance else None
-    key = _digest(indptr, indices, w) + (_digest(metres) if with_distance else "")
+    cache = net.__dict__.setdefault("_ch_cache", {})
     entry = cache.get(with_distance)
-    if entry is None or entry["key"] != key:
-        entry = {
-            "key": key,
-            "graph": engine.CSRGraph.from_arrays(indptr, indices, w),
-            "metres": metres,
-            "ch": None,
-        }
+    if entry is None or entry["graph"] is not graph:
+        entry = {"graph": graph, "metres": metres, "ch": None}
         cache[with_distance] = entry
+    elif with_distance and not np.array_equal(entry["metres"], metres):
+        entry.update(metres=metres, ch=None)
     if entry["ch"] is not None:
         _ch.remember(entry["ch"])
     return entry["graph"], entry["metres"], entry
@@ -60,6 +50,43 @@ def _engine_inputs(net, with_distance: bool = False):
 def _keep_ch(entry: dict) -> None:
     if entry["ch"] is None:
         entry["ch"] = _ch.find_ch(entry["graph"], entry["metres"])
+
+
+def cached_ch(graph, *, secondary=None) -> _ch.ContractionHierarchy:
+    """:func:`fietsstad.engine.build_ch`, stored in and read from ``settings.cache_dir / "ch"``.
+
+    The file is checksummed and pickle-free (:mod:`fietsstad._io`); one that is damaged, foreign
+    or for another graph is rebuilt, never trusted. The engine itself never touches files.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+    >>> cached_ch(net.engine_graph()).n
+    100
+    """
+    from fietsstad import settings
+    from fietsstad._io import load_arrays, save_arrays
+    from fietsstad.errors import CacheError
+
+    key = _ch.ch_key(graph, secondary)
+    path = Path(settings.cache_dir) / "ch" / f"{key}.fch"
+    ch = _ch.find_ch(graph, secondary)
+    if ch is None and path.is_file():
+        try:
+            ch = _ch.ch_from_arrays(*load_arrays(path), key)
+        except CacheError:
+            ch = None
+        if ch is not None:
+            _ch.remember(ch)
+    if ch is None:
+        ch = _ch.build_ch(graph, secondary=secondary)
+        arrays, meta = _ch.ch_to_arrays(ch)
+        try:
+            save_arrays(path, arrays, meta)
+        except (OSError, CacheError) as err:  # the hierarchy is built: keep it, say why not stored
+            warnings.warn(f"contraction hierarchy not cached at {path}: {err}", stacklevel=2)
+    return ch
 
 
 def as_nodes(net, points, name: str = "nodes") -> np.ndarray | None:

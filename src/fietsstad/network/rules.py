@@ -13,7 +13,7 @@ Bump :data:`RULES_VERSION` whenever a rule changes: it is part of the cache key 
 
 Example
 -------
->>> from fietsstad.rules import classify_way
+>>> from fietsstad.network.rules import classify_way
 >>> r = classify_way({"highway": "residential", "oneway": "yes", "oneway:bicycle": "no"})
 >>> r.forward.rideable, r.backward.rideable, r.backward.contraflow
 (True, True, True)
@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .profiles import Infra
+from fietsstad.network.profiles import Infra
 
 #: Version of the rules; part of every network cache key.
 RULES_VERSION: str = "1"

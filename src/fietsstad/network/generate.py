@@ -40,7 +40,7 @@ Determinism: the same arguments give byte-identical arrays on every run (numpy `
 
 Example
 -------
->>> from fietsstad.generate import generate_network
+>>> from fietsstad.network.generate import generate_network
 >>> net = generate_network(2_000, seed=7)
 >>> net.meta["source"], net.is_generated
 ('generated', True)
@@ -55,9 +55,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ValidationError
-from .network import EARTH_RADIUS_M, BikeNetwork
-from .profiles import Infra, Profile, get_profile
+from fietsstad._geo import EARTH_RADIUS_M
+from fietsstad._geo import haversine_m as _haversine_m
+from fietsstad.errors import ValidationError
+from fietsstad.network.bikenetwork import BikeNetwork
+from fietsstad.network.profiles import Infra, Profile, get_profile
 
 #: Largest supported target size (memory stays well under 24 GB).
 MAX_NODES = 20_000_000
@@ -331,7 +333,7 @@ def _validate(bbox, p: dict[str, Any]) -> tuple[float, float, float, float]:
     if isinstance(nb, bool) or not isinstance(nb, (int, np.integer)) or nb < 1:
         raise ValidationError(f"bridges_per_barrier must be an integer >= 1, got {nb!r}")
     if bbox is None:
-        from .zwolle import ZWOLLE_BBOX
+        from fietsstad.zwolle import ZWOLLE_BBOX
 
         return ZWOLLE_BBOX
     try:
@@ -541,15 +543,6 @@ def _choose_bridges(line, u, v, seg, candidates: np.ndarray, n_bridges: int) -> 
             pick = idx
             break
     return pick
-
-
-def _haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Great-circle distance in metres (vectorised)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dl = np.radians(lon2 - lon1)
-    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
 __all__ = ["generate_network", "MAX_NODES"]

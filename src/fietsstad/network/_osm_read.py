@@ -13,7 +13,7 @@ network whichever way they came in:
 
 Example
 -------
->>> from fietsstad._osm_read import read_osm_file  # doctest: +SKIP
+>>> from fietsstad.network._osm_read import read_osm_file  # doctest: +SKIP
 >>> t = read_osm_file("tests/fixtures/osm/rules.osm")  # doctest: +SKIP
 >>> len(t.way_ids) > 0  # doctest: +SKIP
 True
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputFileError
-from .rules import NODE_TAGS, WAY_TAGS
+from fietsstad.errors import InputFileError
+from fietsstad.network.rules import NODE_TAGS, WAY_TAGS
 
 #: File name endings read with pyosmium.
 OSMIUM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf")

@@ -41,7 +41,7 @@ Example
 -------
 >>> from dask.distributed import Client, LocalCluster            # doctest: +SKIP
 >>> import fietsstad
->>> from fietsstad.distributed import travel_time_matrix_dask
+>>> from fietsstad.distributed.drivers import travel_time_matrix_dask
 >>> net = fietsstad.generate_network(2_000, seed=1)              # a GENERATED network
 >>> with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
 ...                   dashboard_address=None) as cluster, Client(cluster) as client:
@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import GraphError, ValidationError
+from fietsstad.errors import GraphError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
@@ -74,7 +74,7 @@ except ImportError as _err:  # pragma: no cover - optional dependency
         "(dask[distributed] and zarr)"
     ) from _err
 
-from ._dask_tasks import (
+from fietsstad.distributed._tasks import (
     _DTYPES,
     PLUGIN_NAME,
     NumbaWarmup,
@@ -210,11 +210,11 @@ def worker_state(client: Client) -> dict[str, dict[str, Any]]:
 
 def _as_graph(net_or_graph):
     """A validated CSRGraph and the BikeNetwork (or None) it came from."""
-    from .engine import CSRGraph
-    from .network import BikeNetwork
+    from fietsstad.engine import CSRGraph
+    from fietsstad.network import BikeNetwork
 
     if isinstance(net_or_graph, BikeNetwork):
-        return CSRGraph.from_arrays(*net_or_graph.csr()), net_or_graph
+        return net_or_graph.engine_graph(), net_or_graph
     if isinstance(net_or_graph, CSRGraph):
         return net_or_graph, None
     if isinstance(net_or_graph, tuple) and len(net_or_graph) == 3:
@@ -226,7 +226,7 @@ def _as_graph(net_or_graph):
 
 
 def _nodes(nodes, n: int, name: str) -> np.ndarray | None:
-    from .engine._graph import check_nodes
+    from fietsstad.engine._graph import check_nodes
 
     return None if nodes is None else check_nodes(nodes, n, name)
 
@@ -295,13 +295,13 @@ def choose_block_size(
 
 def _resolve_method(g, sources, cutoff, method, *, secondary=None, build: bool = True):
     """Resolve "auto" once for the whole source set; build the hierarchy on the client if PHAST."""
-    from .engine._matrix import _cutoff, choose_method
+    from fietsstad.engine._matrix import _cutoff, choose_method
 
     src = np.arange(g.n, dtype=np.int32) if sources is None else sources
     meth = choose_method(g, src, _cutoff(cutoff), method, secondary)
     ch = None
     if meth == "phast" and build:
-        from .engine import build_ch
+        from fietsstad.engine import build_ch
 
         ch = build_ch(g, secondary=secondary)
     return meth, ch
@@ -412,7 +412,7 @@ def travel_time_matrix_dask(
     _check_client(client)
     g, net = _as_graph(net_or_graph)
     if net is not None:
-        from .routing import as_nodes
+        from fietsstad.analysis.routing import as_nodes
 
         origins = as_nodes(net, origins, "origins")
         destinations = as_nodes(net, destinations, "destinations")
@@ -435,7 +435,7 @@ def travel_time_matrix_dask(
     sec = np.rint(net.length).astype(np.int32) if with_distance else None
     row_bytes = nt * (dt.itemsize + (4 if with_distance else 0))
     if gather:
-        from .engine import check_memory
+        from fietsstad.engine import check_memory
 
         check_memory(
             ns * row_bytes,
@@ -508,7 +508,7 @@ def _create_store(
 ):
     import zarr
 
-    from .engine import UNREACHABLE_I32, UNREACHABLE_U16
+    from fietsstad.engine import UNREACHABLE_I32, UNREACHABLE_U16
 
     path = str(store)
     if not overwrite and "://" not in path and Path(path).exists():
@@ -583,7 +583,7 @@ def accessibility_matrix_dask(
     >>> A = accessibility_matrix_dask(client, g, np.ones(g.n), [Decay.cumulative(900)],
     ...                               cutoff=900)                     # doctest: +SKIP
     """
-    from .engine._access import _decay_arrays, _opportunities
+    from fietsstad.engine._access import _decay_arrays, _opportunities
 
     _check_client(client)
     g, _ = _as_graph(graph)
@@ -663,9 +663,9 @@ def accessibility_dask(
     >>> df = accessibility_dask(client, net, net_population, [Decay.cumulative(900)],
     ...                         cutoff_s=900)                      # doctest: +SKIP
     """
-    from . import accessibility as acc_mod
-    from .engine import Decay
-    from .network import BikeNetwork
+    from fietsstad.analysis import access as acc_mod
+    from fietsstad.engine import Decay
+    from fietsstad.network import BikeNetwork
 
     _check_client(client)
     if not isinstance(net, BikeNetwork):
@@ -733,7 +733,7 @@ def _check_blocks(client: Client, blocks: list, n: int, m: int) -> tuple[list[in
 
     Returns the rows per block, the dtype and the largest finite cost (for int32 tables).
     """
-    from .demand import UNREACHABLE_I32
+    from fietsstad.demand.gravity import UNREACHABLE_I32
 
     info = client.gather([client.submit(_block_info, f, pure=False) for f in blocks])
     dts = {d for _, d, _, _ in info}
@@ -792,8 +792,8 @@ def _balance(client, P, A, blocks, cost_dtype, max_cost, deterrence, tol, max_it
     Every pass's futures are appended to ``keep`` (the caller releases them when done): Dask can
     recompute a block lost with a worker only while the chain of passes behind it is still held.
     """
-    from .demand import GravityModel, deterrence_table
-    from .errors import ConvergenceError
+    from fietsstad.demand import GravityModel, deterrence_table
+    from fietsstad.errors import ConvergenceError
 
     scale, cutoff, normalise = opts
     sp, sa = float(P.sum()), float(A.sum())
@@ -871,7 +871,7 @@ def _balance(client, P, A, blocks, cost_dtype, max_cost, deterrence, tol, max_it
 
 
 def _margins(productions, attractions, tol, max_iter):
-    from ._validate import check_finite_nonneg, check_in_range, check_int
+    from fietsstad._validate import check_finite_nonneg, check_in_range, check_int
 
     P = check_finite_nonneg(productions, "productions").ravel()
     A = check_finite_nonneg(attractions, "attractions").ravel()
@@ -1017,11 +1017,11 @@ def modal_share_dask(
     0.43
     """
 
-    from . import demand
-    from ._modal import _result_tables, _zone_table
-    from ._validate import check_in_range, check_int
-    from .network import BikeNetwork
-    from .uptake import _sentinel_for, get_model
+    from fietsstad import demand
+    from fietsstad._validate import check_in_range, check_int
+    from fietsstad.demand.modal import _result_tables, _zone_table
+    from fietsstad.demand.pct import _sentinel_for, get_model
+    from fietsstad.network import BikeNetwork
 
     _check_client(client)
     if not isinstance(net, BikeNetwork):
@@ -1232,9 +1232,9 @@ def uptake_totals_dask(
     >>> round(tot["bike_share"], 3)                                           # doctest: +SKIP
     0.412
     """
-    from .network import BikeNetwork
-    from .routing import as_nodes
-    from .uptake import get_model
+    from fietsstad.analysis.routing import as_nodes
+    from fietsstad.demand import get_model
+    from fietsstad.network import BikeNetwork
 
     _check_client(client)
     if not isinstance(net, BikeNetwork):
@@ -1334,7 +1334,7 @@ def evaluate_scenarios_dask(
     >>> [r.summary["bike_share_change_pp"] for r in results]        # doctest: +SKIP
     [0.21, 0.08, ...]
     """
-    from .network import BikeNetwork
+    from fietsstad.network import BikeNetwork
 
     _check_client(client)
     if not isinstance(net, BikeNetwork):
@@ -1365,22 +1365,3 @@ def evaluate_scenarios_dask(
         return client.gather(futures)
     finally:
         _release(futures + held)
-
-
-__all__ = [
-    "DEFAULT_BLOCK_BYTES",
-    "PLUGIN_NAME",
-    "NumbaWarmup",
-    "prepare_workers",
-    "worker_state",
-    "choose_block_size",
-    "travel_time_matrix_dask",
-    "accessibility_matrix_dask",
-    "accessibility_dask",
-    "gravity_distribution_dask",
-    "modal_share_dask",
-    "tree_reduce",
-    "uptake_totals_dask",
-    "tree_sum",
-    "evaluate_scenarios_dask",
-]

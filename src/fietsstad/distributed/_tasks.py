@@ -6,7 +6,7 @@ worker is lost without changing the result.
 
 Example
 -------
->>> from fietsstad._dask_tasks import _warm_kernels
+>>> from fietsstad.distributed._tasks import _warm_kernels
 >>> _warm_kernels() >= 0.0                               # doctest: +SKIP
 True
 """
@@ -31,7 +31,7 @@ _WORKER: dict[str, Any] = {"numba_threads": None, "warm_seconds": None}
 
 # =============================================================================== worker side
 def _tiny_graph():
-    from .engine import CSRGraph
+    from fietsstad.engine import CSRGraph
 
     # a 4-cycle with a chord: enough to run every kernel once
     return CSRGraph.from_arrays([0, 2, 3, 4, 5], [1, 2, 2, 3, 0], [5, 9, 3, 4, 6])
@@ -39,7 +39,7 @@ def _tiny_graph():
 
 def _warm_kernels() -> float:
     """Run every engine kernel once on a tiny graph (loads numba's cache); returns seconds."""
-    from .engine import Decay, accessibility, travel_times
+    from fietsstad.engine import Decay, accessibility, travel_times
 
     t0 = time.perf_counter()
     g = _tiny_graph()
@@ -68,8 +68,7 @@ def _warm_kernels() -> float:
 
 def _warm_demand() -> None:
     """Run the demand tasks once on a 2 x 2 matrix (loads the Furness/modal kernels)."""
-    from .demand import deterrence_table
-    from .uptake import get_model
+    from fietsstad.demand import deterrence_table, get_model
 
     c = np.array([[0, 60], [60, 0]], dtype=np.uint16)
     d = np.array([[0, 300], [300, 0]], dtype=np.int32)
@@ -118,7 +117,7 @@ def _compiled_signatures() -> dict[str, int]:
     """Number of compiled signatures of every numba kernel of the engine (in this process)."""
     from numba.core.registry import CPUDispatcher
 
-    from .engine import _access, _dijkstra, _phast
+    from fietsstad.engine import _access, _dijkstra, _phast
 
     out = {}
     for mod in (_dijkstra, _phast, _access):
@@ -174,13 +173,13 @@ def _warm_seconds() -> float:
 def _use_ch(g, ch) -> None:
     """Make a scattered contraction hierarchy the worker's memoised one (no rebuild per worker)."""
     if ch is not None:
-        from .engine import _ch
+        from fietsstad.engine import _ch
 
         _ch.remember(ch)
 
 
 def _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate, secondary=None):
-    from .engine import travel_times
+    from fietsstad.engine import travel_times
 
     _apply_threads()
     _use_ch(g, ch)
@@ -214,7 +213,7 @@ def _tt_to_zarr(
 
 
 def _access_rows(g, ch, opp, decays, cutoff, sources, method) -> np.ndarray:
-    from .engine import accessibility
+    from fietsstad.engine import accessibility
 
     _apply_threads()
     _use_ch(g, ch)
@@ -222,7 +221,7 @@ def _access_rows(g, ch, opp, decays, cutoff, sources, method) -> np.ndarray:
 
 
 def _evaluate_one(net, route, zones, kwargs):
-    from .scenario import evaluate_snelfietspad
+    from fietsstad.scenario import evaluate_snelfietspad
 
     _apply_threads()
     return evaluate_snelfietspad(net, route, zones, **kwargs)
@@ -233,8 +232,8 @@ def _uptake_block(g, ch, sources, targets, cutoff, method, metres, trips_rows, m
 
     Returns float64 ``[trips, reachable trips, trip_km, bike_trips, bike_km]`` of the block.
     """
-    from .engine import UNREACHABLE_I32
-    from .uptake import uptake
+    from fietsstad.demand import uptake
+    from fietsstad.engine import UNREACHABLE_I32
 
     t, m = _tt_rows(g, ch, sources, targets, cutoff, np.dtype(np.uint16), method, True, metres)
     reach = t != np.uint16(65535)
@@ -264,9 +263,9 @@ def _zarr_rows(store: str, path: str, r0: int, r1: int) -> np.ndarray:
 
 def _block_info(block) -> tuple[tuple[int, int], str, int, int]:
     """Shape, dtype, smallest value and largest finite (non-sentinel) value of a cost block."""
-    from ._ipf import _check_cost
-    from .demand import _max_below
-    from .uptake import UNREACHABLE_I32
+    from fietsstad.demand.gravity import _max_below
+    from fietsstad.demand.pct import UNREACHABLE_I32
+    from fietsstad.engine._furness import _check_cost
 
     _apply_threads()
     c = _cost_of(block)
@@ -299,7 +298,7 @@ def _furness_block(block, f, P, prev, b, row0: int):
     Returns ``(a_new, partial)``; ``partial`` packs ``[column sums (m), max row error,
     dead origins, first dead origin (global position, or inf)]`` for :func:`_furness_combine`.
     """
-    from ._ipf import _furness_pass
+    from fietsstad.engine._furness import _furness_pass
 
     _apply_threads()
     c = _w(_cost_of(block))
@@ -349,8 +348,8 @@ def _modal_block(block, a_res, b, f, ctx: dict, row0: int):
 
     import pandas as pd
 
-    from ._ipf import _modal_rows
-    from ._modal import _top_pairs, _uptake_setup
+    from fietsstad.demand.modal import _top_pairs, _uptake_setup
+    from fietsstad.engine._furness import _modal_rows
 
     _apply_threads()
     cost, dist = (_w(v) for v in block)

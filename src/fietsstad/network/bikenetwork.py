@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,11 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from ._io import load_arrays, save_arrays
-from .errors import CacheError, GraphError, SnappingError, ValidationError
-from .profiles import INFRA_NAMES, Profile, get_profile
-
-EARTH_RADIUS_M = 6_371_008.8
+from fietsstad._geo import EARTH_RADIUS_M
+from fietsstad._io import load_arrays, save_arrays
+from fietsstad._validate import _describe
+from fietsstad.engine import CSRGraph
+from fietsstad.errors import CacheError, GraphError, SnappingError, ValidationError
+from fietsstad.network.profiles import INFRA_NAMES, Profile, get_profile
 
 _EDGE_FIELDS = ("indices", "length", "speed_kmh", "delay", "travel_time", "infra", "unpaved",
                 "contraflow", "way_id", "name")
@@ -140,7 +142,7 @@ class BikeNetwork:
         >>> net.travel_time.tolist()
         [136, 136]
         """
-        from ._validate import check_edge_table
+        from fietsstad._validate import check_edge_table
 
         chk = check_edge_table(x=x, y=y, node_id=node_id, u=u, v=v, length=length, infra=infra,
                                delay=delay, name=name, node_signal=node_signal, geometries=geometries,
@@ -247,6 +249,40 @@ class BikeNetwork:
         else:
             raise ValidationError(f"weight must be 'travel_time' or 'length', not {weight!r}")
         return self.indptr, self.indices, w
+
+    def engine_graph(self, *, reverse: bool = False) -> CSRGraph:
+        """The network as the engine's :class:`~fietsstad.engine.CSRGraph` (travel time in s).
+
+        The one adapter from a network to the engine: every layer above asks for it here. The
+        graph is kept on the network object and rebuilt only when the edge arrays change
+        (checked by content). ``reverse=True`` gives the transposed graph (every edge turned
+        around), for searches *towards* a node (e.g. hub catchments).
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> g = net.engine_graph()
+        >>> g.n == net.n_nodes, g is net.engine_graph(), net.engine_graph(reverse=True).n
+        (True, True, 100)
+        """
+        indptr, indices, w = self.csr()
+        key = (bool(reverse), _digest(indptr, indices, w))
+        cache = self.__dict__.setdefault("_engine_graphs", {})
+        g = cache.get(key[0])
+        if g is None or g[0] != key[1]:
+            if reverse:
+                src = np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(indptr))
+                order = np.lexsort((src, indices))  # by target, then source
+                counts = np.bincount(indices, minlength=self.n_nodes)
+                rptr = np.zeros(self.n_nodes + 1, dtype=np.int32)
+                np.cumsum(counts, out=rptr[1:])
+                graph = CSRGraph.from_arrays(rptr, src[order], w[order])
+            else:
+                graph = CSRGraph.from_arrays(indptr, indices, w)
+            g = (key[1], graph)
+            cache[key[0]] = g
+        return g[1]
 
     def with_profile(self, profile: str | Profile) -> BikeNetwork:
         """The same network costed for another cyclist profile.
@@ -357,8 +393,8 @@ class BikeNetwork:
         """
         from scipy.spatial import cKDTree
 
-        from . import settings
-        from ._validate import check_array, check_in_range
+        from fietsstad import settings
+        from fietsstad._validate import check_array, check_in_range
 
         lon = np.atleast_1d(check_array(lon, "lon", ndim=None))
         lat = np.atleast_1d(check_array(lat, "lat", ndim=None))
@@ -544,6 +580,36 @@ class BikeNetwork:
                 or len(net.y) != n or len(net.node_id) != n or len(net.node_signal) != n):
             raise CacheError(f"{path}: invalid network structure (CSR, ids or travel times); rebuild it")
         return net
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    """A content hash of arrays (to know when a cached derivative is stale)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).view(np.uint8))
+    return h.hexdigest()
+
+
+def check_network(net: Any, name: str = "net", *, min_nodes: int = 1) -> Any:
+    """A :class:`~fietsstad.network.BikeNetwork` with at least ``min_nodes`` nodes.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> net = BikeNetwork.from_edges(x=np.array([6.0, 6.01]), y=np.array([52.5, 52.5]),
+    ...     node_id=np.array([1, 2]), u=np.array([0, 1]), v=np.array([1, 0]),
+    ...     length=np.array([680.0, 680.0]), infra=np.array([0, 0]))
+    >>> check_network(net).n_nodes
+    2
+    """
+    if not isinstance(net, BikeNetwork):
+        raise ValidationError(
+            f"{name} must be a fietsstad BikeNetwork (from fietsstad.load_network or "
+            f"fietsstad.generate_network), got {_describe(net)}"
+        )
+    if net.n_nodes < min_nodes:
+        raise GraphError(f"{name} has {net.n_nodes} nodes; at least {min_nodes} needed")
+    return net
 
 
 def _names_array(name, order: np.ndarray, m: int) -> np.ndarray:

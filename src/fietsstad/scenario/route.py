@@ -32,7 +32,7 @@ a waypoint far from the network raises :class:`~fietsstad.errors.SnappingError`.
 Example
 -------
 >>> import fietsstad
->>> from fietsstad.scenario import Snelfietspad
+>>> from fietsstad.scenario.route import Snelfietspad
 >>> net = fietsstad.generate_network(n_nodes=900, seed=3)
 >>> route = Snelfietspad.from_waypoints([(6.05, 52.48), (6.15, 52.55)], name="demo")
 >>> r = route.resolve(net)
@@ -50,12 +50,10 @@ from typing import Any
 
 import numpy as np
 
-from ._incremental import UpdateStats, update_travel_times
-from .errors import InputFileError, SnappingError, ValidationError
-from .network import BikeNetwork, travel_time_seconds
-from .profiles import Infra, get_profile
+from fietsstad._geo import haversine_m
+from fietsstad.errors import InputFileError, SnappingError, ValidationError
+from fietsstad.network import BikeNetwork, Infra, get_profile, travel_time_seconds
 
-EARTH_RADIUS_M = 6_371_008.8
 #: Dutch design target for directness (route length / straight line), Fietsersbond / Utrecht.
 DIRECTNESS_TARGET = 1.2
 ROUTES_FILE = "snelfietspaden.json"
@@ -317,24 +315,6 @@ def _check_waypoints(wp: Any) -> np.ndarray:
     return a
 
 
-def haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
-    """Great-circle distance in metres (vectorised).
-
-    Example
-    -------
-    >>> round(float(haversine_m(6.0, 52.0, 6.0, 53.0)))
-    111195
-    """
-    lon1, lat1, lon2, lat2 = (
-        np.deg2rad(np.asarray(v, dtype=np.float64)) for v in (lon1, lat1, lon2, lat2)
-    )
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-
-
 def _line_length_m(xy: np.ndarray) -> float:
     if len(xy) < 2:
         return 0.0
@@ -402,29 +382,11 @@ def _best_edge(net: BikeNetwork, a: int, b: int) -> int:
 
 
 def _fastest_path_trees(net: BikeNetwork, origins: np.ndarray) -> np.ndarray:
-    """Predecessor rows of fastest-path trees from ``origins`` (negative = none).
+    """Predecessor rows of fastest-path trees from ``origins`` (negative = none)."""
+    from fietsstad.engine import predecessors
 
-    Uses the engine (:func:`fietsstad.engine.predecessors`); falls back to
-    :func:`_scipy_fastest_paths` if the engine is not installed.
-    """
-    try:
-        from .engine import CSRGraph, predecessors
-    except ImportError:  # pragma: no cover - the engine ships with fietsstad
-        return _scipy_fastest_paths(net, origins)
-    g = CSRGraph.from_arrays(*net.csr())
+    g = net.engine_graph()
     return np.vstack([np.asarray(predecessors(g, int(o)), dtype=np.int64) for o in origins])
-
-
-def _scipy_fastest_paths(net: BikeNetwork, origins: np.ndarray) -> np.ndarray:
-    """Fallback of :func:`_fastest_path_trees` with scipy's Dijkstra (-9999 = none)."""
-    from scipy.sparse.csgraph import dijkstra
-
-    from ._incremental import _min_duplicates
-
-    _, pred = dijkstra(
-        _min_duplicates(net), directed=True, indices=origins, return_predecessors=True
-    )
-    return np.atleast_2d(pred)
 
 
 def _resolve_waypoints(route: Snelfietspad, net: BikeNetwork, clip: bool) -> RouteOnNetwork:
@@ -437,7 +399,7 @@ def _resolve_waypoints(route: Snelfietspad, net: BikeNetwork, clip: bool) -> Rou
             "load a network that covers the route, or check the waypoints are lon/lat"
         )
     if clip:
-        from . import settings
+        from fietsstad import settings
 
         trimmed = [_trim_ends(net, p, settings.snap_max_distance_m) for p in parts]
         parts = [p for p in trimmed if p is not None and len(p) >= 2]
@@ -698,7 +660,7 @@ def zwolle_routes(upgrade: Upgrade | None = None) -> dict[str, Snelfietspad]:
     >>> routes["Zwolle-Hattem"].approximate
     True
     """
-    from ._data import data_path
+    from fietsstad._data import data_path
 
     path = data_path(ROUTES_FILE)
     try:
@@ -721,17 +683,11 @@ def zwolle_routes(upgrade: Upgrade | None = None) -> dict[str, Snelfietspad]:
     return out
 
 
-from ._scenario_eval import ScenarioResult, evaluate_snelfietspad  # noqa: E402  (re-export)
-
 __all__ = [
     "DIRECTNESS_TARGET",
     "RouteOnNetwork",
-    "ScenarioResult",
     "Snelfietspad",
     "Upgrade",
-    "UpdateStats",
-    "evaluate_snelfietspad",
     "haversine_m",
-    "update_travel_times",
     "zwolle_routes",
 ]

@@ -30,14 +30,15 @@ from typing import TYPE_CHECKING, Any
 import numba as nb
 import numpy as np
 
-from ._incremental import UNREACHABLE_I32, UpdateStats, full_travel_times, update_travel_times
-from .errors import ConvergenceError, ValidationError
-from .network import BikeNetwork
+from fietsstad.engine.config import UNREACHABLE_I32
+from fietsstad.errors import ConvergenceError, ValidationError
+from fietsstad.network import BikeNetwork
+from fietsstad.scenario.incremental import UpdateStats, full_travel_times, update_travel_times
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
-    from .scenario import RouteOnNetwork, Snelfietspad
+    from fietsstad.scenario.route import RouteOnNetwork, Snelfietspad
 
 #: Defaults, each documented in :func:`evaluate_snelfietspad`.
 TRIPS_PER_PERSON = 1.1
@@ -256,10 +257,10 @@ def _gravity(
 def _zone_table(zones, population_column: str | None):
     import geopandas as gpd
 
-    from ._validate import ensure_crs_4326
+    from fietsstad._validate import ensure_crs_4326
 
     if zones is None:
-        from .zwolle import zwolle_districts
+        from fietsstad.zwolle import zwolle_districts
 
         zones = zwolle_districts()
     if not isinstance(zones, gpd.GeoDataFrame):
@@ -369,7 +370,7 @@ def evaluate_snelfietspad(
     Example
     -------
     >>> import fietsstad
-    >>> from fietsstad.scenario import Snelfietspad, evaluate_snelfietspad
+    >>> from fietsstad.scenario.route import Snelfietspad, evaluate_snelfietspad
     >>> net = fietsstad.generate_network(n_nodes=2000, seed=2)
     >>> res = evaluate_snelfietspad(net, Snelfietspad.from_waypoints([(6.05, 52.47), (6.17, 52.56)]))
     >>> res.summary["generated"], res.summary["extra_bike_trips_per_day"] >= 0
@@ -378,8 +379,8 @@ def evaluate_snelfietspad(
     import geopandas as gpd
     import pandas as pd
 
-    from .scenario import Snelfietspad, zwolle_routes
-    from .uptake import uptake
+    from fietsstad.demand import uptake
+    from fietsstad.scenario.route import Snelfietspad, zwolle_routes
 
     if not isinstance(net, BikeNetwork):
         raise ValidationError(f"net must be a BikeNetwork, got {type(net).__name__}")

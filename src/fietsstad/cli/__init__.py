@@ -15,7 +15,7 @@ import importlib
 import signal
 import sys
 
-from .errors import FietsstadError
+from fietsstad.errors import FietsstadError
 
 COMMANDS = ("network", "demo")
 
@@ -37,7 +37,7 @@ def _on_sigint(signum, frame):  # pragma: no cover - exercised by the robustness
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available sub-command."""
     parser = argparse.ArgumentParser(prog="fietsstad", description="Cycling mobility analytics.")
-    from . import __version__
+    from fietsstad._data import VERSION as __version__
 
     parser.add_argument("--version", action="version", version=f"fietsstad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

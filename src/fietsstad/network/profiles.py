@@ -16,7 +16,7 @@ the red time of a 60-90 s cycle).
 
 Example
 -------
->>> from fietsstad.profiles import get_profile, Infra
+>>> from fietsstad.network.profiles import get_profile, Infra
 >>> bike = get_profile("bike")
 >>> bike.speed(Infra.CYCLE_PATH)
 18.0
@@ -31,7 +31,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from .errors import ValidationError
+from fietsstad.errors import ValidationError
 
 
 class Infra(IntEnum):
@@ -69,7 +69,7 @@ class Profile:
 
     Example
     -------
-    >>> from fietsstad.profiles import Profile, get_profile
+    >>> from fietsstad.network.profiles import Profile, get_profile
     >>> slow = get_profile("bike").with_speeds(mixed=14.0)
     >>> slow.speed(3)
     14.0

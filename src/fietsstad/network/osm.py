@@ -40,13 +40,27 @@ from typing import Any
 
 import numpy as np
 
-from . import settings
-from ._cache import cache_key, cache_path, cached
-from ._osm_read import OsmTables, graph_to_tables, input_kind, read_graphml, read_osm_file
-from .errors import CRSError, NoRideableNetworkError, PlaceNotFoundError, ValidationError
-from .network import EARTH_RADIUS_M, BikeNetwork, travel_time_seconds
-from .profiles import Profile, get_profile
-from .rules import NODE_TAGS, RULES_VERSION, WAY_TAGS, WayRule, classify_way, node_has_signal
+from fietsstad import settings
+from fietsstad._cache import cache_key, cache_path, cached
+from fietsstad._geo import haversine_m as _haversine
+from fietsstad.errors import CRSError, NoRideableNetworkError, PlaceNotFoundError, ValidationError
+from fietsstad.network._osm_read import (
+    OsmTables,
+    graph_to_tables,
+    input_kind,
+    read_graphml,
+    read_osm_file,
+)
+from fietsstad.network.bikenetwork import BikeNetwork, travel_time_seconds
+from fietsstad.network.profiles import Profile, get_profile
+from fietsstad.network.rules import (
+    NODE_TAGS,
+    RULES_VERSION,
+    WAY_TAGS,
+    WayRule,
+    classify_way,
+    node_has_signal,
+)
 
 #: The municipality of Zwolle, as Nominatim knows it.
 ZWOLLE: str = "Gemeente Zwolle, Overijssel, Nederland"
@@ -215,7 +229,7 @@ def network_cache_path(
     >>> network_cache_path("Zwolle").suffix
     '.fsa'
     """
-    from . import __version__
+    from fietsstad._data import VERSION as __version__
 
     prof = get_profile(profile)
     if place is not None and not isinstance(place, str):
@@ -270,7 +284,7 @@ def network_from_tables(
 
     Example
     -------
-    >>> from fietsstad._osm_read import read_osm_file
+    >>> from fietsstad.network._osm_read import read_osm_file
     >>> net = network_from_tables(read_osm_file("tests/fixtures/osm/rules.osm"))  # doctest: +SKIP
     """
     prof = get_profile(profile)
@@ -394,7 +408,7 @@ def _clean_polygon(polygon: Any) -> Any:
     import geopandas as gpd
     from shapely.geometry import MultiPolygon, Polygon
 
-    from ._validate import ensure_crs_4326
+    from fietsstad._validate import ensure_crs_4326
 
     if isinstance(polygon, (gpd.GeoDataFrame, gpd.GeoSeries)):
         geoms = ensure_crs_4326(polygon, "polygon")
@@ -505,13 +519,6 @@ def _segments(tables: OsmTables, prof: Profile) -> dict[str, Any]:
     seg["signal_ids"] = signal_ids
     seg["keep_ids"] = np.union1d(signal_ids, np.unique(seg["v"][head_cross]))
     return seg
-
-
-def _haversine(lon1, lat1, lon2, lat2) -> np.ndarray:
-    p1, p2 = np.deg2rad(lat1), np.deg2rad(lat2)
-    dp, dl = p2 - p1, np.deg2rad(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
 def _segment_graph(seg: dict[str, Any], tables: OsmTables) -> Any:

@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 
-from ..profiles import PROFILES
+from fietsstad.network import PROFILES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -78,10 +78,10 @@ def build(args: argparse.Namespace):
     True
     """
     if args.generated is not None:
-        from ..generate import generate_network
+        from fietsstad.network import generate_network
 
         return generate_network(n_nodes=args.generated, seed=args.seed, profile=args.profile)
-    from ..osm import load_network
+    from fietsstad.network import load_network
 
     simplify = not args.no_simplify
     if args.file is not None:

@@ -1,0 +1,530 @@
+"""Modal share: bike trips, bike-km, the e-bike scenario, car trips replaced and CO2 avoided.
+
+:func:`modal_share` runs the chain zones -> trip generation -> gravity distribution -> PCT uptake on
+integer cost matrices, reducing on the fly (no ``n x n`` float array); :func:`compare_scenarios`
+compares two networks. The gravity model and trip generation live in :mod:`fietsstad.demand.gravity`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fietsstad._validate import check_array, check_finite_nonneg, check_in_range, check_int
+from fietsstad.demand.gravity import (
+    CAR_SHARE_OF_SHIFTED,
+    CO2_KG_PER_CAR_KM,
+    DEFAULT_DETERRENCE,
+    _check_cost,
+    _n_chunks,
+    gravity_distribution,
+    snap_zones,
+    trip_generation,
+)
+from fietsstad.demand.pct import (
+    ZWOLLE_2024,
+    ZWOLLE_2024_EBIKE,
+    UptakeModel,
+    _sentinel_for,
+    get_model,
+)
+from fietsstad.engine._furness import _bike_block, _modal_rows
+from fietsstad.errors import ValidationError
+
+
+def _zone_table(zones: Any) -> pd.DataFrame:
+    if isinstance(zones, pd.DataFrame) and {"productions", "attractions"} <= set(zones.columns):
+        return zones
+    if isinstance(zones, pd.DataFrame):
+
+        zt = trip_generation(zones)
+        for col in ("lon", "lat", "node"):  # keep what snapping needs
+            if col in zones.columns and col not in zt.columns:
+                zt[col] = zones[col].to_numpy()
+        return zt
+    raise ValidationError(
+        "zones must be a (Geo)DataFrame with productions/attractions or "
+        f"population (and jobs) columns, got {type(zones).__name__}"
+    )
+
+
+def _matrices(net_or_cost: Any, zt: pd.DataFrame, distances: Any) -> tuple[np.ndarray, np.ndarray]:
+    from fietsstad.network import BikeNetwork
+
+    if isinstance(net_or_cost, BikeNetwork):
+        from fietsstad.analysis import travel_time_matrix
+
+        net = net_or_cost
+        nodes = zt["node"].to_numpy(np.int32) if "node" in zt.columns else snap_zones(net, zt)
+        # uint16 seconds and int32 metres along the fastest routes (sentinel 2**31-1)
+        cost, dist = travel_time_matrix(net, nodes, nodes, with_distance=True, saturate=True)
+    else:
+        cost = net_or_cost
+        if distances is None:
+            raise ValidationError(
+                "modal_share needs distances=... (route distances of the "
+                "fastest paths) when given a cost matrix instead of a network"
+            )
+        dist = distances
+    if not isinstance(dist, np.ndarray):
+        dist = np.asarray(dist)
+    if dist.dtype.kind not in "iuf" or dist.ndim != 2:
+        raise ValidationError(
+            f"distances must be a numeric 2-D matrix, got {dist.dtype} {dist.shape}"
+        )
+    return cost, np.ascontiguousarray(dist)
+
+
+def _uptake_setup(
+    models: tuple[UptakeModel, UptakeModel], udist: np.ndarray, scale: float, gradient: Any
+) -> tuple[np.ndarray, float, np.ndarray, list[np.ndarray], bool]:
+    """``(udist, scale, gradient (2-D), [bike table, e-bike table], direct)`` for the kernels.
+
+    Integer uptake distances with one gradient use lookup tables over ``0 .. tail_km``;
+    float distances or a gradient matrix are evaluated directly.
+    """
+    if np.ndim(gradient) == 0:
+        gv = float(gradient)
+        if not math.isfinite(gv):
+            raise ValidationError(f"gradient must be finite, got {gv}")
+        g = np.full((1, 1), gv)
+    else:
+        g = check_array(gradient, "gradient", ndim=2)
+        if g.shape != udist.shape or not np.all(np.isfinite(g)):
+            raise ValidationError(
+                "gradient must be a scalar or a finite matrix of the distances' shape"
+            )
+    direct = udist.dtype.kind == "f" or g.shape != (1, 1)
+    tabs = [np.zeros(1), np.zeros(1)]
+    if not direct:
+        size = int(math.ceil(max(m.tail_km for m in models) / scale)) + 2
+        if size > 2**22:
+            direct = True
+        else:
+            tabs = []
+            for m in models:
+                t = np.empty(size)
+                from fietsstad.engine._uptake import _uptake_flat
+
+                _uptake_flat(np.arange(size, dtype=np.float64), scale, g[0], m.coef(), t, math.inf)
+                tabs.append(t)
+    return udist, scale, g, tabs, direct
+
+
+def _zone_frame(
+    zt: pd.DataFrame, rows: np.ndarray, col: np.ndarray, car_share: float, co2: float
+) -> pd.DataFrame:
+    trips = rows[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = pd.DataFrame(
+            {
+                "productions": zt["productions"].to_numpy(float),
+                "trips": trips,
+                "trip_km": rows[:, 1],
+                "bike_trips": rows[:, 2],
+                "bike_share": np.where(trips > 0, rows[:, 2] / trips, 0.0),
+                "bike_km": rows[:, 3],
+                "ebike_trips": rows[:, 4],
+                "ebike_share": np.where(trips > 0, rows[:, 4] / trips, 0.0),
+                "ebike_km": rows[:, 5],
+                "bike_trips_attracted": col[:, 1],
+                "ebike_trips_attracted": col[:, 2],
+            },
+            index=zt.index,
+        )
+    _add_shift(df, car_share, co2)
+    if "geometry" in zt.columns:
+        import geopandas as gpd
+
+        df = gpd.GeoDataFrame(df, geometry=zt.geometry.to_numpy(), crs=zt.crs)
+    return df
+
+
+def _add_shift(df: pd.DataFrame, car_share: float, co2: float) -> None:
+    df["extra_ebike_trips"] = df["ebike_trips"] - df["bike_trips"]
+    df["car_trips_replaced"] = car_share * df["extra_ebike_trips"]
+    df["car_km_replaced"] = car_share * (df["ebike_km"] - df["bike_km"])
+    df["co2_avoided_kg"] = co2 * df["car_km_replaced"]
+
+
+def _city_frame(
+    rows: np.ndarray, car_share: float, co2: float, m_b: UptakeModel, m_e: UptakeModel, grav: Any
+) -> pd.DataFrame:
+    t = rows.sum(axis=0)
+    df = pd.DataFrame(
+        {
+            "trips": [t[0]],
+            "trip_km": [t[1]],
+            "mean_trip_km": [t[1] / t[0] if t[0] else 0.0],
+            "bike_trips": [t[2]],
+            "bike_share": [t[2] / t[0] if t[0] else 0.0],
+            "bike_km": [t[3]],
+            "mean_bike_trip_km": [t[3] / t[2] if t[2] else 0.0],
+            "ebike_trips": [t[4]],
+            "ebike_share": [t[4] / t[0] if t[0] else 0.0],
+            "ebike_km": [t[5]],
+        }
+    )
+    _add_shift(df, car_share, co2)
+    df.attrs["assumptions"] = {
+        "model": m_b.name,
+        "ebike_model": m_e.name,
+        "car_share_of_shifted": car_share,
+        "co2_kg_per_car_km": co2,
+        "ipf_iterations": grav.iterations,
+        "ipf_max_error": grav.max_error,
+    }
+    return df
+
+
+def _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, models, intra, k):
+    cols = [
+        "origin",
+        "destination",
+        "time_s",
+        "distance_km",
+        "trips",
+        "bike_share",
+        "bike_trips",
+        "ebike_share",
+        "ebike_trips",
+    ]
+    if k == 0:
+        return pd.DataFrame(columns=cols)
+    udist, uscale, g, tabs, direct = U
+    n, m = cost.shape
+    # row blocks of at most 2**18 values (1 MB float32): never an n x n array
+    block = max(1, min(n, (1 << 18) // max(m, 1)))
+    thr = np.float32(-1.0)
+    best_v = np.zeros(0, dtype=np.float32)
+    best_i = np.zeros(0, dtype=np.int64)
+    buf = np.empty((block, m), dtype=np.float32)
+    for r0 in range(0, n, block):
+        r1 = min(n, r0 + block)
+        out = buf[: r1 - r0]
+        _bike_block(
+            cost,
+            grav.table,
+            grav.a,
+            grav.b,
+            dist,
+            dscale,
+            sentinel,
+            udist,
+            uscale,
+            g,
+            models[0].coef(),
+            tabs[0],
+            direct,
+            intra,
+            r0,
+            out,
+        )
+        flat = out.ravel()
+        if thr < 0 and flat.size > k:  # top k not filled yet
+            idx = np.argpartition(flat, flat.size - k)[flat.size - k :]
+        else:
+            idx = np.flatnonzero(flat > thr)  # only values that can enter the current top k
+        if len(idx) > k:
+            idx = idx[np.argpartition(flat[idx], len(idx) - k)[len(idx) - k :]]
+        cand_v = np.concatenate([best_v, flat[idx]])
+        cand_i = np.concatenate([best_i, idx + r0 * m])
+        if len(cand_v) > k:
+            keep = np.argpartition(cand_v, len(cand_v) - k)[len(cand_v) - k :]
+            cand_v, cand_i = cand_v[keep], cand_i[keep]
+            thr = cand_v.min()
+        best_v, best_i = cand_v, cand_i
+    order = np.argsort(-best_v, kind="stable")
+    best_i = best_i[order][best_v[order] > 0]
+    oi, dj = best_i // m, best_i % m
+    c = cost[oi, dj]
+    dkm = dist[oi, dj].astype(np.float64) * dscale
+    own = (oi == dj) & (intra[np.minimum(oi, len(intra) - 1)] >= 0)
+    dkm[own] = intra[oi[own]]
+    trips = (
+        grav.a[oi] * grav.b[dj] * grav.table[np.minimum(c.astype(np.int64), len(grav.table) - 1)]
+    )
+    gg = g[0, 0] if g.shape == (1, 1) else g[oi, dj]
+    from fietsstad.demand.pct import uptake
+
+    ukm = udist[oi, dj].astype(np.float64) * uscale
+    ukm[own] = intra[oi[own]]
+    pb = uptake(ukm, gg, models[0])
+    pe = uptake(ukm, gg, models[1])
+    return pd.DataFrame(
+        {
+            "origin": zt.index.to_numpy()[oi],
+            "destination": zt.index.to_numpy()[dj],
+            "time_s": c,
+            "distance_km": dkm,
+            "trips": trips,
+            "bike_share": pb,
+            "bike_trips": trips * pb,
+            "ebike_share": pe,
+            "ebike_trips": trips * pe,
+        }
+    )
+
+
+def _intrazonal(intrazonal_km: Any, n: int, square: bool) -> np.ndarray:
+    """Per-zone intrazonal distance (km), -1 where the matrix diagonal is used."""
+    if intrazonal_km is None:
+        return np.full(n, -1.0)
+    if not square:
+        raise ValidationError("intrazonal_km needs a square matrix (origins = destinations)")
+    v = np.broadcast_to(check_array(np.atleast_1d(intrazonal_km), "intrazonal_km"), (n,))
+    if not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise ValidationError("intrazonal_km must be finite and >= 0")
+    return np.ascontiguousarray(v, dtype=np.float64)
+
+
+def _result_tables(zt, rows, col, hist, bad, car_share, co2, m_b, m_e, grav, hw, hmax):
+    """Per-zone, city-wide and trip-length tables from the reduced sums (one place for both the
+    single-machine and the Dask modal share); refuses pairs with no route distance."""
+    if bad:
+        raise ValidationError(
+            f"{bad} reachable OD pair(s) have no route distance (NaN, negative "
+            "or the unreachable sentinel): distances and times must come from "
+            "the same routes"
+        )
+    zones = _zone_frame(zt, rows, col, car_share, co2)
+    city = _city_frame(rows, car_share, co2, m_b, m_e, grav)
+    lo = np.arange(hist.shape[0]) * hw
+    distribution = pd.DataFrame(
+        {
+            "km_from": lo,
+            "km_to": np.append(lo[1:], np.inf),
+            "km_mid": np.append(lo[:-1] + hw / 2, hmax + hw / 2),
+            "trips": hist[:, 0],
+            "bike_trips": hist[:, 1],
+            "ebike_trips": hist[:, 2],
+            "km_mean": np.divide(hist[:, 3], hist[:, 0], out=lo + hw / 2, where=hist[:, 0] > 0),
+        }
+    )
+    return zones, city, distribution
+
+
+# ------------------------------------------------------------------------- modal share
+def modal_share(
+    net_or_cost: Any,
+    zones: Any,
+    model: str | UptakeModel = ZWOLLE_2024,
+    ebike_model: str | UptakeModel = ZWOLLE_2024_EBIKE,
+    *,
+    distances: Any = None,
+    distance_scale: float = 0.001,
+    gradient: Any = 0.0,
+    deterrence: Any = DEFAULT_DETERRENCE,
+    scale: float = 1.0 / 60.0,
+    cutoff: float | None = None,
+    tol: float = 1e-6,
+    max_iter: int = 500,
+    normalise: bool = True,
+    car_share: float = CAR_SHARE_OF_SHIFTED,
+    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
+    top_pairs: int = 1000,
+    hist_width_km: float = 0.1,
+    hist_max_km: float = 40.0,
+    intrazonal_km: Any = None,
+    uptake_on: str = "distance",
+    reference_speed_kmh: float = 16.0,
+) -> dict[str, pd.DataFrame]:
+    """Trips, bike share, bike trips and bike-km per OD pair, zone and city, with an e-bike scenario.
+
+    All trips are distributed with :func:`gravity_distribution` on the travel-time matrix; the
+    share cycled of each OD pair is the uptake model at its route distance. Everything is
+    reduced in one parallel numba pass over the integer matrices: no trip or share matrix is
+    stored. The e-bike scenario evaluates ``ebike_model`` on the same trips; the extra trips it
+    moves to the (e-)bike are turned into car trips replaced (``car_share`` of them) and CO2
+    avoided (``co2_kg_per_km`` per replaced car-km, the shifted trips' route distance).
+
+    Parameters
+    ----------
+    net_or_cost
+        A :class:`~fietsstad.network.BikeNetwork` (zones are snapped, or use their ``node``
+        column; uint16 times and int32 metres along the fastest routes come from
+        ``fietsstad.routing.travel_time_matrix(net, nodes, nodes, with_distance=True)``), or a
+        ``(zones x zones)`` uint16/int32 travel-time matrix in seconds.
+    zones
+        (Geo)DataFrame with ``productions`` and ``attractions`` (see :func:`trip_generation`), or
+        with population (and jobs) columns, from which they are generated.
+    model, ebike_model
+        Uptake models (default: the Zwolle 2024 presets).
+    distances
+        Route distance matrix along the fastest paths (any numeric dtype; required with a matrix).
+    distance_scale
+        Factor to km (default 0.001: metres).
+    gradient
+        Average gradient in percent: a scalar (default flat) or a matrix of the same shape.
+    deterrence, scale, cutoff, tol, max_iter, normalise
+        Passed to :func:`gravity_distribution` (totals are normalised by default).
+    car_share, co2_kg_per_km
+        Documented assumptions :data:`CAR_SHARE_OF_SHIFTED` and :data:`CO2_KG_PER_CAR_KM`.
+    top_pairs
+        Number of OD pairs (largest bike trips) in the ``"od"`` table; 0 for none.
+    hist_width_km, hist_max_km
+        Bins of the trip length distribution (last bin open-ended).
+    intrazonal_km
+        Distance (km; scalar or one per zone) used for trips within a zone instead of the
+        matrix diagonal, which is 0 when zones are snapped to nodes. With large zones, also give
+        the cost matrix a realistic diagonal, which sets how many trips stay in the zone.
+    uptake_on, reference_speed_kmh
+        ``"distance"`` (default, as PCT): uptake of the route distance. ``"time"``: uptake of
+        the travel time converted to an equivalent distance at ``reference_speed_kmh`` (default
+        16 km/h, the Fietsberaad planning speed), so that faster routes (a snelfietspad) raise
+        uptake even where they are not shorter; bike-km still use route distances. Calibrate
+        with the same setting.
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``"zones"`` (per origin zone; a GeoDataFrame if ``zones`` is one), ``"city"`` (one row),
+        ``"od"`` (top pairs), ``"distribution"`` (trips, bike and e-bike trips and the trip-weighted
+        mean distance ``km_mean`` by distance bin:
+        the input for :func:`fietsstad.uptake.calibrate_uptake`). Assumptions are in
+        ``result["city"].attrs``.
+
+    Raises
+    ------
+    ConvergenceError
+        The gravity model cannot be balanced (see :func:`gravity_distribution`).
+    ValidationError
+        Bad inputs, or a reachable pair without a distance.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+    >>> d = np.array([[250, 4000], [4000, 250]], dtype=np.int32)     # metres
+    >>> z = pd.DataFrame({"productions": [100.0, 100.0], "attractions": [100.0, 100.0]})
+    >>> r = modal_share(t, z, distances=d)
+    >>> round(float(r["city"]["trips"].iloc[0]), 6)
+    200.0
+    """
+    m_b, m_e = get_model(model), get_model(ebike_model)
+    zt = _zone_table(zones)
+    P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
+    A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
+    cost, dist = _matrices(net_or_cost, zt, distances)
+    cost = _check_cost(cost, len(P), len(A))
+    if dist.shape != cost.shape:
+        raise ValidationError(f"distances shape {dist.shape} differs from cost {cost.shape}")
+    dscale = check_in_range(
+        distance_scale, "distance_scale", 0, math.inf, lo_open=True, hi_open=True
+    )
+    car_share = check_in_range(car_share, "car_share", 0.0, 1.0)
+    co2 = check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
+    top_pairs = check_int(top_pairs, "top_pairs", min_value=0)
+    hw = check_in_range(hist_width_km, "hist_width_km", 0, math.inf, lo_open=True, hi_open=True)
+    hmax = check_in_range(hist_max_km, "hist_max_km", hw, 1e6)
+    intra = _intrazonal(intrazonal_km, cost.shape[0], cost.shape[0] == cost.shape[1])
+    grav = gravity_distribution(
+        P, A, cost, deterrence, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
+    )
+    if uptake_on == "distance":
+        U = _uptake_setup((m_b, m_e), dist, dscale, gradient)
+    elif uptake_on == "time":
+        v = check_in_range(reference_speed_kmh, "reference_speed_kmh", 0, 100, lo_open=True)
+        U = _uptake_setup((m_b, m_e), cost, v / 3600.0, gradient)
+    else:
+        raise ValidationError(f"uptake_on must be 'distance' or 'time', not {uptake_on!r}")
+    udist, uscale, g, tabs, direct = U
+    sentinel = _sentinel_for(dist.dtype)
+    n, m = cost.shape
+    nc = _n_chunks(n)
+    nbins = int(math.ceil(hmax / hw)) + 1
+    rows = np.zeros((n, 6))
+    cols = np.zeros((nc, m, 3))
+    hist = np.zeros((nc, nbins, 4))
+    bad = _modal_rows(
+        cost,
+        grav.table,
+        grav.a,
+        grav.b,
+        dist,
+        dscale,
+        sentinel,
+        udist,
+        uscale,
+        g,
+        m_b.coef(),
+        m_e.coef(),
+        tabs[0],
+        tabs[1],
+        direct,
+        hw,
+        intra,
+        rows,
+        cols,
+        hist,
+        nc,
+    )
+    out, city, distribution = _result_tables(
+        zt, rows, cols.sum(axis=0), hist.sum(axis=0), bad, car_share, co2, m_b, m_e, grav, hw, hmax
+    )
+    od = _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, (m_b, m_e), intra, top_pairs)
+    return {"zones": out, "city": city, "od": od, "distribution": distribution}
+
+
+def compare_scenarios(
+    before: dict[str, pd.DataFrame],
+    after: dict[str, pd.DataFrame],
+    car_share: float = CAR_SHARE_OF_SHIFTED,
+    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
+) -> dict[str, pd.DataFrame]:
+    """Change between two :func:`modal_share` results (e.g. before/after a snelfietspad).
+
+    Per zone and city-wide: change in bike trips (absolute, percent, percentage points of bike
+    share) and bike-km, car trips and car-km replaced (``car_share`` of the extra bike trips and
+    their km) and CO2 avoided.
+
+    Parameters
+    ----------
+    before, after
+        Two :func:`modal_share` results on the same zones.
+    car_share, co2_kg_per_km
+        The documented assumptions (see the module docstring).
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``"zones"`` and ``"city"``: ``bike_trips_before``, ``bike_trips_after``,
+        ``bike_trips_change``, ``bike_trips_change_pct``, ``bike_share_change_pp``,
+        ``bike_km_change``, ``car_trips_replaced``, ``car_km_replaced``, ``co2_avoided_kg``.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> z = pd.DataFrame({"productions": [50.0, 50.0], "attractions": [50.0, 50.0]})
+    >>> d = np.array([[300, 6000], [6000, 300]], dtype=np.int32)
+    >>> slow = modal_share(np.array([[60, 1500], [1500, 60]], np.uint16), z, distances=d)
+    >>> fast = modal_share(np.array([[60, 900], [900, 60]], np.uint16), z, distances=d)
+    >>> float(compare_scenarios(slow, fast)["city"]["bike_trips_change"].iloc[0]) != 0
+    True
+    """
+    car_share = check_in_range(car_share, "car_share", 0.0, 1.0)
+    co2 = check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
+    res = {}
+    for key in ("zones", "city"):
+        b, a = before[key], after[key]
+        if len(b) != len(a) or not b.index.equals(a.index):
+            raise ValidationError(f"before and after {key} tables do not match")
+        df = pd.DataFrame(index=b.index)
+        df["bike_trips_before"] = b["bike_trips"].to_numpy()
+        df["bike_trips_after"] = a["bike_trips"].to_numpy()
+        df["bike_trips_change"] = df["bike_trips_after"] - df["bike_trips_before"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df["bike_trips_change_pct"] = 100 * df["bike_trips_change"] / df["bike_trips_before"]
+        df["bike_share_change_pp"] = 100 * (a["bike_share"].to_numpy() - b["bike_share"].to_numpy())
+        df["bike_km_change"] = a["bike_km"].to_numpy() - b["bike_km"].to_numpy()
+        df["car_trips_replaced"] = car_share * df["bike_trips_change"]
+        df["car_km_replaced"] = car_share * df["bike_km_change"]
+        df["co2_avoided_kg"] = co2 * df["car_km_replaced"]
+        res[key] = df
+    return res
+
+
+__all__ = ["modal_share", "compare_scenarios"]

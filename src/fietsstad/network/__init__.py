@@ -1,0 +1,38 @@
+"""The bike network: OSM -> which ways are rideable in which direction -> what each edge costs.
+
+Modules, in the order data flows through them:
+
+* :mod:`~fietsstad.network.profiles`: infrastructure categories and cyclist profiles (speeds, delays);
+* :mod:`~fietsstad.network.rules`: the cycling rules (OSM tags -> rideable, direction, category);
+* :mod:`~fietsstad.network._osm_read`: readers of .osm/.pbf/.graphml files into way/node tables;
+* :mod:`~fietsstad.network.osm`: :func:`load_network` (place, polygon or file), caching, simplification;
+* :mod:`~fietsstad.network.generate`: :func:`generate_network`, GENERATED street-like networks;
+* :mod:`~fietsstad.network.bikenetwork`: :class:`BikeNetwork`, the compact CSR network every
+  later layer reads (and its one adapter to the engine, :meth:`BikeNetwork.engine_graph`).
+
+Example
+-------
+>>> from fietsstad.network import generate_network
+>>> generate_network(n_nodes=300, seed=2).meta["generated"]
+True
+"""
+
+from fietsstad.network.bikenetwork import BikeNetwork, check_network, travel_time_seconds
+from fietsstad.network.generate import generate_network
+from fietsstad.network.osm import ZWOLLE, load_network, network_cache_path
+from fietsstad.network.profiles import INFRA_NAMES, PROFILES, Infra, Profile, get_profile
+
+__all__ = [
+    "BikeNetwork",
+    "check_network",
+    "travel_time_seconds",
+    "generate_network",
+    "load_network",
+    "network_cache_path",
+    "ZWOLLE",
+    "Infra",
+    "INFRA_NAMES",
+    "Profile",
+    "PROFILES",
+    "get_profile",
+]
