@@ -1,6 +1,6 @@
 """Travel demand: uptake (PCT family), trip generation, gravity distribution, modal share.
 
-* :mod:`~fietsstad.demand.uptake`: the Propensity to Cycle Tool's uptake curves and calibration;
+* :mod:`~fietsstad.demand.pct`: the Propensity to Cycle Tool's uptake curves and calibration;
 * :mod:`~fietsstad.demand.gravity`: trip generation and the doubly constrained gravity model;
 * :mod:`~fietsstad.demand.modal`: modal share, the e-bike scenario, car trips replaced, CO2.
 
@@ -26,7 +26,7 @@ from fietsstad.demand.gravity import (
     trip_matrix,
 )
 from fietsstad.demand.modal import compare_scenarios, modal_share
-from fietsstad.demand.uptake import (
+from fietsstad.demand.pct import (
     EBIKE_2020,
     GODUTCH_2017,
     GODUTCH_2020,
