@@ -148,6 +148,8 @@ def _scan_xml(p: Path) -> None:
     limit = int(settings.max_osm_xml_bytes)
     token = int(settings.max_osm_xml_token_bytes)
     total, last_lt = 0, 0
+    tail = b""
+    open_at: tuple[int, bytes] | None = None
     head: bytes | None = b""
     try:
         with _xml_stream(p) as fh:
@@ -169,6 +171,8 @@ def _scan_xml(p: Path) -> None:
                         head = None
                     elif len(head) > 4 * _XML_CHUNK:
                         head = None
+                open_at = _long_markup(p, chunk, total, tail, open_at, token)
+                tail = chunk[-8:]
                 lt = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 60)  # b"<"
                 if lt.size:
                     gap = max(int(lt[0]) + total - last_lt, int(np.diff(lt).max(initial=0)))
@@ -193,6 +197,48 @@ def _scan_xml(p: Path) -> None:
         raise
     except (OSError, EOFError, ValueError) as err:  # gzip/bz2/zlib: truncated or corrupt
         raise InputFileError(f"{p}: cannot read OSM data (truncated or corrupt?): {err}") from err
+
+
+_MARKUP_END = {b"<!--": b"-->", b"<![CDATA[": b"]]>", b"<?": b"?>"}
+_START_LEN = {end: len(start) for start, end in _MARKUP_END.items()}
+
+
+def _long_markup(
+    p: Path, chunk: bytes, total: int, tail: bytes, open_at: tuple[int, bytes] | None, token: int
+) -> tuple[int, bytes] | None:
+    """Follow comments, CDATA sections and processing instructions across pieces (they may hold
+    ``<`` and ``>``, so the gap check cannot see them); refuse one longer than ``token`` bytes.
+    ``open_at`` is (start offset, end marker) of one still open. Linear: one ``find`` per marker.
+    """
+    data, base = tail + chunk, total - len(tail)
+    i = 0
+    while True:
+        if open_at is None:
+            hits = [j for j in (data.find(b"<!", i), data.find(b"<?", i)) if j >= 0]
+            if not hits:
+                return None
+            j = min(hits)
+            start = next((m for m in _MARKUP_END if data.startswith(m, j)), None)
+            if start is None:
+                i = j + 2
+                continue
+            if base + j + len(start) <= total:  # seen (and handled) in the previous piece
+                i = j + 1
+                continue
+            open_at, i = (base + j, _MARKUP_END[start]), j + len(start)
+        else:
+            i = max(i, open_at[0] - base + _START_LEN[open_at[1]])
+            j = data.find(open_at[1], i)
+            end = base + (j + len(open_at[1]) if j >= 0 else len(data))
+            if end - open_at[0] > token:
+                raise InputFileError(
+                    f"{p}: a comment, CDATA section or processing instruction of more than "
+                    f"{token:,} bytes at byte {open_at[0]:,} (not OSM data, or a decompression "
+                    "bomb); limit: fietsstad.settings.max_osm_xml_token_bytes"
+                )
+            if j < 0:
+                return open_at
+            open_at, i = None, j + len(open_at[1])
 
 
 def _too_many(p: Path, limit: int) -> InputFileError:

@@ -219,8 +219,13 @@ def test_decompressed_size_limit(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "head, unit",
-    [(HEAD + b"<!-- ", b"x" * 64), (HEAD + b'<way id="9"><tag k="highway" v="', b"y" * 64)],
-    ids=["comment", "attribute"],
+    [
+        (HEAD + b"<!-- ", b"x" * 64),
+        (HEAD + b'<way id="9"><tag k="highway" v="', b"y" * 64),
+        (HEAD + b"<!-- ", b"<>" * 32),  # markup inside: a 256 MB one took 65 s and 590 MB
+        (HEAD + b"<![CDATA[", b"<>" * 32),
+    ],
+    ids=["comment", "attribute", "comment-of-markup", "cdata"],
 )
 def test_huge_comment_or_attribute_refused(tmp_path, monkeypatch, head, unit):
     f = tmp_path / "token.osm.gz"
