@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,7 @@ def _scan_xml(p: Path) -> None:
                     )
     except InputFileError:
         raise
-    except (OSError, EOFError, ValueError) as err:  # gzip/bz2/zlib: truncated or corrupt
+    except (OSError, EOFError, ValueError, zlib.error) as err:  # truncated or corrupt
         raise InputFileError(f"{p}: cannot read OSM data (truncated or corrupt?): {err}") from err
 
 
