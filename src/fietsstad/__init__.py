@@ -30,7 +30,9 @@ from fietsstad.errors import (
     CRSError,
     FietsstadError,
     GraphError,
+    FietsstadWarning,
     InputFileError,
+    NetworkWarning,
     MemoryBudgetError,
     NoRideableNetworkError,
     PlaceNotFoundError,
@@ -150,5 +152,7 @@ __all__ = [
     "ConvergenceError",
     "CacheError",
     "ValidationError",
+    "FietsstadWarning",
+    "NetworkWarning",
     *_LAZY,
 ]

@@ -60,6 +60,14 @@ class ValidationError(FietsstadError, ValueError):
     """A parameter or table handed in by the user is invalid (type, range, missing column)."""
 
 
+class FietsstadWarning(UserWarning):
+    """Base class of the warnings fietsstad issues: the result is usable but may mislead."""
+
+
+class NetworkWarning(FietsstadWarning):
+    """A built network keeps only a small part of its input (for example one-way fragments)."""
+
+
 __all__ = [
     "FietsstadError",
     "InputFileError",
@@ -72,4 +80,6 @@ __all__ = [
     "ConvergenceError",
     "CacheError",
     "ValidationError",
+    "FietsstadWarning",
+    "NetworkWarning",
 ]
