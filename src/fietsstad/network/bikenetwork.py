@@ -28,16 +28,18 @@ import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fietsstad._geo import EARTH_RADIUS_M
 from fietsstad._io import load_arrays, save_arrays
 from fietsstad._validate import _describe
-from fietsstad.engine import CSRGraph
 from fietsstad.errors import CacheError, GraphError, SnappingError, ValidationError
 from fietsstad.network.profiles import INFRA_NAMES, Profile, get_profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fietsstad.engine import CSRGraph
 
 _EDGE_FIELDS = ("indices", "length", "speed_kmh", "delay", "travel_time", "infra", "unpaved",
                 "contraflow", "way_id", "name")
@@ -266,6 +268,8 @@ class BikeNetwork:
         >>> g.n == net.n_nodes, g is net.engine_graph(), net.engine_graph(reverse=True).n
         (True, True, 100)
         """
+        from fietsstad.engine import CSRGraph  # numba loads on first use, not on import
+
         indptr, indices, w = self.csr()
         key = (bool(reverse), _digest(indptr, indices, w))
         cache = self.__dict__.setdefault("_engine_graphs", {})
