@@ -442,3 +442,15 @@ def test_iter_blocks_auto_streams_large_networks_with_dijkstra(monkeypatch, osm_
 
 def to_uint16(times):
     return np.where(np.isinf(times), UNREACHABLE_U16, times).astype(np.uint16)
+
+
+def test_hypothesis_ci_profile_is_derandomized_without_database():
+    """tests/conftest.py: under CI the examples come from a fixed seed, no database."""
+    import os
+
+    from hypothesis import settings as hs
+
+    prof = hs.get_profile("ci")
+    assert prof.derandomize and prof.database is None and prof.deadline is None
+    if os.environ.get("CI"):
+        assert hs.default.derandomize and hs.default.database is None
