@@ -1,7 +1,16 @@
-"""Shared test fixtures: where ../shared lives, and a small hand-built network."""
+"""Shared test fixtures: where ../shared lives, and a small hand-built network.
+
+Hypothesis: with the environment variable ``CI`` set (CI runs ``.ci/run`` with ``CI=true``) the
+``ci`` profile is loaded: examples come from a fixed seed (``derandomize=True``, the same
+examples on every run and machine), no example database is read or written, and no timing
+(deadline, too-slow health check) can fail a test. Example counts are those of each test.
+Elsewhere Hypothesis keeps its defaults (random examples, local database); run
+``CI=1 python -m pytest ...`` to reproduce a CI run exactly.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +19,23 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO / ".." / "shared").resolve()
 LIECHTENSTEIN_PBF = SHARED / "data" / "osm" / "liechtenstein-latest.osm.pbf"
+
+try:
+    from hypothesis import HealthCheck
+    from hypothesis import settings as hypothesis_settings
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+else:
+    hypothesis_settings.register_profile(
+        "ci",
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        print_blob=True,
+    )
+    if os.environ.get("CI"):
+        hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

@@ -220,6 +220,8 @@ def test_accessibility_dask_dataframe_identical(client, net):
     decays = [engine.Decay.cumulative(600), engine.Decay.exponential(0.2)]
     ref = accessibility(net, pop, decays, cutoff_s=1800)
     got = accessibility_dask(client, net, pop, decays, cutoff_s=1800, block_size=64)
+    # bit for bit: one method is chosen for all rows, and each row is one source's sum over the
+    # nodes it reaches in a fixed node order (other lanes of a PHAST group only add +0.0)
     assert_frame_equal(got, ref)
     assert got.attrs == ref.attrs and got.attrs["generated"] is True
     with pytest.raises(ValidationError, match="BikeNetwork"):
@@ -366,6 +368,31 @@ def test_worker_killed_mid_run_does_not_change_the_result(client, tmp_path):
 
 
 # ------------------------------------------------------------------------ modal share, scenarios
+def _same_assumptions(got: dict, ref: dict, n_zones: int) -> None:
+    """Modal-share ``attrs``: equal, except the IPF error compared with a justified tolerance.
+
+    Model names and shares are inputs and stay bit-equal; so does the iteration count (the
+    last error would have to lie within the tolerance below of ``tol`` to flip it). ``ipf_max_error`` is ``max_i |rowsum_i / P_i - 1|`` after the last Furness pass,
+    and the column sums feeding each pass are added in an order that depends on the row
+    blocking and on numba's thread count (``_chunks``): Dask and one machine differ in the last
+    bits (7.575049256747235e-07 vs 7.575049258967681e-07 was seen, one ulp of 1.0 apart). Each
+    sum of ``n`` terms moves by at most ``n * eps`` relative when reordered, ``b = A / colsum``
+    and ``rowsum = sum_j a_i f_ij b_j`` inherit that, so the error statistic, a difference
+    from 1, moves by about ``(n + n) * eps`` absolute per pass; passes contract (Furness
+    converges), so ``(iterations + 1) * 2n * eps`` bounds it.
+    """
+    g, r = got["assumptions"], ref["assumptions"]
+    assert set(g) == set(r)
+    assert {k: v for k, v in g.items() if k != "ipf_max_error"} == {
+        k: v for k, v in r.items() if k != "ipf_max_error"
+    }
+    atol = (r["ipf_iterations"] + 1) * 2 * n_zones * np.finfo(np.float64).eps
+    assert abs(g["ipf_max_error"] - r["ipf_max_error"]) <= atol, (g, r, atol)
+    assert {k: v for k, v in got.items() if k != "assumptions"} == {
+        k: v for k, v in ref.items() if k != "assumptions"
+    }
+
+
 def test_modal_share_dask_identical_tables(client, net):
     import geopandas as gpd
     import pandas as pd
@@ -390,7 +417,7 @@ def test_modal_share_dask_identical_tables(client, net):
     assert set(got) == set(ref)
     for key in ref:  # column sums are added in another order: equal to 1e-9, not bit for bit
         assert_frame_equal(got[key], ref[key], rtol=1e-9)
-    assert got["city"].attrs == ref["city"].attrs  # same IPF iterations, same reached error
+    _same_assumptions(got["city"].attrs, ref["city"].attrs, n_zones=60)
     assert len(got["od"]) == 1000 and got["od"]["origin"].str.startswith("Z").all()
     # time-based uptake, a gradient matrix, another deterrence and fewer top pairs
     kw = dict(
@@ -416,6 +443,8 @@ def test_evaluate_scenarios_dask_equals_one_by_one(client):
     assert len(got) == len(routes)
     for route, res in zip(routes, got):
         ref = evaluate_snelfietspad(net, route)
+        # bit for bit: integer travel times, elementwise uptake and numpy sums in a fixed
+        # order; no reduction whose order depends on threads or blocks
         assert res.summary == ref.summary
         assert res.summary["generated"] is True and res.summary["route_name"] == route.name
     assert evaluate_scenarios_dask(client, net, []) == []

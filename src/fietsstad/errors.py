@@ -15,6 +15,8 @@ InputFileError
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class FietsstadError(Exception):
     """Base class of every error fietsstad raises deliberately."""
@@ -60,6 +62,23 @@ class ValidationError(FietsstadError, ValueError):
     """A parameter or table handed in by the user is invalid (type, range, missing column)."""
 
 
+class ParameterError(ValidationError, GraphError):
+    """A bad parameter refused at the public API that the engine used to report as GraphError.
+
+    It *is* a :class:`ValidationError` (what the user passed is wrong) and also
+    a :class:`GraphError`, so code written against the earlier engine errors
+    (bad cut-offs, decays and opportunities) keeps catching it.
+    """
+
+
+def _describe(obj: Any) -> str:
+    """Short ``type: repr`` of a bad value for error messages (never huge)."""
+    r = repr(obj)
+    if len(r) > 60:
+        r = r[:57] + "..."
+    return f"{type(obj).__name__} {r}"
+
+
 class FietsstadWarning(UserWarning):
     """Base class of the warnings fietsstad issues: the result is usable but may mislead."""
 
@@ -82,4 +101,5 @@ __all__ = [
     "ValidationError",
     "FietsstadWarning",
     "NetworkWarning",
+    "ParameterError",
 ]

@@ -243,16 +243,10 @@ def _check_dtype(dtype) -> np.dtype:
     return dt
 
 
-def _check_cutoff(cutoff) -> float | None:
-    if cutoff is None:
-        return None
-    try:
-        c = float(cutoff)
-    except (TypeError, ValueError) as err:
-        raise GraphError(f"cutoff must be a number of seconds, not {cutoff!r}") from err
-    if math.isnan(c) or c < 0:
-        raise GraphError(f"cutoff must be >= 0 seconds, got {cutoff!r}")
-    return c
+def _check_cutoff(cutoff, name: str = "cutoff_s") -> float | None:
+    from fietsstad._validate import check_cutoff_s  # the one cut-off rule of the public API
+
+    return check_cutoff_s(cutoff, name)
 
 
 def _check_client(client: Any) -> None:
@@ -589,7 +583,7 @@ def accessibility_matrix_dask(
     g, _ = _as_graph(graph)
     opp = _opportunities(opportunities, g.n)
     src = _nodes(sources, g.n, "sources")
-    cutoff = _check_cutoff(cutoff)
+    cutoff = _check_cutoff(cutoff, "cutoff")
     if isinstance(decays, Sequence) and not isinstance(decays, str):
         decays = list(decays)
     _decay_arrays(decays, 1)  # validates the decays on the client
