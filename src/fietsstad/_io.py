@@ -36,6 +36,9 @@ class OutputError(FietsstadError, OSError):
     Also an :class:`OSError`, so code that caught the raw error keeps working.
     """
 
+    def __str__(self) -> str:
+        return str(self.strerror) if self.strerror else super().__str__()
+
 
 class ForeignCacheEntryError(CacheError):
     """A well-formed cache file that belongs to another key (another place, profile, version)."""
