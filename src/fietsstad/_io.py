@@ -276,13 +276,6 @@ def load_arrays(
                     f"{path}: stale or foreign format {header.get('format')!r} "
                     f"v{header.get('version')!r}"
                 )
-            if key is not None and header.get("key") != key:
-                found = header.get("key")
-                raise ForeignCacheEntryError(
-                    f"{path} belongs to another cache key "
-                    f"({'none recorded' if found is None else repr(str(found)[:64])}"
-                    f"{_describe_entry(header.get('meta', {}))}), not {key!r}"
-                )
             declared = header.get("payload_bytes")
             if declared is not None and (
                 not isinstance(declared, int) or 12 + hl + declared != size
@@ -290,6 +283,13 @@ def load_arrays(
                 raise CacheError(
                     f"{path}: size mismatch (header declares a {declared!r}-byte payload, "
                     f"the file holds {size - 12 - hl} bytes after the header)"
+                )
+            if key is not None and header.get("key") != key:
+                found = header.get("key")
+                raise ForeignCacheEntryError(
+                    f"{path} belongs to another cache key "
+                    f"({'none recorded' if found is None else repr(str(found)[:64])}"
+                    f"{_describe_entry(header.get('meta', {}))}), not {key!r}"
                 )
             payload = _read_exact(fh, size - 12 - hl, path)
     except OSError as err:
