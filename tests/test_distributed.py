@@ -16,8 +16,8 @@ import time
 import numpy as np
 import pytest
 
-pytest.importorskip("distributed")
-zarr = pytest.importorskip("zarr")
+importlib.import_module("distributed")
+zarr = importlib.import_module("zarr")
 
 from dask.distributed import Client, LocalCluster  # noqa: E402
 from scipy.sparse import csr_matrix  # noqa: E402

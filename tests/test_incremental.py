@@ -1,4 +1,4 @@
-"""Incremental travel-time update (fietsstad._incremental) against scipy Dijkstra on the new graph."""
+"""Incremental travel-time update (fietsstad.scenario.incremental) against scipy Dijkstra on the new graph."""
 
 from __future__ import annotations
 

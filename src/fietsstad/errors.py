@@ -62,6 +62,20 @@ class ValidationError(FietsstadError, ValueError):
     """A parameter or table handed in by the user is invalid (type, range, missing column)."""
 
 
+class OutputError(FietsstadError, OSError):
+    """A file could not be written: disk full, read-only, no permission, or a folder in the way.
+
+    Also an :class:`OSError`, so code that caught the raw error keeps working.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror) if self.strerror else super().__str__()
+
+
+class ForeignCacheEntryError(CacheError):
+    """A well-formed cache file that belongs to another key (another place, profile, version)."""
+
+
 class ParameterError(ValidationError, GraphError):
     """A bad parameter refused at the public API that the engine used to report as GraphError.
 
@@ -102,4 +116,6 @@ __all__ = [
     "FietsstadWarning",
     "NetworkWarning",
     "ParameterError",
+    "OutputError",
+    "ForeignCacheEntryError",
 ]

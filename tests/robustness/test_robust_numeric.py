@@ -217,8 +217,8 @@ def test_iter_blocks_budget_refuses_huge_block():
 
 @pytest.fixture(scope="module")
 def osm_net():
-    pyrosm = pytest.importorskip("pyrosm")
-    from fietsstad.osm import load_network
+    pyrosm = importlib.import_module("pyrosm")
+    from fietsstad.network.osm import load_network
 
     return load_network(file=pyrosm.get_data("test_pbf"))
 
@@ -233,7 +233,7 @@ def osm_times(osm_net):
 def test_cutoff_none_inf_and_numbers_match_scipy(osm_net, osm_times):
     from fractions import Fraction
 
-    from fietsstad.routing import iter_travel_time_blocks, travel_time_matrix
+    from fietsstad.analysis.routing import iter_travel_time_blocks, travel_time_matrix
 
     ref = osm_times.astype(np.float32)
     none = travel_time_matrix(osm_net, dtype="float32")
@@ -253,8 +253,7 @@ def test_cutoff_none_inf_and_numbers_match_scipy(osm_net, osm_times):
 
 
 def test_accessibility_cutoff_inf_is_no_cutoff(osm_net, osm_times):
-    from fietsstad.accessibility import accessibility
-
+    from fietsstad.analysis.access import accessibility
     from naive import accessibility_ref
 
     opp = np.random.default_rng(3).integers(0, 20, osm_net.n_nodes).astype(np.float64)
@@ -270,9 +269,9 @@ def test_accessibility_cutoff_inf_is_no_cutoff(osm_net, osm_times):
 def test_nan_in_a_frame_is_refused_not_counted_as_zero(osm_net):
     """The issue's repro: a DataFrame with a NaN used to give the same table as with 0."""
     import pandas as pd
-    from fietsstad.accessibility import accessibility
 
     from fietsstad import ValidationError
+    from fietsstad.analysis.access import accessibility
 
     ok = pd.DataFrame({"jobs": [10.0, 0.0, 5.0]}, index=[0, 1, 2])
     accessibility(osm_net, ok, cutoff_s=600)
@@ -331,7 +330,7 @@ def _tiny_memory(monkeypatch, nbytes=4096):
 
 
 def test_memory_refusal_uses_cutoff_s_and_no_cutoff_advice_when_one_was_given(monkeypatch, osm_net):
-    from fietsstad.routing import travel_time_matrix
+    from fietsstad.analysis.routing import travel_time_matrix
 
     _tiny_memory(monkeypatch)
     with pytest.raises(MemoryBudgetError) as ei:
@@ -360,8 +359,8 @@ def test_memory_refusal_from_the_engine_is_reworded(monkeypatch, osm_net):
 
 
 def test_memory_refusal_of_blocks_and_accessibility(monkeypatch, osm_net):
-    from fietsstad.accessibility import accessibility
-    from fietsstad.routing import iter_travel_time_blocks
+    from fietsstad.analysis.access import accessibility
+    from fietsstad.analysis.routing import iter_travel_time_blocks
 
     _tiny_memory(monkeypatch)
     with pytest.raises(MemoryBudgetError, match="smaller block_size") as ei:
@@ -394,8 +393,7 @@ def test_iter_blocks_auto_streams_large_networks_with_dijkstra(monkeypatch, osm_
     """With the size threshold below this network, ``auto`` streams with Dijkstra and builds no
     hierarchy; with the default threshold, or a hierarchy at hand, it uses PHAST; the whole
     matrix keeps PHAST. The values equal scipy's either way (the choice is tested, not time)."""
-    from fietsstad.routing import _engine_inputs
-
+    from fietsstad.analysis.routing import _engine_inputs
     from fietsstad.engine import _ch, _matrix
 
     g = _engine_inputs(osm_net)[0]

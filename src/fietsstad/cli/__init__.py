@@ -15,12 +15,16 @@ import importlib
 import signal
 import sys
 
+from fietsstad._io import SIGNALS_RECEIVED
 from fietsstad.errors import FietsstadError
 
 COMMANDS = ("network", "demo")
 
 
-_INTERRUPTED: list[int] = []
+#: Signals received during :func:`main` (shared with :mod:`fietsstad._io`, whose atomic writes
+#: refuse to publish once one arrived). Whatever exception surfaces after a signal (numba's
+#: compiler can turn a KeyboardInterrupt into a RuntimeError), the exit code is 130.
+_INTERRUPTED: list[int] = SIGNALS_RECEIVED
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised by the robustness tests
@@ -64,16 +68,30 @@ def main(argv: list[str] | None = None) -> int:
         if _INTERRUPTED:  # the interrupt was swallowed below us: still report it
             raise KeyboardInterrupt
         return code
-    except FietsstadError as err:
-        print(f"fietsstad: error: {err}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
-        print("fietsstad: interrupted; no partial output was left behind", file=sys.stderr)
-        return 130
+        return _interrupted()
+    except Exception as err:
+        if _INTERRUPTED:  # e.g. numba's "no compiled object yet" after an interrupted compile
+            return _interrupted(err)
+        if isinstance(err, FietsstadError):
+            print(f"fietsstad: error: {err}", file=sys.stderr)
+            return 1
+        if isinstance(err, OSError):  # the environment (disk full, read-only, ...), not a bug
+            where = f" ({err.filename})" if err.filename else ""
+            print(f"fietsstad: error: {err.strerror or err}{where}", file=sys.stderr)
+            return 1
+        raise
     finally:
         signal.signal(signal.SIGTERM, old)
         if old_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, old_int)
+        _INTERRUPTED.clear()  # later atomic writes in this process are not interrupted
+
+
+def _interrupted(surfaced: BaseException | None = None) -> int:
+    how = f" (surfaced as {type(surfaced).__name__})" if surfaced is not None else ""
+    print(f"fietsstad: interrupted{how}; no partial output was left behind", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

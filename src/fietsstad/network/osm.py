@@ -211,12 +211,15 @@ def load_network(
         meta = {"source": "osm", "description": desc, **label}
         return network_from_tables(tables, profile=prof, simplify=simplify, meta=meta, _step=step)
 
+    # the file name is the key, and the entry records it: a file of another place, polygon,
+    # profile or version at this path is never returned (rebuilt, or a CacheError offline)
     return cached(
         path,
         build,
         load=BikeNetwork.load,
-        save=lambda net, p: net.save(p),
+        save=lambda net, p, **kw: net.save(p, **kw),
         use_cache=cache and settings.use_cache,
+        key=path.stem,
     )
 
 
@@ -230,7 +233,10 @@ def network_cache_path(
     """Where :func:`load_network` caches the network built for a place or polygon.
 
     The key hashes the place (or the polygon's WKT), the profile, ``simplify``, the fietsstad
-    version and :data:`fietsstad.rules.RULES_VERSION`, so a change to any of them rebuilds.
+    version and :data:`fietsstad.rules.RULES_VERSION`, so a change to any of them rebuilds. The
+    file name is the key, and the entry records it too: a file of another entry copied or
+    renamed to this path is refused. The folder is not created here (the first write does), so
+    this never fails on a read-only or missing cache folder.
 
     Example
     -------
@@ -253,7 +259,7 @@ def network_cache_path(
         __version__,
         RULES_VERSION,
     )
-    return cache_path("networks", key)
+    return cache_path("networks", key, create=False)
 
 
 def network_from_graph(
