@@ -1,6 +1,6 @@
-"""The ``fietsstad`` command line: a thin dispatcher over ``fietsstad.commands.*``.
+"""The ``fietsstad`` command line: a thin dispatcher over ``fietsstad.cli.*``.
 
-Each module in :mod:`fietsstad.commands` defines ``add_parser(subparsers)`` and ``run(args) -> int``.
+Each module in :mod:`fietsstad.cli` defines ``add_parser(subparsers)`` and ``run(args) -> int``.
 
 Example
 -------
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         try:
-            mod = importlib.import_module(f"fietsstad.commands.{name}")
+            mod = importlib.import_module(f"fietsstad.cli.{name}")
         except ImportError:
             continue
         mod.add_parser(sub)
