@@ -455,3 +455,15 @@ def test_hypothesis_ci_profile_is_derandomized_without_database():
     assert prof.derandomize and prof.database is None and prof.deadline is None
     if os.environ.get("CI"):
         assert hs.default.derandomize and hs.default.database is None
+
+
+@pytest.mark.parametrize("bad", [float("-inf"), float("nan"), -1, "600", True, [600], 2**1024])
+def test_engine_cutoff_follows_the_public_rule(bad):
+    """The engine's own ``cutoff`` refuses what ``cutoff_s`` refuses (-inf is not "no cut-off")."""
+    from fietsstad.engine import CSRGraph, travel_times
+    from fietsstad.errors import GraphError
+
+    g = CSRGraph.from_arrays([0, 1, 1], [1], [60])
+    with pytest.raises(GraphError, match="cutoff"):
+        travel_times(g, cutoff=bad)
+    assert travel_times(g, cutoff=float("inf")).tolist() == [[0, 60], [65535, 0]]

@@ -26,6 +26,7 @@ Example
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 
 import numba
@@ -80,18 +81,27 @@ def _out_spec(dtype):
 
 
 def _cutoff(cutoff) -> int:
+    """The engine's cut-off in whole seconds: ``None`` or ``+inf`` mean none; else a real >= 0.
+
+    The same rule as the public ``cutoff_s`` (:func:`fietsstad._validate.check_cutoff_s`):
+    ``-inf``, NaN, strings and booleans are refused, never read as "no cut-off".
+    """
     if cutoff is None:
         return MAX_I32
+    if isinstance(cutoff, (bool, np.bool_, str, bytes)) or not isinstance(cutoff, numbers.Real):
+        raise GraphError(f"cutoff must be None, inf or a number of seconds >= 0, not {cutoff!r}")
     try:
         c = float(cutoff)
-    except (TypeError, ValueError) as err:
-        raise GraphError(f"cutoff must be a number of seconds, not {cutoff!r}") from err
+    except (OverflowError, TypeError, ValueError) as err:
+        raise GraphError(
+            f"cutoff ({type(cutoff).__name__}) is not a usable number of seconds: too large"
+        ) from err
     if np.isnan(c):
         raise GraphError("cutoff is NaN; pass None (or inf) for no cut-off")
-    if not np.isfinite(c):
-        return MAX_I32
     if c < 0:
         raise GraphError(f"cutoff must be >= 0, got {cutoff}")
+    if not np.isfinite(c):
+        return MAX_I32
     return int(min(np.floor(c), MAX_I32))
 
 
