@@ -10,9 +10,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 import fietsstad
+from fietsstad.engine.config import UNREACHABLE_U16
 from fietsstad.errors import GraphError, ValidationError
 from fietsstad.network import BikeNetwork
-from fietsstad.engine.config import UNREACHABLE_U16
 from fietsstad.scenario.incremental import full_travel_times, update_travel_times
 
 
