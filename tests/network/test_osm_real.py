@@ -15,11 +15,12 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from conftest import REPO
 from fietsstad import get_profile, load_network
 from fietsstad.network._osm_read import read_osm_file
 from fietsstad.network.rules import classify_way
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
+SHARED = REPO / ".." / "shared"
 LIECHTENSTEIN = (SHARED / "data" / "osm" / "liechtenstein-latest.osm.pbf").resolve()
 VADUZ_BBOX = (9.50, 47.12, 9.54, 47.16)  # lon0, lat0, lon1, lat1
 

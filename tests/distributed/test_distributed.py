@@ -23,6 +23,7 @@ from dask.distributed import Client, LocalCluster  # noqa: E402
 from scipy.sparse import csr_matrix  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
+from conftest import LIECHTENSTEIN_PBF  # noqa: E402
 from fietsstad import engine, settings  # noqa: E402
 from fietsstad.distributed._tasks import _tt_to_zarr, _warm_kernels  # noqa: E402
 from fietsstad.distributed.drivers import (  # noqa: E402
@@ -35,9 +36,7 @@ from fietsstad.distributed.drivers import (  # noqa: E402
 from fietsstad.errors import GraphError, MemoryBudgetError, ValidationError  # noqa: E402
 from fietsstad.network.generate import generate_network  # noqa: E402
 
-LIECHTENSTEIN = os.path.join(
-    os.path.dirname(__file__), "..", "..", "shared", "data", "osm", "liechtenstein-latest.osm.pbf"
-)
+LIECHTENSTEIN = str(LIECHTENSTEIN_PBF)
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import FIXTURES_OSM
 from fietsstad import BikeNetwork, PlaceNotFoundError, load_network, settings
 from fietsstad.network import osm
 from fietsstad.network.rules import NODE_TAGS, WAY_TAGS
 
-FIX = Path(__file__).parent / "fixtures" / "osm"
-REPO = Path(__file__).resolve().parents[1]
+FIX = FIXTURES_OSM
 
 
 def _fixture_graph():
