@@ -47,7 +47,8 @@ import importlib, json, pkgutil, types, warnings
 warnings.simplefilter("ignore")
 import fietsstad
 for m in pkgutil.walk_packages(fietsstad.__path__, "fietsstad."):
-    importlib.import_module(m.name)
+    if not m.name.endswith("__main__"):
+        importlib.import_module(m.name)
 bad = {}
 for name in fietsstad.__all__:
     obj = getattr(fietsstad, name)

@@ -93,6 +93,3 @@ def _interrupted(surfaced: BaseException | None = None) -> int:
     print(f"fietsstad: interrupted{how}; no partial output was left behind", file=sys.stderr)
     return 130
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
