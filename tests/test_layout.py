@@ -54,8 +54,8 @@ for name in fietsstad.__all__:
     obj = getattr(fietsstad, name)
     if isinstance(obj, types.ModuleType) and name != "settings":
         bad[name] = obj.__name__
-print(json.dumps({"bad": bad, "uptake": float(fietsstad.demand.pct(5, 0)),
-                  "acc": callable(fietsstad.analysis.access) and not isinstance(fietsstad.analysis.access, types.ModuleType)}))
+print(json.dumps({"bad": bad, "uptake": float(fietsstad.uptake(5, 0)),
+                  "acc": callable(fietsstad.accessibility) and not isinstance(fietsstad.accessibility, types.ModuleType)}))
 """
 
 

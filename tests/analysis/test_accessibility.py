@@ -53,7 +53,7 @@ def test_dataframe_with_several_columns_and_decays(net, T):
 
 def test_series_sources_and_callable_module(net, T):
     s = pd.Series(np.ones(net.n_nodes), name="people")
-    df = fietsstad.analysis.access(net, s, Decay.cumulative(240), 240, sources=[3, 4])
+    df = fietsstad.accessibility(net, s, Decay.cumulative(240), 240, sources=[3, 4])
     assert df["node"].tolist() == [3, 4]
     np.testing.assert_array_equal(df["people_cum240s"], (T[[3, 4]] <= 240).sum(axis=1))
 
