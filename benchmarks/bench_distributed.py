@@ -19,7 +19,7 @@ On a 2-core machine a 2-worker cluster cannot be faster than one process using b
 benchmark shows the overhead of scattering, scheduling and gathering, i.e. what scaling out costs
 before more machines make it pay. Run with::
 
-    /work/venv/bin/python -m pytest benchmarks/bench_distributed.py --benchmark-only -s
+    python -m pytest benchmarks/bench_distributed.py --benchmark-only -s
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ shrink) and the real Liechtenstein OSM extract from ``../shared/data/osm/``.
 The heavy peers run once (``pedantic``, one round). Ratios (peer / fietsstad) are stored in
 ``extra_info`` and printed at the end. Run with::
 
-    /work/venv/bin/python -m pytest benchmarks/bench_engine.py --benchmark-only -s
+    python -m pytest benchmarks/bench_engine.py --benchmark-only -s
 """
 
 from __future__ import annotations

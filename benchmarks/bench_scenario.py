@@ -16,7 +16,7 @@ The peer runs before and after ours (the machine is shared; the mean of the two 
 results are asserted equal to ours. Ratios go to ``extra_info`` and are printed. A second pair does
 the same for a short (~2.5 km) corridor. Run with::
 
-    /work/venv/bin/python -m pytest benchmarks/bench_scenario.py --benchmark-only -s
+    python -m pytest benchmarks/bench_scenario.py --benchmark-only -s
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ Both run in one process, one after the other, on the same matrices; the results 
 equal (rtol 1e-6) and the ratio numpy time / fietsstad time and both tracemalloc peaks are
 printed and stored in ``extra_info``. Run with::
 
-    /work/venv/bin/python -m pytest benchmarks/bench_uptake.py --benchmark-only -s
+    python -m pytest benchmarks/bench_uptake.py --benchmark-only -s
 """
 
 from __future__ import annotations

@@ -78,3 +78,19 @@ def test_moved_module_paths_still_import_with_a_warning():
         with pytest.warns(DeprecationWarning, match=new):
             mod = importlib.import_module(old)
         assert mod is importlib.import_module(new)
+
+
+def test_no_path_of_a_developer_machine_in_the_project():
+    """Docs and scripts say ``python``, not a path that exists only on one machine."""
+    repo = SRC.parents[1]
+    if not (repo / "pyproject.toml").exists():
+        pytest.skip("not a source checkout")
+    bad = []
+    for sub in ("src", "benchmarks", "examples", "docs", "tests"):
+        for p in (repo / sub).rglob("*"):
+            if p.suffix in {".py", ".md", ".ipynb", ".toml", ".yml"} and p.is_file():
+                text = p.read_text(encoding="utf-8", errors="replace")
+                for needle in ("/work/venv", "/root/", "/home/"):
+                    if needle in text and p.name != "test_layout.py":
+                        bad.append(f"{p.relative_to(repo)}: {needle}")
+    assert bad == []
