@@ -48,7 +48,6 @@ def zone_table(zones: Any) -> pd.DataFrame:
     if isinstance(zones, pd.DataFrame) and {"productions", "attractions"} <= set(zones.columns):
         return zones
     if isinstance(zones, pd.DataFrame):
-
         zt = trip_generation(zones)
         for col in ("lon", "lat", "node"):  # keep what snapping needs
             if col in zones.columns and col not in zt.columns:
