@@ -1,5 +1,6 @@
-"""Cluster plumbing of :mod:`fietsstad.distributed`: worker set-up, block sizes, reductions and
-the one scatter/submit/release scaffold (:class:`_Run`) every ``*_dask`` function uses.
+"""Cluster plumbing of :mod:`fietsstad.distributed`: worker set-up, block sizes, reductions, row
+blocks of cost matrices, the Zarr store, and the one scatter/submit/release scaffold
+(:class:`_Run`) every ``*_dask`` function uses.
 
 Example
 -------
@@ -11,18 +12,23 @@ Example
 from __future__ import annotations
 
 import math
+import os
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fietsstad import engine
 from fietsstad.distributed._tasks import (
     PLUGIN_NAME,
     NumbaWarmup,
     _add,
+    _block_info,
     _usable_cores,
     _warm_seconds,
     _worker_state,
+    _zarr_rows,
 )
 from fietsstad.errors import ValidationError
 
@@ -289,3 +295,113 @@ def tree_sum(client: Client, futures: list):
     if not futures:
         raise ValidationError("nothing to sum")
     return tree_reduce(client, futures, _add)
+
+
+def _create_store(
+    store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, meth, with_distance=False
+):
+    import zarr
+
+    from fietsstad.engine import UNREACHABLE_I32, UNREACHABLE_U16
+
+    path = str(store)
+    if not overwrite and "://" not in path and Path(path).exists():
+        raise ValidationError(f"{path} exists; pass overwrite=True to replace it")
+    fill = {
+        np.dtype(np.uint16): UNREACHABLE_U16,
+        np.dtype(np.int32): UNREACHABLE_I32,
+        np.dtype(np.float32): np.inf,
+    }[dt]
+    chunks = (max(1, min(bs, ns)), max(1, nt))
+    grp = zarr.open_group(store=path, mode="w" if overwrite else "w-")
+    arr = grp.create_array("travel_time", shape=(ns, nt), chunks=chunks, dtype=dt, fill_value=fill)
+    if with_distance:
+        grp.create_array(
+            "distance_m", shape=(ns, nt), chunks=chunks, dtype=np.int32, fill_value=UNREACHABLE_I32
+        )
+    grp.create_array("origins", data=np.arange(g.n, dtype=np.int32) if src is None else src)
+    grp.create_array("destinations", data=np.arange(g.n, dtype=np.int32) if tgt is None else tgt)
+    generated = bool(net.is_generated) if net is not None else None
+    grp.attrs.update(
+        {
+            "fietsstad": "travel_time_matrix_dask",
+            "units": "seconds"
+            + (" (distance_m: metres along the fastest route)" if with_distance else ""),
+            "dtype": str(dt),
+            "unreachable": None if dt == np.float32 else int(fill),
+            "cutoff_s": cutoff,
+            "method": meth,
+            "block_size": int(bs),
+            "source": None if net is None else str(net.meta.get("source", "unknown")),
+            "generated": generated,
+            "note": "GENERATED network (synthetic, not OpenStreetMap)" if generated else "",
+            "complete": False,
+        }
+    )
+    return arr
+
+
+def _cost_blocks(client: Client, cost, block_size: int | None, held: list) -> list:
+    """Row-block futures of a cost matrix: given futures, a Zarr array/store, or numpy."""
+    from distributed import Future
+
+    if isinstance(cost, (list, tuple)) and cost and all(isinstance(f, Future) for f in cost):
+        return list(cost)
+    if isinstance(cost, (str, os.PathLike)) or type(cost).__module__.startswith("zarr"):
+        import zarr
+
+        if isinstance(cost, (str, os.PathLike)):
+            store = str(cost) if "://" in str(cost) else str(Path(cost).expanduser().resolve())
+            node = zarr.open(store=store, mode="r")
+            path = "travel_time" if isinstance(node, zarr.Group) else ""
+            arr = node["travel_time"] if path else node
+        else:
+            arr, store, path = cost, str(cost.store.root), str(cost.path)
+        if arr.ndim != 2:
+            raise ValidationError(f"cost must be a 2-D matrix, got shape {arr.shape}")
+        bs = _block_arg(block_size) or int(arr.chunks[0])
+        token = uuid.uuid4().hex[:12]
+        futs = [
+            client.submit(_zarr_rows, store, path, a, b, key=f"fietsstad-zrows-{token}-{i}")
+            for i, (a, b) in enumerate(_blocks(arr.shape[0], bs))
+        ]
+        held.extend(futs)
+        return futs
+    if isinstance(cost, np.ndarray):
+        if cost.ndim != 2:
+            raise ValidationError(f"cost must be a 2-D matrix, got shape {cost.shape}")
+        bs = _block_arg(block_size) or choose_block_size(
+            cost.shape[0], cost.shape[1] * cost.itemsize, _total_threads(client)
+        )
+        futs = client.scatter([cost[a:b] for a, b in _blocks(cost.shape[0], bs)], hash=False)
+        held.extend(futs)
+        return futs
+    raise ValidationError(
+        "cost must be a list of row-block futures (in row order), a Zarr array or store path, "
+        f"or a numpy matrix, not {type(cost).__name__}"
+    )
+
+
+def _check_blocks(client: Client, blocks: list, n: int, m: int) -> tuple[list[int], int]:
+    """Validate the blocks on the workers (shape, dtype, no negative int32 costs).
+
+    Returns the rows per block and the deterrence table size (65,536 for uint16, largest
+    finite cost + 1 for int32), as ``gravity_distribution`` computes it.
+    """
+    info = client.gather([client.submit(_block_info, f, pure=False) for f in blocks])
+    dts = {d for _, d, _, _ in info}
+    if any(len(s) != 2 for s, _, _, _ in info):
+        raise ValidationError("cost must be a 2-D matrix (every block 2-D)")
+    if not dts <= {"uint16", "int32"} or len(dts) != 1:
+        raise ValidationError(
+            f"cost must be a uint16 or int32 matrix of integer costs (seconds, or metres), got "
+            f"{sorted(dts)}; round float costs first, e.g. np.rint(c).astype(np.int32), with inf "
+            f"as {engine.UNREACHABLE_I32}"
+        )
+    rows = [int(s[0]) for s, _, _, _ in info]
+    cols = {int(s[1]) for s, _, _, _ in info}
+    if sum(rows) != n or cols != {m}:
+        raise ValidationError(f"cost has shape ({sum(rows)}, {sorted(cols)}), expected ({n}, {m})")
+    if min(lo for _, _, lo, _ in info) < 0:
+        raise ValidationError("cost has negative costs")
+    return rows, 65536 if dts == {"uint16"} else max(0, max(hi for *_, hi in info)) + 1

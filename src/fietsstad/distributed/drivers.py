@@ -18,28 +18,11 @@ single machine                                  Dask cluster
 (none: uptake summed over an OD set)            :func:`uptake_totals_dask` (tree reduction)
 ==============================================  ============================================
 
-How the work is split
----------------------
-* Inputs (the validated engine graph, the contraction hierarchy when PHAST is used, ...) are
-  scattered to every worker **once** per call; the algorithm (``method``) is resolved once on
-  the client (:func:`fietsstad.engine.resolve_method`), so every block uses the same one.
-* Sources are split into blocks of rows; each task runs the single-machine step on its block:
-  :func:`fietsstad.engine.travel_times`, :func:`fietsstad.engine.accessibility`,
-  :func:`fietsstad.demand.gravity.furness_block` inside the one Furness loop
-  :func:`fietsstad.demand.gravity.furness_balance`, :func:`fietsstad.demand.modal.modal_block`.
-* Full matrices are written by the tasks straight into a chunked Zarr array, one chunk row per
-  block: no process holds the whole matrix, and a re-run task overwrites exactly its own chunk.
-  Small results are reduced on the cluster (:func:`tree_reduce`).
-* Tasks are pure: a worker killed mid-run only makes Dask re-run its lost blocks, and the result
-  does not change (tested by killing a real worker process). Every call holds its futures in one
-  :class:`_Run` (scatter, submit, release), which cancels and releases them when it ends.
-
-Worker set-up
--------------
-:func:`prepare_workers` registers a worker plugin that loads the numba kernels once per worker
-(from numba's on-disk cache, ``cache=True``) and fixes how many numba threads each task may use,
-so ``n_workers x threads_per_worker x numba threads`` does not oversubscribe the cores. Every
-function here calls it; restarted workers run it again by themselves.
+Inputs are scattered once per call, ``method`` is resolved once on the client
+(:func:`fietsstad.engine.resolve_method`), each task runs the single-machine step on a block of
+rows, matrices go to Zarr chunk by chunk, small results are tree-reduced on the cluster, and
+every call holds its futures in one scaffold (``_cluster._Run``) that releases them at the end.
+Tasks are pure, so a killed worker only makes Dask re-run its blocks. See docs/distributed.md.
 
 Example
 -------
@@ -58,7 +41,6 @@ from __future__ import annotations
 
 import math
 import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,6 +77,9 @@ from fietsstad.distributed._cluster import (  # noqa: F401 - public names re-exp
     NumbaWarmup,
     _block_arg,
     _blocks,
+    _check_blocks,
+    _cost_blocks,
+    _create_store,
     _key,
     _Run,
     _total_threads,
@@ -107,7 +92,6 @@ from fietsstad.distributed._cluster import (  # noqa: F401 - public names re-exp
 from fietsstad.distributed._tasks import (
     _DTYPES,
     _access_rows,
-    _block_info,
     _evaluate_one,
     _furness_block,
     _furness_combine,
@@ -117,7 +101,6 @@ from fietsstad.distributed._tasks import (
     _tt_rows,
     _tt_to_zarr,
     _uptake_block,
-    _zarr_rows,
 )
 
 
@@ -200,18 +183,10 @@ def travel_time_matrix_dask(
         The network (edge weights: travel time in seconds).
     origins, destinations : node positions, (k, 2) lon/lat array, GeoDataFrame, or None (all)
         Rows and columns; points (BikeNetwork only) are snapped as in ``travel_time_matrix``.
-    cutoff_s : float, optional
-        Seconds; pairs further apart are unreachable (inclusive bound).
-    dtype : "uint16" (default), "int32" or "float32"
-        Unreachable is 65535, 2**31 - 1 or inf (see docs/ARCHITECTURE.md).
-    method : "auto", "phast" or "dijkstra"
-        Resolved once on the client; with PHAST the contraction hierarchy is built once and
-        scattered with the graph.
-    with_distance : bool
-        BikeNetwork only: also the route length in metres along the fastest route (int32,
-        2**31 - 1 unreachable), as Zarr array ``distance_m`` (or a second returned array).
-    saturate : bool
-        For uint16: clip times above 65534 s instead of raising.
+    cutoff_s, dtype, method, with_distance, saturate
+        As in :func:`fietsstad.analysis.travel_time_matrix` (``with_distance`` needs a
+        BikeNetwork). ``method`` is resolved once on the client; with PHAST the contraction
+        hierarchy is built once and scattered with the graph.
     block_size, store, overwrite, gather
         Dask only (keyword-only, after the mirrored parameters):
     block_size : int, optional
@@ -312,50 +287,6 @@ def travel_time_matrix_dask(
     if with_distance:
         return times, zarr.open_array(store=str(store), path="distance_m", mode="r")
     return times
-
-
-def _create_store(
-    store, overwrite, ns, nt, bs, dt, src, tgt, g, net, cutoff, meth, with_distance=False
-):
-    import zarr
-
-    from fietsstad.engine import UNREACHABLE_I32, UNREACHABLE_U16
-
-    path = str(store)
-    if not overwrite and "://" not in path and Path(path).exists():
-        raise ValidationError(f"{path} exists; pass overwrite=True to replace it")
-    fill = {
-        np.dtype(np.uint16): UNREACHABLE_U16,
-        np.dtype(np.int32): UNREACHABLE_I32,
-        np.dtype(np.float32): np.inf,
-    }[dt]
-    chunks = (max(1, min(bs, ns)), max(1, nt))
-    grp = zarr.open_group(store=path, mode="w" if overwrite else "w-")
-    arr = grp.create_array("travel_time", shape=(ns, nt), chunks=chunks, dtype=dt, fill_value=fill)
-    if with_distance:
-        grp.create_array(
-            "distance_m", shape=(ns, nt), chunks=chunks, dtype=np.int32, fill_value=UNREACHABLE_I32
-        )
-    grp.create_array("origins", data=np.arange(g.n, dtype=np.int32) if src is None else src)
-    grp.create_array("destinations", data=np.arange(g.n, dtype=np.int32) if tgt is None else tgt)
-    generated = bool(net.is_generated) if net is not None else None
-    grp.attrs.update(
-        {
-            "fietsstad": "travel_time_matrix_dask",
-            "units": "seconds"
-            + (" (distance_m: metres along the fastest route)" if with_distance else ""),
-            "dtype": str(dt),
-            "unreachable": None if dt == np.float32 else int(fill),
-            "cutoff_s": cutoff,
-            "method": meth,
-            "block_size": int(bs),
-            "source": None if net is None else str(net.meta.get("source", "unknown")),
-            "generated": generated,
-            "note": "GENERATED network (synthetic, not OpenStreetMap)" if generated else "",
-            "complete": False,
-        }
-    )
-    return arr
 
 
 def accessibility_matrix_dask(
@@ -468,72 +399,6 @@ def accessibility_dask(
         ),
         cutoff_s,
     )
-
-
-def _cost_blocks(client: Client, cost, block_size: int | None, held: list) -> list:
-    """Row-block futures of a cost matrix: given futures, a Zarr array/store, or numpy."""
-    from distributed import Future
-
-    if isinstance(cost, (list, tuple)) and cost and all(isinstance(f, Future) for f in cost):
-        return list(cost)
-    if isinstance(cost, (str, os.PathLike)) or type(cost).__module__.startswith("zarr"):
-        import zarr
-
-        if isinstance(cost, (str, os.PathLike)):
-            store = str(cost) if "://" in str(cost) else str(Path(cost).expanduser().resolve())
-            node = zarr.open(store=store, mode="r")
-            path = "travel_time" if isinstance(node, zarr.Group) else ""
-            arr = node["travel_time"] if path else node
-        else:
-            arr, store, path = cost, str(cost.store.root), str(cost.path)
-        if arr.ndim != 2:
-            raise ValidationError(f"cost must be a 2-D matrix, got shape {arr.shape}")
-        bs = _block_arg(block_size) or int(arr.chunks[0])
-        token = uuid.uuid4().hex[:12]
-        futs = [
-            client.submit(_zarr_rows, store, path, a, b, key=f"fietsstad-zrows-{token}-{i}")
-            for i, (a, b) in enumerate(_blocks(arr.shape[0], bs))
-        ]
-        held.extend(futs)
-        return futs
-    if isinstance(cost, np.ndarray):
-        if cost.ndim != 2:
-            raise ValidationError(f"cost must be a 2-D matrix, got shape {cost.shape}")
-        bs = _block_arg(block_size) or choose_block_size(
-            cost.shape[0], cost.shape[1] * cost.itemsize, _total_threads(client)
-        )
-        futs = client.scatter([cost[a:b] for a, b in _blocks(cost.shape[0], bs)], hash=False)
-        held.extend(futs)
-        return futs
-    raise ValidationError(
-        "cost must be a list of row-block futures (in row order), a Zarr array or store path, "
-        f"or a numpy matrix, not {type(cost).__name__}"
-    )
-
-
-def _check_blocks(client: Client, blocks: list, n: int, m: int) -> tuple[list[int], int]:
-    """Validate the blocks on the workers (shape, dtype, no negative int32 costs).
-
-    Returns the rows per block and the deterrence table size (65,536 for uint16, largest
-    finite cost + 1 for int32), as ``gravity_distribution`` computes it.
-    """
-    info = client.gather([client.submit(_block_info, f, pure=False) for f in blocks])
-    dts = {d for _, d, _, _ in info}
-    if any(len(s) != 2 for s, _, _, _ in info):
-        raise ValidationError("cost must be a 2-D matrix (every block 2-D)")
-    if not dts <= {"uint16", "int32"} or len(dts) != 1:
-        raise ValidationError(
-            f"cost must be a uint16 or int32 matrix of integer costs (seconds, or metres), got "
-            f"{sorted(dts)}; round float costs first, e.g. np.rint(c).astype(np.int32), with inf "
-            f"as {engine.UNREACHABLE_I32}"
-        )
-    rows = [int(s[0]) for s, _, _, _ in info]
-    cols = {int(s[1]) for s, _, _, _ in info}
-    if sum(rows) != n or cols != {m}:
-        raise ValidationError(f"cost has shape ({sum(rows)}, {sorted(cols)}), expected ({n}, {m})")
-    if min(lo for _, _, lo, _ in info) < 0:
-        raise ValidationError("cost has negative costs")
-    return rows, 65536 if dts == {"uint16"} else max(0, max(hi for *_, hi in info)) + 1
 
 
 def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterrence, tol,
