@@ -8,7 +8,7 @@ GENERATED street-like networks over Zwolle's box (synthetic, not OpenStreetMap):
 * Zwolle size: 20,000 nodes, 15-minute cut-off: the overhead of the cluster on a job that fits one
   machine easily.
 
-Peer: ``fietsstad.accessibility.accessibility`` in this process (numba, all cores).
+Peer: ``fietsstad.analysis.accessibility`` in this process (numba, all cores).
 Ours: ``fietsstad.distributed.accessibility_dask`` on ``LocalCluster(n_workers=2,
 threads_per_worker=1)`` worker processes (one numba thread each, so the two workers use the same
 two cores as the peer). Both run one after the other in the same process; the ratio

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
+from conftest import REPO
 from fietsstad import FietsstadError, InputFileError
 from fietsstad.zwolle import (
     ZWOLLE_BBOX,
@@ -167,7 +168,7 @@ def test_boundary_default_location_and_env_override(shared_dir, tmp_path, monkey
     import fietsstad
 
     monkeypatch.delenv("FIETSSTAD_SHARED_DIR", raising=False)
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     monkeypatch.chdir(repo)  # ../shared beside the current folder
     assert zwolle_boundary().equals(zwolle_boundary(shared_dir))
     if Path(fietsstad.__file__).resolve().is_relative_to(repo / "src"):

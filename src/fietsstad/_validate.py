@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from fietsstad.errors import CRSError, GraphError, ValidationError
+from fietsstad.errors import CRSError, GraphError, ParameterError, ValidationError, _describe
 
 #: Largest cut-off (seconds) a uint16 travel-time matrix can represent (65535 is "unreachable").
 MAX_CUTOFF_S: float = 65534.0
@@ -44,6 +44,7 @@ __all__ = [
     "check_columns",
     "check_edge_table",
     "check_cutoff",
+    "check_cutoff_s",
     "check_finite_nonneg",
     "check_in_range",
     "check_int",
@@ -52,15 +53,8 @@ __all__ = [
     "check_population",
     "check_seed",
     "ensure_crs_4326",
+    "ParameterError",
 ]
-
-
-def _describe(obj: Any) -> str:
-    """Short ``type: repr`` of a bad value for error messages (never huge)."""
-    r = repr(obj)
-    if len(r) > 60:
-        r = r[:57] + "..."
-    return f"{type(obj).__name__} {r}"
 
 
 def check_array(
@@ -136,6 +130,7 @@ def check_finite_nonneg(
     strictly_positive: bool = False,
     allow_empty: bool = False,
     error: type[Exception] = ValidationError,
+    labels: Any = None,
 ) -> np.ndarray:
     """Array of finite values ``>= 0`` (or ``> 0``): weights, speeds, lengths, populations.
 
@@ -153,6 +148,9 @@ def check_finite_nonneg(
         Accept a zero-length array.
     error
         The FietsstadError subclass to raise (``GraphError`` for engine weights).
+    labels
+        Optional labels of the (1-D) values, e.g. a DataFrame index: the message then names the
+        label of the first offender (``at node 12``) instead of its position.
 
     Returns
     -------
@@ -171,11 +169,18 @@ def check_finite_nonneg(
     arr = check_array(
         values, name, dtype=np.float64, ndim=None, allow_empty=allow_empty, error=error
     )
+
+    def where(i: int) -> str:
+        if labels is not None and len(labels) == arr.size:
+            lab = labels[i]
+            return f"at index label {lab.item() if hasattr(lab, 'item') else lab!r}"
+        return f"at position {i}"
+
     bad = ~np.isfinite(arr)
     if np.any(bad):
         i = int(np.flatnonzero(bad.ravel())[0])
         raise error(
-            f"{name} must be finite: {int(bad.sum())} NaN/inf value(s), first at position {i} "
+            f"{name} must be finite: {int(bad.sum())} NaN/inf value(s), first {where(i)} "
             f"({arr.ravel()[i]}); fill or drop missing values first"
         )
     neg = arr <= 0 if strictly_positive else arr < 0
@@ -183,7 +188,7 @@ def check_finite_nonneg(
         i = int(np.flatnonzero(neg.ravel())[0])
         what = "> 0" if strictly_positive else ">= 0"
         raise error(
-            f"{name} must be {what}: {int(neg.sum())} value(s) are not, first at position {i} "
+            f"{name} must be {what}: {int(neg.sum())} value(s) are not, first {where(i)} "
             f"({arr.ravel()[i]})"
         )
     return np.ascontiguousarray(arr, dtype=dtype)
@@ -275,6 +280,46 @@ def check_cutoff(
             f"{name}={s:g} s is beyond the largest supported cut-off {max_seconds:g} s; "
             "use a float32 or int32 matrix (dtype=...) or a smaller cut-off"
         )
+    return s
+
+
+def check_cutoff_s(
+    seconds: Any, name: str = "cutoff_s", *, error: type[Exception] = ParameterError
+) -> float | None:
+    """The optional travel-time cut-off of the public functions; ``None`` means no cut-off.
+
+    Accepted: ``None`` or ``float("inf")`` (no cut-off: returns ``None``), or a finite real
+    number of seconds ``>= 0`` (returns it as a float; the engine rounds it down to whole
+    seconds, and ``0`` keeps only the origin itself). Refused, with ``error`` (a
+    :class:`~fietsstad.errors.ValidationError`) naming ``name``: ``bool``, strings and other
+    non-numbers, NaN, ``-inf``, negative numbers, and integers too large for a float
+    (``2**1024``). Unlike :func:`check_cutoff` there is no upper bound: results that do not fit
+    the output dtype are handled by the matrix functions (``saturate``, ``dtype``).
+
+    Example
+    -------
+    >>> check_cutoff_s(900), check_cutoff_s(None), check_cutoff_s(float("inf"))
+    (900.0, None, None)
+    >>> check_cutoff_s("600")
+    Traceback (most recent call last):
+    ...
+    fietsstad._validate.ParameterError: cutoff_s must be None (no cut-off), inf (no cut-off) or a number of seconds >= 0, got str '600'
+    """
+    if seconds is None:
+        return None
+    hint = "None (no cut-off), inf (no cut-off) or a number of seconds >= 0"
+    if isinstance(seconds, (bool, np.bool_)) or not isinstance(seconds, numbers.Real):
+        raise error(f"{name} must be {hint}, got {_describe(seconds)}")
+    try:
+        s = float(seconds)
+    except (OverflowError, ValueError, TypeError) as err:  # 2**1024, odd Real subclasses
+        raise error(f"{name} must be {hint}; {_describe(seconds)} is not a usable number") from err
+    if math.isnan(s):
+        raise error(f"{name} is NaN; pass None (or inf) for no cut-off, or seconds >= 0")
+    if s == math.inf:
+        return None
+    if s < 0:
+        raise error(f"{name} must be {hint}, got {s:g} (negative)")
     return s
 
 

@@ -16,7 +16,10 @@ Output is atomic: everything is written to a staging folder beside ``out`` and m
 all steps succeeded; ``manifest.json`` (file names, sizes and SHA-256) is written last, and a
 previous manifest is removed before any file is replaced. An interrupted run (Ctrl-C) therefore
 leaves either the previous complete output or no manifest, never a half-written set that looks
-complete.
+complete. Staging folders a killed run left behind (``.<out>.partial-<pid>@<host>-*``) are removed
+by the next run (owner process gone, or older than a day). A disk that is full or read-only, or a
+file where the output folder should be, gives a clear error (:class:`fietsstad._io.OutputError`,
+or :class:`ValidationError` before any work for an existing file at ``out``).
 
 Example
 -------
@@ -29,10 +32,14 @@ Example
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
+import stat
 import sys
 import tempfile
 import time
@@ -193,8 +200,7 @@ def run_demo(
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValidationError(f"k must be a positive integer, got {k!r}")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    stage = _make_stage(out)
     timings: dict[str, float] = {}
     try:
         with _progress(5) as bar:
@@ -256,9 +262,103 @@ def run_demo(
     return paths
 
 
+#: A staging folder whose owner is not known to be gone is removed after this many seconds.
+STALE_STAGING_S = 24 * 3600.0
+
+
+def _host_tag() -> str:
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0  # exists but belongs to someone else (or a nonsense pid: treat as alive)
+    return True
+
+
+def clean_stale_staging(out: str | os.PathLike, older_than_s: float = STALE_STAGING_S) -> int:
+    """Remove staging folders that killed demo runs left beside ``out``; returns how many.
+
+    A staging folder ``.<out>.partial-<pid>@<host>-*`` is stale when its process (on this host)
+    has exited, or when it is older than ``older_than_s`` (other hosts, older name formats).
+    Only real folders are removed (a symlink with that name is left alone).
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / ".out.partial-999999999@00000000-x").mkdir()
+    >>> (d / ".out.partial-999999999@00000000-x" / "hubs.html").write_text("half")
+    4
+    >>> clean_stale_staging(d / "out", older_than_s=0.0)
+    1
+    """
+    out = Path(out)
+    prefix = f".{out.name}.partial-"
+    owner = re.compile(r"(\d{1,10})@([0-9a-f]{8})-")
+    here, now, removed = _host_tag(), time.time(), 0
+    for p in glob.glob(glob.escape(str(out.parent / prefix)) + "*"):
+        p = Path(p)
+        try:
+            st = os.lstat(p)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        m = owner.match(p.name[len(prefix) :])
+        gone = m is not None and m.group(2) == here and not _pid_alive(int(m.group(1)))
+        if gone or now - st.st_mtime > older_than_s:
+            shutil.rmtree(p, ignore_errors=True)
+            removed += not os.path.lexists(p)
+    return removed
+
+
+def _make_stage(out: Path) -> Path:
+    """Check ``out`` can be written, clean stale staging folders, create this run's."""
+    from fietsstad._io import _why
+    from fietsstad.errors import OutputError
+
+    if out.exists() and not out.is_dir():
+        raise ValidationError(
+            f"the demo output {out} exists and is not a folder; pass a new folder, or one whose "
+            "demo files may be replaced"
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_staging(out)
+        if out.is_dir():  # fail now, not after the work, if the files cannot go there
+            fd, probe = tempfile.mkstemp(prefix=f".{out.name}.probe-", dir=out)
+            os.close(fd)
+            os.unlink(probe)
+        return Path(
+            tempfile.mkdtemp(
+                prefix=f".{out.name}.partial-{os.getpid()}@{_host_tag()}-", dir=out.parent
+            )
+        )
+    except OSError as err:
+        raise OutputError(err.errno, f"cannot write the demo output {out}: {_why(err)}") from err
+
+
 def _publish(stage: Path, out: Path) -> dict[str, Path]:
     """Move the staged files into ``out``: old manifest removed first, new manifest written last."""
-    from fietsstad._io import atomic_write
+    from fietsstad._io import _why, check_interrupt
+    from fietsstad.errors import OutputError
+
+    check_interrupt()  # an interrupt a library swallowed still stops the publication
+    try:
+        return _publish_files(stage, out)
+    except OutputError:
+        raise
+    except OSError as err:
+        raise OutputError(err.errno, f"cannot write the demo output {out}: {_why(err)}") from err
+
+
+def _publish_files(stage: Path, out: Path) -> dict[str, Path]:
+    from fietsstad._io import atomic_write, check_interrupt
 
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.json"
@@ -270,6 +370,7 @@ def _publish(stage: Path, out: Path) -> dict[str, Path]:
         entries[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         os.chmod(stage / name, 0o644)  # staged files are private (mkstemp); outputs are not
         os.replace(stage / name, out / name)
+    check_interrupt()
     with atomic_write(manifest, "w") as fh:
         json.dump(
             {
@@ -403,4 +504,4 @@ def _report(net, res, greedy, exact, catch) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["run_demo", "build_demo_network", "DEMO_FILES"]
+__all__ = ["run_demo", "build_demo_network", "clean_stale_staging", "DEMO_FILES"]

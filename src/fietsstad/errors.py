@@ -15,6 +15,8 @@ InputFileError
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class FietsstadError(Exception):
     """Base class of every error fietsstad raises deliberately."""
@@ -60,6 +62,45 @@ class ValidationError(FietsstadError, ValueError):
     """A parameter or table handed in by the user is invalid (type, range, missing column)."""
 
 
+class OutputError(FietsstadError, OSError):
+    """A file could not be written: disk full, read-only, no permission, or a folder in the way.
+
+    Also an :class:`OSError`, so code that caught the raw error keeps working.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror) if self.strerror else super().__str__()
+
+
+class ForeignCacheEntryError(CacheError):
+    """A well-formed cache file that belongs to another key (another place, profile, version)."""
+
+
+class ParameterError(ValidationError, GraphError):
+    """A bad parameter refused at the public API that the engine used to report as GraphError.
+
+    It *is* a :class:`ValidationError` (what the user passed is wrong) and also
+    a :class:`GraphError`, so code written against the earlier engine errors
+    (bad cut-offs, decays and opportunities) keeps catching it.
+    """
+
+
+def _describe(obj: Any) -> str:
+    """Short ``type: repr`` of a bad value for error messages (never huge)."""
+    r = repr(obj)
+    if len(r) > 60:
+        r = r[:57] + "..."
+    return f"{type(obj).__name__} {r}"
+
+
+class FietsstadWarning(UserWarning):
+    """Base class of the warnings fietsstad issues: the result is usable but may mislead."""
+
+
+class NetworkWarning(FietsstadWarning):
+    """A built network keeps only a small part of its input (for example one-way fragments)."""
+
+
 __all__ = [
     "FietsstadError",
     "InputFileError",
@@ -72,4 +113,9 @@ __all__ = [
     "ConvergenceError",
     "CacheError",
     "ValidationError",
+    "FietsstadWarning",
+    "NetworkWarning",
+    "ParameterError",
+    "OutputError",
+    "ForeignCacheEntryError",
 ]

@@ -195,6 +195,157 @@ def _cases(net, zones):
             "sources",
         ),
         "2sfca supply wrong type": (lambda: A.two_step_fca(net, ones, ones, 600), V, "supply"),
+        # cut-offs (issue #13): None / inf = no cut-off, else a finite real >= 0; never a
+        # bool, a str, -inf or an int beyond float range (each named as the user wrote it)
+        "matrix cutoff -inf": (
+            lambda: routing.travel_time_matrix(net, [0], cutoff_s=-np.inf),
+            V,
+            "cutoff_s",
+        ),
+        "matrix cutoff 2**1024": (
+            lambda: routing.travel_time_matrix(net, [0], cutoff_s=2**1024),
+            V,
+            "cutoff_s",
+        ),
+        "matrix cutoff str": (
+            lambda: routing.travel_time_matrix(net, [0], cutoff_s="600"),
+            V,
+            "cutoff_s",
+        ),
+        "matrix cutoff bool": (
+            lambda: routing.travel_time_matrix(net, [0], cutoff_s=True),
+            V,
+            "cutoff_s",
+        ),
+        "matrix cutoff list": (
+            lambda: routing.travel_time_matrix(net, [0], cutoff_s=[600]),
+            V,
+            "cutoff_s",
+        ),
+        "blocks cutoff -inf (refused at the call)": (
+            lambda: routing.iter_travel_time_blocks(net, cutoff_s=-np.inf),
+            V,
+            "cutoff_s",
+        ),
+        "blocks cutoff str": (
+            lambda: routing.iter_travel_time_blocks(net, cutoff_s="600"),
+            V,
+            "cutoff_s",
+        ),
+        "access cutoff -inf": (
+            lambda: A.accessibility(net, ones, cutoff_s=-np.inf),
+            V,
+            "cutoff_s",
+        ),
+        "access cutoff bool": (lambda: A.accessibility(net, ones, cutoff_s=True), V, "cutoff_s"),
+        "access cutoff 2**1024": (
+            lambda: A.accessibility(net, ones, cutoff_s=2**1024),
+            V,
+            "cutoff_s",
+        ),
+        "access cutoff NaN": (
+            lambda: A.accessibility(net, ones, cutoff_s=float("nan")),
+            V,
+            "cutoff_s",
+        ),
+        "2sfca catchment str": (
+            lambda: A.two_step_fca(net, ([0], [1.0]), ([1], [1.0]), "600"),
+            V,
+            "catchment_s",
+        ),
+        "2sfca catchment -inf": (
+            lambda: A.two_step_fca(net, ([0], [1.0]), ([1], [1.0]), -np.inf),
+            V,
+            "catchment_s",
+        ),
+        # opportunities with NaN/inf/negative in every container: refused, column named
+        "access opportunities Series NaN": (
+            lambda: A.accessibility(net, pd.Series([np.nan, 1.0], index=[0, 1], name="jobs")),
+            V,
+            "'jobs' must be finite",
+        ),
+        "access opportunities DataFrame NaN": (
+            lambda: A.accessibility(
+                net, pd.DataFrame({"jobs": [1.0, 2.0], "shops": [np.nan, 1.0]}, index=[3, 4])
+            ),
+            V,
+            "'shops' must be finite",
+        ),
+        "access opportunities DataFrame inf": (
+            lambda: A.accessibility(net, pd.DataFrame({"jobs": [np.inf]}, index=[3])),
+            V,
+            "'jobs' must be finite",
+        ),
+        "access opportunities DataFrame negative": (
+            lambda: A.accessibility(net, pd.DataFrame({"jobs": [-1.0]}, index=[3])),
+            V,
+            "'jobs' must be >= 0",
+        ),
+        "access opportunities Series pd.NA": (
+            lambda: A.accessibility(net, pd.Series([1, None], dtype="Int64", name="pop")),
+            V,
+            "'pop' must be finite",
+        ),
+        "access opportunities list NaN": (
+            lambda: A.accessibility(net, [np.nan] + [1.0] * (n - 1)),
+            V,
+            "NaN",
+        ),
+        "access opportunities 2-D column NaN": (
+            lambda: A.accessibility(net, np.c_[ones, np.r_[ones[:-1], np.nan]]),
+            V,
+            "column 1 must be finite",
+        ),
+        "access opportunities dict NaN": (lambda: A.accessibility(net, {0: np.nan}), V, "NaN"),
+        "access opportunities dict column negative": (
+            lambda: A.accessibility(net, {"jobs": np.r_[ones[:-1], -1.0]}),
+            V,
+            "'jobs' must be >= 0",
+        ),
+        "access opportunities dict column short": (
+            lambda: A.accessibility(net, {"jobs": [1.0, 2.0]}),
+            V,
+            "one value per node",
+        ),
+        "access opportunities dict empty": (lambda: A.accessibility(net, {}), V, "empty"),
+        # Decay built directly: the constructor refuses what makes no sense for its kind
+        "decay direct negative exponential rate": (
+            lambda: Decay("exponential", -1.0),
+            V,
+            "beta (p1) must be >= 0",
+        ),
+        "decay direct negative power t0": (
+            lambda: Decay("power", 1.0, -60.0),
+            V,
+            "t0_s (p2) must be > 0",
+        ),
+        "decay direct power without t0": (lambda: Decay("power", 1.0), V, "t0_s (p2)"),
+        "decay direct negative power beta": (
+            lambda: Decay("power", -1.0, 60.0),
+            V,
+            "beta (p1) must be >= 0",
+        ),
+        "decay direct negative threshold": (
+            lambda: Decay("cumulative", -5.0),
+            V,
+            "threshold_s (p1) must be >= 0",
+        ),
+        "decay direct logistic slope 0": (
+            lambda: Decay("logistic", 600.0, 0.0),
+            V,
+            "slope (p2) must be > 0",
+        ),
+        "decay direct p2 of a one-parameter kind": (
+            lambda: Decay("exponential", 0.01, 3.0),
+            V,
+            "p2 must be 0",
+        ),
+        "decay direct str parameter": (lambda: Decay("cumulative", "900"), V, "threshold_s"),
+        "decay direct bool parameter": (lambda: Decay("exponential", True), V, "beta"),
+        "decay direct inf parameter": (lambda: Decay("power", 1.0, np.inf), V, "finite"),
+        "decay direct kind not str": (lambda: Decay(0, 1.0), V, "kind"),
+        "decay class method str": (lambda: Decay.power("1.5"), V, "beta"),
+        "decay name not str": (lambda: Decay("cumulative", 9.0, 0.0, 5), V, "name"),
         "decay negative beta": (lambda: Decay.exponential(-1), Gr, "beta"),
         "decay NaN threshold": (lambda: Decay.cumulative(float("nan")), Gr, "finite"),
         # uptake

@@ -6,11 +6,15 @@ verify-or-rebuild protocol with an inter-process lock) and BikeNetwork.save / lo
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import io
 import json
+import os
 import pickle
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -493,7 +497,7 @@ def test_load_network_place_cache_used_when_good_and_rebuilt_when_corrupt(monkey
     monkeypatch.setattr(osm, "_download_graph", offline)
     path = osm.network_cache_path("Testdorp")
     ring = ring_network(meta={"source": "osm", "generated": False, "description": "cached"})
-    ring.save(path)
+    ring.save(path, key=path.stem)  # a good entry records its key (issue #13)
     net = osm.load_network("Testdorp")
     assert calls == [] and net.meta["description"] == "cached"
     np.testing.assert_array_equal(net.travel_time, ring.travel_time)
@@ -571,3 +575,321 @@ def test_ch_cache_with_valid_checksum_but_nonsense_arrays_is_not_trusted(tmp_pat
     save_arrays(p, arrays, meta)
     r = _ch_run(tmp_path, "use")
     assert r.returncode == 0 and r.stdout.strip() == "EQUAL", (r.returncode, r.stderr[-1500:])
+
+
+# ------------------------------------------------------------------ hostile cache files (issue #13)
+#
+# Real OSM data (the fixture extracts, read by osmnx exactly as a download would be) stands in
+# for two downloaded places; the download itself is replaced (no internet in tests).
+
+_PLACE_FIXTURES = {"Testdorp": "junctions.osm", "Anderstad": "rules.osm"}
+
+
+def _use_download(monkeypatch, calls: list, offline: bool = False) -> None:
+    """Replace osm._download_graph: each place is a real OSM fixture, or offline."""
+    import osmnx as ox
+    from _robust import OSM_FIXTURES
+
+    from fietsstad import PlaceNotFoundError, osm
+
+    def download(place=None, polygon=None):
+        calls.append(place)
+        if offline:
+            raise PlaceNotFoundError(f"could not download {place!r} (offline, test)")
+        with osm.osmnx_settings():
+            return ox.graph_from_xml(
+                OSM_FIXTURES / _PLACE_FIXTURES[place], simplify=False, retain_all=True
+            )
+
+    monkeypatch.setattr(osm, "_download_graph", download)
+
+
+def test_foreign_place_entry_is_never_returned_online_or_offline(monkeypatch):
+    """Repro 1: a valid cache entry of place A copied to place B's path was returned as B.
+    Now: online it is rebuilt (B's own network, the oracle being B built with an empty cache),
+    offline a CacheError names both; A's network is never returned."""
+    from fietsstad import PlaceNotFoundError, osm
+    from fietsstad.errors import ForeignCacheEntryError
+
+    calls: list = []
+    _use_download(monkeypatch, calls)
+    a = osm.load_network("Testdorp")
+    b_path = osm.network_cache_path("Anderstad")
+    b = osm.load_network("Anderstad")  # the oracle: B built from scratch
+    assert a.n_nodes != b.n_nodes and calls == ["Testdorp", "Anderstad"]
+    b_path.write_bytes(osm.network_cache_path("Testdorp").read_bytes())  # A's file at B's path
+    with pytest.raises(ForeignCacheEntryError, match="another cache key"):
+        BikeNetwork.load(b_path, key=b_path.stem)
+    # offline: a clear CacheError (also a PlaceNotFoundError, so the demo still falls back)
+    _use_download(monkeypatch, calls, offline=True)
+    with pytest.warns(CacheWarning, match="another cache key"):
+        with pytest.raises(CacheError, match="Testdorp.*not used.*offline") as err:
+            osm.load_network("Anderstad")
+    assert isinstance(err.value, PlaceNotFoundError)
+    # online: rebuilt, B's network and B's meta
+    _use_download(monkeypatch, calls)
+    with pytest.warns(CacheWarning, match="another cache key"):
+        got = osm.load_network("Anderstad")
+    assert got.meta["place"] == "Anderstad" and got.n_nodes == b.n_nodes
+    np.testing.assert_array_equal(got.travel_time, b.travel_time)
+    assert calls[-1] == "Anderstad"
+    # the rebuilt entry is B's and is served from the cache from now on
+    assert BikeNetwork.load(b_path, key=b_path.stem).meta["place"] == "Anderstad"
+    n_calls = len(calls)
+    assert osm.load_network("Anderstad").n_nodes == b.n_nodes and len(calls) == n_calls
+
+
+@pytest.mark.parametrize("what", ["profile", "simplify", "rules-version", "library-version"])
+def test_entry_of_another_profile_or_version_is_rebuilt(monkeypatch, what):
+    """The key covers place, profile, simplify, rules and library version: an entry written
+    under any other value, renamed to this path, is never returned."""
+    import fietsstad
+    from fietsstad import osm
+
+    calls: list = []
+    _use_download(monkeypatch, calls)
+    here = osm.network_cache_path("Testdorp")
+    if what == "profile":
+        other = osm.load_network("Testdorp", profile="ebike")
+        src = osm.network_cache_path("Testdorp", profile="ebike")
+    elif what == "simplify":
+        other = osm.load_network("Testdorp", simplify=False)
+        src = osm.network_cache_path("Testdorp", simplify=False)
+    else:
+        mod, name = (
+            (osm, "RULES_VERSION") if what == "rules-version" else (fietsstad, "__version__")
+        )
+        current = getattr(mod, name)
+        monkeypatch.setattr(mod, name, "an-older-version")
+        other = osm.load_network("Testdorp")
+        src = osm.network_cache_path("Testdorp")
+        monkeypatch.setattr(mod, name, current)
+    assert src != here and src.exists()
+    here.parent.mkdir(parents=True, exist_ok=True)
+    here.write_bytes(src.read_bytes())
+    n = len(calls)
+    with pytest.warns(CacheWarning, match="another cache key"):
+        got = osm.load_network("Testdorp")
+    assert len(calls) == n + 1  # rebuilt, not served
+    assert got.profile == "bike" and got.meta["simplified"] is True
+    assert got.meta["rules_version"] == osm.RULES_VERSION
+    del other
+
+
+def test_foreign_key_is_refused_before_the_payload_is_read(tmp_path):
+    p = tmp_path / "e.fsa"
+    save_arrays(p, {"a": np.arange(5)}, {}, key="mine")
+    raw = p.read_bytes()
+    p.write_bytes(raw[:-10] + b"\0" * 10)  # payload corrupt: a key check must come first
+    from fietsstad.errors import ForeignCacheEntryError
+
+    with pytest.raises(ForeignCacheEntryError):
+        load_arrays(p, key="theirs")
+    with pytest.raises(CacheError, match="checksum"):
+        load_arrays(p, key="mine")
+
+
+@contextlib.contextmanager
+def _alarm(seconds: int):
+    """Turn a blocking call into a test failure instead of a hung run (main thread only)."""
+    import signal as sg
+
+    def ring(*_):
+        raise AssertionError(f"blocked for {seconds} s")
+
+    old = sg.signal(sg.SIGALRM, ring)
+    sg.alarm(seconds)
+    try:
+        yield
+    finally:
+        sg.alarm(0)
+        sg.signal(sg.SIGALRM, old)
+
+
+def _plant(kind: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero-symlink":
+        path.symlink_to("/dev/zero")
+    elif kind == "dev-urandom-symlink":
+        path.symlink_to("/dev/urandom")
+    elif kind == "directory":
+        path.mkdir()
+        (path / "inside").write_text("keep me")
+    elif kind == "dangling-symlink":
+        path.symlink_to(path.parent / "nowhere")
+    elif kind == "sparse-2gib":
+        with open(path, "wb") as fh:
+            fh.truncate(2 * 2**30)
+    elif kind == "sparse-2gib-valid-header":
+        hb = json.dumps(
+            {
+                "format": "fietsstad-arrays",
+                "version": fs_settings.CACHE_FORMAT_VERSION,
+                "sha256": "0",
+                "meta": {},
+                "payload_bytes": 100,
+            }
+        ).encode()
+        with open(path, "wb") as fh:
+            fh.write(b"FSTD" + len(hb).to_bytes(8, "little") + hb)
+            fh.truncate(2 * 2**30)
+    else:  # pragma: no cover
+        raise ValueError(kind)
+
+
+SPECIAL = [
+    "fifo",
+    "dev-zero-symlink",
+    "dev-urandom-symlink",
+    "directory",
+    "dangling-symlink",
+    "sparse-2gib",
+    "sparse-2gib-valid-header",
+]
+
+
+@pytest.mark.parametrize("kind", SPECIAL)
+def test_special_file_at_cache_path_never_blocks_nor_is_read_whole(monkeypatch, kind):
+    """Repro 2: a FIFO at the cache path blocked load_network(place=...) forever; a symlink to
+    /dev/zero or a 2 GiB sparse file was read whole before its 12-byte header was checked.
+    Now: refused after a stat (or after reading the header), peak Python memory stays small,
+    and the network is built; where the entry can be replaced it is."""
+    import tracemalloc
+
+    from fietsstad import osm
+
+    calls: list = []
+    _use_download(monkeypatch, calls)
+    path = osm.network_cache_path("Testdorp")
+    _plant(kind, path)
+    with pytest.raises(CacheError):
+        with _alarm(60):
+            load_arrays(path)
+    tracemalloc.start()
+    try:
+        with _alarm(120), warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            net = osm.load_network("Testdorp")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert calls == ["Testdorp"] and net.meta["place"] == "Testdorp"
+    assert any(issubclass(w.category, CacheWarning) for w in seen) or kind == "dangling-symlink"
+    assert peak < 256 * 2**20, f"peak {peak / 2**20:.0f} MiB: the file was read whole"
+    if kind == "directory":  # cannot be replaced: left alone, the build still returned (warned)
+        assert (path / "inside").read_text() == "keep me"
+        assert any("could not write" in str(w.message) for w in seen)
+    else:
+        assert BikeNetwork.load(path, key=path.stem).n_nodes == net.n_nodes
+    assert Path("/dev/zero").exists()  # a symlink is replaced, never its target
+
+
+def test_declared_payload_size_is_checked_before_reading(tmp_path):
+    p = tmp_path / "e.fsa"
+    save_arrays(p, {"a": np.arange(100)}, {})
+    with open(p, "ab") as fh:
+        fh.write(b"\0" * 1000)
+    with pytest.raises(CacheError, match="size mismatch"):
+        load_arrays(p)
+
+
+class _OsProxy:
+    """``os`` for one module, with some calls replaced (a fault, not a permission)."""
+
+    def __init__(self, **replaced):
+        self._replaced = replaced
+
+    def __getattr__(self, name):
+        return self._replaced.get(name, getattr(os, name))
+
+
+class _FullFile:
+    """A file object whose writes fail as on a full disk."""
+
+    def __init__(self, fh):
+        self._fh = fh
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._fh.close()
+
+
+def _disk_full(monkeypatch) -> None:
+    from fietsstad import _io
+
+    monkeypatch.setattr(_io, "os", _OsProxy(fdopen=lambda *a, **k: _FullFile(os.fdopen(*a, **k))))
+
+
+def _read_only(monkeypatch, err=errno.EROFS) -> None:
+    """A read-only cache folder. Tests run as root, for whom chmod does not stop a write, so
+    the refusal is injected where fietsstad creates files (mkstemp, the lock file, mkdir)."""
+    import tempfile as tf
+
+    from fietsstad import _cache, _io
+
+    def refuse(*a, **k):
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(_io, "tempfile", type("T", (), {"mkstemp": staticmethod(refuse)}))
+    monkeypatch.setattr(_cache, "os", _OsProxy(open=refuse))
+    assert tf.mkstemp is not refuse
+
+
+@pytest.mark.parametrize("fault", ["disk-full", "read-only", "no-permission"])
+def test_failed_cache_write_returns_the_built_network_with_a_warning(monkeypatch, fault):
+    """Repro 3: a read-only or full cache folder raised a raw OSError after the network was
+    built (so it was lost). Now the built network is returned with a CacheWarning, nothing is
+    left in the cache folder, and saving directly raises a CacheError that says why."""
+    from fietsstad import osm
+
+    calls: list = []
+    _use_download(monkeypatch, calls)
+    path = osm.network_cache_path("Testdorp")
+    if fault == "disk-full":
+        _disk_full(monkeypatch)
+        why = "disk is full"
+    else:
+        _read_only(monkeypatch, errno.EROFS if fault == "read-only" else errno.EACCES)
+        why = "read-only" if fault == "read-only" else "no permission"
+    with pytest.warns(CacheWarning, match="could not write"):
+        net = osm.load_network("Testdorp")
+    assert net.meta["place"] == "Testdorp" and net.n_nodes > 0 and calls == ["Testdorp"]
+    assert not path.exists()
+    if path.parent.exists():
+        assert not [p for p in path.parent.iterdir() if p.suffix != ".lock"]
+    with pytest.raises(CacheError, match=why):
+        net.save(path.parent / "saved.fsn")
+    assert not (path.parent / "saved.fsn").exists()
+
+
+def test_directory_in_the_way_of_a_save_is_a_cache_error(tmp_path):
+    (tmp_path / "net.fsn").mkdir()
+    with pytest.raises(CacheError, match="folder is in the way"):
+        ring_network().save(tmp_path / "net.fsn")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CacheError, match="file is in the way"):
+        ring_network().save(tmp_path / "file" / "net.fsn")
+
+
+def test_cache_folder_that_cannot_be_created_is_a_cache_error(monkeypatch, tmp_path):
+    (tmp_path / "blocker").write_text("a file where the cache folder should be")
+    monkeypatch.setattr(fs_settings, "cache_dir", tmp_path / "blocker" / "cache")
+    with pytest.raises(CacheError, match="cannot create the cache folder"):
+        cache_path("networks", "k")
+    from fietsstad import osm
+
+    calls: list = []
+    _use_download(monkeypatch, calls)
+    with pytest.warns(CacheWarning, match="could not write"):
+        net = osm.load_network("Testdorp")  # the cache is an optimisation: still built
+    assert net.meta["place"] == "Testdorp"

@@ -208,3 +208,262 @@ def test_iter_blocks_budget_refuses_huge_block():
     graph = _two_islands()
     with pytest.raises((MemoryBudgetError, GraphError)):
         next(engine.iter_blocks(graph, block_size=10**15))
+
+
+# ------------------------------------------------------------------ cut-offs, decays, memory
+# (issue #13) on a real OSM extract shipped with pyrosm (439 nodes, Helsinki), with scipy's
+# Dijkstra as the independent oracle.
+
+
+@pytest.fixture(scope="module")
+def osm_net():
+    pyrosm = importlib.import_module("pyrosm")
+    from fietsstad.network.osm import load_network
+
+    return load_network(file=pyrosm.get_data("test_pbf"))
+
+
+@pytest.fixture(scope="module")
+def osm_times(osm_net):
+    from naive import scipy_times
+
+    return scipy_times(*osm_net.csr("travel_time"))
+
+
+def test_cutoff_none_inf_and_numbers_match_scipy(osm_net, osm_times):
+    from fractions import Fraction
+
+    from fietsstad.analysis.routing import iter_travel_time_blocks, travel_time_matrix
+
+    ref = osm_times.astype(np.float32)
+    none = travel_time_matrix(osm_net, dtype="float32")
+    np.testing.assert_array_equal(none, ref)
+    for no_cut in (float("inf"), np.inf, np.float64("inf"), 1e300, 2**1000):
+        np.testing.assert_array_equal(
+            travel_time_matrix(osm_net, dtype="float32", cutoff_s=no_cut), ref
+        )
+    for c in (0, 0.0, -0.0, 59.9, 60, 600, np.float32(600), np.int64(600), Fraction(1201, 2)):
+        want = np.where(osm_times <= float(c), osm_times, np.inf).astype(np.float32)
+        got = travel_time_matrix(osm_net, dtype="float32", cutoff_s=c)
+        np.testing.assert_array_equal(got, want, err_msg=repr(c))
+        blocks = np.vstack(
+            [b for _, b in iter_travel_time_blocks(osm_net, dtype="float32", cutoff_s=c)]
+        )
+        np.testing.assert_array_equal(blocks, want, err_msg=repr(c))
+
+
+def test_accessibility_cutoff_inf_is_no_cutoff(osm_net, osm_times):
+    from fietsstad.analysis.access import accessibility
+    from naive import accessibility_ref
+
+    opp = np.random.default_rng(3).integers(0, 20, osm_net.n_nodes).astype(np.float64)
+    decays = [engine.Decay.exponential(0.2), engine.Decay.power(1.2)]
+    a_none = accessibility(osm_net, opp, decays)
+    a_inf = accessibility(osm_net, opp, decays, cutoff_s=float("inf"))
+    np.testing.assert_array_equal(a_inf.to_numpy(), a_none.to_numpy())
+    assert a_inf.attrs["cutoff_s"] is None
+    ref = accessibility_ref(osm_times, opp[:, None], decays)
+    np.testing.assert_allclose(a_none.iloc[:, 1:].to_numpy(), ref, rtol=1e-9)
+
+
+def test_nan_in_a_frame_is_refused_not_counted_as_zero(osm_net):
+    """The issue's repro: a DataFrame with a NaN used to give the same table as with 0."""
+    import pandas as pd
+
+    from fietsstad import ValidationError
+    from fietsstad.analysis.access import accessibility
+
+    ok = pd.DataFrame({"jobs": [10.0, 0.0, 5.0]}, index=[0, 1, 2])
+    accessibility(osm_net, ok, cutoff_s=600)
+    for bad in (np.nan, np.inf, -1.0):
+        frame = ok.assign(jobs=[10.0, bad, 5.0])
+        for container in (frame, frame["jobs"], {"jobs": frame["jobs"]}):
+            with pytest.raises(ValidationError, match="'jobs' must be") as ei:
+                accessibility(osm_net, container, cutoff_s=600)
+            assert "index label 1" in str(ei.value)
+
+
+def _meaningful(kind, p1, p2):
+    """Independent statement of the parameters each decay kind accepts."""
+    import math
+
+    if not (math.isfinite(p1) and math.isfinite(p2)):
+        return False
+    if kind in ("cumulative", "exponential"):
+        return p1 >= 0 and p2 == 0
+    return p1 >= 0 and p2 > 0  # power: beta, t0_s; logistic: midpoint_s, slope
+
+
+@settings(max_examples=N_EXAMPLES, deadline=None)
+@given(
+    st.sampled_from(["cumulative", "exponential", "power", "logistic"]),
+    st.one_of(st.floats(), st.just(0.0), st.floats(-5, 5)),
+    st.one_of(st.floats(), st.just(0.0), st.floats(-5, 5)),
+)
+def test_decay_constructor_refuses_or_gives_weights_in_0_1(kind, p1, p2):
+    from fietsstad import ValidationError
+
+    if not _meaningful(kind, p1, p2):
+        with pytest.raises(ValidationError):
+            engine.Decay(kind, p1, p2)
+        return
+    d = engine.Decay(kind, p1, p2)
+    assert d.name  # a column suffix is never empty
+    t = np.array([0.0, 1.0, 30.0, 60.0, 600.0, 3600.0, 65534.0, 1e6])
+    w = np.asarray(d.weight(t))
+    assert np.all(np.isfinite(w)) and np.all((w >= 0) & (w <= 1)), (d, w)
+    assert np.all(np.diff(w) <= 1e-12), (d, w)  # a decay never grows with travel time
+    opp = np.array([1.0, 2.0, 4.0, 100.0, 1000.0])
+    for cutoff in (None, 90):
+        acc = engine.accessibility(_two_islands(), opp, [d], cutoff=cutoff)
+        assert np.all(np.isfinite(acc)) and np.all(acc >= 0), (d, acc)
+        assert np.all(acc[:3] <= 7 + 1e-9) and np.all(acc[3:] <= 1100 + 1e-9)
+
+
+# ------------------------------------------------------------------ the memory refusal's words
+
+
+def _tiny_memory(monkeypatch, nbytes=4096):
+    from fietsstad.engine import _memory
+
+    monkeypatch.setattr(_memory, "available_memory_bytes", lambda: nbytes)
+
+
+def test_memory_refusal_uses_cutoff_s_and_no_cutoff_advice_when_one_was_given(monkeypatch, osm_net):
+    from fietsstad.analysis.routing import travel_time_matrix
+
+    _tiny_memory(monkeypatch)
+    with pytest.raises(MemoryBudgetError) as ei:
+        travel_time_matrix(osm_net, cutoff_s=600)
+    msg = str(ei.value)
+    assert "cutoff=" not in msg and "cutoff_s=" not in msg and "cut-off" not in msg, msg
+    for words in ("iter_travel_time_blocks", "smaller set of origins", "travel_time_matrix_dask"):
+        assert words in msg, (words, msg)
+    with pytest.raises(MemoryBudgetError) as ei:
+        travel_time_matrix(osm_net, dtype="int32", with_distance=True)  # no cut-off given
+    msg = str(ei.value)
+    assert "cutoff_s=" in msg and "cutoff=" not in msg, msg
+    assert "metres" in msg and "uint16" in msg, msg
+
+
+def test_memory_refusal_from_the_engine_is_reworded(monkeypatch, osm_net):
+    """Memory that drops between the public check and the engine's: same public words."""
+    from fietsstad import routing
+
+    monkeypatch.setattr(routing, "check_memory_budget", lambda *a, **k: 0)
+    _tiny_memory(monkeypatch)
+    with pytest.raises(MemoryBudgetError) as ei:
+        routing.travel_time_matrix(osm_net, cutoff_s=600)
+    msg = str(ei.value)
+    assert "cutoff=" not in msg and "cut-off" not in msg and "iter_travel_time_blocks" in msg
+
+
+def test_memory_refusal_of_blocks_and_accessibility(monkeypatch, osm_net):
+    from fietsstad.analysis.access import accessibility
+    from fietsstad.analysis.routing import iter_travel_time_blocks
+
+    _tiny_memory(monkeypatch)
+    with pytest.raises(MemoryBudgetError, match="smaller block_size") as ei:
+        next(iter_travel_time_blocks(osm_net, block_size=400, cutoff_s=600))
+    assert "cutoff" not in str(ei.value)
+    with pytest.raises(MemoryBudgetError, match="smaller set of sources") as ei:
+        accessibility(osm_net, np.ones(osm_net.n_nodes), cutoff_s=600)
+    assert "cutoff" not in str(ei.value)
+
+
+# ------------------------------------------------------------------ iter_blocks' method="auto"
+
+
+def _recording_choice(monkeypatch):
+    from fietsstad.engine import _matrix
+
+    seen = []
+    real = _matrix.choose_method
+
+    def spy(*a, **k):
+        m = real(*a, **k)
+        seen.append((bool(k.get("stream")), m))
+        return m
+
+    monkeypatch.setattr(_matrix, "choose_method", spy)
+    return seen
+
+
+def test_iter_blocks_auto_streams_large_networks_with_dijkstra(monkeypatch, osm_net, osm_times):
+    """With the size threshold below this network, ``auto`` streams with Dijkstra and builds no
+    hierarchy; with the default threshold, or a hierarchy at hand, it uses PHAST; the whole
+    matrix keeps PHAST. The values equal scipy's either way (the choice is tested, not time)."""
+    from fietsstad.analysis.routing import _engine_inputs
+    from fietsstad.engine import _ch, _matrix
+
+    g = _engine_inputs(osm_net)[0]
+    want = to_uint16(osm_times)
+    src = np.arange(g.n)
+    assert len(src) >= max(_matrix.AUTO_MIN_SOURCES, g.n // _matrix.AUTO_BUILD_DIVISOR)
+    builds = []  # one entry per hierarchy really built (not fetched from the memo)
+    real_build = _ch.build_ch
+
+    def build(graph, **kw):
+        if not _ch.has_cached_ch(graph, kw.get("secondary")):
+            builds.append(1)
+        return real_build(graph, **kw)
+
+    monkeypatch.setattr(_ch, "build_ch", build)
+    monkeypatch.setattr(_ch, "_MEMO", {})  # no hierarchy cached by other tests
+    seen = _recording_choice(monkeypatch)
+
+    monkeypatch.setattr(_matrix, "AUTO_STREAM_BUILD_MAX_NODES", g.n - 1)
+    got = np.vstack([b for _, b in engine.iter_blocks(g, block_size=100)])
+    np.testing.assert_array_equal(got, want)
+    assert seen == [(True, "dijkstra")] and builds == []
+
+    monkeypatch.setattr(_matrix, "AUTO_STREAM_BUILD_MAX_NODES", g.n)  # not above: may build
+    seen.clear()
+    got = np.vstack([b for _, b in engine.iter_blocks(g, block_size=100)])
+    np.testing.assert_array_equal(got, want)
+    assert seen == [(True, "phast")] and builds == [1]
+
+    monkeypatch.setattr(_matrix, "AUTO_STREAM_BUILD_MAX_NODES", 10)  # hierarchy now memoised
+    seen.clear()
+    got = np.vstack([b for _, b in engine.iter_blocks(g, block_size=100)])
+    np.testing.assert_array_equal(got, want)
+    assert seen == [(True, "phast")] and builds == [1]
+
+    monkeypatch.setattr(_ch, "_MEMO", {})  # the whole matrix still builds one when it pays off
+    seen.clear()
+    np.testing.assert_array_equal(engine.travel_times(g), want)
+    assert seen == [(False, "phast")] and builds == [1, 1]
+
+    seen.clear()  # explicit methods are obeyed whatever the size
+    for m in ("phast", "dijkstra"):
+        got = np.vstack([b for _, b in engine.iter_blocks(g, block_size=100, method=m)])
+        np.testing.assert_array_equal(got, want)
+    assert seen == [(True, "phast"), (True, "dijkstra")]
+
+
+def to_uint16(times):
+    return np.where(np.isinf(times), UNREACHABLE_U16, times).astype(np.uint16)
+
+
+def test_hypothesis_ci_profile_is_derandomized_without_database():
+    """tests/conftest.py: under CI the examples come from a fixed seed, no database."""
+    import os
+
+    from hypothesis import settings as hs
+
+    prof = hs.get_profile("ci")
+    assert prof.derandomize and prof.database is None and prof.deadline is None
+    if os.environ.get("CI"):
+        assert hs.default.derandomize and hs.default.database is None
+
+
+@pytest.mark.parametrize("bad", [float("-inf"), float("nan"), -1, "600", True, [600], 2**1024])
+def test_engine_cutoff_follows_the_public_rule(bad):
+    """The engine's own ``cutoff`` refuses what ``cutoff_s`` refuses (-inf is not "no cut-off")."""
+    from fietsstad.engine import CSRGraph, travel_times
+    from fietsstad.errors import GraphError
+
+    g = CSRGraph.from_arrays([0, 1, 1], [1], [60])
+    with pytest.raises(GraphError, match="cutoff"):
+        travel_times(g, cutoff=bad)
+    assert travel_times(g, cutoff=float("inf")).tolist() == [[0, 60], [65535, 0]]

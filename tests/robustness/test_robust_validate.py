@@ -174,8 +174,9 @@ def test_ensure_crs_4326_reprojects_and_refuses():
 
 
 def test_check_network():
-    from fietsstad.network import check_network
     from _robust import ring_network
+
+    from fietsstad.network import check_network
 
     net = ring_network()
     assert check_network(net) is net

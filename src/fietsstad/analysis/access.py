@@ -25,8 +25,16 @@ import numpy as np
 import pandas as pd
 
 from fietsstad import engine
+from fietsstad._validate import (
+    ParameterError,
+    check_array,
+    check_cutoff_s,
+    check_finite_nonneg,
+    check_in_range,
+)
 from fietsstad.analysis.routing import _engine_inputs, _keep_ch, as_nodes
 from fietsstad.engine import Decay
+from fietsstad.engine._memory import check_memory_budget
 from fietsstad.errors import ValidationError
 
 __all__ = ["Decay", "accessibility", "two_step_fca", "DEFAULT_DECAYS"]
@@ -35,10 +43,48 @@ __all__ = ["Decay", "accessibility", "two_step_fca", "DEFAULT_DECAYS"]
 DEFAULT_DECAYS: tuple[Decay, ...] = (Decay.cumulative(900),)
 
 
+def _opportunity_frame_from_dict(opportunities: dict, n: int):
+    """A dict is ``{node position: value}`` (scalars) or ``{column: values}`` (one value per
+    node as a list/array, or a Series indexed by node position)."""
+    if not opportunities:
+        raise ValidationError("opportunities is an empty dict; pass at least one value")
+    vals = list(opportunities.values())
+    scalar = [np.ndim(v) == 0 and not isinstance(v, (str, bytes)) for v in vals]
+    if all(scalar):
+        return pd.Series(opportunities, name="opportunities")
+    if any(scalar):
+        raise ValidationError(
+            "opportunities dict mixes scalars and sequences; pass {node position: value} or "
+            "{column: one value per node}"
+        )
+    cols = {}
+    for k, v in opportunities.items():
+        if isinstance(v, pd.Series):
+            cols[k] = v
+            continue
+        arr = check_array(v, f"opportunities column {k!r}", dtype=np.float64)
+        if arr.shape[0] != n:
+            raise ValidationError(
+                f"opportunities column {k!r} must have one value per node ({n}), got shape "
+                f"{arr.shape}; or pass a Series indexed by node position"
+            )
+        cols[k] = pd.Series(arr)
+    return pd.DataFrame(cols)
+
+
 def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str]]:
+    """``(n, k)`` float64 opportunities per node and the column names, from any container.
+
+    NaN, inf and negative values are refused with the same error whatever the container
+    (array, list, Series, DataFrame, dict), naming the column: a missing value must never
+    count as zero opportunities.
+    """
     n = net.n_nodes
+    if isinstance(opportunities, dict):
+        opportunities = _opportunity_frame_from_dict(opportunities, n)
     if isinstance(opportunities, pd.Series):
-        opportunities = opportunities.to_frame(opportunities.name or "opportunities")
+        name = opportunities.name if opportunities.name is not None else "opportunities"
+        opportunities = opportunities.to_frame(name)
     if isinstance(opportunities, pd.DataFrame):
         idx = opportunities.index
         if len(idx) and (not pd.api.types.is_integer_dtype(idx) or idx.min() < 0 or idx.max() >= n):
@@ -46,18 +92,27 @@ def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str]]:
                 "opportunities must be indexed by node position (0..n_nodes-1); snap points "
                 "with net.snap first"
             )
-        num = opportunities.select_dtypes("number")
+        num = opportunities.select_dtypes("number")  # text columns (labels) are ignored
         if num.shape[1] == 0:
             raise ValidationError("opportunities has no numeric column")
-        grouped = num.groupby(level=0).sum()
+        for c in num.columns:
+            check_finite_nonneg(
+                num[c].to_numpy(dtype=np.float64, na_value=np.nan),
+                f"opportunities column {c!r}",
+                allow_empty=True,
+                error=ParameterError,
+                labels=idx,
+            )
+        grouped = num.astype(np.float64).groupby(level=0).sum()
         full = grouped.reindex(range(n), fill_value=0.0)
         return full.to_numpy(np.float64), [str(c) for c in num.columns]
-    from fietsstad._validate import check_array
-
     arr = check_array(opportunities, "opportunities", ndim=None)
     if arr.ndim == 1:
+        check_finite_nonneg(arr, "opportunities", error=ParameterError)
         return arr, ["opportunities"]
     if arr.ndim == 2:
+        for j in range(arr.shape[1]):
+            check_finite_nonneg(arr[:, j], f"opportunities column {j}", error=ParameterError)
         return arr, [f"opportunities{i}" for i in range(arr.shape[1])]
     raise ValidationError(f"opportunities must be 1-D or 2-D, got shape {arr.shape}")
 
@@ -77,11 +132,25 @@ def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) 
     ``compute(graph, opp (n, k), decays, cutoff, sources)`` returns the engine's
     ``(len(sources), k * len(decays))`` array.
     """
+    cutoff = check_cutoff_s(cutoff_s)
     opp, cols = _opportunity_table(net, opportunities)
     decs = _decay_list(decays)
     src = as_nodes(net, sources, "sources")
     g, _, entry = _engine_inputs(net)
-    values = compute(g, opp, decs, cutoff_s, src)
+    n_rows = net.n_nodes if src is None else len(src)
+    n_cols = len(cols) * len(decs)
+    check_memory_budget(  # the engine's table and the DataFrame's copy of it
+        (n_rows, n_cols),
+        np.float64,
+        "the accessibility table",
+        alternatives=[
+            "pass a smaller set of sources (sources=...) and concatenate the tables",
+            "fewer opportunity columns or decays per call",
+            "fietsstad.distributed.accessibility_dask on a cluster",
+        ],
+        extra_bytes=n_rows * n_cols * 8,
+    )
+    values = compute(g, opp, decs, cutoff, src)
     _keep_ch(entry)
     names = [f"{c}_{d.name}" for c in cols for d in decs]
     pos = np.arange(net.n_nodes) if src is None else np.asarray(src)
@@ -90,7 +159,7 @@ def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) 
     df.attrs.update(
         source=net.meta.get("source", "unknown"),
         generated=bool(net.is_generated),
-        cutoff_s=cutoff_s,
+        cutoff_s=cutoff,
         profile=net.profile,
     )
     return df
@@ -110,12 +179,17 @@ def accessibility(
     Parameters
     ----------
     net : BikeNetwork
-    opportunities : DataFrame / Series indexed by node position, or array (n,) / (n, k)
-        Opportunities per node (several numeric columns allowed; repeated positions add up).
+    opportunities : DataFrame / Series indexed by node position, array or list (n,) / (n, k), dict
+        Opportunities per node (several numeric columns allowed; repeated positions add up;
+        positions not in a DataFrame/Series have none). A dict is ``{position: value}`` or
+        ``{column: one value per node}``. Non-numeric DataFrame columns (labels) are ignored;
+        NaN, inf and negative values are refused in every container
+        (:class:`~fietsstad.errors.ValidationError` naming the column), never counted as 0.
     decays : Decay or sequence of Decay
         e.g. ``[Decay.cumulative(900), Decay.exponential(0.1)]`` (beta per minute).
     cutoff_s : float, optional
-        Search radius in seconds (set it for local measures; it bounds the work).
+        Search radius in seconds (set it for local measures; it bounds the work). ``None``
+        (default) or ``float("inf")``: no cut-off; otherwise a finite number ``>= 0``.
     sources : node positions or lon/lat points, optional
         Origins (default: all nodes).
     method : "auto", "phast" or "dijkstra"
@@ -212,6 +286,7 @@ def two_step_fca(
     sn, S, sidx = _points(net, supply, supply_column, "supply")
     dn, D, didx = _points(net, demand, demand_column, "demand")
     g, _, entry = _engine_inputs(net)
+    catchment_s = check_in_range(catchment_s, "catchment_s", 0, np.inf)
     A, R = engine.two_step_fca(g, sn, S, dn, D, catchment_s, decay, method=method)
     _keep_ch(entry)
     attrs = {

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from fietsstad import engine
+from fietsstad._validate import check_cutoff_s
 from fietsstad.engine import _ch
-from fietsstad.errors import ValidationError
+from fietsstad.engine._memory import check_memory_budget
+from fietsstad.errors import MemoryBudgetError, ValidationError
 
 
 def _engine_inputs(net, with_distance: bool = False):
@@ -122,6 +124,46 @@ def as_nodes(net, points, name: str = "nodes") -> np.ndarray | None:
     return arr.astype(np.int64)
 
 
+def _matrix_alternatives(cutoff_given: bool, dtype) -> list[str]:
+    """What to do instead of one big matrix, in the public API's words (``cutoff_s``)."""
+    alts = [
+        "stream the rows with fietsstad.iter_travel_time_blocks(net, ...) and reduce each block"
+        + ("" if cutoff_given else " (with cutoff_s=... keep only the near pairs of each block)"),
+        "pass a smaller set of origins/destinations",
+        "compute accessibility inside the search with fietsstad.accessibility (no matrix)",
+        "write the matrix to disk block by block with "
+        "fietsstad.distributed.travel_time_matrix_dask(..., store=...)",
+    ]
+    if np.dtype(dtype).itemsize > 2:
+        alts.append("a smaller dtype ('uint16', with saturate=True for times above 65534 s)")
+    return alts
+
+
+def _check_matrix_memory(n_rows: int, n_cols: int, dtype, with_distance: bool, cutoff) -> None:
+    """Refuse, before any work, a matrix that does not fit (public parameter names)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = np.dtype(np.uint16)  # the engine refuses the dtype itself, naming it
+    if dt not in (np.dtype(np.uint16), np.dtype(np.int32), np.dtype(np.float32)):
+        dt = np.dtype(np.uint16)
+    extra = n_rows * n_cols * 4 if with_distance else 0
+    what = f"a {n_rows:,} x {n_cols:,} travel-time matrix" + (
+        " plus its int32 metres matrix" if with_distance else ""
+    )
+    check_memory_budget(
+        (n_rows, n_cols),
+        dt,
+        what,
+        alternatives=_matrix_alternatives(cutoff is not None, dt),
+        extra_bytes=extra,
+    )
+
+
+def _n(net, nodes) -> int:
+    return net.n_nodes if nodes is None else len(nodes)
+
+
 def travel_time_matrix(
     net,
     origins=None,
@@ -140,7 +182,9 @@ def travel_time_matrix(
     net : BikeNetwork
     origins, destinations : node positions, (k, 2) lon/lat array, GeoDataFrame, or None (all)
     cutoff_s : float, optional
-        Pairs further apart are reported as unreachable.
+        Pairs further apart than ``cutoff_s`` seconds are reported as unreachable. ``None``
+        (default) or ``float("inf")``: no cut-off; otherwise a finite number ``>= 0`` (not a
+        bool or a str; anything else raises :class:`~fietsstad.errors.ValidationError`).
     dtype : "uint16" (default, 65535 = unreachable), "int32" (2**31 - 1) or "float32" (inf)
     method : "auto", "phast" or "dijkstra"  (see :func:`fietsstad.engine.travel_times`)
     with_distance : bool
@@ -161,18 +205,27 @@ def travel_time_matrix(
     >>> int(t[0, 0]), int(m[0, 0])
     (0, 0)
     """
+    cutoff = check_cutoff_s(cutoff_s)
     g, metres, entry = _engine_inputs(net, with_distance)
-    res = engine.travel_times(
-        g,
-        as_nodes(net, origins, "origins"),
-        as_nodes(net, destinations, "destinations"),
-        cutoff=cutoff_s,
-        dtype=dtype,
-        method=method,
-        ch=entry["ch"],
-        secondary=metres,
-        saturate=saturate,
-    )
+    src = as_nodes(net, origins, "origins")
+    dst = as_nodes(net, destinations, "destinations")
+    _check_matrix_memory(_n(net, src), _n(net, dst), dtype, with_distance, cutoff)
+    try:
+        res = engine.travel_times(
+            g,
+            src,
+            dst,
+            cutoff=cutoff,
+            dtype=dtype,
+            method=method,
+            ch=entry["ch"],
+            secondary=metres,
+            saturate=saturate,
+        )
+    except MemoryBudgetError as err:  # memory fell between the check above and the engine's
+        head = str(err).split(" Alternatives:")[0]
+        alts = "; ".join(_matrix_alternatives(cutoff is not None, dtype))
+        raise MemoryBudgetError(f"{head} Alternatives: {alts}") from None
     _keep_ch(entry)
     return res
 
@@ -192,7 +245,10 @@ def iter_travel_time_blocks(
     """Stream :func:`travel_time_matrix` by blocks of origin rows.
 
     Yields ``(origin_positions, block)`` (plus a metres block with ``with_distance``); every
-    block is a fresh array. See :func:`fietsstad.engine.iter_blocks`.
+    block is a fresh array. Arguments are checked when this is called (not at the first
+    block); ``cutoff_s`` as in :func:`travel_time_matrix`. With ``method="auto"`` on a large
+    network without a cached hierarchy the blocks come from bounded Dijkstra searches, so the
+    first block arrives in seconds (see :func:`fietsstad.engine.iter_blocks` for the rule).
 
     Example
     -------
@@ -201,19 +257,27 @@ def iter_travel_time_blocks(
     >>> sum(int((b < 600).sum()) for _, b in iter_travel_time_blocks(net, block_size=100)) > 0
     True
     """
+    cutoff = check_cutoff_s(cutoff_s)
     g, metres, entry = _engine_inputs(net, with_distance)
-    yield from engine.iter_blocks(
+    src = as_nodes(net, origins, "origins")
+    dst = as_nodes(net, destinations, "destinations")
+    blocks = engine.iter_blocks(
         g,
-        as_nodes(net, origins, "origins"),
-        as_nodes(net, destinations, "destinations"),
+        src,
+        dst,
         block_size=block_size,
-        cutoff=cutoff_s,
+        cutoff=cutoff,
         dtype=dtype,
         method=method,
         ch=entry["ch"],
         secondary=metres,
         saturate=saturate,
     )
+    return _stream(blocks, entry)
+
+
+def _stream(blocks: Iterator[tuple], entry: dict) -> Iterator[tuple]:
+    yield from blocks
     _keep_ch(entry)
 
 

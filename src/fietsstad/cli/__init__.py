@@ -1,6 +1,6 @@
-"""The ``fietsstad`` command line: a thin dispatcher over ``fietsstad.commands.*``.
+"""The ``fietsstad`` command line: a thin dispatcher over ``fietsstad.cli.*``.
 
-Each module in :mod:`fietsstad.commands` defines ``add_parser(subparsers)`` and ``run(args) -> int``.
+Each module in :mod:`fietsstad.cli` defines ``add_parser(subparsers)`` and ``run(args) -> int``.
 
 Example
 -------
@@ -15,12 +15,16 @@ import importlib
 import signal
 import sys
 
+from fietsstad._io import SIGNALS_RECEIVED
 from fietsstad.errors import FietsstadError
 
 COMMANDS = ("network", "demo")
 
 
-_INTERRUPTED: list[int] = []
+#: Signals received during :func:`main` (shared with :mod:`fietsstad._io`, whose atomic writes
+#: refuse to publish once one arrived). Whatever exception surfaces after a signal (numba's
+#: compiler can turn a KeyboardInterrupt into a RuntimeError), the exit code is 130.
+_INTERRUPTED: list[int] = SIGNALS_RECEIVED
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised by the robustness tests
@@ -43,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         try:
-            mod = importlib.import_module(f"fietsstad.commands.{name}")
+            mod = importlib.import_module(f"fietsstad.cli.{name}")
         except ImportError:
             continue
         mod.add_parser(sub)
@@ -64,17 +68,28 @@ def main(argv: list[str] | None = None) -> int:
         if _INTERRUPTED:  # the interrupt was swallowed below us: still report it
             raise KeyboardInterrupt
         return code
-    except FietsstadError as err:
-        print(f"fietsstad: error: {err}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
-        print("fietsstad: interrupted; no partial output was left behind", file=sys.stderr)
-        return 130
+        return _interrupted()
+    except Exception as err:
+        if _INTERRUPTED:  # e.g. numba's "no compiled object yet" after an interrupted compile
+            return _interrupted(err)
+        if isinstance(err, FietsstadError):
+            print(f"fietsstad: error: {err}", file=sys.stderr)
+            return 1
+        if isinstance(err, OSError):  # the environment (disk full, read-only, ...), not a bug
+            where = f" ({err.filename})" if err.filename else ""
+            print(f"fietsstad: error: {err.strerror or err}{where}", file=sys.stderr)
+            return 1
+        raise
     finally:
         signal.signal(signal.SIGTERM, old)
         if old_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, old_int)
+        _INTERRUPTED.clear()  # later atomic writes in this process are not interrupted
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def _interrupted(surfaced: BaseException | None = None) -> int:
+    how = f" (surfaced as {type(surfaced).__name__})" if surfaced is not None else ""
+    print(f"fietsstad: interrupted{how}; no partial output was left behind", file=sys.stderr)
+    return 130
+

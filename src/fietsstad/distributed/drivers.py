@@ -144,6 +144,12 @@ def _check_dtype(dtype) -> np.dtype:
     return dt
 
 
+def _check_cutoff(cutoff, name: str = "cutoff_s") -> float | None:
+    from fietsstad._validate import check_cutoff_s  # the one cut-off rule of the public API
+
+    return check_cutoff_s(cutoff, name)
+
+
 def _plan(run: _Run, g, src, cutoff, method, secondary=None):
     """Resolve the method once for all sources; scatter the graph (and the hierarchy for PHAST)."""
     meth = engine.resolve_method(g, src, cutoff=cutoff, method=method, secondary=secondary)
@@ -235,6 +241,7 @@ def travel_time_matrix_dask(
     src = _nodes(origins, g.n, "origins")
     tgt = _nodes(destinations, g.n, "destinations")
     dt = _check_dtype(dtype)
+    cutoff_s = _check_cutoff(cutoff_s)
     if (store is None) == (not gather):
         raise ValidationError(
             "pass store= (a Zarr path or URL every worker can reach) to write the matrix "
@@ -329,6 +336,7 @@ def accessibility_matrix_dask(
     run = _Run(client)
     g, _ = _as_graph(graph)
     src = _nodes(sources, g.n, "sources")
+    cutoff = _check_cutoff(cutoff, "cutoff")
     if isinstance(decays, Sequence) and not isinstance(decays, str):
         decays = list(decays)
     opp = np.asarray(opportunities, dtype=np.float64) if np.ndim(opportunities) else opportunities
@@ -693,6 +701,7 @@ def uptake_totals_dask(
     g = net.engine_graph()
     src = _nodes(as_nodes(net, origins, "origins"), g.n, "origins")
     tgt = _nodes(as_nodes(net, destinations, "destinations"), g.n, "destinations")
+    cutoff_s = _check_cutoff(cutoff_s)
     ns = g.n if src is None else len(src)
     nt = g.n if tgt is None else len(tgt)
     if trips is not None:

@@ -24,8 +24,10 @@ Example
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -61,7 +63,12 @@ class Decay:
     ============  =====================================  ====================================
 
     Build them with the class methods; :meth:`exponential` takes ``beta`` per minute by
-    default (the usual unit in accessibility studies) and stores it per second.
+    default (the usual unit in accessibility studies) and stores it per second. Built directly,
+    ``Decay(kind, p1, p2)`` takes the parameters in the units of this table, and the
+    constructor refuses (:class:`~fietsstad.errors.ValidationError`, naming the parameter) what
+    makes no sense for the kind: non-numbers, NaN/inf, a negative threshold, beta or midpoint, a
+    ``t0_s`` or logistic slope ``<= 0``, and a non-zero ``p2`` for the one-parameter kinds.
+    Without a ``name`` one is derived from the parameters (it suffixes accessibility columns).
 
     Example
     -------
@@ -69,6 +76,8 @@ class Decay:
     0.36787944117144233
     >>> Decay.cumulative(900).name
     'cum900s'
+    >>> Decay("power", 1.5, 30.0).name
+    'pow1.5from30s'
     """
 
     kind: str
@@ -77,39 +86,113 @@ class Decay:
     name: str = ""
 
     def __post_init__(self):
-        if self.kind not in _KINDS:
-            raise GraphError(f"decay kind must be one of {sorted(_KINDS)}, not {self.kind!r}")
-        if not (math.isfinite(self.p1) and math.isfinite(self.p2)):
-            raise GraphError("decay parameters must be finite")
+        # Every way of building a Decay (the class methods and ``Decay(kind, p1, p2)``) is
+        # checked here: a negative rate or a non-positive t0 gives NaN / inf / negative weights.
+        from fietsstad.errors import ParameterError, _describe
+
+        if not isinstance(self.kind, str) or self.kind not in _KINDS:
+            raise ParameterError(
+                f"decay kind must be one of {sorted(_KINDS)}, not {_describe(self.kind)}"
+            )
+        names = [f"{n} (p{i + 1})" for i, n in enumerate(self._PARAM_NAMES[self.kind])]
+        for field, label in zip(("p1", "p2"), names):
+            object.__setattr__(self, field, self._real(getattr(self, field), self.kind, label))
+        p1, p2 = self.p1, self.p2
+        if self.kind in ("cumulative", "exponential") and p2 != 0.0:
+            raise ParameterError(
+                f"{self.kind} decay takes one parameter, {names[0]}; p2 must be 0, got {p2:g}"
+            )
+        if self.kind == "cumulative" and p1 < 0:
+            raise ParameterError(f"cumulative decay: {names[0]} must be >= 0, got {p1:g}")
+        if self.kind == "exponential" and p1 < 0:
+            raise ParameterError(
+                f"exponential decay: {names[0]} must be >= 0 (a negative rate grows with "
+                f"travel time without bound), got {p1:g} per second"
+            )
+        if self.kind == "power" and p1 < 0:
+            raise ParameterError(f"power decay: {names[0]} must be >= 0, got {p1:g}")
+        if self.kind == "power" and p2 <= 0:
+            raise ParameterError(
+                f"power decay: {names[1]} must be > 0 seconds, got {p2:g}; e.g. Decay.power(1.5)"
+            )
+        if self.kind == "logistic" and p1 < 0:
+            raise ParameterError(f"logistic decay: {names[0]} must be >= 0, got {p1:g}")
+        if self.kind == "logistic" and p2 <= 0:
+            raise ParameterError(
+                f"logistic decay: {names[1]} must be > 0 per second (otherwise the weight "
+                f"does not decrease with travel time), got {p2:g}"
+            )
+        if not isinstance(self.name, str):
+            raise ParameterError(f"decay name must be a str, got {_describe(self.name)}")
+        if not self.name:  # the column suffix in accessibility tables: never empty
+            object.__setattr__(self, "name", self._default_name(self.kind, p1, p2))
 
     @classmethod
     def cumulative(cls, threshold_s: float) -> Decay:
         """Count opportunities within ``threshold_s`` seconds (inclusive)."""
-        if threshold_s < 0:
-            raise GraphError("threshold_s must be >= 0")
-        return cls("cumulative", float(threshold_s), 0.0, f"cum{threshold_s:g}s")
+        t = cls._real(threshold_s, "cumulative", "threshold_s")
+        return cls("cumulative", t, 0.0, f"cum{t:g}s")
 
     @classmethod
     def exponential(cls, beta: float, per: str = "minute") -> Decay:
         """``exp(-beta * t)`` with ``beta`` per ``"minute"`` (default) or per ``"second"``."""
+        from fietsstad.errors import ParameterError
+
         if per not in ("minute", "second"):
-            raise GraphError("per must be 'minute' or 'second'")
+            raise ParameterError(
+                f"exponential decay: per must be 'minute' or 'second', not {per!r}"
+            )
+        beta = cls._real(beta, "exponential", "beta")
         if beta < 0:
-            raise GraphError("beta must be >= 0")
+            raise ParameterError(f"exponential decay: beta must be >= 0, got {beta:g}")
         b = beta / 60.0 if per == "minute" else beta
-        return cls("exponential", float(b), 0.0, f"exp{beta:g}per{per[:3]}")
+        return cls("exponential", b, 0.0, f"exp{beta:g}per{per[:3]}")
 
     @classmethod
     def power(cls, beta: float, t0_s: float = 60.0) -> Decay:
         """``min(1, (t / t0_s) ** -beta)``: flat up to ``t0_s``, then a power law."""
-        if beta < 0 or t0_s <= 0:
-            raise GraphError("power decay needs beta >= 0 and t0_s > 0")
-        return cls("power", float(beta), float(t0_s), f"pow{beta:g}")
+        beta = cls._real(beta, "power", "beta")
+        return cls("power", beta, cls._real(t0_s, "power", "t0_s"), f"pow{beta:g}")
 
     @classmethod
     def logistic(cls, midpoint_s: float, slope: float) -> Decay:
-        """``1 / (1 + exp(slope * (t - midpoint_s)))``, ``slope`` per second (> 0 decays)."""
-        return cls("logistic", float(midpoint_s), float(slope), f"logit{midpoint_s:g}s")
+        """``1 / (1 + exp(slope * (t - midpoint_s)))``, ``slope`` per second (``> 0``)."""
+        m = cls._real(midpoint_s, "logistic", "midpoint_s")
+        return cls("logistic", m, cls._real(slope, "logistic", "slope"), f"logit{m:g}s")
+
+    #: What ``p1`` and ``p2`` mean for each kind (for error messages).
+    _PARAM_NAMES: ClassVar[dict[str, tuple[str, str]]] = {
+        "cumulative": ("threshold_s", "p2"),
+        "exponential": ("beta", "p2"),
+        "power": ("beta", "t0_s"),
+        "logistic": ("midpoint_s", "slope"),
+    }
+
+    @staticmethod
+    def _real(value, kind: str, label: str) -> float:
+        """A finite real number (not bool, not str) for a parameter, as a float."""
+        from fietsstad.errors import ParameterError, _describe
+
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise ParameterError(f"{kind} decay: {label} must be a number, got {_describe(value)}")
+        try:
+            f = float(value)
+        except OverflowError as err:
+            raise ParameterError(f"{kind} decay: {label} is too large for a float") from err
+        if not math.isfinite(f):
+            raise ParameterError(f"{kind} decay: {label} must be finite, got {f}")
+        return f
+
+    @staticmethod
+    def _default_name(kind: str, p1: float, p2: float) -> str:
+        """The name of a Decay built directly (the class methods name theirs)."""
+        if kind == "cumulative":
+            return f"cum{p1:g}s"
+        if kind == "exponential":
+            return f"exp{p1:g}persec"
+        if kind == "power":
+            return f"pow{p1:g}" if p2 == 60.0 else f"pow{p1:g}from{p2:g}s"
+        return f"logit{p1:g}s"
 
     def weight(self, t):
         """Evaluate the decay at ``t`` seconds (scalar or array), with numpy."""

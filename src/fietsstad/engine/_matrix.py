@@ -26,6 +26,7 @@ Example
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 
 import numba
@@ -33,7 +34,7 @@ import numpy as np
 
 from fietsstad.engine import _dijkstra as dj
 from fietsstad.engine._graph import CSRGraph, as_graph, check_nodes, check_secondary
-from fietsstad.engine._memory import check_memory, estimate_matrix_bytes
+from fietsstad.engine._memory import check_memory, check_memory_budget, estimate_matrix_bytes
 from fietsstad.engine.config import (
     DEFAULT_BLOCK_ROWS,
     MAX_I32,
@@ -59,6 +60,12 @@ AUTO_DIJKSTRA_FRACTION = 0.03
 #: one-to-all Dijkstras on a 20k-node network.
 AUTO_MIN_SOURCES = 64
 AUTO_BUILD_DIVISOR = 8
+#: ``auto`` in :func:`iter_blocks` never *builds* a hierarchy for a network with more nodes
+#: than this: the build runs before the first block and grows faster than linearly (3 s at
+#: 20k nodes, 19 s at 60k, about 12 min at 300k), while a block of 512 bounded Dijkstra rows
+#: takes 0.5 s at 20k and 2.3 s at 60k nodes (generated networks; docs/robustness.md).
+#: A cached hierarchy is still used.
+AUTO_STREAM_BUILD_MAX_NODES = 50_000
 
 
 def _out_spec(dtype):
@@ -74,18 +81,27 @@ def _out_spec(dtype):
 
 
 def _cutoff(cutoff) -> int:
+    """The engine's cut-off in whole seconds: ``None`` or ``+inf`` mean none; else a real >= 0.
+
+    The same rule as the public ``cutoff_s`` (:func:`fietsstad._validate.check_cutoff_s`):
+    ``-inf``, NaN, strings and booleans are refused, never read as "no cut-off".
+    """
     if cutoff is None:
         return MAX_I32
+    if isinstance(cutoff, (bool, np.bool_, str, bytes)) or not isinstance(cutoff, numbers.Real):
+        raise GraphError(f"cutoff must be None, inf or a number of seconds >= 0, not {cutoff!r}")
     try:
         c = float(cutoff)
-    except (TypeError, ValueError) as err:
-        raise GraphError(f"cutoff must be a number of seconds, not {cutoff!r}") from err
+    except (OverflowError, TypeError, ValueError) as err:
+        raise GraphError(
+            f"cutoff ({type(cutoff).__name__}) is not a usable number of seconds: too large"
+        ) from err
     if np.isnan(c):
         raise GraphError("cutoff is NaN; pass None (or inf) for no cut-off")
-    if not np.isfinite(c):
-        return MAX_I32
     if c < 0:
         raise GraphError(f"cutoff must be >= 0, got {cutoff}")
+    if not np.isfinite(c):
+        return MAX_I32
     return int(min(np.floor(c), MAX_I32))
 
 
@@ -109,9 +125,24 @@ def _sampled_fraction(g: CSRGraph, sources: np.ndarray, cutoff: int, k: int = 8)
 
 
 def choose_method(
-    g: CSRGraph, sources: np.ndarray, cutoff: int, method: str, secondary=None
+    g: CSRGraph,
+    sources: np.ndarray,
+    cutoff: int,
+    method: str,
+    secondary=None,
+    *,
+    stream: bool = False,
+    ch=None,
 ) -> str:
-    """Resolve ``method`` ("auto" | "phast" | "dijkstra") for this query."""
+    """Resolve ``method`` ("auto" | "phast" | "dijkstra") for this query.
+
+    ``auto`` picks, in this order: Dijkstra when PHAST cannot run (weights sum to 2**30 or
+    more), for no sources or a single node; when no hierarchy is at hand (``ch`` or memoised)
+    and building one would delay the first result: ``stream=True`` (:func:`iter_blocks`) on a
+    network above :data:`AUTO_STREAM_BUILD_MAX_NODES` nodes, or fewer sources than
+    ``max(AUTO_MIN_SOURCES, n / AUTO_BUILD_DIVISOR)``; when a sampled cut-off search touches
+    less than :data:`AUTO_DIJKSTRA_FRACTION` of the nodes. PHAST otherwise.
+    """
     if method not in ("auto", "phast", "dijkstra"):
         raise GraphError(f"method must be 'auto', 'phast' or 'dijkstra', not {method!r}")
     phast_ok = g.total_weight() < PHAST_INF
@@ -126,7 +157,9 @@ def choose_method(
         return "dijkstra"
     from fietsstad.engine._ch import has_cached_ch
 
-    cached = has_cached_ch(g, secondary)
+    cached = ch is not None or has_cached_ch(g, secondary)
+    if not cached and stream and g.n > AUTO_STREAM_BUILD_MAX_NODES:
+        return "dijkstra"
     if not cached and len(sources) < max(AUTO_MIN_SOURCES, g.n // AUTO_BUILD_DIVISOR):
         return "dijkstra"
     if cutoff < MAX_I32 and _sampled_fraction(g, sources, cutoff) < AUTO_DIJKSTRA_FRACTION:
@@ -309,6 +342,16 @@ def iter_blocks(
     reduction (sum, min, count) never holds the full matrix. Arguments as in
     :func:`travel_times`; the hierarchy (for PHAST) is built once before the first block.
 
+    ``method="auto"`` favours a quick first block: on a network of more than
+    :data:`AUTO_STREAM_BUILD_MAX_NODES` nodes (50,000) it uses bounded Dijkstra for every
+    block unless a hierarchy is already at hand (passed as ``ch``, or memoised by an earlier
+    :func:`build_ch` / :func:`travel_times`), because building one first delays the first block
+    by minutes (about 12 min at 300k nodes against 12 s for a Dijkstra block). On smaller
+    networks, and whenever a hierarchy is at hand, the rule of :func:`travel_times` applies
+    (PHAST for many sources without a tight cut-off). To stream a whole large matrix as fast
+    as possible overall, call :func:`build_ch` once first or pass ``method="phast"``. Every
+    method gives the same values.
+
     Parameters
     ----------
     block_size : int, optional
@@ -333,8 +376,15 @@ def iter_blocks(
     if int(block_size) < 1:
         raise GraphError("block_size must be >= 1")
     block_size = int(block_size)
-    check_memory(block_size * row_bytes, f"a {block_size:,}-row block")
-    meth = choose_method(g, src, c, method, sec_w)
+
+    check_memory_budget(
+        (block_size, len(tgt)),
+        dt,
+        f"a {block_size:,}-row block",
+        alternatives=["pass a smaller block_size", "pass fewer targets"],
+        extra_bytes=block_size * len(tgt) * 4 if sec_w is not None else 0,
+    )
+    meth = choose_method(g, src, c, method, sec_w, stream=True, ch=ch)
     if meth == "phast" and ch is None:
         from fietsstad.engine._ch import build_ch
 

@@ -83,6 +83,7 @@ def check_memory_budget(
     *,
     alternatives: Sequence[str] = (),
     budget_bytes: int | None = None,
+    extra_bytes: int = 0,
 ) -> int:
     """Refuse, before any allocation, an array that would not fit in the memory budget.
 
@@ -100,6 +101,8 @@ def check_memory_budget(
         What the user can do instead (block iteration, cut-off, smaller dtype...).
     budget_bytes
         Explicit budget, for tests.
+    extra_bytes
+        Bytes needed besides the array (e.g. a second result matrix), added to the need.
 
     Returns
     -------
@@ -124,6 +127,9 @@ def check_memory_budget(
     need = int(np.dtype(dtype).itemsize)
     for d in dims:
         need *= d
+    if isinstance(extra_bytes, bool) or not isinstance(extra_bytes, (int, np.integer)) or extra_bytes < 0:
+        raise GraphError(f"extra_bytes must be a whole number >= 0, got {extra_bytes!r}")
+    need += int(extra_bytes)
     if budget_bytes is None:
         budget_bytes = int(available_memory_bytes() * float(settings.memory_fraction))
     if need > budget_bytes:

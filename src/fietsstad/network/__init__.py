@@ -17,10 +17,26 @@ Example
 True
 """
 
+import importlib
+from typing import Any
+
 from fietsstad.network.bikenetwork import BikeNetwork, check_network, travel_time_seconds
-from fietsstad.network.generate import generate_network
-from fietsstad.network.osm import ZWOLLE, load_network, network_cache_path
 from fietsstad.network.profiles import INFRA_NAMES, PROFILES, Infra, Profile, get_profile
+
+#: loaded on first use: reading OSM pulls in osmnx, which ``import fietsstad`` need not pay for
+_LAZY = {
+    "generate_network": "fietsstad.network.generate",
+    "load_network": "fietsstad.network.osm",
+    "network_cache_path": "fietsstad.network.osm",
+    "ZWOLLE": "fietsstad.network.osm",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'fietsstad.network' has no attribute {name!r}")
+
 
 __all__ = [
     "BikeNetwork",

@@ -6,8 +6,13 @@ builder in :mod:`fietsstad.osm` turns tables into a network, so the same tags gi
 network whichever way they came in:
 
 * :func:`read_osm_file` reads ``.osm``, ``.osm.bz2``, ``.osm.gz`` and ``.osm.pbf`` with pyosmium
-  (node locations resolved for ways; references to nodes absent from the file are kept in the
-  way's node list but have no coordinates, and the builder splits the way there);
+  (node locations resolved for ways, also for nodes listed after their ways, as Overpass writes
+  them, and for the negative ids of unsaved JOSM objects; references to nodes absent from the
+  file are kept in the way's node list but have no coordinates, and the builder splits the way
+  there). Deleted elements (``visible="false"``) are skipped; an osmChange file is refused. XML
+  is scanned first, streaming, within :data:`fietsstad.settings.max_osm_xml_bytes` (decompressed)
+  and :data:`fietsstad.settings.max_osm_xml_token_bytes`; the ways and node references kept are
+  bounded by :data:`fietsstad.settings.max_osm_elements`;
 * :func:`graph_to_tables` converts an osmnx ``MultiDiGraph`` (a download, or a ``.graphml`` via
   :func:`read_graphml`) back into ways.
 
@@ -22,12 +27,15 @@ True
 from __future__ import annotations
 
 import os
+import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fietsstad import settings
 from fietsstad.errors import InputFileError
 from fietsstad.network.rules import NODE_TAGS, WAY_TAGS
 
@@ -93,8 +101,162 @@ def _check_file(path: str | os.PathLike) -> Path:
     return p
 
 
+_XML_CHUNK = 1 << 20
+_XML_NAME = re.compile(rb"[A-Za-z_][^\s/>]*")
+
+
+def _root_name(head: bytes) -> bytes | None:
+    """Name of the first element of an XML document's beginning; None if not there yet."""
+    i = 0
+    while True:
+        i = head.find(b"<", i)
+        if i < 0:
+            return None
+        for start, end in ((b"<!--", b"-->"), (b"<?", b"?>"), (b"<!", b">")):
+            if head.startswith(start, i):
+                j = head.find(end, i + len(start))
+                if j < 0:
+                    return None
+                i = j + len(end)
+                break
+        else:
+            m = _XML_NAME.match(head, i + 1)
+            return m.group(0) if m else b""
+
+
+def _xml_stream(p: Path) -> Any:
+    """The decompressed bytes of an XML input, as pyosmium would read them (by suffix)."""
+    import bz2
+    import gzip
+
+    name = p.name.lower()
+    if name.endswith(".gz"):
+        return gzip.open(p, "rb")
+    if name.endswith(".bz2"):
+        return bz2.open(p, "rb")
+    return open(p, "rb")
+
+
+def _scan_xml(p: Path) -> None:
+    """Stream an OSM XML input once, in 1 MiB pieces, before pyosmium parses it.
+
+    Refuses (InputFileError), with memory bounded by the piece size: a document that decompresses
+    to more than ``settings.max_osm_xml_bytes``; a single piece of markup (a comment, an
+    attribute, text) longer than ``settings.max_osm_xml_token_bytes`` without a ``<`` (an OSM
+    element is a few kB; expat would buffer such a token whole); and an ``<osmChange>`` root
+    (a change file, not a map).
+    """
+    limit = int(settings.max_osm_xml_bytes)
+    token = int(settings.max_osm_xml_token_bytes)
+    total, last_lt = 0, 0
+    tail = b""
+    open_at: tuple[int, bytes] | None = None
+    head: bytes | None = b""
+    try:
+        with _xml_stream(p) as fh:
+            while True:
+                chunk = fh.read(_XML_CHUNK)
+                if not chunk:
+                    break
+                if head is not None:
+                    head += chunk
+                    root = _root_name(head)
+                    if root is not None:
+                        if root == b"osmChange":
+                            raise InputFileError(
+                                f"{p}: this is an OSM change file (<osmChange> with "
+                                "create/modify/delete), not a map; apply it to the map it "
+                                "changes first (e.g. `osmium apply-changes map.osm.pbf "
+                                "change.osc -o new.osm.pbf`) and load the result"
+                            )
+                        head = None
+                    elif len(head) > 4 * _XML_CHUNK:
+                        head = None
+                open_at = _long_markup(p, chunk, total, tail, open_at, token)
+                tail = chunk[-8:]
+                lt = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 60)  # b"<"
+                if lt.size:
+                    gap = max(int(lt[0]) + total - last_lt, int(np.diff(lt).max(initial=0)))
+                    last_lt = total + int(lt[-1])
+                else:
+                    gap = total + len(chunk) - last_lt
+                total += len(chunk)
+                if gap > token:
+                    raise InputFileError(
+                        f"{p}: more than {token:,} bytes of XML without a '<' near byte "
+                        f"{total:,} (one huge comment, attribute or text: not OSM data, or a "
+                        "decompression bomb); limit: fietsstad.settings.max_osm_xml_token_bytes"
+                    )
+                if total > limit:
+                    raise InputFileError(
+                        f"{p}: the XML document is larger than {limit:,} bytes (decompressed); "
+                        "refused as too large or a decompression bomb. Convert large extracts "
+                        "to .osm.pbf, cut a smaller area (osmium extract), or raise "
+                        "fietsstad.settings.max_osm_xml_bytes"
+                    )
+    except InputFileError:
+        raise
+    except (OSError, EOFError, ValueError, zlib.error) as err:  # truncated or corrupt
+        raise InputFileError(f"{p}: cannot read OSM data (truncated or corrupt?): {err}") from err
+
+
+_MARKUP_END = {b"<!--": b"-->", b"<![CDATA[": b"]]>", b"<?": b"?>"}
+_START_LEN = {end: len(start) for start, end in _MARKUP_END.items()}
+
+
+def _long_markup(
+    p: Path, chunk: bytes, total: int, tail: bytes, open_at: tuple[int, bytes] | None, token: int
+) -> tuple[int, bytes] | None:
+    """Follow comments, CDATA sections and processing instructions across pieces (they may hold
+    ``<`` and ``>``, so the gap check cannot see them); refuse one longer than ``token`` bytes.
+    ``open_at`` is (start offset, end marker) of one still open. Linear: one ``find`` per marker.
+    """
+    data, base = tail + chunk, total - len(tail)
+    i = 0
+    while True:
+        if open_at is None:
+            hits = [j for j in (data.find(b"<!", i), data.find(b"<?", i)) if j >= 0]
+            if not hits:
+                return None
+            j = min(hits)
+            start = next((m for m in _MARKUP_END if data.startswith(m, j)), None)
+            if start is None:
+                i = j + 2
+                continue
+            if base + j + len(start) <= total:  # seen (and handled) in the previous piece
+                i = j + 1
+                continue
+            open_at, i = (base + j, _MARKUP_END[start]), j + len(start)
+        else:
+            i = max(i, open_at[0] - base + _START_LEN[open_at[1]])
+            j = data.find(open_at[1], i)
+            end = base + (j + len(open_at[1]) if j >= 0 else len(data))
+            if end - open_at[0] > token:
+                raise InputFileError(
+                    f"{p}: a comment, CDATA section or processing instruction of more than "
+                    f"{token:,} bytes at byte {open_at[0]:,} (not OSM data, or a decompression "
+                    "bomb); limit: fietsstad.settings.max_osm_xml_token_bytes"
+                )
+            if j < 0:
+                return open_at
+            open_at, i = None, j + len(open_at[1])
+
+
+def _too_many(p: Path, limit: int) -> InputFileError:
+    return InputFileError(
+        f"{p}: more than {limit:,} highway ways and node references; refused as too large for "
+        "one network (or a file of duplicated ways). Cut a smaller area (osmium extract) or "
+        "raise fietsstad.settings.max_osm_elements"
+    )
+
+
 def read_osm_file(path: str | os.PathLike) -> OsmTables:
     """Read ways with a ``highway`` tag and their nodes from an OSM XML/PBF file (pyosmium).
+
+    Node locations are resolved whatever the order of the file: nodes listed after the ways
+    that use them (Overpass ``out body; >; out skel qt;``) and negative ids (objects not yet
+    uploaded from JOSM) are found in a second pass. Deleted elements (``visible="false"``) are
+    skipped.
 
     Parameters
     ----------
@@ -108,12 +270,15 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
     Raises
     ------
     InputFileError
-        Missing, empty, unknown extension, truncated or corrupt file.
+        Missing, empty, unknown extension, truncated or corrupt file; an osmChange file; an XML
+        document beyond ``settings.max_osm_xml_bytes`` (decompressed) or with one piece of markup
+        beyond ``settings.max_osm_xml_token_bytes``; more than ``settings.max_osm_elements``
+        highway ways and node references.
 
     Example
     -------
-    >>> t = read_osm_file("tests/fixtures/osm/rules.osm")  # doctest: +SKIP
-    >>> sorted(t.way_tags[0])[:1]  # doctest: +SKIP
+    >>> t = read_osm_file("tests/fixtures/osm/rules.osm")
+    >>> sorted(t.way_tags[0])[:1]
     ['highway']
     """
     import osmium
@@ -121,10 +286,14 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
     if input_kind(path) != "osmium":
         raise InputFileError(f"{path}: not an OSM XML/PBF file; use read_graphml for .graphml")
     p = _check_file(path)
+    if not p.name.lower().endswith(".pbf"):
+        _scan_xml(p)
+    limit = int(settings.max_osm_elements)
     wanted_way, wanted_node = set(WAY_TAGS), set(NODE_TAGS)
     out = OsmTables(source=p.name)
     coords: dict[int, tuple[float, float]] = {}
-    missing = 0
+    unresolved: set[int] = set()
+    count = 0
     try:
         fp = (
             osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
@@ -132,6 +301,8 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
             .with_filter(osmium.filter.KeyFilter(*sorted(wanted_node | {"highway"})))
         )
         for obj in fp:
+            if not obj.visible:  # deleted (history / osmChange content)
+                continue
             if obj.is_node():
                 tags = {t.k: t.v for t in obj.tags if t.k in wanted_node}
                 if tags:
@@ -139,6 +310,9 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
                 continue
             if "highway" not in obj.tags:
                 continue
+            count += 1 + len(obj.nodes)
+            if count > limit:
+                raise _too_many(p, limit)
             refs = np.empty(len(obj.nodes), dtype=np.int64)
             for i, nref in enumerate(obj.nodes):
                 refs[i] = nref.ref
@@ -146,17 +320,50 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
                 if loc.valid():
                     coords[nref.ref] = (loc.lon, loc.lat)
                 else:
-                    missing += 1
+                    unresolved.add(nref.ref)
             out.way_ids.append(int(obj.id))
             out.way_tags.append({t.k: t.v for t in obj.tags if t.k in wanted_way})
             out.way_nodes.append(refs)
+        unresolved.difference_update(coords)
+        if unresolved:
+            _resolve_late_nodes(p, unresolved, coords)
+    except InputFileError:
+        raise
     except RuntimeError as err:
         raise InputFileError(f"{p}: cannot read OSM data (truncated or corrupt?): {err}") from err
     except (UnicodeDecodeError, ValueError, OSError, osmium.InvalidLocationError) as err:
         raise InputFileError(f"{p}: cannot read OSM data: {err}") from err
     _set_nodes(out, coords)
-    out.missing_refs = missing
+    if out.way_nodes:
+        refs = np.concatenate(out.way_nodes)
+        out.missing_refs = int(np.count_nonzero(~np.isin(refs, out.node_ids)))
     return out
+
+
+def _resolve_late_nodes(p: Path, wanted: set[int], coords: dict[int, tuple[float, float]]) -> None:
+    """Second pass: locations of way nodes the first pass could not place.
+
+    pyosmium's location index only knows nodes read *before* a way and ignores negative ids.
+    Positive ids are picked in C++ (``IdFilter``); negative ids (JOSM files, small) are looked
+    for among all nodes. Deleted nodes stay unresolved.
+    """
+    import osmium
+
+    positive = sorted(n for n in wanted if n >= 0)
+    negative = {n for n in wanted if n < 0}
+    runs = []
+    if positive:
+        runs.append((osmium.filter.IdFilter(positive), set(positive)))
+    if negative:
+        runs.append((None, negative))
+    for flt, ids in runs:
+        fp = osmium.FileProcessor(str(p), osmium.osm.NODE)
+        if flt is not None:
+            fp = fp.with_filter(flt)
+        for obj in fp:
+            if obj.id in ids and obj.visible and obj.location.valid():
+                loc = obj.location
+                coords[obj.id] = (loc.lon, loc.lat)
 
 
 def _set_nodes(out: OsmTables, coords: dict[int, tuple[float, float]]) -> None:

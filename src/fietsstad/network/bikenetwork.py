@@ -28,16 +28,18 @@ import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fietsstad._geo import EARTH_RADIUS_M
 from fietsstad._io import load_arrays, save_arrays
 from fietsstad._validate import _describe
-from fietsstad.engine import CSRGraph
 from fietsstad.errors import CacheError, GraphError, SnappingError, ValidationError
 from fietsstad.network.profiles import INFRA_NAMES, Profile, get_profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fietsstad.engine import CSRGraph
 
 _EDGE_FIELDS = ("indices", "length", "speed_kmh", "delay", "travel_time", "infra", "unpaved",
                 "contraflow", "way_id", "name")
@@ -266,6 +268,8 @@ class BikeNetwork:
         >>> g.n == net.n_nodes, g is net.engine_graph(), net.engine_graph(reverse=True).n
         (True, True, 100)
         """
+        from fietsstad.engine import CSRGraph  # numba loads on first use, not on import
+
         indptr, indices, w = self.csr()
         key = (bool(reverse), _digest(indptr, indices, w))
         cache = self.__dict__.setdefault("_engine_graphs", {})
@@ -539,8 +543,12 @@ class BikeNetwork:
         return f"<BikeNetwork {tag} profile={self.profile} nodes={self.n_nodes} edges={self.n_edges}>"
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike, *, key: str | None = None) -> Path:
         """Save atomically to a checksummed, pickle-free file (see :mod:`fietsstad._io`).
+
+        ``key`` records the cache key the file belongs to (``load(path, key=...)`` checks it).
+        A failed write (disk full, read-only, a folder at ``path``) raises :class:`CacheError`
+        and leaves no file behind.
 
         Example
         -------
@@ -555,13 +563,18 @@ class BikeNetwork:
         if self.geom_offsets is not None:
             arrays["geom_offsets"] = self.geom_offsets
             arrays["geom_xy"] = self.geom_xy
-        save_arrays(path, arrays, {"profile": self.profile, "meta": _jsonable(self.meta)})
+        save_arrays(path, arrays, {"profile": self.profile, "meta": _jsonable(self.meta)}, key=key)
         return Path(path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> BikeNetwork:
-        """Load a network saved with :meth:`save`; corrupt files raise :class:`CacheError`."""
-        arrays, meta = load_arrays(path)
+    def load(cls, path: str | os.PathLike, *, key: str | None = None) -> BikeNetwork:
+        """Load a network saved with :meth:`save`; corrupt files raise :class:`CacheError`.
+
+        Only a regular file is read, its sizes are checked before its payload is read, and with
+        ``key`` a file saved for another key raises :class:`fietsstad._io.ForeignCacheEntryError`
+        (a :class:`CacheError`).
+        """
+        arrays, meta = load_arrays(path, key=key)
         try:
             net = cls(profile=meta["profile"], meta=meta.get("meta", {}),
                       geom_offsets=arrays.pop("geom_offsets", None), geom_xy=arrays.pop("geom_xy", None),

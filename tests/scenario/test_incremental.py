@@ -1,4 +1,4 @@
-"""Incremental travel-time update (fietsstad._incremental) against scipy Dijkstra on the new graph."""
+"""Incremental travel-time update (fietsstad.scenario.incremental) against scipy Dijkstra on the new graph."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 import fietsstad
+from fietsstad.engine.config import UNREACHABLE_U16
 from fietsstad.errors import GraphError, ValidationError
 from fietsstad.network import BikeNetwork
-from fietsstad.scenario.incremental import UNREACHABLE_U16, full_travel_times, update_travel_times
+from fietsstad.scenario.incremental import full_travel_times, update_travel_times
 
 
 def _net(n, u, v, w):
@@ -249,7 +250,7 @@ def _ref_pass(row, e, du, sentinel):
     ],
 )
 def test_min_plus_pass_saturates_like_the_sentinel(kernel, dtype, sentinel):
-    from fietsstad.scenario import incremental as inc
+    from fietsstad.engine import _incremental as inc
 
     f = getattr(inc, kernel)
     rng = np.random.default_rng(3)

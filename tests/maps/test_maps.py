@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import grid_network
 from fietsstad import hubs
 from fietsstad.errors import ValidationError
 from fietsstad.maps import draw as maps
 from fietsstad.maps._style import esc, offline_leaflet
 from fietsstad.network import BikeNetwork
-from test_hubs import grid_network
 
 PAYLOADS = [
     "<script>alert(1)</script>",

@@ -1,4 +1,4 @@
-"""Tests of fietsstad.uptake: PCT reference values, curve shape, units, calibration, Zwolle preset.
+"""Tests of fietsstad.demand.pct: PCT reference values, curve shape, units, calibration, Zwolle preset.
 
 Oracles: the values published with the pct R package (anchors.md section 1), the formula written
 out here independently from the anchors.md coefficient table (with scipy.special.expit), and

@@ -6,16 +6,15 @@ import importlib
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import FIXTURES_OSM
 from fietsstad import BikeNetwork, load_network
 from fietsstad.cli import main
 
-FIX = Path(__file__).parent / "fixtures" / "osm"
-REPO = Path(__file__).resolve().parents[1]
+FIX = FIXTURES_OSM
 
 
 def test_file_summary_text(capsys):

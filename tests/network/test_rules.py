@@ -7,18 +7,17 @@ on the pure rule function, and on the edges of the network actually built from t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import FIXTURES_OSM
 from fietsstad import Infra, load_network
 from fietsstad.network._osm_read import read_osm_file
 from fietsstad.network.rules import classify_way, is_main_road, is_unpaved, node_has_signal
 
-FIX = Path(__file__).parent / "fixtures" / "osm"
+FIX = FIXTURES_OSM
 P, L, S, M, R, SH, T = (
     Infra.CYCLE_PATH,
     Infra.CYCLE_LANE,

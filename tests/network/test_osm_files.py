@@ -9,6 +9,7 @@ import numpy as np
 import osmium
 import pytest
 
+from conftest import FIXTURES_OSM
 from fietsstad import (
     CRSError,
     InputFileError,
@@ -20,7 +21,7 @@ from fietsstad import (
 from fietsstad.network import travel_time_seconds
 from fietsstad.network.osm import network_from_graph, osmnx_settings
 
-FIX = Path(__file__).parent / "fixtures" / "osm"
+FIX = FIXTURES_OSM
 
 
 def convert(src: Path, dst: Path) -> Path:
