@@ -678,3 +678,75 @@ def test_worker_killed_during_balancing_does_not_change_the_result(client, net):
     while time.time() < deadline and victim_pid in client.run(os.getpid).values():
         time.sleep(0.5)
     client.wait_for_workers(2, timeout=60)
+
+
+# ------------------------------------------------------------------------ signature parity
+def test_every_dask_function_mirrors_its_single_machine_signature():
+    """``X_dask(client, ...)`` takes X's parameters in X's order, kinds and defaults (stumpy's
+    stump/stumped); only the Dask-only keyword-only extras listed here may follow them."""
+    import inspect
+
+    import fietsstad.distributed as d
+    from fietsstad import analysis, demand, scenario
+
+    twins = {
+        "travel_time_matrix_dask": (analysis.travel_time_matrix, {}),
+        "accessibility_matrix_dask": (engine.accessibility, {}),
+        "accessibility_dask": (analysis.accessibility, {}),
+        "gravity_distribution_dask": (demand.gravity_distribution, {}),
+        "modal_share_dask": (demand.modal_share, {}),
+        # maps over the routes: ``route`` becomes the sequence ``routes``
+        "evaluate_scenarios_dask": (scenario.evaluate_snelfietspad, {"route": "routes"}),
+    }
+    extras = {
+        "travel_time_matrix_dask": ["block_size", "store", "overwrite", "gather"],
+        "accessibility_matrix_dask": ["block_size"],
+        "accessibility_dask": ["block_size"],
+        "gravity_distribution_dask": ["block_size"],
+        "modal_share_dask": ["block_size"],
+        "evaluate_scenarios_dask": [],
+    }
+    no_twin = {"uptake_totals_dask"}  # no single-machine function; says so in its docstring
+    names = {n for n in d.__all__ if n.endswith("_dask")}
+    assert names == set(twins) | no_twin
+    assert "no single-machine twin" in d.uptake_totals_dask.__doc__
+    for name, (single, rename) in twins.items():
+        got = list(inspect.signature(getattr(d, name)).parameters.values())
+        want = list(inspect.signature(single).parameters.values())
+        assert got[0].name == "client" and got[0].kind == inspect.Parameter.POSITIONAL_OR_KEYWORD
+        mirrored, extra = got[1 : 1 + len(want)], got[1 + len(want) :]
+        for g, w in zip(mirrored, want, strict=True):
+            assert (g.name, g.kind) == (rename.get(w.name, w.name), w.kind), (name, g, w)
+            assert g.default is w.default or g.default == w.default, (name, g.name)
+        assert [p.name for p in extra] == extras[name], name
+        assert all(p.kind == inspect.Parameter.KEYWORD_ONLY for p in extra), name
+
+
+def test_modal_share_dask_cost_matrix_and_intrazonal_km(client, net):
+    """The mirrored parameters the cluster version lacked: a cost matrix with ``distances``,
+    ``intrazonal_km`` (the diagonal of every row block, not only of the first) and deterrence."""
+    import pandas as pd
+    from pandas.testing import assert_frame_equal
+
+    from fietsstad.demand import modal_share
+    from fietsstad.distributed import modal_share_dask
+
+    nodes, cost, dist, P, A = _zone_setup(net, 50, 13)
+    zones = pd.DataFrame({"productions": P, "attractions": A}, index=[f"Z{i}" for i in range(50)])
+    intra = np.linspace(0.2, 1.5, 50)
+    for src, kw in [
+        (cost, dict(distances=dist, intrazonal_km=intra, deterrence=("power", 1.5))),
+        (net, dict(intrazonal_km=0.8, top_pairs=40)),
+    ]:
+        z = zones.assign(node=nodes)
+        ref = modal_share(src, z, **kw)
+        got = modal_share_dask(client, src, z, block_size=7, **kw)  # 8 blocks, diagonal in each
+        for key in ref:  # column sums added per block: to 1e-9 (see _same_assumptions)
+            assert_frame_equal(got[key], ref[key], rtol=1e-9)
+        _same_assumptions(got["city"].attrs, ref["city"].attrs, n_zones=50)
+    # the intrazonal distance is really used in every block (not only block 0)
+    plain = modal_share_dask(client, cost, zones, distances=dist, block_size=7)
+    changed = ref["zones"]["trip_km"].to_numpy() != plain["zones"]["trip_km"].to_numpy()
+    assert changed[7:].all()
+    with pytest.raises(ValidationError, match="distances"):
+        modal_share_dask(client, cost, zones)

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -454,6 +454,154 @@ def gravity_distribution(
     P = check_finite_nonneg(productions, "productions").ravel()
     A = check_finite_nonneg(attractions, "attractions").ravel()
     cost = _check_cost(cost, len(P), len(A))
+    size = 65536 if cost.dtype == np.uint16 else int(_max_finite_int32(cost)) + 1
+
+    def start(table: np.ndarray) -> Callable:
+        prev: list = [None]
+
+        def run_pass(b: np.ndarray) -> tuple[np.ndarray, Callable[[], np.ndarray]]:
+            prev[0], partial = furness_block(cost, table, P, prev[0], b)
+            a = prev[0]
+            return partial, lambda: a
+
+        return run_pass
+
+    return furness_balance(
+        P, A, size, start, deterrence, tol, max_iter, scale=scale, cutoff=cutoff,
+        normalise=normalise,
+    )  # fmt: skip
+
+
+def furness_block(
+    cost: np.ndarray,
+    table: np.ndarray,
+    productions: np.ndarray,
+    a_prev: np.ndarray | None,
+    b: np.ndarray,
+    row0: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One Furness pass over a block of rows of the cost matrix (one parallel numba pass).
+
+    The step :func:`furness_balance` runs on every row block each pass: the whole matrix on one
+    machine (:func:`gravity_distribution`), row blocks on the workers of a Dask cluster
+    (:func:`fietsstad.distributed.gravity_distribution_dask`).
+
+    Parameters
+    ----------
+    cost
+        ``(rows, destinations)`` uint16/int32 costs of the block (validated by the caller).
+    table
+        Deterrence lookup table (:func:`deterrence_table`).
+    productions
+        Productions of the block's rows.
+    a_prev
+        The block's ``a`` from the previous pass (None on the first pass).
+    b
+        Column factors of this pass.
+    row0
+        Position of the block's first row in the whole matrix (for the error message).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The block's new ``a`` and its partial ``[column sums (m), largest relative row error of
+        (a_prev, b), origins reaching nothing, first such origin (position, or inf)]``;
+        combine the partials of several blocks with :func:`furness_combine`.
+
+    Example
+    -------
+    >>> c = np.array([[60, 600], [600, 60]], dtype=np.uint16)
+    >>> a, part = furness_block(c, deterrence_table(), np.array([1.0, 1.0]), None, np.ones(2))
+    >>> a.shape, part.shape, part[-2:].tolist()
+    ((2,), (5,), [0.0, inf])
+    """
+    P = np.ascontiguousarray(productions, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    n, m = cost.shape
+    nc = _n_chunks(n)
+    a_old = np.zeros(n) if a_prev is None else np.ascontiguousarray(a_prev, dtype=np.float64)
+    a_new = np.zeros(n)
+    acc = np.zeros((nc, m))
+    rowsum = np.zeros(n)
+    err = float(_furness_pass(cost, table, P, a_old, b, a_new, acc, rowsum, nc)) if n else 0.0
+    dead = np.flatnonzero((P > 0) & (rowsum <= 0))
+    partial = np.empty(m + 3)
+    partial[:m] = acc.sum(axis=0)
+    partial[m] = err
+    partial[m + 1] = len(dead)
+    partial[m + 2] = row0 + dead[0] if len(dead) else np.inf
+    return a_new, partial
+
+
+def furness_combine(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Combine two :func:`furness_block` partials: column sums and dead counts add, the row
+    errors take the maximum, the first dead origin the minimum.
+
+    Example
+    -------
+    >>> furness_combine(np.array([1.0, 0.1, 0.0, np.inf]), np.array([2.0, 0.3, 1, 7])).tolist()
+    [3.0, 0.3, 1.0, 7.0]
+    """
+    out = x + y
+    out[-3] = max(x[-3], y[-3])
+    out[-1] = min(x[-1], y[-1])
+    return out
+
+
+def furness_balance(
+    productions: Any,
+    attractions: Any,
+    table_size: int,
+    start: Callable[[np.ndarray], Callable],
+    deterrence: Any = DEFAULT_DETERRENCE,
+    tol: float = 1e-6,
+    max_iter: int = 500,
+    *,
+    scale: float = 1.0 / 60.0,
+    cutoff: float | None = None,
+    normalise: bool = False,
+) -> GravityModel:
+    """The Furness loop of the doubly constrained gravity model, for any way of running a pass.
+
+    The one loop behind :func:`gravity_distribution` (one block: the whole matrix) and
+    :func:`fietsstad.distributed.gravity_distribution_dask` (row blocks on Dask workers): checks
+    the totals (and normalises), builds the deterrence table, then runs passes until the largest
+    relative row-margin error is at most ``tol``, with the same errors for both.
+
+    Parameters
+    ----------
+    productions, attractions
+        Margins (finite, ``>= 0``).
+    table_size
+        Length of the deterrence table: 65,536 for uint16 costs, largest finite cost + 1 for int32.
+    start
+        ``start(table)`` returns ``run_pass``; ``run_pass(b)`` runs :func:`furness_block` on every
+        row block (each with its ``a`` of the previous pass) and returns the combined partial
+        (:func:`furness_combine`) and a function giving this pass's ``a`` (all rows, in order).
+    deterrence, tol, max_iter, scale, cutoff, normalise
+        As in :func:`gravity_distribution`.
+
+    Returns
+    -------
+    GravityModel
+
+    Example
+    -------
+    >>> c = np.array([[60, 600], [600, 60]], dtype=np.uint16)
+    >>> P = np.array([10.0, 30.0])
+    >>> def start(table):
+    ...     state = {"a": None}
+    ...     def run_pass(b):
+    ...         state["a"], part = furness_block(c, table, P, state["a"], b)
+    ...         a = state["a"]
+    ...         return part, lambda: a
+    ...     return run_pass
+    >>> g = furness_balance(P, [20.0, 20.0], 65536, start)
+    >>> np.allclose(g.trips(c).sum(1), P)
+    True
+    """
+    P = check_finite_nonneg(productions, "productions").ravel()
+    A = check_finite_nonneg(attractions, "attractions").ravel()
     tol = check_in_range(tol, "tol", 0.0, 1.0, lo_open=True)
     max_iter = check_int(max_iter, "max_iter", min_value=1)
     sp, sa = float(P.sum()), float(A.sum())
@@ -467,29 +615,26 @@ def gravity_distribution(
                 "attractions to the productions total"
             )
         A = A * (sp / sa)
-    size = 65536 if cost.dtype == np.uint16 else int(_max_finite_int32(cost)) + 1
-    f = deterrence_table(deterrence, size=size, scale=scale, cutoff=cutoff)
-    n, m = cost.shape
-    nc = _n_chunks(n)
-    a_old = np.zeros(n)
-    a_new = np.zeros(n)
+    f = deterrence_table(deterrence, size=table_size, scale=scale, cutoff=cutoff)
+    m = len(A)
+    run_pass = start(f)
     b = np.where(A > 0, 1.0, 0.0)
-    acc = np.zeros((nc, m))
-    rowsum = np.zeros(n)
+    a_prev: Callable[[], np.ndarray] = lambda: np.zeros(len(P))  # noqa: E731
     err = math.inf
     for it in range(1, max_iter + 2):
-        err = float(_furness_pass(cost, f, P, a_old, b, a_new, acc, rowsum, nc))
+        partial, a_of = run_pass(b)
+        err = float(partial[m])
         if it == 1:
-            dead = np.flatnonzero((P > 0) & (rowsum <= 0))
-            if len(dead):
+            if partial[m + 1] > 0:
                 raise ConvergenceError(
-                    f"{len(dead)} origin(s) with positive productions reach no destination "
-                    f"(all pairs unreachable, beyond the cutoff or to zero attractions), first: "
-                    f"position {int(dead[0])}; drop them or fix the cost matrix"
+                    f"{int(partial[m + 1])} origin(s) with positive productions reach no "
+                    "destination (all pairs unreachable, beyond the cutoff or to zero "
+                    f"attractions), first: position {int(partial[m + 2])}; drop them or fix the "
+                    "cost matrix"
                 )
         elif err <= tol:
-            return GravityModel(a_old.copy(), b.copy(), f, it - 1, err)
-        col = acc.sum(axis=0)
+            return GravityModel(a_prev(), b.copy(), f, it - 1, err)
+        col = partial[:m]
         if it == 1:
             dead = np.flatnonzero((A > 0) & (col <= 0))
             if len(dead):
@@ -499,7 +644,7 @@ def gravity_distribution(
                 )
         with np.errstate(divide="ignore", invalid="ignore"):
             b = np.where(A > 0, A / col, 0.0)
-        a_old, a_new = a_new, a_old
+        a_prev = a_of
     raise ConvergenceError(
         f"Furness did not converge within {max_iter} iterations (largest relative row-margin "
         f"error {err:.3g} > tol {tol:g}); the margins may be incompatible with the reachable "
@@ -568,6 +713,9 @@ __all__ = [
     "gravity_distribution",
     "GravityModel",
     "trip_matrix",
+    "furness_balance",
+    "furness_block",
+    "furness_combine",
     "TRIPS_PER_INHABITANT",
     "ATTRACTION_PER_JOB",
     "ATTRACTION_PER_INHABITANT",

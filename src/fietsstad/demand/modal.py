@@ -8,6 +8,7 @@ compares two networks. The gravity model and trip generation live in :mod:`fiets
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -35,11 +36,18 @@ from fietsstad.engine._furness import _bike_block, _modal_rows
 from fietsstad.errors import ValidationError
 
 
-def _zone_table(zones: Any) -> pd.DataFrame:
+def zone_table(zones: Any) -> pd.DataFrame:
+    """Zones with ``productions`` and ``attractions``: as given, or from :func:`trip_generation`.
+
+    Example
+    -------
+    >>> z = pd.DataFrame({"population": [100.0, 300.0], "jobs": [50.0, 0.0]})
+    >>> zone_table(z)["productions"].tolist()
+    [270.0, 810.0]
+    """
     if isinstance(zones, pd.DataFrame) and {"productions", "attractions"} <= set(zones.columns):
         return zones
     if isinstance(zones, pd.DataFrame):
-
         zt = trip_generation(zones)
         for col in ("lon", "lat", "node"):  # keep what snapping needs
             if col in zones.columns and col not in zt.columns:
@@ -180,20 +188,10 @@ def _city_frame(
     return df
 
 
-def _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, models, intra, k):
-    cols = [
-        "origin",
-        "destination",
-        "time_s",
-        "distance_km",
-        "trips",
-        "bike_share",
-        "bike_trips",
-        "ebike_share",
-        "ebike_trips",
-    ]
+def _top_pairs(cost, dist, dscale, sentinel, grav, U, models, intra, k, d0):
+    """The ``k`` pairs with most bike trips; ``origin`` is ``d0`` + the row (a position)."""
     if k == 0:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=_OD_COLUMNS)
     udist, uscale, g, tabs, direct = U
     n, m = cost.shape
     # row blocks of at most 2**18 values (1 MB float32): never an n x n array
@@ -220,6 +218,7 @@ def _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, models, intra, k):
             tabs[0],
             direct,
             intra,
+            d0,
             r0,
             out,
         )
@@ -242,7 +241,7 @@ def _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, models, intra, k):
     oi, dj = best_i // m, best_i % m
     c = cost[oi, dj]
     dkm = dist[oi, dj].astype(np.float64) * dscale
-    own = (oi == dj) & (intra[np.minimum(oi, len(intra) - 1)] >= 0)
+    own = (oi + d0 == dj) & (intra[oi] >= 0)
     dkm[own] = intra[oi[own]]
     trips = (
         grav.a[oi] * grav.b[dj] * grav.table[np.minimum(c.astype(np.int64), len(grav.table) - 1)]
@@ -256,8 +255,8 @@ def _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, models, intra, k):
     pe = uptake(ukm, gg, models[1])
     return pd.DataFrame(
         {
-            "origin": zt.index.to_numpy()[oi],
-            "destination": zt.index.to_numpy()[dj],
+            "origin": oi + d0,
+            "destination": dj,
             "time_s": c,
             "distance_km": dkm,
             "trips": trips,
@@ -267,6 +266,19 @@ def _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, models, intra, k):
             "ebike_trips": trips * pe,
         }
     )
+
+
+_OD_COLUMNS = [
+    "origin",
+    "destination",
+    "time_s",
+    "distance_km",
+    "trips",
+    "bike_share",
+    "bike_trips",
+    "ebike_share",
+    "ebike_trips",
+]
 
 
 def _intrazonal(intrazonal_km: Any, n: int, square: bool) -> np.ndarray:
@@ -404,14 +416,72 @@ def modal_share(
     >>> round(float(r["city"]["trips"].iloc[0]), 6)
     200.0
     """
-    m_b, m_e = get_model(model), get_model(ebike_model)
-    zt = _zone_table(zones)
+    zt = zone_table(zones)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
     A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
-    cost, dist = _matrices(net_or_cost, zt, distances)
-    cost = _check_cost(cost, len(P), len(A))
+    cost, dist = modal_matrices(net_or_cost, zt, distances)
+    setup = modal_setup(
+        cost.shape, model, ebike_model, distance_scale=distance_scale, gradient=gradient,
+        car_share=car_share, co2_kg_per_km=co2_kg_per_km, top_pairs=top_pairs,
+        hist_width_km=hist_width_km, hist_max_km=hist_max_km, intrazonal_km=intrazonal_km,
+        uptake_on=uptake_on, reference_speed_kmh=reference_speed_kmh,
+    )  # fmt: skip
+    grav = gravity_distribution(
+        P, A, cost, deterrence, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
+    )
+    rows, packed, od = modal_block(cost, dist, grav.a, grav.b, grav.table, setup)
+    return modal_tables(zt, setup, grav, rows, packed, [od])
+
+
+def modal_matrices(net_or_cost: Any, zones: pd.DataFrame, distances: Any = None):
+    """The validated ``(cost, distances)`` zone matrices :func:`modal_share` works on.
+
+    From a network: uint16 seconds and int32 metres along the fastest routes between the zones'
+    nodes (``node`` column, or snapped). From a cost matrix: the matrix and ``distances``.
+
+    Example
+    -------
+    >>> z = pd.DataFrame({"productions": [1.0, 1.0], "attractions": [1.0, 1.0]})
+    >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+    >>> c, d = modal_matrices(t, z, np.array([[250, 4000], [4000, 250]]))
+    >>> c.dtype.name, d.shape
+    ('uint16', (2, 2))
+    """
+    cost, dist = _matrices(net_or_cost, zones, distances)
+    cost = _check_cost(cost, len(zones), len(zones))
     if dist.shape != cost.shape:
         raise ValidationError(f"distances shape {dist.shape} differs from cost {cost.shape}")
+    return cost, dist
+
+
+def modal_setup(
+    shape: tuple[int, int],
+    model: str | UptakeModel = ZWOLLE_2024,
+    ebike_model: str | UptakeModel = ZWOLLE_2024_EBIKE,
+    *,
+    distance_scale: float = 0.001,
+    gradient: Any = 0.0,
+    car_share: float = CAR_SHARE_OF_SHIFTED,
+    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
+    top_pairs: int = 1000,
+    hist_width_km: float = 0.1,
+    hist_max_km: float = 40.0,
+    intrazonal_km: Any = None,
+    uptake_on: str = "distance",
+    reference_speed_kmh: float = 16.0,
+) -> dict[str, Any]:
+    """Validated settings of a modal-share reduction of an ``(origins, destinations)`` matrix.
+
+    Everything :func:`modal_block` needs beside the matrices (a small, picklable dict: the Dask
+    version sends it to its workers). Arguments as in :func:`modal_share`.
+
+    Example
+    -------
+    >>> s = modal_setup((2, 2), hist_width_km=0.5, hist_max_km=10)
+    >>> s["nbins"], s["intra"].tolist()
+    (21, [-1.0, -1.0])
+    """
+    n, m = shape
     dscale = check_in_range(
         distance_scale, "distance_scale", 0, math.inf, lo_open=True, hi_open=True
     )
@@ -420,53 +490,145 @@ def modal_share(
     top_pairs = check_int(top_pairs, "top_pairs", min_value=0)
     hw = check_in_range(hist_width_km, "hist_width_km", 0, math.inf, lo_open=True, hi_open=True)
     hmax = check_in_range(hist_max_km, "hist_max_km", hw, 1e6)
-    intra = _intrazonal(intrazonal_km, cost.shape[0], cost.shape[0] == cost.shape[1])
-    grav = gravity_distribution(
-        P, A, cost, deterrence, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
-    )
+    intra = _intrazonal(intrazonal_km, n, n == m)
     if uptake_on == "distance":
-        U = _uptake_setup((m_b, m_e), dist, dscale, gradient)
+        v = None
     elif uptake_on == "time":
         v = check_in_range(reference_speed_kmh, "reference_speed_kmh", 0, 100, lo_open=True)
-        U = _uptake_setup((m_b, m_e), cost, v / 3600.0, gradient)
+        v = v / 3600.0
     else:
         raise ValidationError(f"uptake_on must be 'distance' or 'time', not {uptake_on!r}")
-    udist, uscale, g, tabs, direct = U
-    sentinel = _sentinel_for(dist.dtype)
+    if np.ndim(gradient) == 0:
+        grad: Any = float(gradient)
+        if not math.isfinite(grad):
+            raise ValidationError(f"gradient must be finite, got {grad}")
+    else:
+        grad = check_array(gradient, "gradient", ndim=2)
+        if grad.shape != (n, m) or not np.all(np.isfinite(grad)):
+            raise ValidationError(
+                "gradient must be a scalar or a finite matrix of the distances' shape"
+            )
+    return {
+        "models": (get_model(model), get_model(ebike_model)), "dscale": dscale, "car": car_share,
+        "co2": co2, "top": top_pairs, "hw": hw, "hmax": hmax,
+        "nbins": int(math.ceil(hmax / hw)) + 1, "intra": intra, "uptake_on": uptake_on,
+        "v": v, "gradient": grad,
+    }  # fmt: skip
+
+
+def modal_block(
+    cost: np.ndarray,
+    dist: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    table: np.ndarray,
+    setup: dict[str, Any],
+    row0: int = 0,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """The modal-share reduction of a block of rows (one parallel numba pass, no n x n floats).
+
+    Run once on the whole matrix by :func:`modal_share` and on every row block by
+    :func:`fietsstad.distributed.modal_share_dask`.
+
+    Parameters
+    ----------
+    cost, dist
+        The block's rows of the cost and distance matrices.
+    a
+        The block's rows of the gravity model's ``a``; ``b`` and ``table`` as in the model.
+    setup
+        :func:`modal_setup` of the whole matrix.
+    row0
+        Position of the block's first row in the whole matrix.
+
+    Returns
+    -------
+    (rows, packed, od)
+        Per-origin sums ``(n_block, 6)``; the block's additive sums ``[columns (m x 3),
+        histogram (bins x 4), pairs without a distance]`` (add the blocks' ``packed``); its top
+        pairs (``origin``/``destination`` are positions). :func:`modal_tables` makes the tables.
+
+    Example
+    -------
+    >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+    >>> d = np.array([[250, 4000], [4000, 250]], dtype=np.int32)
+    >>> g = gravity_distribution([1.0, 1.0], [1.0, 1.0], t)
+    >>> rows, packed, od = modal_block(t, d, g.a, g.b, g.table, modal_setup((2, 2)))
+    >>> rows.shape, round(float(rows[:, 0].sum()), 6), od["origin"].tolist()[:1]
+    ((2, 6), 2.0, [0])
+    """
+    (m_b, m_e), dscale, intra = setup["models"], setup["dscale"], setup["intra"]
     n, m = cost.shape
+    grad = setup["gradient"]
+    if np.ndim(grad) == 2:
+        grad = grad[row0 : row0 + n]
+    if setup["uptake_on"] == "distance":
+        U = _uptake_setup((m_b, m_e), dist, dscale, grad)
+    else:
+        U = _uptake_setup((m_b, m_e), cost, setup["v"], grad)
+    udist, uscale, g, tabs, direct = U
+    intra = intra[row0 : row0 + n]
+    sentinel = _sentinel_for(dist.dtype)
     nc = _n_chunks(n)
-    nbins = int(math.ceil(hmax / hw)) + 1
     rows = np.zeros((n, 6))
     cols = np.zeros((nc, m, 3))
-    hist = np.zeros((nc, nbins, 4))
+    hist = np.zeros((nc, setup["nbins"], 4))
     bad = _modal_rows(
-        cost,
-        grav.table,
-        grav.a,
-        grav.b,
-        dist,
-        dscale,
-        sentinel,
-        udist,
-        uscale,
-        g,
-        m_b.coef(),
-        m_e.coef(),
-        tabs[0],
-        tabs[1],
-        direct,
-        hw,
-        intra,
-        rows,
-        cols,
-        hist,
-        nc,
-    )
-    out, city, distribution = _result_tables(
-        zt, rows, cols.sum(axis=0), hist.sum(axis=0), bad, car_share, co2, m_b, m_e, grav, hw, hmax
-    )
-    od = _top_pairs(zt, cost, dist, dscale, sentinel, grav, U, (m_b, m_e), intra, top_pairs)
-    return {"zones": out, "city": city, "od": od, "distribution": distribution}
+        cost, table, a, b, dist, dscale, sentinel, udist, uscale, g, m_b.coef(), m_e.coef(),
+        tabs[0], tabs[1], direct, setup["hw"], intra, row0, rows, cols, hist, nc,
+    )  # fmt: skip
+    packed = np.concatenate([cols.sum(axis=0).ravel(), hist.sum(axis=0).ravel(), [float(bad)]])
+    grav = SimpleNamespace(a=a, b=b, table=table)
+    od = _top_pairs(cost, dist, dscale, sentinel, grav, U, (m_b, m_e), intra, setup["top"], row0)
+    return rows, packed, od
+
+
+def modal_tables(
+    zt: pd.DataFrame,
+    setup: dict[str, Any],
+    grav: Any,
+    rows: np.ndarray,
+    packed: np.ndarray,
+    ods: list[pd.DataFrame],
+) -> dict[str, pd.DataFrame]:
+    """The :func:`modal_share` tables from the (summed) results of :func:`modal_block`.
+
+    ``rows`` are all blocks' rows in order, ``packed`` the sum of their ``packed``, ``ods``
+    their top pairs (merged into the overall top ``top_pairs``, labelled with ``zt.index``).
+
+    Example
+    -------
+    >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+    >>> d = np.array([[250, 4000], [4000, 250]], dtype=np.int32)
+    >>> z = pd.DataFrame({"productions": [1.0, 1.0], "attractions": [1.0, 1.0]}, index=["A", "B"])
+    >>> g, s = gravity_distribution([1.0, 1.0], [1.0, 1.0], t), modal_setup((2, 2))
+    >>> r = modal_tables(z, s, g, *modal_block(t, d, g.a, g.b, g.table, s)[:2], [])
+    >>> sorted(r), r["zones"].index.tolist()
+    (['city', 'distribution', 'od', 'zones'], ['A', 'B'])
+    """
+    m, nbins = len(grav.b), setup["nbins"]
+    col = packed[: 3 * m].reshape(m, 3)
+    hist = packed[3 * m : -1].reshape(nbins, 4)
+    m_b, m_e = setup["models"]
+    zones, city, distribution = _result_tables(
+        zt, rows, col, hist, int(packed[-1]), setup["car"], setup["co2"], m_b, m_e, grav,
+        setup["hw"], setup["hmax"],
+    )  # fmt: skip
+    od = _merge_top_pairs(zt.index.to_numpy(), ods, setup["top"])
+    return {"zones": zones, "city": city, "od": od, "distribution": distribution}
+
+
+def _merge_top_pairs(labels: np.ndarray, ods: list[pd.DataFrame], k: int) -> pd.DataFrame:
+    """The top ``k`` pairs of all blocks (one block: already in order), positions -> labels."""
+    if k == 0 or not ods:
+        return pd.DataFrame(columns=_OD_COLUMNS)
+    od = ods[0] if len(ods) == 1 else pd.concat(ods, ignore_index=True)
+    if len(ods) > 1:
+        key = od["bike_trips"].to_numpy().astype(np.float32)
+        od = od.iloc[np.argsort(-key, kind="stable")[:k]].reset_index(drop=True)
+    od["origin"] = labels[od["origin"].to_numpy(np.int64)]
+    od["destination"] = labels[od["destination"].to_numpy(np.int64)]
+    return od
 
 
 def compare_scenarios(
@@ -527,4 +689,12 @@ def compare_scenarios(
     return res
 
 
-__all__ = ["modal_share", "compare_scenarios"]
+__all__ = [
+    "modal_share",
+    "compare_scenarios",
+    "zone_table",
+    "modal_matrices",
+    "modal_setup",
+    "modal_block",
+    "modal_tables",
+]

@@ -68,20 +68,17 @@ def _warm_kernels() -> float:
 
 def _warm_demand() -> None:
     """Run the demand tasks once on a 2 x 2 matrix (loads the Furness/modal kernels)."""
-    from fietsstad.demand import deterrence_table, get_model
+    from fietsstad.demand import deterrence_table
+    from fietsstad.demand.modal import modal_setup
 
     c = np.array([[0, 60], [60, 0]], dtype=np.uint16)
     d = np.array([[0, 300], [300, 0]], dtype=np.int32)
     f = deterrence_table()
-    r = _furness_block(c, f, np.ones(2), None, np.ones(2), 0)
+    a, _ = _furness_block(c, f, np.ones(2), None, np.ones(2), 0)
     _block_info(c)
     _block_info(d)
-    ctx = {
-        "models": (get_model("zwolle_2024"), get_model("zwolle_2024_ebike")),
-        "dscale": 0.001, "uptake_on": "distance", "v": None, "gradient": 0.0,
-        "intra": np.full(2, -1.0), "nbins": 4, "hw": 0.1, "sentinel": 2**31 - 1, "top": 1,
-    }  # fmt: skip
-    _modal_block((c, d), r, np.ones(2), f, ctx, 0)
+    for intra in (None, 0.5):
+        _modal_block((c, d), a, np.ones(2), f, modal_setup((2, 2), intrazonal_km=intra), 0)
 
 
 def _max_numba_threads() -> int:
@@ -115,15 +112,16 @@ def _usable_cores() -> int:
 
 def _compiled_signatures() -> dict[str, int]:
     """Number of compiled signatures of every numba kernel of the engine (in this process)."""
+    import sys
+
     from numba.core.registry import CPUDispatcher
 
-    from fietsstad.engine import _access, _dijkstra, _phast
-
     out = {}
-    for mod in (_dijkstra, _phast, _access):
-        for name, obj in vars(mod).items():
-            if isinstance(obj, CPUDispatcher):
-                out[f"{mod.__name__.rsplit('.', 1)[-1]}.{name}"] = len(obj.signatures)
+    for modname, mod in list(sys.modules.items()):
+        if modname.startswith("fietsstad.engine.") and mod is not None:
+            for name, obj in vars(mod).items():
+                if isinstance(obj, CPUDispatcher):
+                    out[f"{modname.rsplit('.', 1)[-1]}.{name}"] = len(obj.signatures)
     return out
 
 
@@ -170,19 +168,11 @@ def _warm_seconds() -> float:
     return float(_WORKER.get("warm_seconds") or 0.0)
 
 
-def _use_ch(g, ch) -> None:
-    """Make a scattered contraction hierarchy the worker's memoised one (no rebuild per worker)."""
-    if ch is not None:
-        from fietsstad.engine import _ch
-
-        _ch.remember(ch)
-
-
 def _tt_rows(g, ch, sources, targets, cutoff, dtype, method, saturate, secondary=None):
+    """Rows of :func:`fietsstad.engine.travel_times` (what ``analysis.travel_time_matrix`` runs)."""
     from fietsstad.engine import travel_times
 
     _apply_threads()
-    _use_ch(g, ch)
     return travel_times(
         g,
         sources,
@@ -213,10 +203,12 @@ def _tt_to_zarr(
 
 
 def _access_rows(g, ch, opp, decays, cutoff, sources, method) -> np.ndarray:
-    from fietsstad.engine import accessibility
+    """Rows of :func:`fietsstad.engine.accessibility`, with the scattered hierarchy."""
+    from fietsstad.engine import accessibility, remember_ch
 
     _apply_threads()
-    _use_ch(g, ch)
+    if ch is not None:
+        remember_ch(ch)  # the client's hierarchy: no worker builds its own
     return accessibility(g, opp, decays, cutoff=cutoff, sources=sources, method=method)
 
 
@@ -233,10 +225,10 @@ def _uptake_block(g, ch, sources, targets, cutoff, method, metres, trips_rows, m
     Returns float64 ``[trips, reachable trips, trip_km, bike_trips, bike_km]`` of the block.
     """
     from fietsstad.demand import uptake
-    from fietsstad.engine import UNREACHABLE_I32
+    from fietsstad.engine import UNREACHABLE_I32, UNREACHABLE_U16
 
     t, m = _tt_rows(g, ch, sources, targets, cutoff, np.dtype(np.uint16), method, True, metres)
-    reach = t != np.uint16(65535)
+    reach = t != UNREACHABLE_U16
     w = np.ones(t.shape) if trips_rows is None else trips_rows
     m = np.where(reach, m, UNREACHABLE_I32).astype(np.int32)  # beyond the cut-off: unreachable
     p = uptake(m, gradient, model, distance_scale=0.001)
@@ -263,19 +255,15 @@ def _zarr_rows(store: str, path: str, r0: int, r1: int) -> np.ndarray:
 
 def _block_info(block) -> tuple[tuple[int, int], str, int, int]:
     """Shape, dtype, smallest value and largest finite (non-sentinel) value of a cost block."""
-    from fietsstad.demand.gravity import _max_below
-    from fietsstad.demand.pct import UNREACHABLE_I32
-    from fietsstad.engine._furness import _check_cost
+    from fietsstad.engine import UNREACHABLE_I32
 
-    _apply_threads()
     c = _cost_of(block)
     if not isinstance(c, np.ndarray) or c.ndim != 2:
         return (tuple(np.shape(c)), str(getattr(c, "dtype", type(c).__name__)), 0, 0)
-    if c.dtype not in (np.uint16, np.int32) or c.size == 0:
+    if c.dtype != np.int32 or c.size == 0:  # uint16: never negative, a 65,536 table
         return (c.shape, str(c.dtype), 0, 0)
-    c = _w(c)
-    nc = _chunks(c.shape[0])
-    return (c.shape, str(c.dtype), int(_check_cost(c, nc)), int(_max_below(c, UNREACHABLE_I32, nc)))
+    hi = c.max(initial=0, where=c != UNREACHABLE_I32)
+    return (c.shape, str(c.dtype), int(c.min()), int(hi))
 
 
 def _w(x: np.ndarray) -> np.ndarray:
@@ -285,38 +273,14 @@ def _w(x: np.ndarray) -> np.ndarray:
     return x if x.flags.writeable and x.flags.c_contiguous else np.array(x, order="C")
 
 
-def _chunks(n: int) -> int:
-    import numba
-
-    return max(1, min(n, 4 * numba.get_num_threads()))
-
-
 def _furness_block(block, f, P, prev, b, row0: int):
-    """One Furness pass over a row block (the single-machine kernel ``_furness_pass``).
-
-    ``prev`` is this block's result of the previous pass (its ``a``), or None on the first.
-    Returns ``(a_new, partial)``; ``partial`` packs ``[column sums (m), max row error,
-    dead origins, first dead origin (global position, or inf)]`` for :func:`_furness_combine`.
-    """
-    from fietsstad.engine._furness import _furness_pass
+    """:func:`fietsstad.demand.gravity.furness_block` on a row block; ``prev`` is the block's result of
+    the previous pass (its ``a`` comes first), or None on the first pass."""
+    from fietsstad.demand.gravity import furness_block
 
     _apply_threads()
-    c = _w(_cost_of(block))
-    f, P, b = _w(f), _w(np.asarray(P, dtype=np.float64)), _w(np.asarray(b, dtype=np.float64))
-    n, m = c.shape
-    nc = _chunks(n)
-    a_old = np.zeros(n) if prev is None else _w(prev[0])
-    a_new = np.zeros(n)
-    acc = np.zeros((nc, m))
-    rowsum = np.zeros(n)
-    err = float(_furness_pass(c, f, P, a_old, b, a_new, acc, rowsum, nc)) if n else 0.0
-    dead = np.flatnonzero((P > 0) & (rowsum <= 0))
-    part = np.empty(m + 3)
-    part[:m] = acc.sum(axis=0)
-    part[m] = err
-    part[m + 1] = len(dead)
-    part[m + 2] = row0 + dead[0] if len(dead) else np.inf
-    return a_new, part
+    a_prev = None if prev is None else _w(prev[0])
+    return furness_block(_w(_cost_of(block)), _w(f), _w(P), a_prev, _w(b), row0)
 
 
 def _partial(x):
@@ -325,61 +289,18 @@ def _partial(x):
 
 
 def _furness_combine(x, y) -> np.ndarray:
-    """Combine two Furness partials: column sums add, errors max, dead counts add, first min."""
-    x, y = _partial(x), _partial(y)
-    out = x + y
-    out[-3] = max(x[-3], y[-3])
-    out[-1] = min(x[-1], y[-1])
-    return out
+    from fietsstad.demand.gravity import furness_combine
+
+    return furness_combine(_partial(x), _partial(y))
 
 
-def _a_of(x) -> np.ndarray:
-    return x[0]
-
-
-def _modal_block(block, a_res, b, f, ctx: dict, row0: int):
-    """The modal-share reduction of one row block (the single-machine kernels).
-
-    Returns ``(rows, packed, od)``: the block's per-zone rows (``(n_block, 6)``), the packed
-    sums ``[cols (m x 3), hist (bins x 4), bad pairs]`` for :func:`fietsstad.distributed.tree_sum`
-    and the block's top pairs (``origin`` as a position in the block, see ``_top_pairs``).
-    """
-    from types import SimpleNamespace
-
-    import pandas as pd
-
-    from fietsstad.demand.modal import _top_pairs, _uptake_setup
-    from fietsstad.engine._furness import _modal_rows
+def _modal_block(block, a, b, f, setup: dict, row0: int):
+    """:func:`fietsstad.demand.modal.modal_block` on a ``(times, metres)`` row block."""
+    from fietsstad.demand.modal import modal_block
 
     _apply_threads()
     cost, dist = (_w(v) for v in block)
-    a, b, f = _w(a_res[0]), _w(b), _w(f)
-    n, m = cost.shape
-    grad = ctx["gradient"]
-    if np.ndim(grad) == 2:
-        grad = _w(grad[row0 : row0 + n])
-    models = ctx["models"]
-    udist, uscale = (dist, ctx["dscale"]) if ctx["uptake_on"] == "distance" else (cost, ctx["v"])
-    U = _uptake_setup(models, udist, uscale, grad)
-    ud, us, g, tabs, direct = U
-    intra = _w(ctx["intra"][row0 : row0 + n])
-    nc = _chunks(n)
-    nbins = ctx["nbins"]
-    rows = np.zeros((n, 6))
-    cols = np.zeros((nc, m, 3))
-    hist = np.zeros((nc, nbins, 4))
-    bad = _modal_rows(
-        cost, f, a, b, dist, ctx["dscale"], ctx["sentinel"], ud, us, g,
-        models[0].coef(), models[1].coef(), tabs[0], tabs[1], direct, ctx["hw"], intra,
-        rows, cols, hist, nc,
-    )  # fmt: skip
-    packed = np.concatenate([cols.sum(axis=0).ravel(), hist.sum(axis=0).ravel(), [float(bad)]])
-    pos = pd.DataFrame(index=pd.RangeIndex(max(n, m)))  # positions stand in for zone labels
-    grav = SimpleNamespace(a=a, b=b, table=f)
-    od = _top_pairs(
-        pos, cost, dist, ctx["dscale"], ctx["sentinel"], grav, U, models, intra, ctx["top"]
-    )
-    return rows, packed, od
+    return modal_block(cost, dist, _w(a), _w(b), _w(f), setup, row0)
 
 
 def _item(x, i: int):

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from fietsstad.engine._access import Decay, accessibility, two_step_fca
 from fietsstad.engine._ch import ContractionHierarchy, build_ch
+from fietsstad.engine._ch import remember as remember_ch
 from fietsstad.engine._graph import CSRGraph
-from fietsstad.engine._matrix import iter_blocks, travel_times
+from fietsstad.engine._matrix import iter_blocks, resolve_method, travel_times
 from fietsstad.engine._memory import available_memory_bytes, check_memory, estimate_matrix_bytes
 from fietsstad.engine._paths import predecessors, shortest_path
 from fietsstad.engine.config import UNREACHABLE_I32, UNREACHABLE_U16
@@ -34,8 +35,10 @@ __all__ = [
     "CSRGraph",
     "ContractionHierarchy",
     "build_ch",
+    "remember_ch",
     "travel_times",
     "iter_blocks",
+    "resolve_method",
     "estimate_matrix_bytes",
     "check_memory",
     "available_memory_bytes",

@@ -671,7 +671,20 @@ def find_ch(graph, secondary=None) -> ContractionHierarchy | None:
 
 
 def remember(ch: ContractionHierarchy) -> None:
-    """Put ``ch`` (e.g. one cached on a network object) into the in-process memo."""
+    """Put ``ch`` (built in another process, or read from a file) into the in-process memo.
+
+    Later :func:`build_ch` (and so :func:`~fietsstad.engine.travel_times` and
+    :func:`~fietsstad.engine.accessibility`) calls for the same graph then use it instead of
+    building a new one. Public as ``fietsstad.engine.remember_ch``.
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph
+    >>> g = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+    >>> ch = build_ch(g)
+    >>> remember(ch); build_ch(g) is ch
+    True
+    """
     if ch.key not in _MEMO:
         if len(_MEMO) >= _MEMO_MAX:
             _MEMO.pop(next(iter(_MEMO)))

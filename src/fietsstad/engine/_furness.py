@@ -110,6 +110,7 @@ def _modal_rows(
     direct,
     hist_w,
     intra,
+    d0,
     rows,
     cols,
     hist,
@@ -121,7 +122,9 @@ def _modal_rows(
     ``cols[chunk, j]``: trips, bike, ebike attracted by j; ``hist[chunk, bin]``: trips, bike,
     ebike, trip-km by distance bin of width ``hist_w`` km (last bin open-ended). ``grad`` is 2-D: shape
     (1, 1) for one gradient for all pairs, or the matrix shape (then ``direct`` must be True).
-    ``intra[i] >= 0`` replaces the distance (km) of the intrazonal pair (i, i). Uptake is
+    ``intra[i] >= 0`` replaces the distance (km) of the intrazonal pair (i, i + d0): ``d0`` is
+    the column of row 0's own zone (0 for a whole matrix, the first row's zone for a block of
+    rows). Uptake is
     evaluated at ``udist * uscale`` km (the route distance ``dist`` itself, or the travel time
     times a reference speed); km sums and the histogram use ``dist * scale``. Returns the number
     of reachable pairs with a missing (sentinel/NaN/negative) distance.
@@ -158,7 +161,7 @@ def _modal_rows(
                 t = ai * b[j] * fv
                 dv = np.float64(dist[i, j])
                 dkm = dv * scale
-                if i == j and intra[i] >= 0.0:
+                if i + d0 == j and intra[i] >= 0.0:
                     dkm = intra[i]
                     g = grad[0, 0] if one_g else np.float64(grad[i, j])
                     pb = _p(dkm, g, coef_b)
@@ -207,9 +210,12 @@ def _modal_rows(
 
 @nb.njit(cache=True, parallel=True)
 def _bike_block(
-    cost, f, a, b, dist, scale, sentinel, udist, uscale, grad, coef, tab, direct, intra, r0, out
+    cost, f, a, b, dist, scale, sentinel, udist, uscale, grad, coef, tab, direct, intra, d0, r0, out
 ):
-    """Bike trips ``T_ij p_ij`` of rows ``r0 .. r0 + len(out)`` into ``out`` (float32 block)."""
+    """Bike trips ``T_ij p_ij`` of rows ``r0 .. r0 + len(out)`` into ``out`` (float32 block).
+
+    ``(i, i + d0)`` is the intrazonal pair of row ``i`` (see :func:`_modal_rows`).
+    """
     m = cost.shape[1]
     L = f.shape[0]
     Lt = tab.shape[0]
@@ -223,7 +229,7 @@ def _bike_block(
                 continue
             t = a[i] * b[j] * f[c]
             g = grad[0, 0] if one_g else np.float64(grad[i, j])
-            if i == j and intra[i] >= 0.0:
+            if i + d0 == j and intra[i] >= 0.0:
                 out[r, j] = t * _p(intra[i], g, coef)
                 continue
             dv = np.float64(dist[i, j])

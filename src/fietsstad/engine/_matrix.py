@@ -167,6 +167,26 @@ def choose_method(
     return "phast"
 
 
+def resolve_method(graph, sources=None, *, cutoff=None, method="auto", secondary=None) -> str:
+    """The algorithm :func:`travel_times` would run for this query: ``"phast"`` or ``"dijkstra"``.
+
+    Resolving ``"auto"`` once for a whole source set lets a caller that splits the sources into
+    blocks (e.g. :mod:`fietsstad.distributed`) run every block with the same algorithm.
+    Arguments as in :func:`travel_times`; validates them the same way.
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph
+    >>> g = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+    >>> resolve_method(g, [0]), resolve_method(g, method="phast")
+    ('dijkstra', 'phast')
+    """
+    g = as_graph(graph)
+    src = check_nodes(sources, g.n, "sources")
+    sec_w = None if secondary is None else check_secondary(secondary, g)
+    return choose_method(g, src, _cutoff(cutoff), method, sec_w)
+
+
 def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w, unreach, cap, ch):
     """Compute rows for ``sources`` into ``out`` (and ``out_sec``); returns #clipped values."""
     if len(sources) == 0 or len(targets) == 0:
