@@ -22,23 +22,9 @@ import sys
 import warnings
 from typing import Any
 
-from fietsstad import settings
+from fietsstad import errors, settings
 from fietsstad._data import VERSION
-from fietsstad.errors import (
-    CacheError,
-    ConvergenceError,
-    CRSError,
-    FietsstadError,
-    FietsstadWarning,
-    GraphError,
-    InputFileError,
-    MemoryBudgetError,
-    NetworkWarning,
-    NoRideableNetworkError,
-    PlaceNotFoundError,
-    SnappingError,
-    ValidationError,
-)
+from fietsstad.errors import *  # noqa: F403  (every error and warning class is public)
 from fietsstad.network import PROFILES, BikeNetwork, Infra, Profile, get_profile
 
 __version__ = VERSION
@@ -141,18 +127,6 @@ __all__ = [
     "PROFILES",
     "Infra",
     "get_profile",
-    "FietsstadError",
-    "InputFileError",
-    "NoRideableNetworkError",
-    "PlaceNotFoundError",
-    "CRSError",
-    "SnappingError",
-    "GraphError",
-    "MemoryBudgetError",
-    "ConvergenceError",
-    "CacheError",
-    "ValidationError",
-    "FietsstadWarning",
-    "NetworkWarning",
+    *errors.__all__,
     *_LAZY,
 ]
