@@ -72,14 +72,66 @@ def _opportunity_frame_from_dict(opportunities: dict, n: int):
     return pd.DataFrame(cols)
 
 
-def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str]]:
-    """``(n, k)`` float64 opportunities per node and the column names, from any container.
+def _is_geo(obj) -> bool:
+    """A geopandas GeoDataFrame or GeoSeries (a plain DataFrame has no ``crs``)."""
+    return (
+        isinstance(obj, (pd.DataFrame, pd.Series))
+        and hasattr(obj, "geometry")
+        and hasattr(obj, "crs")
+    )
 
-    NaN, inf and negative values are refused with the same error whatever the container
-    (array, list, Series, DataFrame, dict), naming the column: a missing value must never
-    count as zero opportunities.
+
+def _snapped_opportunities(net, gdf) -> tuple[np.ndarray, list[str], dict]:
+    """Opportunities of a GeoDataFrame (or GeoSeries) placed on nodes by their geometry.
+
+    Every feature (a point, or a polygon's / line's representative point) is snapped to its
+    nearest node with :meth:`BikeNetwork.snap` (refused beyond ``settings.snap_max_distance_m``);
+    the numeric columns of features on one node add up. A GeoSeries counts one opportunity per
+    feature. The index of ``gdf`` plays no part. Returns the table, the column names and the
+    snapping distances for ``df.attrs``.
     """
     n = net.n_nodes
+    if isinstance(gdf, pd.Series):
+        name = gdf.name if gdf.name is not None else "opportunities"
+        num = pd.DataFrame({name: np.ones(len(gdf))}, index=gdf.index)
+    else:
+        num = gdf.drop(columns=gdf.geometry.name).select_dtypes("number")
+        if num.shape[1] == 0:
+            raise ValidationError(
+                "opportunities GeoDataFrame has no numeric column; add one with the opportunities "
+                "of each feature (e.g. jobs, inhabitants)"
+            )
+    for c in num.columns:
+        check_finite_nonneg(
+            num[c].to_numpy(dtype=np.float64, na_value=np.nan),
+            f"opportunities column {c!r}",
+            allow_empty=True,
+            error=ParameterError,
+            labels=num.index,
+        )
+    nodes, dist = as_nodes(net, gdf, "opportunities", return_distance=True)
+    table = np.column_stack(
+        [np.bincount(nodes, weights=num[c].to_numpy(np.float64), minlength=n) for c in num.columns]
+    )
+    snap = {
+        "points": int(len(dist)),
+        "max": float(dist.max()) if len(dist) else 0.0,
+        "mean": float(dist.mean()) if len(dist) else 0.0,
+    }
+    return table, [str(c) for c in num.columns], {"snap_distance_m": snap}
+
+
+def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str], dict]:
+    """``(n, k)`` float64 opportunities per node, the column names and extra ``df.attrs``.
+
+    NaN, inf and negative values are refused with the same error whatever the container
+    (array, list, Series, DataFrame, dict, GeoDataFrame), naming the column: a missing value
+    must never count as zero opportunities. A GeoDataFrame / GeoSeries is placed on nodes by its
+    geometry (:func:`_snapped_opportunities`), everything else by node position.
+    """
+    n = net.n_nodes
+    if _is_geo(opportunities):
+        return _snapped_opportunities(net, opportunities)
     if isinstance(opportunities, dict):
         opportunities = _opportunity_frame_from_dict(opportunities, n)
     if isinstance(opportunities, pd.Series):
@@ -105,15 +157,15 @@ def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str]]:
             )
         grouped = num.astype(np.float64).groupby(level=0).sum()
         full = grouped.reindex(range(n), fill_value=0.0)
-        return full.to_numpy(np.float64), [str(c) for c in num.columns]
+        return full.to_numpy(np.float64), [str(c) for c in num.columns], {}
     arr = check_array(opportunities, "opportunities", ndim=None)
     if arr.ndim == 1:
         check_finite_nonneg(arr, "opportunities", error=ParameterError)
-        return arr, ["opportunities"]
+        return arr, ["opportunities"], {}
     if arr.ndim == 2:
         for j in range(arr.shape[1]):
             check_finite_nonneg(arr[:, j], f"opportunities column {j}", error=ParameterError)
-        return arr, [f"opportunities{i}" for i in range(arr.shape[1])]
+        return arr, [f"opportunities{i}" for i in range(arr.shape[1])], {}
     raise ValidationError(f"opportunities must be 1-D or 2-D, got shape {arr.shape}")
 
 
@@ -133,7 +185,7 @@ def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) 
     ``(len(sources), k * len(decays))`` array.
     """
     cutoff = check_cutoff_s(cutoff_s)
-    opp, cols = _opportunity_table(net, opportunities)
+    opp, cols, extra_attrs = _opportunity_table(net, opportunities)
     decs = _decay_list(decays)
     src = as_nodes(net, sources, "sources")
     g, _, entry = _engine_inputs(net)
@@ -161,6 +213,7 @@ def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) 
         generated=bool(net.is_generated),
         cutoff_s=cutoff,
         profile=net.profile,
+        **extra_attrs,
     )
     return df
 
@@ -179,10 +232,16 @@ def accessibility(
     Parameters
     ----------
     net : BikeNetwork
-    opportunities : DataFrame / Series indexed by node position, array or list (n,) / (n, k), dict
+    opportunities : GeoDataFrame, DataFrame / Series indexed by node position, array or list (n,) / (n, k), dict
         Opportunities per node (several numeric columns allowed; repeated positions add up;
         positions not in a DataFrame/Series have none). A dict is ``{position: value}`` or
-        ``{column: one value per node}``. Non-numeric DataFrame columns (labels) are ignored;
+        ``{column: one value per node}``. A **GeoDataFrame** is placed by its geometry, not its
+        index: each point (a polygon's representative point) goes to its nearest node
+        (:meth:`~fietsstad.network.BikeNetwork.snap`, refused with
+        :class:`~fietsstad.errors.SnappingError` beyond ``settings.snap_max_distance_m``),
+        features on one node add up, and ``df.attrs["snap_distance_m"]`` reports the snapping
+        distances (``points``, ``max``, ``mean`` in metres); a GeoSeries counts one opportunity
+        per feature. Non-numeric DataFrame columns (labels) are ignored;
         NaN, inf and negative values are refused in every container
         (:class:`~fietsstad.errors.ValidationError` naming the column), never counted as 0.
     decays : Decay or sequence of Decay
@@ -208,6 +267,12 @@ def accessibility(
     ...                    cutoff_s=1800)
     >>> list(df.columns)
     ['node', 'inhabitants_cum600s', 'inhabitants_exp0.2permin']
+    >>> import geopandas as gpd
+    >>> shops = gpd.GeoDataFrame({"shops": [3.0, 2.0]}, crs=4326,
+    ...                          geometry=gpd.points_from_xy(net.x[[5, 9]], net.y[[5, 9]]))
+    >>> df = accessibility(net, shops, Decay.cumulative(600), cutoff_s=600)
+    >>> df.attrs["snap_distance_m"]["max"], float(df.loc[df["node"] == 5, "shops_cum600s"].iloc[0]) >= 3
+    (0.0, True)
     """
     return _to_frame(
         net,

@@ -91,10 +91,15 @@ def cached_ch(graph, *, secondary=None) -> _ch.ContractionHierarchy:
     return ch
 
 
-def as_nodes(net, points, name: str = "nodes") -> np.ndarray | None:
+def as_nodes(net, points, name: str = "nodes", *, return_distance: bool = False):
     """Node positions from positions, a ``(k, 2)`` lon/lat float array, or a GeoDataFrame.
 
-    ``None`` stays ``None`` (all nodes). Points are snapped with :meth:`BikeNetwork.snap`.
+    ``None`` stays ``None`` (all nodes). Points are snapped with :meth:`BikeNetwork.snap`
+    (beyond :data:`fietsstad.settings.snap_max_distance_m` it raises
+    :class:`~fietsstad.errors.SnappingError`). A GeoDataFrame or GeoSeries is reprojected to
+    EPSG:4326 when it has another CRS; a polygon or line stands for its representative point;
+    missing or empty geometries are refused. With ``return_distance=True`` the result is
+    ``(nodes, metres)``, the snapping distance of every point (zeros for node positions).
 
     Example
     -------
@@ -104,24 +109,35 @@ def as_nodes(net, points, name: str = "nodes") -> np.ndarray | None:
     ([3], [7, 8])
     """
     if points is None:
-        return None
+        return (None, None) if return_distance else None
     if hasattr(points, "geometry"):
         gdf = points
         if getattr(gdf, "crs", None) is not None and gdf.crs.to_epsg() != 4326:
             gdf = gdf.to_crs(4326)
         geom = gdf.geometry if hasattr(gdf.geometry, "representative_point") else gdf
-        pts = geom.representative_point()
-        return net.snap(pts.x.to_numpy(), pts.y.to_numpy())
+        bad = np.asarray(geom.isna() | geom.is_empty)
+        if bad.any():
+            raise ValidationError(
+                f"{name}: {int(bad.sum())} row(s) have a missing or empty geometry (first: "
+                f"{gdf.index[np.flatnonzero(bad)[0]]!r}); drop them or give them a location"
+            )
+        if len(geom) == 0:
+            nodes, dist = np.zeros(0, dtype=np.int32), np.zeros(0)
+        else:
+            pts = geom.representative_point()
+            nodes, dist = net.snap(pts.x.to_numpy(), pts.y.to_numpy(), return_distance=True)
+        return (nodes, dist) if return_distance else nodes
     arr = np.asarray(points)
     if arr.dtype.kind == "f" and arr.ndim == 2 and arr.shape[1] == 2:
-        return net.snap(arr[:, 0], arr[:, 1])
+        return net.snap(arr[:, 0], arr[:, 1], return_distance=return_distance)
     arr = np.atleast_1d(arr)
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
         raise ValidationError(
             f"{name} must be node positions (int), a (k, 2) lon/lat float array or a "
             f"GeoDataFrame, got {arr.dtype} array of shape {arr.shape}"
         )
-    return arr.astype(np.int64)
+    nodes = arr.astype(np.int64)
+    return (nodes, np.zeros(len(nodes))) if return_distance else nodes
 
 
 def _matrix_alternatives(cutoff_given: bool, dtype) -> list[str]:

@@ -366,7 +366,20 @@ class BikeNetwork:
 
     # ------------------------------------------------------------------ geometry helpers
     def edge_geometry(self, e: int) -> np.ndarray:
-        """Lon/lat coordinates ``(k, 2)`` of edge ``e`` (straight line if none stored)."""
+        """Lon/lat coordinates ``(k, 2)`` of edge ``e`` (straight line if none stored).
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> g = net.edge_geometry(0)
+        >>> g.shape[1], bool((g[0] == [net.x[0], net.y[0]]).all())
+        (2, True)
+        """
+        m = self.n_edges
+        if not -m <= int(e) < m:
+            raise ValidationError(f"edge {e} out of range: the network has {m} edges")
+        e = int(e) % m
         if self.geom_offsets is not None:
             g = self.geom_xy[self.geom_offsets[e]:self.geom_offsets[e + 1]]
             if len(g) >= 2:
@@ -374,6 +387,70 @@ class BikeNetwork:
         s = int(np.searchsorted(self.indptr, e, side="right") - 1)
         t = int(self.indices[e])
         return np.array([[self.x[s], self.y[s]], [self.x[t], self.y[t]]])
+
+    def edge_coordinates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every edge's lon/lat coordinates as one array and offsets, in edge order.
+
+        Returns ``(coords, offsets)``: edge ``e`` is ``coords[offsets[e]:offsets[e + 1]]``, the
+        stored geometry where it has two points or more (the course of merged OSM segments), the
+        straight line between the end nodes otherwise (as :meth:`edge_geometry`). Vectorised:
+        no Python loop over edges.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> coords, offsets = net.edge_coordinates()
+        >>> len(offsets) == net.n_edges + 1, coords.shape[1]
+        (True, 2)
+        """
+        m = self.n_edges
+        src = self.edge_sources()
+        straight = np.empty((2 * m, 2), dtype=np.float64)
+        straight[0::2, 0], straight[0::2, 1] = self.x[src], self.y[src]
+        straight[1::2, 0], straight[1::2, 1] = self.x[self.indices], self.y[self.indices]
+        if self.geom_offsets is None or m == 0:
+            return straight, np.arange(0, 2 * m + 1, 2, dtype=np.int64)
+        goff = np.asarray(self.geom_offsets, dtype=np.int64)
+        stored = np.diff(goff)
+        own = stored >= 2
+        sizes = np.where(own, stored, 2)
+        offsets = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        # row of every output point in [geom_xy; straight]: a run from each edge's start
+        start = np.where(own, goff[:-1], len(self.geom_xy) + 2 * np.arange(m, dtype=np.int64))
+        rows = np.repeat(start - offsets[:-1], sizes) + np.arange(offsets[-1], dtype=np.int64)
+        both = np.concatenate([np.asarray(self.geom_xy, dtype=np.float64).reshape(-1, 2), straight])
+        return both[rows], offsets
+
+    def street_count(self) -> np.ndarray:
+        """Streets at each node, counted as :func:`osmnx.stats.count_streets_per_node` does.
+
+        On the undirected graph: a two-way street and a one-way street each count once at both
+        ends, parallel edges count as often as the busier direction has them, and a node with
+        self-loops counts 2 more. int64 array, one value per node.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> bool((net.street_count() >= 1).all())
+        True
+        """
+        n = self.n_nodes
+        src = self.edge_sources().astype(np.int64)
+        dst = self.indices.astype(np.int64)
+        loop = src == dst
+        key, mult = np.unique(src[~loop] * n + dst[~loop], return_counts=True)
+        a, b = key // n, key % n
+        pair, inv = np.unique(np.minimum(a, b) * n + np.maximum(a, b), return_inverse=True)
+        streets = np.zeros(len(pair), dtype=np.int64)
+        np.maximum.at(streets, inv, mult)  # u->v and v->u share their keys in the undirected view
+        count = np.bincount(pair // n, weights=streets, minlength=n)
+        count += np.bincount(pair % n, weights=streets, minlength=n)
+        has_loop = np.zeros(n, dtype=bool)
+        has_loop[src[loop]] = True
+        return count.astype(np.int64) + 2 * has_loop
 
     def _local_xy(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         lat0 = np.deg2rad(np.mean(self.y)) if self.n_nodes else 0.0
@@ -434,26 +511,50 @@ class BikeNetwork:
     def to_networkx(self):
         """An osmnx-compatible ``networkx.MultiDiGraph`` keyed by OSM/generated node id.
 
-        Nodes carry ``x``, ``y`` (and ``highway='traffic_signals'`` where signalled); edges carry
+        Nodes carry ``x``, ``y``, ``street_count`` (as :meth:`street_count`, the attribute osmnx
+        puts on every node) and ``highway='traffic_signals'`` where signalled; edges carry
         ``length`` (m), ``travel_time`` (s), ``speed_kph``, ``infra``, ``contraflow``, ``osmid``
-        and ``name``. ``G.graph["crs"]`` is ``"EPSG:4326"``.
+        and ``name``, and edges whose course is not a straight line (merged by simplification)
+        their shapely ``geometry``, as osmnx stores it. Graph attributes: ``crs``
+        (``"EPSG:4326"``), ``simplified``, ``source``, ``generated`` and ``profile``. So
+        ``osmnx.stats.basic_stats``, ``osmnx.plot_graph`` and
+        ``osmnx.io.save_graph_geopackage`` work on it.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> G = fietsstad.generate_network(n_nodes=100, seed=0).to_networkx()
+        >>> G.graph["crs"], "street_count" in next(iter(G.nodes.values()))
+        ('EPSG:4326', True)
         """
         import networkx as nx
 
         G = nx.MultiDiGraph(crs="EPSG:4326", source=self.meta.get("source", "unknown"),
-                            generated=self.is_generated, profile=self.profile)
+                            generated=self.is_generated, profile=self.profile,
+                            simplified=bool(self.meta.get("simplified", False)))
         ids = self.node_id.tolist()
+        xs, ys, streets, sig = self.x.tolist(), self.y.tolist(), self.street_count().tolist(), self.node_signal
+        nodes = []
         for i, nid in enumerate(ids):
-            attrs = {"x": float(self.x[i]), "y": float(self.y[i])}
-            if self.node_signal[i]:
+            attrs = {"x": xs[i], "y": ys[i], "street_count": streets[i]}
+            if sig[i]:
                 attrs["highway"] = "traffic_signals"
-            G.add_node(nid, **attrs)
-        src = self.edge_sources()
+            nodes.append((nid, attrs))
+        G.add_nodes_from(nodes)
+        bent = np.flatnonzero(np.diff(self.edge_coordinates()[1]) > 2)
+        geoms = dict(zip(bent.tolist(), self._linestrings(bent)))
+        src = self.edge_sources().tolist()
+        dst = self.indices.tolist()
+        length, tt, speed = self.length.tolist(), self.travel_time.tolist(), self.speed_kmh.tolist()
+        infra = [INFRA_NAMES[c] for c in self.infra.tolist()]
+        contra, way, name = self.contraflow.tolist(), self.way_id.tolist(), self.name.tolist()
+        add = G.add_edge  # one call per edge: faster than add_edges_from's lookups
         for e in range(self.n_edges):
-            G.add_edge(ids[src[e]], ids[self.indices[e]], length=float(self.length[e]),
-                       travel_time=int(self.travel_time[e]), speed_kph=float(self.speed_kmh[e]),
-                       infra=INFRA_NAMES[int(self.infra[e])], contraflow=bool(self.contraflow[e]),
-                       osmid=int(self.way_id[e]), name=str(self.name[e]))
+            attrs = {"length": length[e], "travel_time": tt[e], "speed_kph": speed[e],
+                     "infra": infra[e], "contraflow": contra[e], "osmid": way[e], "name": str(name[e])}
+            if e in geoms:
+                attrs["geometry"] = geoms[e]
+            add(ids[src[e]], ids[dst[e]], **attrs)
         return G
 
     def nodes_gdf(self):
@@ -476,19 +577,44 @@ class BikeNetwork:
             crs="EPSG:4326",
         )
 
-    def edges_gdf(self):
-        """Edges as a GeoDataFrame (EPSG:4326), one row per directed edge, with ids ``u``, ``v``."""
-        import geopandas as gpd
+    def _linestrings(self, edges: np.ndarray) -> np.ndarray:
+        """Shapely LineStrings of the given edges (in that order), built in one vectorised call."""
         from shapely import linestrings
 
+        edges = np.asarray(edges, dtype=np.int64)
+        if len(edges) == 0:
+            return np.empty(0, dtype=object)
+        coords, offsets = self.edge_coordinates()
+        sizes = np.diff(offsets)[edges]
+        first = np.cumsum(sizes) - sizes  # where each edge's run starts in the output
+        rows = np.repeat(offsets[edges] - first, sizes) + np.arange(int(sizes.sum()))
+        return linestrings(coords[rows], indices=np.repeat(np.arange(len(edges)), sizes))
+
+    def edges_gdf(self):
+        """Edges as a GeoDataFrame (EPSG:4326), one row per directed edge, with ids ``u``, ``v``.
+
+        The geometry is each edge's course (see :meth:`edge_coordinates`): merged OSM segments
+        keep their bends, so the geodesic length of a geometry matches ``length``.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> e = fietsstad.generate_network(n_nodes=100, seed=0).edges_gdf()
+        >>> e.crs.to_string(), e.geometry.geom_type.unique().tolist()
+        ('EPSG:4326', ['LineString'])
+        """
+        import geopandas as gpd
+
         src = self.edge_sources()
-        geoms = linestrings([self.edge_geometry(e) for e in range(self.n_edges)]) if self.n_edges else []
+        geoms = self._linestrings(np.arange(self.n_edges))
+        codes, inv = np.unique(self.infra, return_inverse=True)
+        names = np.array([INFRA_NAMES[int(c)] for c in codes], dtype=object)
         return gpd.GeoDataFrame(
             {
                 "u": self.node_id[src], "v": self.node_id[self.indices],
                 "length": self.length, "travel_time": self.travel_time, "speed_kmh": self.speed_kmh,
                 "delay": self.delay,
-                "infra": np.array([INFRA_NAMES[int(c)] for c in self.infra], dtype=object),
+                "infra": names[inv.reshape(-1)] if len(codes) else np.array([], dtype=object),
                 "contraflow": self.contraflow, "unpaved": self.unpaved, "osmid": self.way_id,
                 "name": self.name.astype(object),
             },
