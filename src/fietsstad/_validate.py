@@ -303,7 +303,7 @@ def check_cutoff_s(
     >>> check_cutoff_s("600")
     Traceback (most recent call last):
     ...
-    fietsstad._validate.ParameterError: cutoff_s must be None (no cut-off), inf (no cut-off) or a number of seconds >= 0, got str '600'
+    fietsstad.errors.ParameterError: cutoff_s must be None (no cut-off), inf (no cut-off) or a number of seconds >= 0, got str '600'
     """
     if seconds is None:
         return None

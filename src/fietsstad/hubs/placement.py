@@ -77,6 +77,7 @@ class HubPlacement:
         Example
         -------
         >>> import fietsstad
+        >>> from fietsstad.hubs import hub_candidates
         >>> net = fietsstad.generate_network(n_nodes=300, seed=0)
         >>> pl = place_hubs(net, hub_candidates(net.x[:3], net.y[:3]), np.ones(net.n_nodes), k=1)
         >>> sorted(pl.summary())[:3]
@@ -106,6 +107,7 @@ def coverage_sets(
     Example
     -------
     >>> import fietsstad
+    >>> from fietsstad.hubs import hub_candidates
     >>> net = fietsstad.generate_network(n_nodes=200, seed=0)
     >>> s = coverage_sets(net, hub_candidates([net.x[0]], [net.y[0]]), 5, np.arange(net.n_nodes))
     >>> 0 in s[0]
@@ -264,6 +266,7 @@ def place_hubs(
     Example
     -------
     >>> import fietsstad
+    >>> from fietsstad.hubs import hub_candidates
     >>> net = fietsstad.generate_network(n_nodes=300, seed=3)
     >>> c = hub_candidates(net.x[::30], net.y[::30])
     >>> g = place_hubs(net, c, np.ones(net.n_nodes), k=2, minutes=4)

@@ -54,7 +54,7 @@ def esc(value: Any) -> str:
     Example
     -------
     >>> esc("<script>`${x}`</script>")
-    '&lt;script&gt;&#96;&#36;{x}&#96;&lt;/script&gt;'
+    '&lt;script&gt;&#96;&#36;&#123;x&#125;&#96;&lt;/script&gt;'
     """
     s = html.escape(str(value), quote=True)
     return s.translate(_EXTRA_ENTITIES)

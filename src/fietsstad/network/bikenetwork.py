@@ -697,7 +697,7 @@ class BikeNetwork:
         """Load a network saved with :meth:`save`; corrupt files raise :class:`CacheError`.
 
         Only a regular file is read, its sizes are checked before its payload is read, and with
-        ``key`` a file saved for another key raises :class:`fietsstad._io.ForeignCacheEntryError`
+        ``key`` a file saved for another key raises :class:`fietsstad.errors.ForeignCacheEntryError`
         (a :class:`CacheError`).
         """
         arrays, meta = load_arrays(path, key=key)
