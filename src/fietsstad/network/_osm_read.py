@@ -277,9 +277,14 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
 
     Example
     -------
-    >>> t = read_osm_file("tests/fixtures/osm/rules.osm")
-    >>> sorted(t.way_tags[0])[:1]
-    ['highway']
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "street.osm"
+    >>> _ = f.write_text('<osm version="0.6"><node id="1" lat="52.5" lon="6.0"/>'
+    ...     '<node id="2" lat="52.5" lon="6.01"/><way id="7"><nd ref="1"/><nd ref="2"/>'
+    ...     '<tag k="highway" v="residential"/></way></osm>')
+    >>> t = read_osm_file(f)
+    >>> t.way_tags[0]["highway"], len(t.way_tags)
+    ('residential', 1)
     """
     import osmium
 
