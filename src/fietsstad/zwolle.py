@@ -1,6 +1,9 @@
-"""The Zwolle study area: bounding box, municipal boundary and the 16 districts (wijken).
+"""Every Zwolle preset in one place: study area, place name, districts, routes, hub sites, targets.
 
-Facts, not models: everything here comes from CBS (Statistics Netherlands) open data, licence
+Facts, not models (the objects built from them live with their concept: ``scenario.zwolle_routes``
+turns :func:`zwolle_route_table` into ``Snelfietspad`` objects, ``hubs.zwolle_hub_candidates``
+turns :data:`ZWOLLE_HUB_SITES` into candidates, ``demand.fit_zwolle_2024`` fits to
+:data:`ZWOLLE_TARGETS`). Statistics: everything here comes from CBS (Statistics Netherlands) open data, licence
 CC-BY 4.0 ("Bron: CBS"); see ``data/README.md`` for the tables fietsstad ships.
 
 * :data:`ZWOLLE_BBOX` -- the municipality's bounding box in lon/lat, from the bounds of the CBS/PDOK
@@ -10,6 +13,10 @@ CC-BY 4.0 ("Bron: CBS"); see ``data/README.md`` for the tables fietsstad ships.
 * :func:`zwolle_boundary` -- the real municipal boundary, read from ``../shared`` when present.
 * :func:`zwolle_districts` -- the 16 CBS wijken with 2024 inhabitants and dwellings and a
   representative point inside each district, as a GeoDataFrame (EPSG:4326).
+* :data:`ZWOLLE_PLACE` -- the municipality as Nominatim knows it (for ``load_network(place=...)``).
+* :func:`zwolle_route_table` -- the shipped snelfietspaden around Zwolle (approximate waypoints).
+* :data:`ZWOLLE_HUB_SITES` -- approximate candidate mobility-hub sites.
+* :data:`ZWOLLE_TARGETS` -- the cycling figures the uptake model is calibrated to.
 * :func:`zwolle_jobs_total` -- jobs located in Zwolle (CBS, 2017). There is no per-district jobs
   figure in the shipped data; demand models distribute this total themselves.
 
@@ -33,6 +40,24 @@ from fietsstad.errors import FietsstadError, InputFileError
 #: Bounding box of the municipality of Zwolle, ``(min_lon, min_lat, max_lon, max_lat)`` EPSG:4326.
 #: Source: CBS/PDOK gebiedsindelingen, gemeente 2023 (GM0193), generalised; CC-BY 4.0.
 ZWOLLE_BBOX: tuple[float, float, float, float] = (6.003619, 52.440530, 6.210811, 52.587810)
+
+#: The municipality of Zwolle, as Nominatim knows it.
+ZWOLLE_PLACE: str = "Gemeente Zwolle, Overijssel, Nederland"
+
+#: Targets of the Zwolle calibration (anchors.md section 2: 46 % of all trips and 49 % of trips up
+#: to 7.5 km by bike, Fietsersbond / Gemeente Zwolle; KiM 2016 for the mean bike trip of 3.5 km).
+ZWOLLE_TARGETS = {"share_all": 0.46, "share_short": 0.49, "short_km": 7.5, "mean_bike_km": 3.5}
+
+#: Built-in Zwolle hub candidates ``(name, kind, lon, lat)``. Positions are APPROXIMATE (a few
+#: hundred metres at most), placed by hand from public maps; check them before using the results.
+ZWOLLE_HUB_SITES: tuple[tuple[str, str, float, float], ...] = (
+    ("Zwolle Centraal (station)", "station", 6.0917, 52.5049),
+    ("Stadshagen (centrum)", "district centre", 6.0620, 52.5300),
+    ("Zwolle-Zuid (winkelcentrum)", "district centre", 6.1150, 52.4880),
+    ("P+R Meeuwenplas", "P+R", 6.1225, 52.4900),
+)
+
+_ROUTES_FILE = "snelfietspaden.json"
 
 #: CBS municipality code of Zwolle.
 ZWOLLE_GM_CODE = "GM0193"
@@ -181,7 +206,45 @@ def zwolle_jobs_total() -> int:
     return ZWOLLE_JOBS_2017
 
 
+def zwolle_route_table() -> list[dict]:
+    """The shipped snelfietspaden around Zwolle as plain records (``data/snelfietspaden.json``).
+
+    Each record has ``name``, ``waypoints`` (a list of ``(lon, lat)``), ``approximate``, ``note``
+    and ``source``. :func:`fietsstad.scenario.zwolle_routes` turns them into ``Snelfietspad``s.
+
+    Example
+    -------
+    >>> sorted(r["name"] for r in zwolle_route_table())[:2]
+    ['Dalfsen-Zwolle', 'Zwolle-Hattem']
+    """
+    import json
+
+    from fietsstad._data import data_path
+
+    path = data_path(_ROUTES_FILE)
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [
+            {
+                "name": str(r["name"]),
+                "waypoints": [(float(w["lon"]), float(w["lat"])) for w in r["waypoints"]],
+                "approximate": bool(r.get("approximate", True)),
+                "note": str(r.get("note", "")),
+                "source": str(r.get("source", doc.get("source", ""))),
+            }
+            for r in doc["routes"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputFileError(
+            f"the shipped route table {path} is missing or damaged ({err}); reinstall fietsstad"
+        ) from err
+
+
 __all__ = [
+    "ZWOLLE_PLACE",
+    "ZWOLLE_TARGETS",
+    "ZWOLLE_HUB_SITES",
+    "zwolle_route_table",
     "ZWOLLE_BBOX",
     "ZWOLLE_GM_CODE",
     "ZWOLLE_INHABITANTS_2024",

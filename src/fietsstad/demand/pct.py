@@ -69,6 +69,7 @@ from fietsstad._validate import check_array, check_in_range
 from fietsstad.engine._uptake import _uptake_flat
 from fietsstad.engine.config import UNREACHABLE_I32, UNREACHABLE_U16
 from fietsstad.errors import ConvergenceError, ValidationError
+from fietsstad.zwolle import ZWOLLE_TARGETS
 
 _PCT_SOURCE = (
     "Lovelace et al. 2017, The Propensity to Cycle Tool, JTLU 10(1), "
@@ -616,8 +617,6 @@ def _check_target(value: Any, name: str) -> float:
 
 
 # ------------------------------------------------------------------------- Zwolle preset
-#: Targets of the Zwolle calibration (anchors.md section 2; KiM 2016 for the mean bike trip).
-ZWOLLE_TARGETS = {"share_all": 0.46, "share_short": 0.49, "short_km": 7.5, "mean_bike_km": 3.5}
 
 
 def zwolle_trip_length_distribution(theta_km: float) -> tuple[np.ndarray, np.ndarray]:

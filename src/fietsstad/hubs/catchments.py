@@ -49,18 +49,10 @@ import numpy as np
 
 from fietsstad.errors import CRSError, ValidationError
 from fietsstad.network import BikeNetwork
+from fietsstad.zwolle import ZWOLLE_HUB_SITES
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
-
-#: Built-in Zwolle hub candidates (name, kind, lon, lat). Positions are APPROXIMATE (a few hundred
-#: metres at most), placed by hand from public maps; check them before using the results.
-ZWOLLE_HUB_SITES: tuple[tuple[str, str, float, float], ...] = (
-    ("Zwolle Centraal (station)", "station", 6.0917, 52.5049),
-    ("Stadshagen (centrum)", "district centre", 6.0620, 52.5300),
-    ("Zwolle-Zuid (winkelcentrum)", "district centre", 6.1150, 52.4880),
-    ("P+R Meeuwenplas", "P+R", 6.1225, 52.4900),
-)
 
 _POP_COLUMNS = ("population", "inhabitants_2024", "aantal_inwoners", "inhabitants", "pop")
 

@@ -69,9 +69,10 @@ from fietsstad.network.rules import (
     classify_way,
     node_has_signal,
 )
+from fietsstad.zwolle import ZWOLLE_PLACE
 
-#: The municipality of Zwolle, as Nominatim knows it.
-ZWOLLE: str = "Gemeente Zwolle, Overijssel, Nederland"
+#: The municipality of Zwolle, as Nominatim knows it (:data:`fietsstad.zwolle.ZWOLLE_PLACE`).
+ZWOLLE: str = ZWOLLE_PLACE
 #: OSM attribution every OSM-built network carries in ``meta``.
 ATTRIBUTION: str = "© OpenStreetMap contributors, ODbL"
 #: Overpass way filter: every highway that might be rideable, plus the main roads that are not

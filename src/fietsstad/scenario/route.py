@@ -53,10 +53,10 @@ import numpy as np
 from fietsstad._geo import haversine_m
 from fietsstad.errors import InputFileError, SnappingError, ValidationError
 from fietsstad.network import BikeNetwork, Infra, get_profile, travel_time_seconds
+from fietsstad.zwolle import zwolle_route_table
 
 #: Dutch design target for directness (route length / straight line), Fietsersbond / Utrecht.
 DIRECTNESS_TARGET = 1.2
-ROUTES_FILE = "snelfietspaden.json"
 
 
 # --------------------------------------------------------------------------------- upgrade
@@ -660,27 +660,17 @@ def zwolle_routes(upgrade: Upgrade | None = None) -> dict[str, Snelfietspad]:
     >>> routes["Zwolle-Hattem"].approximate
     True
     """
-    from fietsstad._data import data_path
-
-    path = data_path(ROUTES_FILE)
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        out = {}
-        for r in doc["routes"]:
-            wps = [(float(w["lon"]), float(w["lat"])) for w in r["waypoints"]]
-            out[r["name"]] = Snelfietspad.from_waypoints(
-                wps,
-                name=r["name"],
-                upgrade=upgrade or Upgrade(),
-                approximate=bool(r.get("approximate", True)),
-                note=str(r.get("note", "")),
-                source=str(r.get("source", doc.get("source", ""))),
-            )
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise InputFileError(
-            f"the shipped route table {path} is missing or damaged ({err}); reinstall fietsstad"
-        ) from err
-    return out
+    return {
+        r["name"]: Snelfietspad.from_waypoints(
+            r["waypoints"],
+            name=r["name"],
+            upgrade=upgrade or Upgrade(),
+            approximate=r["approximate"],
+            note=r["note"],
+            source=r["source"],
+        )
+        for r in zwolle_route_table()
+    }
 
 
 __all__ = [
