@@ -24,7 +24,6 @@ import numba
 import numpy as np
 from numba import prange
 
-from fietsstad.engine._dijkstra import _pop, _push
 from fietsstad.engine._heap import heap_pop, heap_push
 from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES
 
@@ -45,10 +44,10 @@ def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
     dist[s] = 0
     touched[0] = s
     nt = 1
-    size = _push(hk, 0, np.int64(s))
+    size = heap_push(hk, hk, 0, np.int64(s), np.int64(s))
     while size > 0:
         key = hk[0]
-        size = _pop(hk, size)
+        size = heap_pop(hk, hk, size)
         u = np.int32(key & _LOW)
         d = key >> 32
         if d != dist[u]:
@@ -61,7 +60,8 @@ def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
                     touched[nt] = x
                     nt += 1
                 dist[x] = nd
-                size = _push(hk, size, (nd << 32) | x)
+                nk = (nd << 32) | x
+                size = heap_push(hk, hk, size, nk, nk)
     for t in range(nt):
         x = touched[t]
         U[x, k] = dist[x]
