@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from fietsstad import engine
+from fietsstad._validate import check_array
 from fietsstad.analysis.routing import _engine_inputs, _keep_ch, as_nodes
 from fietsstad.engine import Decay
 from fietsstad.errors import ValidationError
@@ -52,8 +53,6 @@ def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str]]:
         grouped = num.groupby(level=0).sum()
         full = grouped.reindex(range(n), fill_value=0.0)
         return full.to_numpy(np.float64), [str(c) for c in num.columns]
-    from fietsstad._validate import check_array
-
     arr = check_array(opportunities, "opportunities", ndim=None)
     if arr.ndim == 1:
         return arr, ["opportunities"]

@@ -23,15 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from fietsstad import engine
+from fietsstad import engine, settings
+from fietsstad._io import load_arrays, save_arrays
 from fietsstad.engine import _ch
-from fietsstad.errors import ValidationError
+from fietsstad.errors import CacheError, ValidationError
+from fietsstad.network import check_network
 
 
 def _engine_inputs(net, with_distance: bool = False):
     """``(CSRGraph, metres or None, entry)`` for ``net``; ``entry`` keeps its hierarchy."""
-    from fietsstad.network import check_network
-
     check_network(net)
     graph = net.engine_graph()
     metres = net.csr("length")[2] if with_distance else None
@@ -65,10 +65,6 @@ def cached_ch(graph, *, secondary=None) -> _ch.ContractionHierarchy:
     >>> cached_ch(net.engine_graph()).n
     100
     """
-    from fietsstad import settings
-    from fietsstad._io import load_arrays, save_arrays
-    from fietsstad.errors import CacheError
-
     key = _ch.ch_key(graph, secondary)
     path = Path(settings.cache_dir) / "ch" / f"{key}.fch"
     ch = _ch.find_ch(graph, secondary)

@@ -42,12 +42,11 @@ import numpy as np
 from fietsstad.engine._graph import CSRGraph, as_graph, check_secondary
 from fietsstad.engine._heap import heap_pop as _hpop
 from fietsstad.engine._heap import heap_push as _hpush
-from fietsstad.engine.config import NJIT
+from fietsstad.engine.config import INF64, NJIT, PHAST_INF
 from fietsstad.errors import GraphError
 
-_BIG = np.int64(2**62)
+_BIG = np.int64(INF64)
 _LOW = np.int64(0xFFFFFFFF)
-_POFF = np.int64(2**30)
 
 #: Settled-node limit of witness searches during construction.
 WITNESS_SETTLE_LIMIT = 64
@@ -522,7 +521,7 @@ def build_ch(
     """
     g = as_graph(graph)
     sec = None if secondary is None else check_secondary(secondary, g)
-    if g.total_weight() >= 2**30:
+    if g.total_weight() >= PHAST_INF:
         raise GraphError("contraction hierarchies need the sum of all edge weights below 2**30")
     if sec is not None and int(sec.sum(dtype=np.int64)) >= 2**31:
         raise GraphError("secondary weights must sum below 2**31 for a contraction hierarchy")

@@ -26,10 +26,10 @@ import numpy as np
 from numba import prange
 
 from fietsstad.engine._heap import heap_pop, heap_push
-from fietsstad.engine.config import NJIT, NJIT_PAR
+from fietsstad.engine.config import MAX_I32, NJIT, NJIT_PAR, UNREACHABLE_I32
 
-INF = np.int32(2**31 - 1)
-MAXD = 2**31 - 2
+INF = np.int32(UNREACHABLE_I32)
+MAXD = MAX_I32
 #: Dial's bucket queue is used while the largest edge weight is below this.
 DIAL_MAX_WEIGHT = 1 << 16
 _LOW = np.int64(0xFFFFFFFF)

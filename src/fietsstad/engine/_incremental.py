@@ -12,9 +12,9 @@ import numpy as np
 
 from fietsstad.engine._heap import heap_pop as _heap_pop
 from fietsstad.engine._heap import heap_push as _heap_push
-from fietsstad.engine.config import NJIT, NJIT_INLINE, NJIT_PAR, REPAIR_INF
+from fietsstad.engine.config import INF64, NJIT, NJIT_INLINE, NJIT_PAR
 
-_INF = np.int64(REPAIR_INF)
+_INF = np.int64(INF64)
 
 
 # ---------------------------------------------------------------------------------------- kernels

@@ -32,8 +32,10 @@ import numba
 import numpy as np
 
 from fietsstad.engine import _dijkstra as dj
+from fietsstad.engine._ch import build_ch, has_cached_ch
 from fietsstad.engine._graph import CSRGraph, as_graph, check_nodes, check_secondary
 from fietsstad.engine._memory import check_memory, estimate_matrix_bytes
+from fietsstad.engine._phast import phast_fill
 from fietsstad.engine.config import (
     DEFAULT_BLOCK_ROWS,
     MAX_I32,
@@ -124,8 +126,6 @@ def choose_method(
         return "phast"
     if method == "dijkstra" or not phast_ok or len(sources) == 0 or g.n < 2:
         return "dijkstra"
-    from fietsstad.engine._ch import has_cached_ch
-
     cached = has_cached_ch(g, secondary)
     if not cached and len(sources) < max(AUTO_MIN_SOURCES, g.n // AUTO_BUILD_DIVISOR):
         return "dijkstra"
@@ -139,8 +139,6 @@ def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w,
     if len(sources) == 0 or len(targets) == 0:
         return 0
     if method == "phast":
-        from fietsstad.engine._phast import phast_fill
-
         return phast_fill(
             g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets
         )
@@ -257,8 +255,6 @@ def travel_times(
     c = _cutoff(cutoff)
     meth = choose_method(g, src, c, method, sec_w)
     if meth == "phast" and ch is None:
-        from fietsstad.engine._ch import build_ch
-
         ch = build_ch(g, secondary=sec_w)
     out = np.empty((len(src), len(tgt)), dtype=dt)
     out_sec = None if sec_w is None else np.empty((len(src), len(tgt)), dtype=np.int32)
@@ -316,8 +312,6 @@ def iter_blocks(
     check_memory(block_size * row_bytes, f"a {block_size:,}-row block")
     meth = choose_method(g, src, c, method, sec_w)
     if meth == "phast" and ch is None:
-        from fietsstad.engine._ch import build_ch
-
         ch = build_ch(g, secondary=sec_w)
     all_t = targets is None
     for start in range(0, len(src), block_size):

@@ -25,7 +25,8 @@ import numpy as np
 from numba import prange
 
 from fietsstad.engine._heap import heap_pop, heap_push
-from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES
+from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES, UNREACHABLE_I32
+from fietsstad.errors import GraphError
 
 LANES = PHAST_LANES
 PINF = np.int32(PHAST_INF)
@@ -267,7 +268,7 @@ def phast_matrix_sec(
     ng = (ns + K - 1) // K
     nch = max(1, min(ng, 4 * nthr))
     over = np.zeros(nch, np.int64)
-    imax = np.int32(2**31 - 1)
+    imax = np.int32(UNREACHABLE_I32)
     for c in prange(nch):
         U = np.full((n, K), PINF, np.int32)
         US = np.zeros((n, K), np.int32)
@@ -314,8 +315,6 @@ def phast_fill(
     g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets=False
 ) -> int:
     """Fill ``out`` (and ``out_sec``) for node ids ``sources`` x ``targets`` with PHAST."""
-    from fietsstad.errors import GraphError
-
     if ch.n != g.n or ch.graph_key != g.content_hash():
         raise GraphError(
             f"this contraction hierarchy was built for another graph ({ch.n} nodes; the graph has "

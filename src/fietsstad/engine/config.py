@@ -45,9 +45,9 @@ MAX_I32: int = 2**31 - 2
 #: Internal "infinity" of the PHAST sweep labels: keeps ``label + weight`` below 2**31.
 PHAST_INF: int = 2**30
 
-#: Internal int64 "infinity" of the incremental repair: far above any int32 travel time, and
-#: ``2 * REPAIR_INF`` still fits in an int64.
-REPAIR_INF: int = 2**62
+#: Internal int64 "infinity" of searches on int64 labels (CH witness searches, incremental
+#: repair): far above any sum of int32 travel times, and ``2 * INF64`` still fits in an int64.
+INF64: int = 2**62
 
 #: Sources processed together in one PHAST sweep (the SIMD lanes).
 PHAST_LANES: int = 16

@@ -29,16 +29,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fietsstad._validate import ensure_crs_4326
 from fietsstad.engine._paths import trace_paths
 from fietsstad.engine.config import UNREACHABLE_I32
 from fietsstad.errors import ConvergenceError, ValidationError
 from fietsstad.network import BikeNetwork
 from fietsstad.scenario.incremental import UpdateStats, full_travel_times, update_travel_times
+from fietsstad.scenario.route import RouteOnNetwork, Snelfietspad, zwolle_routes
+from fietsstad.zwolle import zwolle_districts
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
-
-    from fietsstad.scenario.route import RouteOnNetwork, Snelfietspad
 
 #: Defaults, each documented in :func:`evaluate_snelfietspad`.
 TRIPS_PER_PERSON = 1.1
@@ -212,11 +213,7 @@ def _gravity(
 def _zone_table(zones, population_column: str | None):
     import geopandas as gpd
 
-    from fietsstad._validate import ensure_crs_4326
-
     if zones is None:
-        from fietsstad.zwolle import zwolle_districts
-
         zones = zwolle_districts()
     if not isinstance(zones, gpd.GeoDataFrame):
         raise ValidationError(
@@ -331,11 +328,12 @@ def evaluate_snelfietspad(
     >>> res.summary["generated"], res.summary["extra_bike_trips_per_day"] >= 0
     (True, True)
     """
+    # lazy: geopandas, pandas and the demand layer (which imports pandas) are only needed here,
+    # so ``import fietsstad.scenario`` stays free of them
     import geopandas as gpd
     import pandas as pd
 
     from fietsstad.demand import uptake
-    from fietsstad.scenario.route import Snelfietspad, zwolle_routes
 
     if not isinstance(net, BikeNetwork):
         raise ValidationError(f"net must be a BikeNetwork, got {type(net).__name__}")
