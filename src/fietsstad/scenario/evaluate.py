@@ -322,7 +322,7 @@ def evaluate_snelfietspad(
     Example
     -------
     >>> import fietsstad
-    >>> from fietsstad.scenario.route import Snelfietspad, evaluate_snelfietspad
+    >>> from fietsstad.scenario import Snelfietspad, evaluate_snelfietspad
     >>> net = fietsstad.generate_network(n_nodes=2000, seed=2)
     >>> res = evaluate_snelfietspad(net, Snelfietspad.from_waypoints([(6.05, 52.47), (6.17, 52.56)]))
     >>> res.summary["generated"], res.summary["extra_bike_trips_per_day"] >= 0
