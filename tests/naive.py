@@ -1,7 +1,9 @@
 """Plain, obviously-correct reference implementations the engine is tested against (stumpy style).
 
 Every function here is slow on purpose: dense matrices from ``scipy.sparse.csgraph.dijkstra``
-and straightforward numpy sums. Nothing is shared with the engine's kernels.
+and straightforward numpy sums. Nothing is shared with the engine's kernels. The test files
+import their references from here (routing, accessibility, Furness/IPF, PCT uptake, the
+incremental update).
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+from scipy.special import expit
+
+U16 = 65535
 
 
 def edges_of(indptr, indices, weights):
@@ -167,3 +172,64 @@ def two_step_fca_ref(T, supply_nodes, supply, demand_nodes, demand, catchment, d
     R = np.where(P > 0, np.asarray(supply, float) / np.where(P > 0, P, 1), 0.0)
     A = f @ R
     return A, np.where(P > 0, R, np.nan)
+
+
+# ----------------------------------------------------------------------------- demand
+def furness_numpy(P, A, F, n_iter):
+    """Plain Furness on a dense deterrence matrix: a from b, then b from a, ``n_iter`` times."""
+    b = (A > 0).astype(float)
+    a = np.zeros(len(P))
+    for _ in range(n_iter):
+        rs = F @ b
+        a = np.divide(P, rs, out=np.zeros_like(P), where=(P > 0) & (rs > 0))
+        cs = a @ F
+        b = np.divide(A, cs, out=np.zeros_like(A), where=(A > 0) & (cs > 0))
+    return a, b
+
+
+def dense_f(cost, beta_per_min):
+    """Dense exponential deterrence ``exp(-beta * minutes)``, 0 on the uint16 sentinel."""
+    F = np.exp(-beta_per_min * cost.astype(float) / 60.0)
+    F[cost == U16] = 0.0
+    return F
+
+
+def pct(model, d):
+    """The PCT uptake logit written out (distance ``d`` km, flat beyond ``model.tail_km``)."""
+    d = np.minimum(d, model.tail_km)
+    G = model.h2
+    return expit(
+        model.a
+        + model.d1 * d
+        + model.d2 * np.sqrt(d)
+        + model.d3 * d * d
+        + model.h1 * G
+        + model.i1 * d * G
+        + model.i2 * np.sqrt(d) * G
+    )
+
+
+# ----------------------------------------------------------------------------- incremental update
+def network_times(net, sources=None, dtype=np.uint16):
+    """scipy Dijkstra on the minimum weight per (u, v) pair, converted to the matrix convention."""
+    src = net.edge_sources()
+    best = {}
+    for a, b, w in zip(src.tolist(), net.indices.tolist(), net.travel_time.tolist()):
+        best[(a, b)] = min(w, best.get((a, b), w))
+    n = net.n_nodes
+    keys = list(best)
+    A = csr_matrix(
+        ([best[k] for k in keys], ([k[0] for k in keys], [k[1] for k in keys])), shape=(n, n)
+    )
+    d = dijkstra(A, directed=True, indices=np.arange(n) if sources is None else sources)
+    if np.dtype(dtype).kind == "f":
+        return d.astype(dtype)
+    sentinel = 65535 if np.dtype(dtype) == np.uint16 else 2**31 - 1
+    return np.where(np.isfinite(d), np.minimum(d, sentinel), sentinel).astype(dtype)
+
+
+def min_plus_pass(row, e, du, sentinel):
+    """min(row, du + e) in int64/float64, saturated at the dtype's sentinel."""
+    if row.dtype.kind == "f":
+        return np.minimum(row, e + row.dtype.type(du))
+    return np.minimum(row.astype(np.int64), np.minimum(e.astype(np.int64) + int(du), sentinel))

@@ -1,6 +1,6 @@
 """Tests of fietsstad.demand: trip generation, deterrence, Furness/IPF, modal share, scenarios.
 
-Oracles: a plain numpy Furness (dense f[cost] matrix) written here, hand-computed small cases,
+Oracles: a plain numpy Furness (dense f[cost] matrix, tests/naive.py), hand-computed small cases,
 scipy.sparse.csgraph.dijkstra for network travel times, and the PCT formula typed in from
 anchors.md (see test_uptake.py).
 """
@@ -16,7 +16,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from scipy.special import expit
 
 from fietsstad.demand import (
     CAR_SHARE_OF_SHIFTED,
@@ -34,43 +33,12 @@ from fietsstad.demand import (
     trip_matrix,
 )
 from fietsstad.errors import ConvergenceError, ValidationError
+from naive import dense_f, furness_numpy, pct
 
 U16 = 65535
 
 
 # ----------------------------------------------------------------------------- references
-def furness_numpy(P, A, F, n_iter):
-    """Plain Furness on a dense deterrence matrix: a from b, then b from a, ``n_iter`` times."""
-    b = (A > 0).astype(float)
-    a = np.zeros(len(P))
-    for _ in range(n_iter):
-        rs = F @ b
-        a = np.divide(P, rs, out=np.zeros_like(P), where=(P > 0) & (rs > 0))
-        cs = a @ F
-        b = np.divide(A, cs, out=np.zeros_like(A), where=(A > 0) & (cs > 0))
-    return a, b
-
-
-def dense_f(cost, beta_per_min):
-    F = np.exp(-beta_per_min * cost.astype(float) / 60.0)
-    F[cost == U16] = 0.0
-    return F
-
-
-def pct(model, d):
-    d = np.minimum(d, model.tail_km)
-    G = model.h2
-    return expit(
-        model.a
-        + model.d1 * d
-        + model.d2 * np.sqrt(d)
-        + model.d3 * d * d
-        + model.h1 * G
-        + model.i1 * d * G
-        + model.i2 * np.sqrt(d) * G
-    )
-
-
 def random_problem(seed, n, m, p_unreach=0.2):
     """Feasible margins: the row/column sums of a positive matrix on the reachable pairs."""
     rng = np.random.default_rng(seed)

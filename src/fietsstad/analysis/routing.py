@@ -23,17 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from fietsstad import engine
+from fietsstad import engine, settings
+from fietsstad._io import load_arrays, save_arrays
 from fietsstad._validate import check_cutoff_s
 from fietsstad.engine import _ch
 from fietsstad.engine._memory import check_memory_budget
-from fietsstad.errors import MemoryBudgetError, ValidationError
+from fietsstad.errors import CacheError, MemoryBudgetError, ValidationError
+from fietsstad.network import check_network
 
 
 def _engine_inputs(net, with_distance: bool = False):
     """``(CSRGraph, metres or None, entry)`` for ``net``; ``entry`` keeps its hierarchy."""
-    from fietsstad.network import check_network
-
     check_network(net)
     graph = net.engine_graph()
     metres = net.csr("length")[2] if with_distance else None
@@ -64,13 +64,10 @@ def cached_ch(graph, *, secondary=None) -> _ch.ContractionHierarchy:
     -------
     >>> import fietsstad
     >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
-    >>> cached_ch(net.engine_graph()).n == net.n_nodes
+    >>> g = net.engine_graph()
+    >>> cached_ch(g).n == g.n
     True
     """
-    from fietsstad import settings
-    from fietsstad._io import load_arrays, save_arrays
-    from fietsstad.errors import CacheError
-
     key = _ch.ch_key(graph, secondary)
     path = Path(settings.cache_dir) / "ch" / f"{key}.fch"
     ch = _ch.find_ch(graph, secondary)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from fietsstad._validate import check_array, check_finite_nonneg, check_in_range, check_int
+from fietsstad.analysis import travel_time_matrix
 from fietsstad.demand.gravity import (
     CAR_SHARE_OF_SHIFTED,
     CO2_KG_PER_CAR_KM,
@@ -31,9 +32,12 @@ from fietsstad.demand.pct import (
     UptakeModel,
     _sentinel_for,
     get_model,
+    uptake,
 )
 from fietsstad.engine._furness import _bike_block, _modal_rows
+from fietsstad.engine._uptake import _uptake_flat
 from fietsstad.errors import ValidationError
+from fietsstad.network import BikeNetwork
 
 
 def zone_table(zones: Any) -> pd.DataFrame:
@@ -60,11 +64,7 @@ def zone_table(zones: Any) -> pd.DataFrame:
 
 
 def _matrices(net_or_cost: Any, zt: pd.DataFrame, distances: Any) -> tuple[np.ndarray, np.ndarray]:
-    from fietsstad.network import BikeNetwork
-
     if isinstance(net_or_cost, BikeNetwork):
-        from fietsstad.analysis import travel_time_matrix
-
         net = net_or_cost
         nodes = zt["node"].to_numpy(np.int32) if "node" in zt.columns else snap_zones(net, zt)
         # uint16 seconds and int32 metres along the fastest routes (sentinel 2**31-1)
@@ -115,8 +115,6 @@ def _uptake_setup(
             tabs = []
             for m in models:
                 t = np.empty(size)
-                from fietsstad.engine._uptake import _uptake_flat
-
                 _uptake_flat(np.arange(size, dtype=np.float64), scale, g[0], m.coef(), t, math.inf)
                 tabs.append(t)
     return udist, scale, g, tabs, direct
@@ -247,8 +245,6 @@ def _top_pairs(cost, dist, dscale, sentinel, grav, U, models, intra, k, d0):
         grav.a[oi] * grav.b[dj] * grav.table[np.minimum(c.astype(np.int64), len(grav.table) - 1)]
     )
     gg = g[0, 0] if g.shape == (1, 1) else g[oi, dj]
-    from fietsstad.demand.pct import uptake
-
     ukm = udist[oi, dj].astype(np.float64) * uscale
     ukm[own] = intra[oi[own]]
     pb = uptake(ukm, gg, models[0])

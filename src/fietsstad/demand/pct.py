@@ -65,9 +65,14 @@ from typing import Any
 
 import numpy as np
 
+from fietsstad._data import data_path
 from fietsstad._validate import check_array, check_in_range
 from fietsstad.engine._uptake import _uptake_flat
-from fietsstad.engine.config import UNREACHABLE_I32, UNREACHABLE_U16
+
+# sentinels live in engine/config.py; re-exported as fietsstad.demand.pct.UNREACHABLE_U16
+from fietsstad.engine.config import UNREACHABLE_I32 as UNREACHABLE_I32
+from fietsstad.engine.config import UNREACHABLE_U16 as UNREACHABLE_U16
+from fietsstad.engine.config import unreachable_for
 from fietsstad.errors import ConvergenceError, ValidationError
 from fietsstad.zwolle import ZWOLLE_TARGETS
 
@@ -288,8 +293,6 @@ PRESETS_FILE = "uptake_presets.json"
 
 
 def _load_presets() -> dict[str, Any]:
-    from fietsstad._data import data_path
-
     try:
         with open(data_path(PRESETS_FILE), encoding="utf-8") as fh:
             return json.load(fh)
@@ -347,11 +350,8 @@ def get_model(model: str | UptakeModel) -> UptakeModel:
 
 
 def _sentinel_for(dtype: np.dtype) -> float:
-    if dtype == np.uint16:
-        return float(UNREACHABLE_U16)
-    if dtype == np.int32:
-        return float(UNREACHABLE_I32)
-    return math.inf
+    """The unreachable sentinel of ``dtype`` as the float the kernels compare with (``inf``: none)."""
+    return float(unreachable_for(dtype, default=math.inf))
 
 
 def uptake(

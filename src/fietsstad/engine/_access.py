@@ -34,6 +34,7 @@ import numpy as np
 from numba import prange
 
 from fietsstad.engine import _dijkstra as dj
+from fietsstad.engine._ch import build_ch
 from fietsstad.engine._graph import CSRGraph, as_graph, check_nodes
 from fietsstad.engine._matrix import _cutoff, choose_method
 from fietsstad.engine._memory import check_memory, estimate_matrix_bytes
@@ -610,8 +611,6 @@ def accessibility(
     nz = np.any(opp != 0, axis=1)
     meth = choose_method(g, src, c, method)
     if meth == "phast":
-        from fietsstad.engine._ch import build_ch
-
         ch = build_ch(g)
         cp = np.int64(min(c, PHAST_INF - 1))
         if PRUNED_SWEEP and cp < table.shape[1] - 1:

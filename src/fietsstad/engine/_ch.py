@@ -42,12 +42,11 @@ import numpy as np
 from fietsstad.engine._graph import CSRGraph, as_graph, check_secondary
 from fietsstad.engine._heap import heap_pop as _hpop
 from fietsstad.engine._heap import heap_push as _hpush
-from fietsstad.engine.config import NJIT
+from fietsstad.engine.config import INF64, NJIT, PHAST_INF
 from fietsstad.errors import GraphError
 
-_BIG = np.int64(2**62)
+_BIG = np.int64(INF64)
 _LOW = np.int64(0xFFFFFFFF)
-_POFF = np.int64(2**30)
 
 #: Settled-node limit of witness searches during construction.
 WITNESS_SETTLE_LIMIT = 64
@@ -128,8 +127,9 @@ def _witness(u, skip, maxc, limit, head_out, e_to, e_w, nxt_out, contracted, dis
 
 
 @numba.njit(**NJIT)
-def _add_edge(u, x, w, ne, head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in):
+def _add_edge(u, x, w, ne, pool):
     """Add ``u -> x`` (or lower an existing one); returns the new edge count (-1: pool full)."""
+    head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in = pool
     e = head_out[u]
     while e >= 0:
         if e_to[e] == x:
@@ -150,32 +150,16 @@ def _add_edge(u, x, w, ne, head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in
 
 
 @numba.njit(**NJIT)
-def _contract(
-    v,
-    do_it,
-    limit,
-    ne,
-    head_out,
-    head_in,
-    e_from,
-    e_to,
-    e_w,
-    nxt_out,
-    nxt_in,
-    contracted,
-    dist,
-    touched,
-    hk,
-    hn,
-    in_u,
-    in_w,
-    out_x,
-    out_w,
-):
+def _contract(v, do_it, limit, ne, pool, scratch):
     """Count (and if ``do_it`` add) the shortcuts contracting ``v`` needs.
 
+    ``pool`` is the edge pool ``(head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in)``,
+    ``scratch`` the search state ``(contracted, dist, touched, hk, hn, in_u, in_w, out_x,
+    out_w)`` (tuples of arrays: one argument each, the arrays are shared, not copied).
     Returns ``(shortcuts, n_in + n_out, new_edge_count)``; edge count -1 means the pool is full.
     """
+    head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in = pool
+    contracted, dist, touched, hk, hn, in_u, in_w, out_x, out_w = scratch
     nin = 0
     e = head_in[v]
     while e >= 0:
@@ -226,9 +210,7 @@ def _contract(
             if dist[x] > c:
                 shortcuts += 1
                 if do_it:
-                    ne = _add_edge(
-                        u, x, c, ne, head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in
-                    )
+                    ne = _add_edge(u, x, c, ne, pool)
                     if ne < 0:
                         for t in range(nt):
                             dist[touched[t]] = _BIG
@@ -248,11 +230,10 @@ def _order_and_contract(n, src, dst, w, cap, limit):
     nxt_in = np.empty(cap, np.int32)
     head_out = np.full(n, -1, np.int32)
     head_in = np.full(n, -1, np.int32)
+    pool = (head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in)
     ne = 0
     for i in range(src.size):
-        ne = _add_edge(
-            src[i], dst[i], w[i], ne, head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in
-        )
+        ne = _add_edge(src[i], dst[i], w[i], ne, pool)
     contracted = np.zeros(n, np.bool_)
     cn = np.zeros(n, np.int64)
     pri = np.zeros(n, np.int64)
@@ -265,34 +246,14 @@ def _order_and_contract(n, src, dst, w, cap, limit):
     in_w = np.empty(n, np.int64)
     out_x = np.empty(n, np.int32)
     out_w = np.empty(n, np.int64)
+    scratch = (contracted, dist, touched, hk, hn, in_u, in_w, out_x, out_w)
     qk = np.empty(4 * n + 4 * cap + 1, np.int64)
     qn = np.empty(4 * n + 4 * cap + 1, np.int32)
     qs = 0
     mark = np.full(n, -1, np.int32)
     nbuf = np.empty(n, np.int32)
     for v in range(n):
-        sc, deg, _ = _contract(
-            v,
-            False,
-            limit,
-            ne,
-            head_out,
-            head_in,
-            e_from,
-            e_to,
-            e_w,
-            nxt_out,
-            nxt_in,
-            contracted,
-            dist,
-            touched,
-            hk,
-            hn,
-            in_u,
-            in_w,
-            out_x,
-            out_w,
-        )
+        sc, deg, _ = _contract(v, False, limit, ne, pool, scratch)
         pri[v] = 2 * (sc - deg)
         qs = _hpush(qk, qn, qs, pri[v], v)
     rank = np.full(n, -1, np.int32)
@@ -304,55 +265,13 @@ def _order_and_contract(n, src, dst, w, cap, limit):
         qs = _hpop(qk, qn, qs)
         if contracted[v] or p != pri[v]:
             continue
-        sc, deg, _ = _contract(
-            v,
-            False,
-            limit,
-            ne,
-            head_out,
-            head_in,
-            e_from,
-            e_to,
-            e_w,
-            nxt_out,
-            nxt_in,
-            contracted,
-            dist,
-            touched,
-            hk,
-            hn,
-            in_u,
-            in_w,
-            out_x,
-            out_w,
-        )
+        sc, deg, _ = _contract(v, False, limit, ne, pool, scratch)
         newp = 2 * (sc - deg) + cn[v]
         if qs > 0 and newp > qk[0]:
             pri[v] = newp
             qs = _hpush(qk, qn, qs, newp, v)
             continue
-        sc, deg, ne = _contract(
-            v,
-            True,
-            limit,
-            ne,
-            head_out,
-            head_in,
-            e_from,
-            e_to,
-            e_w,
-            nxt_out,
-            nxt_in,
-            contracted,
-            dist,
-            touched,
-            hk,
-            hn,
-            in_u,
-            in_w,
-            out_x,
-            out_w,
-        )
+        sc, deg, ne = _contract(v, True, limit, ne, pool, scratch)
         if ne < 0:
             return rank, level, e_from, e_to, e_w, -1
         contracted[v] = True
@@ -382,28 +301,7 @@ def _order_and_contract(n, src, dst, w, cap, limit):
             cn[u] += 1
             if level[u] < lv:
                 level[u] = lv
-            sc2, deg2, _ = _contract(
-                u,
-                False,
-                limit,
-                ne,
-                head_out,
-                head_in,
-                e_from,
-                e_to,
-                e_w,
-                nxt_out,
-                nxt_in,
-                contracted,
-                dist,
-                touched,
-                hk,
-                hn,
-                in_u,
-                in_w,
-                out_x,
-                out_w,
-            )
+            sc2, deg2, _ = _contract(u, False, limit, ne, pool, scratch)
             np2 = 2 * (sc2 - deg2) + cn[u]
             if np2 != pri[u]:
                 pri[u] = np2
@@ -623,7 +521,7 @@ def build_ch(
     """
     g = as_graph(graph)
     sec = None if secondary is None else check_secondary(secondary, g)
-    if g.total_weight() >= 2**30:
+    if g.total_weight() >= PHAST_INF:
         raise GraphError("contraction hierarchies need the sum of all edge weights below 2**30")
     if sec is not None and int(sec.sum(dtype=np.int64)) >= 2**31:
         raise GraphError("secondary weights must sum below 2**31 for a contraction hierarchy")

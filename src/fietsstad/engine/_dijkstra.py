@@ -26,49 +26,13 @@ import numpy as np
 from numba import prange
 
 from fietsstad.engine._heap import heap_pop, heap_push
-from fietsstad.engine.config import NJIT, NJIT_PAR
+from fietsstad.engine.config import MAX_I32, NJIT, NJIT_PAR, UNREACHABLE_I32
 
-INF = np.int32(2**31 - 1)
-MAXD = 2**31 - 2
+INF = np.int32(UNREACHABLE_I32)
+MAXD = MAX_I32
 #: Dial's bucket queue is used while the largest edge weight is below this.
 DIAL_MAX_WEIGHT = 1 << 16
 _LOW = np.int64(0xFFFFFFFF)
-
-
-@numba.njit(**NJIT)
-def _push(hk, size, key):
-    """Insert ``key`` into the min-heap ``hk[:size]``; return the new size."""
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        i = p
-    hk[i] = key
-    return size + 1
-
-
-@numba.njit(**NJIT)
-def _pop(hk, size):
-    """Remove the minimum ``hk[0]`` (read it before calling); return the new size."""
-    size -= 1
-    if size == 0:
-        return 0
-    key = hk[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and hk[c + 1] < hk[c]:
-            c += 1
-        if hk[c] >= key:
-            break
-        hk[i] = hk[c]
-        i = c
-    hk[i] = key
-    return size
 
 
 @numba.njit(**NJIT)
@@ -81,11 +45,11 @@ def _sssp(indptr, indices, weights, src, cutoff, dist, touched, hk, tmark, n_tgt
     dist[src] = 0
     touched[0] = src
     nt = 1
-    size = _push(hk, 0, np.int64(src))
+    size = heap_push(hk, hk, 0, np.int64(src), np.int64(src))
     left = n_tgt
     while size > 0:
         key = hk[0]
-        size = _pop(hk, size)
+        size = heap_pop(hk, hk, size)
         u = np.int32(key & _LOW)
         d = key >> 32
         if d != dist[u]:
@@ -104,7 +68,8 @@ def _sssp(indptr, indices, weights, src, cutoff, dist, touched, hk, tmark, n_tgt
                     touched[nt] = v
                     nt += 1
                 dist[v] = nd
-                size = _push(hk, size, (nd << 32) | v)
+                nk = (nd << 32) | v
+                size = heap_push(hk, hk, size, nk, nk)
     return nt
 
 
@@ -353,10 +318,10 @@ def sssp_pred(indptr, indices, weights, src):
     pred = np.full(n, -1, np.int32)
     hk = np.empty(indices.size + 1, np.int64)
     dist[src] = 0
-    size = _push(hk, 0, np.int64(src))
+    size = heap_push(hk, hk, 0, np.int64(src), np.int64(src))
     while size > 0:
         key = hk[0]
-        size = _pop(hk, size)
+        size = heap_pop(hk, hk, size)
         u = np.int32(key & _LOW)
         d = key >> 32
         if d != dist[u]:
@@ -369,7 +334,8 @@ def sssp_pred(indptr, indices, weights, src):
             if nd < dist[v]:
                 dist[v] = nd
                 pred[v] = u
-                size = _push(hk, size, (nd << 32) | v)
+                nk = (nd << 32) | v
+                size = heap_push(hk, hk, size, nk, nk)
     return dist, pred
 
 

@@ -16,9 +16,10 @@ import numba as nb
 import numpy as np
 
 from fietsstad.engine._uptake import _p
+from fietsstad.engine.config import NJIT, NJIT_PAR
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**NJIT)
 def _f(c, f: np.ndarray, L: int) -> float:
     k = np.int64(c)
     if k < 0 or k >= L:
@@ -26,7 +27,7 @@ def _f(c, f: np.ndarray, L: int) -> float:
     return f[k]
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _furness_pass(cost, f, P, a_old, b, a_new, acc, rowsum, n_chunks):
     """One fused Furness iteration.
 
@@ -65,7 +66,7 @@ def _furness_pass(cost, f, P, a_old, b, a_new, acc, rowsum, n_chunks):
     return errs.max()
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _check_cost(cost, n_chunks):
     """Smallest cost value (to refuse negative int32 costs) without a copy."""
     n, m = cost.shape
@@ -81,7 +82,7 @@ def _check_cost(cost, n_chunks):
     return mins.min()
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _trip_matrix(cost, f, a, b, out):
     """``out[i, j] = a[i] b[j] f[c_ij]`` (out is float32 or float64)."""
     n, m = cost.shape
@@ -91,7 +92,7 @@ def _trip_matrix(cost, f, a, b, out):
             out[i, j] = a[i] * b[j] * _f(cost[i, j], f, L)
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _modal_rows(
     cost,
     f,
@@ -208,7 +209,7 @@ def _modal_rows(
     return bad.sum()
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _bike_block(
     cost, f, a, b, dist, scale, sentinel, udist, uscale, grad, coef, tab, direct, intra, d0, r0, out
 ):
@@ -243,7 +244,7 @@ def _bike_block(
                 out[r, j] = t * tab[min(u, Lt - 1)]
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _max_below(cost, sentinel, n_chunks):
     n, m = cost.shape
     out = np.zeros(n_chunks, dtype=np.int64)

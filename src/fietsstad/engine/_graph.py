@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fietsstad.engine.config import MAX_I32
 from fietsstad.errors import GraphError
-
-_I32_MAX = 2**31 - 1
 
 
 def _as_int_array(a, name: str, *, allow_float_integral: bool = False) -> np.ndarray:
@@ -93,7 +92,7 @@ class CSRGraph:
             raise GraphError("indptr must have length n + 1 >= 1")
         n = len(ip) - 1
         m = len(ix)
-        if n >= _I32_MAX or m >= _I32_MAX:
+        if n > MAX_I32 or m > MAX_I32:
             raise GraphError("graphs are limited to 2**31 - 2 nodes and edges (int32 ids)")
         if int(ip[0]) != 0 or int(ip[-1]) != m:
             raise GraphError(f"indptr must start at 0 and end at len(indices) = {m}")
@@ -107,7 +106,7 @@ class CSRGraph:
             )
         if m and int(wt.min()) < 0:
             raise GraphError(f"weights must be >= 0 ({int((wt < 0).sum())} negative)")
-        if m and int(wt.max()) > _I32_MAX - 1:
+        if m and int(wt.max()) > MAX_I32:
             raise GraphError("weights must be <= 2**31 - 2 (int32 seconds)")
         return cls(
             np.ascontiguousarray(ip, dtype=np.int32),
@@ -214,6 +213,6 @@ def check_secondary(secondary, graph: CSRGraph) -> np.ndarray:
     wt = _as_int_array(wt, "secondary", allow_float_integral=True)
     if len(wt) != graph.m:
         raise GraphError(f"secondary has length {len(wt)}, the graph has {graph.m} edges")
-    if len(wt) and (int(wt.min()) < 0 or int(wt.max()) > _I32_MAX - 1):
+    if len(wt) and (int(wt.min()) < 0 or int(wt.max()) > MAX_I32):
         raise GraphError("secondary weights must lie in [0, 2**31 - 2]")
     return np.ascontiguousarray(wt, dtype=np.int32)

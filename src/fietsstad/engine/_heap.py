@@ -3,6 +3,12 @@
 Read the minimum as ``hk[0]`` / ``hv[0]`` before calling :func:`heap_pop`. Both functions are
 inlined into their callers, so a search loop pays no call overhead.
 
+A heap of packed keys that carry their own value (``distance << 32 | node``: the Dijkstra and
+PHAST searches) passes the key array as the value array too, ``heap_push(hk, hk, size, key,
+key)`` and ``heap_pop(hk, hk, size)``: the second store of each pair writes the same word, so
+the heap orders exactly as a keys-only heap would, and the duplicate stores fold away once the
+functions are inlined.
+
 Example
 -------
 >>> import numpy as np
@@ -13,14 +19,19 @@ Example
 (3, 2)
 >>> heap_pop(hk, hv, size), int(hk[0])
 (1, 7)
+>>> size = heap_push(hk, hk, 1, 5, 5)  # packed keys: the keys are their own values
+>>> heap_pop(hk, hk, size), int(hk[0])
+(1, 7)
 """
 
 from __future__ import annotations
 
 import numba
 
+from fietsstad.engine.config import NJIT_INLINE
 
-@numba.njit(cache=True, inline="always")
+
+@numba.njit(**NJIT_INLINE)
 def heap_push(hk, hv, size, key, val):  # pragma: no cover - numba
     """Insert ``key`` with value ``val``; returns the new size."""
     i = size
@@ -36,7 +47,7 @@ def heap_push(hk, hv, size, key, val):  # pragma: no cover - numba
     return size + 1
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(**NJIT_INLINE)
 def heap_pop(hk, hv, size):  # pragma: no cover - numba
     """Remove the minimum (read ``hk[0]``, ``hv[0]`` first); returns the new size."""
     size -= 1

@@ -12,19 +12,20 @@ import numpy as np
 
 from fietsstad.engine._heap import heap_pop as _heap_pop
 from fietsstad.engine._heap import heap_push as _heap_push
+from fietsstad.engine.config import INF64, NJIT, NJIT_INLINE, NJIT_PAR
 
-_INF = np.int64(2**62)
+_INF = np.int64(INF64)
 
 
 # ---------------------------------------------------------------------------------------- kernels
-@nb.njit(cache=True, inline="always")
+@nb.njit(**NJIT_INLINE)
 def _val(x, unreach) -> np.int64:
     if x == unreach:
         return _INF
     return np.int64(x)
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _affected_sources(mat, unreach, cap, cu, cv, cw):  # pragma: no cover - numba
     ns = mat.shape[0]
     out = np.zeros(ns, dtype=np.bool_)
@@ -40,7 +41,7 @@ def _affected_sources(mat, unreach, cap, cu, cv, cw):  # pragma: no cover - numb
     return out
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _repair(
     mat, unreach, cap, rows, indptr, indices, weights, cu, cv, cw, n_chunks
 ):  # pragma: no cover
@@ -91,7 +92,7 @@ def _repair(
     return changed
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(**NJIT_INLINE)
 def _pass_u16(row, e, du):  # pragma: no cover - numba
     """``row = min(row, du + e)`` for uint16, saturating at 65535 (vpaddusw + vpminuw).
 
@@ -107,7 +108,7 @@ def _pass_u16(row, e, du):  # pragma: no cover - numba
         row[t] = x if x < o else o
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(**NJIT_INLINE)
 def _pass_i32(row, e, du):  # pragma: no cover - numba
     """``row = min(row, du + e)`` for int32, saturating at ``2**31 - 1`` (the sentinel)."""
     d = np.int32(du)
@@ -120,7 +121,7 @@ def _pass_i32(row, e, du):  # pragma: no cover - numba
         row[t] = x if x < o else o
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(**NJIT_INLINE)
 def _pass_f(row, e, du):  # pragma: no cover - numba
     """``row = min(row, du + e)`` for floats (``inf`` + anything stays ``inf``)."""
     for t in range(row.shape[0]):
@@ -129,7 +130,7 @@ def _pass_f(row, e, du):  # pragma: no cover - numba
         row[t] = x if x < o else o
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(**NJIT_INLINE)
 def _pass(kind, row, e, du):  # pragma: no cover - numba
     if kind == 0:
         _pass_u16(row, e, du)
@@ -139,7 +140,7 @@ def _pass(kind, row, e, du):  # pragma: no cover - numba
         _pass_f(row, e, du)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(**NJIT_INLINE)
 def _count_diff(a, b):  # pragma: no cover - numba
     cnt = 0
     for t in range(a.shape[0]):
@@ -147,7 +148,7 @@ def _count_diff(a, b):  # pragma: no cover - numba
     return cnt
 
 
-@nb.njit(cache=True)
+@nb.njit(**NJIT)
 def _overlay_apsp(dk, cu_i, cv_i, cw, inf):  # pragma: no cover - numba
     """Floyd-Warshall on the corridor overlay: old distances between corridor nodes + new arcs."""
     k = dk.shape[0]
@@ -166,7 +167,7 @@ def _overlay_apsp(dk, cu_i, cv_i, cw, inf):  # pragma: no cover - numba
     return dk
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _tail_rows(mat, t_rows, h_rows, dth, dthn, lim, kind, tb):  # pragma: no cover - numba
     """New rows of the corridor tails and, per tail and target block, whether any entry improved.
 
@@ -196,7 +197,7 @@ def _tail_rows(mat, t_rows, h_rows, dth, dthn, lim, kind, tb):  # pragma: no cov
     return E, eblk
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _select_entries(mat, t_nodes, h_nodes, dtt, dth, lim, n_chunks):  # pragma: no cover
     """Per row ``s``: the corridor tails worth entering at, with ``d(s, u)``.
 
@@ -285,7 +286,7 @@ def _select_entries(mat, t_nodes, h_nodes, dtt, dth, lim, n_chunks):  # pragma: 
     return sel, seldu, nsel
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _apply_entries(
     out, src, same, sel, seldu, nsel, E, eblk, kind, tb, n_chunks
 ):  # pragma: no cover

@@ -33,8 +33,10 @@ import numba
 import numpy as np
 
 from fietsstad.engine import _dijkstra as dj
+from fietsstad.engine._ch import build_ch, has_cached_ch
 from fietsstad.engine._graph import CSRGraph, as_graph, check_nodes, check_secondary
 from fietsstad.engine._memory import check_memory, check_memory_budget, estimate_matrix_bytes
+from fietsstad.engine._phast import phast_fill
 from fietsstad.engine.config import (
     DEFAULT_BLOCK_ROWS,
     MAX_I32,
@@ -155,8 +157,6 @@ def choose_method(
         return "phast"
     if method == "dijkstra" or not phast_ok or len(sources) == 0 or g.n < 2:
         return "dijkstra"
-    from fietsstad.engine._ch import has_cached_ch
-
     cached = ch is not None or has_cached_ch(g, secondary)
     if not cached and stream and g.n > AUTO_STREAM_BUILD_MAX_NODES:
         return "dijkstra"
@@ -194,8 +194,6 @@ def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w,
     if len(sources) == 0 or len(targets) == 0:
         return 0
     if method == "phast":
-        from fietsstad.engine._phast import phast_fill
-
         return phast_fill(
             g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets
         )
@@ -312,8 +310,6 @@ def travel_times(
     c = _cutoff(cutoff)
     meth = choose_method(g, src, c, method, sec_w)
     if meth == "phast" and ch is None:
-        from fietsstad.engine._ch import build_ch
-
         ch = build_ch(g, secondary=sec_w)
     out = np.empty((len(src), len(tgt)), dtype=dt)
     out_sec = None if sec_w is None else np.empty((len(src), len(tgt)), dtype=np.int32)
@@ -388,8 +384,6 @@ def iter_blocks(
     )
     meth = choose_method(g, src, c, method, sec_w, stream=True, ch=ch)
     if meth == "phast" and ch is None:
-        from fietsstad.engine._ch import build_ch
-
         ch = build_ch(g, secondary=sec_w)
     all_t = targets is None
     for start in range(0, len(src), block_size):

@@ -24,9 +24,9 @@ import numba
 import numpy as np
 from numba import prange
 
-from fietsstad.engine._dijkstra import _pop, _push
 from fietsstad.engine._heap import heap_pop, heap_push
-from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES
+from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES, UNREACHABLE_I32
+from fietsstad.errors import GraphError
 
 LANES = PHAST_LANES
 PINF = np.int32(PHAST_INF)
@@ -45,10 +45,10 @@ def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
     dist[s] = 0
     touched[0] = s
     nt = 1
-    size = _push(hk, 0, np.int64(s))
+    size = heap_push(hk, hk, 0, np.int64(s), np.int64(s))
     while size > 0:
         key = hk[0]
-        size = _pop(hk, size)
+        size = heap_pop(hk, hk, size)
         u = np.int32(key & _LOW)
         d = key >> 32
         if d != dist[u]:
@@ -61,7 +61,8 @@ def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
                     touched[nt] = x
                     nt += 1
                 dist[x] = nd
-                size = _push(hk, size, (nd << 32) | x)
+                nk = (nd << 32) | x
+                size = heap_push(hk, hk, size, nk, nk)
     for t in range(nt):
         x = touched[t]
         U[x, k] = dist[x]
@@ -267,7 +268,7 @@ def phast_matrix_sec(
     ng = (ns + K - 1) // K
     nch = max(1, min(ng, 4 * nthr))
     over = np.zeros(nch, np.int64)
-    imax = np.int32(2**31 - 1)
+    imax = np.int32(UNREACHABLE_I32)
     for c in prange(nch):
         U = np.full((n, K), PINF, np.int32)
         US = np.zeros((n, K), np.int32)
@@ -314,8 +315,6 @@ def phast_fill(
     g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets=False
 ) -> int:
     """Fill ``out`` (and ``out_sec``) for node ids ``sources`` x ``targets`` with PHAST."""
-    from fietsstad.errors import GraphError
-
     if ch.n != g.n or ch.graph_key != g.content_hash():
         raise GraphError(
             f"this contraction hierarchy was built for another graph ({ch.n} nodes; the graph has "

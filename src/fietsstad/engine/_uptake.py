@@ -12,8 +12,10 @@ import math
 import numba as nb
 import numpy as np
 
+from fietsstad.engine.config import NJIT, NJIT_PAR
 
-@nb.njit(cache=True, nogil=True)
+
+@nb.njit(**NJIT)
 def _p(d_km: float, g_pct: float, coef: np.ndarray) -> float:
     """Uptake probability of one OD pair (``inf`` distance = unreachable = 0)."""
     if d_km == math.inf:
@@ -33,7 +35,7 @@ def _p(d_km: float, g_pct: float, coef: np.ndarray) -> float:
     return 1.0 / (1.0 + math.exp(-lg))
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(**NJIT_PAR)
 def _uptake_flat(
     dist: np.ndarray,
     scale: float,

@@ -47,9 +47,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from fietsstad.engine import travel_times
 from fietsstad.errors import CRSError, ValidationError
 from fietsstad.network import BikeNetwork
-from fietsstad.zwolle import ZWOLLE_HUB_SITES
+from fietsstad.zwolle import ZWOLLE_HUB_SITES, zwolle_districts
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -161,10 +162,8 @@ def zwolle_hub_candidates(include_districts: bool = True) -> gpd.GeoDataFrame:
     lat = [s[3] for s in ZWOLLE_HUB_SITES]
     if include_districts:
         try:
-            from fietsstad.zwolle import zwolle_districts
-
             d = zwolle_districts().to_crs(4326)
-        except (ImportError, AttributeError, OSError) as err:  # pragma: no cover - module pending
+        except (ImportError, AttributeError, OSError) as err:  # pragma: no cover - file unreadable
             warnings.warn(
                 f"Zwolle district centres unavailable ({err}); using the named sites only",
                 stacklevel=2,
@@ -333,8 +332,6 @@ def _bounded_times(
     Bounded searches by the numba engine (:func:`fietsstad.engine.travel_times` with a cut-off),
     in blocks of ``block`` sources so memory stays at ``block * n`` floats.
     """
-    from fietsstad.engine import travel_times
-
     g = _graph(net, direction)
     nodes = np.asarray(nodes, dtype=np.int32)
     for start in range(0, len(nodes), block):

@@ -27,18 +27,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numba as nb
 import numpy as np
 
+from fietsstad._validate import ensure_crs_4326
+from fietsstad.engine._paths import trace_paths
 from fietsstad.engine.config import UNREACHABLE_I32
 from fietsstad.errors import ConvergenceError, ValidationError
 from fietsstad.network import BikeNetwork
 from fietsstad.scenario.incremental import UpdateStats, full_travel_times, update_travel_times
+from fietsstad.scenario.route import RouteOnNetwork, Snelfietspad, zwolle_routes
+from fietsstad.zwolle import zwolle_districts
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
-
-    from fietsstad.scenario.route import RouteOnNetwork, Snelfietspad
 
 #: Defaults, each documented in :func:`evaluate_snelfietspad`.
 TRIPS_PER_PERSON = 1.1
@@ -151,51 +152,6 @@ def _reverse_csr(net: BikeNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rptr, order, src[order].astype(np.int32)
 
 
-@nb.njit(cache=True)
-def _trace(
-    dist, src_nodes, tgt_nodes, trips, rptr, redge, rtail, w, length, corridor, unreach
-):  # pragma: no cover - numba
-    """Walk each fastest path back from its target; lengths, corridor use and edge flows."""
-    ns = src_nodes.shape[0]
-    nt = tgt_nodes.shape[0]
-    dist_m = np.full((ns, nt), np.inf)
-    uses = np.zeros((ns, nt), dtype=np.bool_)
-    flow = np.zeros(w.shape[0], dtype=np.float64)
-    bad = 0
-    for i in range(ns):
-        s = src_nodes[i]
-        for j in range(nt):
-            t = tgt_nodes[j]
-            if dist[i, t] == unreach:
-                continue
-            x = t
-            total = 0.0
-            used = False
-            q = trips[i, j]
-            while x != s:
-                dx = np.int64(dist[i, x])
-                found = -1
-                p = -1
-                for k in range(rptr[x], rptr[x + 1]):
-                    e = redge[k]
-                    p = rtail[k]
-                    dp = dist[i, p]
-                    if dp != unreach and np.int64(dp) + w[e] == dx:
-                        found = e
-                        break
-                if found < 0:
-                    bad += 1
-                    break
-                total += length[found]
-                flow[found] += q
-                if corridor[found]:
-                    used = True
-                x = p
-            dist_m[i, j] = total
-            uses[i, j] = used
-    return dist_m, uses, flow, bad
-
-
 def _paths(
     net: BikeNetwork,
     rows: np.ndarray,
@@ -204,7 +160,7 @@ def _paths(
     corridor: np.ndarray,
 ):
     rptr, redge, rtail = _reverse_csr(net)
-    dist_m, uses, flow, bad = _trace(
+    dist_m, uses, flow, bad = trace_paths(
         rows,
         zone_nodes,
         zone_nodes,
@@ -257,11 +213,7 @@ def _gravity(
 def _zone_table(zones, population_column: str | None):
     import geopandas as gpd
 
-    from fietsstad._validate import ensure_crs_4326
-
     if zones is None:
-        from fietsstad.zwolle import zwolle_districts
-
         zones = zwolle_districts()
     if not isinstance(zones, gpd.GeoDataFrame):
         raise ValidationError(
@@ -376,11 +328,12 @@ def evaluate_snelfietspad(
     >>> res.summary["generated"], res.summary["extra_bike_trips_per_day"] >= 0
     (True, True)
     """
+    # lazy: geopandas, pandas and the demand layer (which imports pandas) are only needed here,
+    # so ``import fietsstad.scenario`` stays free of them
     import geopandas as gpd
     import pandas as pd
 
     from fietsstad.demand import uptake
-    from fietsstad.scenario.route import Snelfietspad, zwolle_routes
 
     if not isinstance(net, BikeNetwork):
         raise ValidationError(f"net must be a BikeNetwork, got {type(net).__name__}")

@@ -61,7 +61,11 @@ from fietsstad.engine._incremental import (
     _select_entries,
     _tail_rows,
 )
-from fietsstad.engine.config import UNREACHABLE_I32, UNREACHABLE_U16
+
+# sentinels live in engine/config.py; re-exported as fietsstad.scenario.incremental.UNREACHABLE_U16
+from fietsstad.engine.config import UNREACHABLE_I32 as UNREACHABLE_I32
+from fietsstad.engine.config import UNREACHABLE_U16 as UNREACHABLE_U16
+from fietsstad.engine.config import unreachable_for
 from fietsstad.errors import GraphError, ValidationError
 from fietsstad.network import BikeNetwork
 
@@ -93,17 +97,6 @@ class UpdateStats:
     changed_arcs: int
     full_recompute: bool
     entries_per_source: float = 0.0
-
-
-def _unreachable_for(dtype: np.dtype):
-    dtype = np.dtype(dtype)
-    if dtype == np.uint16:
-        return np.uint16(UNREACHABLE_U16)
-    if dtype == np.int32:
-        return np.int32(UNREACHABLE_I32)
-    if dtype == np.float32 or dtype == np.float64:
-        return dtype.type(np.inf)
-    raise ValidationError(f"travel-time matrices must be uint16, int32 or float32/64, not {dtype}")
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -316,7 +309,7 @@ def update_travel_times(
     mat = np.asarray(old_matrix)
     if mat.ndim != 2:
         raise ValidationError(f"old_matrix must be 2-D (sources, nodes), got shape {mat.shape}")
-    unreach = _unreachable_for(mat.dtype)
+    unreach = unreachable_for(mat.dtype)
     n = after_net.n_nodes
     if before_net.n_nodes != n:
         raise GraphError(
