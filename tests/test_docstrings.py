@@ -22,6 +22,11 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 def test_docstring_examples_run(name, tmp_path, monkeypatch):
     pytest.importorskip("dask.distributed") if name.startswith("fietsstad.distributed") else None
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    from fietsstad import settings
+
+    for k, v in vars(settings).items():  # examples may change global knobs: undo afterwards
+        if not k.startswith("_") and not callable(v):
+            monkeypatch.setattr(settings, k, v)
     mod = importlib.import_module(name)
     res = doctest.testmod(mod, optionflags=FLAGS, verbose=False, report=True)
     assert res.failed == 0, f"{res.failed} of {res.attempted} examples failed in {name}"

@@ -644,7 +644,7 @@ def test_entry_of_another_profile_or_version_is_rebuilt(monkeypatch, what):
     """The key covers place, profile, simplify, rules and library version: an entry written
     under any other value, renamed to this path, is never returned."""
     import fietsstad
-    from fietsstad import osm
+    from fietsstad.network import osm
 
     calls: list = []
     _use_download(monkeypatch, calls)
@@ -657,7 +657,7 @@ def test_entry_of_another_profile_or_version_is_rebuilt(monkeypatch, what):
         src = osm.network_cache_path("Testdorp", simplify=False)
     else:
         mod, name = (
-            (osm, "RULES_VERSION") if what == "rules-version" else (fietsstad, "__version__")
+            (osm, "RULES_VERSION") if what == "rules-version" else (fietsstad._data, "VERSION")
         )
         current = getattr(mod, name)
         monkeypatch.setattr(mod, name, "an-older-version")
@@ -758,7 +758,7 @@ def test_special_file_at_cache_path_never_blocks_nor_is_read_whole(monkeypatch, 
     and the network is built; where the entry can be replaced it is."""
     import tracemalloc
 
-    from fietsstad import osm
+    from fietsstad.network import osm
 
     calls: list = []
     _use_download(monkeypatch, calls)
@@ -850,7 +850,7 @@ def test_failed_cache_write_returns_the_built_network_with_a_warning(monkeypatch
     """Repro 3: a read-only or full cache folder raised a raw OSError after the network was
     built (so it was lost). Now the built network is returned with a CacheWarning, nothing is
     left in the cache folder, and saving directly raises a CacheError that says why."""
-    from fietsstad import osm
+    from fietsstad.network import osm
 
     calls: list = []
     _use_download(monkeypatch, calls)
@@ -886,7 +886,7 @@ def test_cache_folder_that_cannot_be_created_is_a_cache_error(monkeypatch, tmp_p
     monkeypatch.setattr(fs_settings, "cache_dir", tmp_path / "blocker" / "cache")
     with pytest.raises(CacheError, match="cannot create the cache folder"):
         cache_path("networks", "k")
-    from fietsstad import osm
+    from fietsstad.network import osm
 
     calls: list = []
     _use_download(monkeypatch, calls)

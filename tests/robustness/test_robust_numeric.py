@@ -348,7 +348,7 @@ def test_memory_refusal_uses_cutoff_s_and_no_cutoff_advice_when_one_was_given(mo
 
 def test_memory_refusal_from_the_engine_is_reworded(monkeypatch, osm_net):
     """Memory that drops between the public check and the engine's: same public words."""
-    from fietsstad import routing
+    from fietsstad.analysis import routing
 
     monkeypatch.setattr(routing, "check_memory_budget", lambda *a, **k: 0)
     _tiny_memory(monkeypatch)
