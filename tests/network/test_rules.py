@@ -87,6 +87,22 @@ EXPECTED: dict[str, tuple] = {
     "oneway=-1 oneway:bicycle=no": ((M, True), (M, False)),
     "oneway=yes cycleway:left=lane": ((L, False), NO),
     "secondary cycleway:left=lane": ((R, False), (L, False)),
+    # a mapped cycle lane/track makes a road of any class (trunk, busway) rideable (rules v2)
+    "trunk cycleway=lane oneway:bicycle=yes": ((L, False), NO),
+    "trunk_link cycleway:right=track": ((P, False), (R, False)),
+    "trunk cycleway=shared_lane": ((R, False), (R, False)),
+    "trunk oneway=yes cycleway=opposite_lane": ((R, False), (L, True)),
+    "trunk cycleway:both=lane bicycle=no": (NO, NO),
+    "trunk cycleway=lane access=no": (NO, NO),
+    "busway cycleway:left=lane": ((M, False), (L, False)),
+    "motorway cycleway=lane": (NO, NO),
+    "footway cycleway=track": (NO, NO),
+    # sac_scale harder than mountain_hiking is not rideable (rules v2), even with bicycle=yes
+    "path sac_scale=mountain_hiking": ((SH, False), (SH, False)),
+    "path sac_scale=demanding_mountain_hiking": (NO, NO),
+    "path sac_scale=alpine_hiking": (NO, NO),
+    "path sac_scale=demanding_alpine_hiking": (NO, NO),
+    "path sac_scale=difficult_alpine_hiking bicycle=yes": (NO, NO),
 }
 UNPAVED = {"track surface=gravel", "track tracktype=grade3"}
 
@@ -156,9 +172,10 @@ def test_rule_in_built_network(name, test_ways, net):
 
 
 def test_backbone_and_everything_in_one_scc(net):
-    # all 58 backbone nodes plus the middle node of every rideable test way
+    # all 72 backbone nodes (58 before the 14 ways of rules v2) plus the middle node of every
+    # rideable test way
     n_rideable = sum(v != (NO, NO) for v in EXPECTED.values())
-    assert net.n_nodes == 58 + n_rideable
+    assert net.n_nodes == 72 + n_rideable
     assert net.meta["dropped_nodes"] == 0
 
 
@@ -261,6 +278,8 @@ _VOCAB = {
     "junction": ["roundabout"],
     "surface": ["asphalt", "gravel"],
     "motorroad": ["yes"],
+    "sac_scale": ["hiking", "mountain_hiking", "demanding_mountain_hiking", "alpine_hiking"],
+    "cycleway:right": ["lane", "track", "shared_lane", "no"],
 }
 _tags = st.dictionaries(st.sampled_from(sorted(_VOCAB)), st.just(None), max_size=6).flatmap(
     lambda d: st.fixed_dictionaries({k: st.sampled_from(_VOCAB[k]) for k in d})
@@ -275,14 +294,20 @@ def test_invariants(tags):
         tags.get("bicycle") in ("no", "dismount", "use_sidepath")
         or tags.get("highway") in ("motorway", "construction", None)
         or tags.get("motorroad") == "yes"
+        or tags.get("sac_scale") in ("demanding_mountain_hiking", "alpine_hiking")
     ):
         assert not r.rideable
+    # a cycle lane/track on a trunk road allows cycling (rules v2), unless another tag forbids it
+    facility = {tags.get("cycleway"), tags.get("cycleway:right")} & {"lane", "track", "shared_lane"}
+    if tags.get("highway") == "trunk" and facility:
+        forbidden = ("bicycle=", "access=", "motorroad", "sac_scale", "no direction")
+        assert r.rideable or r.reason.startswith(forbidden), (tags, r.reason)
     for d in (r.forward, r.backward):
         if d.contraflow:  # contraflow only exists against a one-way
             assert tags.get("oneway") in ("yes", "-1", "reversible") or tags.get("junction")
         if d.rideable and tags.get("highway") == "cycleway":
             assert d.infra == Infra.CYCLE_PATH
-    directional = {"oneway", "junction", "oneway:bicycle", "cycleway"}
+    directional = {"oneway", "junction", "oneway:bicycle", "cycleway", "cycleway:right"}
     if r.rideable and not directional & set(tags):
         assert r.forward == r.backward
 

@@ -7,6 +7,9 @@
    (forward/backward along the node order, infrastructure, unpaved, contraflow);
 2. node tags add junction delays on the edge *into* a node: the profile's ``signal_delay_s`` at
    traffic signals, its ``crossing_delay_s`` where a minor way enters a node of a main road;
+   signal (crossing) nodes within ``rules.JUNCTION_RADIUS_M`` of each other form one junction
+   (:func:`junction_labels`), and an edge between two nodes of one junction pays nothing, so a
+   route pays each junction once;
 3. the segments form an osmnx-style ``MultiDiGraph`` with haversine ``length``; with
    ``simplify=True`` :func:`osmnx.simplify_graph` removes interstitial nodes. Nodes with a delay
    are kept as nodes, so delays stay where they happen and :meth:`BikeNetwork.with_profile` can
@@ -62,6 +65,7 @@ from fietsstad.network._osm_read import (
 from fietsstad.network.bikenetwork import BikeNetwork, travel_time_seconds
 from fietsstad.network.profiles import Profile, get_profile
 from fietsstad.network.rules import (
+    JUNCTION_RADIUS_M,
     NODE_TAGS,
     RULES_VERSION,
     WAY_TAGS,
@@ -560,14 +564,141 @@ def _segments(tables: OsmTables, prof: Profile) -> dict[str, Any]:
     main_ids = np.unique(np.concatenate(main_nodes)) if main_nodes else np.zeros(0, np.int64)
     head_signal = np.isin(seg["v"], signal_ids)
     head_cross = np.isin(seg["v"], main_ids) & ~seg["main"] & ~head_signal
+    # a junction's delay is paid once: a segment between two nodes of one junction pays none
+    same_signal, same_cross = _within_junction(seg["u"], seg["v"], head_signal, head_cross, tables)
     seg["delay"] = np.where(
-        head_signal,
+        head_signal & ~same_signal,
         round(prof.signal_delay_s),
-        np.where(head_cross, round(prof.crossing_delay_s), 0),
+        np.where(head_cross & ~same_cross, round(prof.crossing_delay_s), 0),
     ).astype(np.int32)
     seg["signal_ids"] = signal_ids
     seg["keep_ids"] = np.union1d(signal_ids, np.unique(seg["v"][head_cross]))
     return seg
+
+
+def _within_junction(
+    u: np.ndarray,
+    v: np.ndarray,
+    head_signal: np.ndarray,
+    head_cross: np.ndarray,
+    tables: OsmTables,
+    radius_m: float = JUNCTION_RADIUS_M,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which directed segments ``u -> v`` run inside one signalled junction / one crossing.
+
+    Signal nodes (heads of ``head_signal`` segments) are grouped into junctions, and crossing
+    nodes (heads of ``head_cross`` segments) separately into crossings, by
+    :func:`junction_labels`. A segment whose head is a signal (crossing) node pays no delay when
+    its tail belongs to the same junction (crossing): the route paid on entering it.
+
+    Returns
+    -------
+    same_signal, same_cross : bool arrays, one value per segment
+    """
+    used, inv = np.unique(np.concatenate([u, v]), return_inverse=True)
+    pu, pv = inv[: len(u)], inv[len(u) :]
+    pos = np.searchsorted(tables.node_ids, used)
+    lon, lat = tables.lon[pos], tables.lat[pos]
+    out = []
+    for head in (head_signal, head_cross):
+        member = np.zeros(len(used), dtype=bool)
+        member[pv[head]] = True
+        label = junction_labels(lon, lat, member, pu, pv, radius_m)
+        out.append(head & (label[pv] >= 0) & (label[pu] == label[pv]))
+    return out[0], out[1]
+
+
+def junction_labels(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    member: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    radius_m: float = JUNCTION_RADIUS_M,
+) -> np.ndarray:
+    """Group delay nodes into junctions: one label per node, -1 outside every junction.
+
+    Member nodes closer than ``radius_m`` to each other form one junction (transitively, union-
+    find) when they are also connected by segments through the junction's surroundings (nodes
+    within ``radius_m`` of a member), so two signals on unrelated roads that merely lie close
+    (a bridge over a street) stay apart. A node that is not a member but lies within
+    ``radius_m`` of one joins a junction when every way out of its group of such nodes leads to
+    that junction (the nodes of a short crossing between two signals, the median between two
+    carriageways): it can only be reached through the junction. Distances
+    are in metres on a local equirectangular projection (KD-tree, vectorised).
+
+    Parameters
+    ----------
+    lon, lat
+        Node coordinates, degrees.
+    member
+        Bool per node: a delay node (signal or crossing) to be grouped.
+    u, v
+        Segments as node positions (either direction; the grouping is undirected).
+    radius_m
+        Junction radius (:data:`fietsstad.network.rules.JUNCTION_RADIUS_M`).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 label per node: the junction (0, 1, ...) or -1.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> lat = np.full(4, 52.5)
+    >>> lon = 6.0 + np.array([0.0, 0.0002, 0.0004, 0.0034])  # 0, 14, 27, 231 m east
+    >>> member = np.array([True, False, True, True])
+    >>> u, v = np.array([0, 1, 2]), np.array([1, 2, 3])
+    >>> junction_labels(lon, lat, member, u, v).tolist()  # 0 and 2 are 27 m apart: too far
+    [0, -1, 1, 2]
+    >>> junction_labels(lon, lat, member, u, v, radius_m=30.0).tolist()  # now 1 lies inside
+    [0, 0, 0, 1]
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    n = len(lon)
+    label = np.full(n, -1, dtype=np.int64)
+    cand = np.flatnonzero(member)
+    if len(cand) == 0:
+        return label
+    lon0 = float(np.mean(lon[cand]))
+    r_earth = 6_371_008.8
+    xy = np.column_stack(
+        (r_earth * np.deg2rad(lon - lon0) * np.cos(np.deg2rad(lat)), r_earth * np.deg2rad(lat))
+    )
+    tree = cKDTree(xy[cand])
+    pairs = tree.query_pairs(radius_m, output_type="ndarray").reshape(-1, 2)
+    near = np.isfinite(tree.query(xy, distance_upper_bound=radius_m)[0])
+    # connectivity through the junction's surroundings: segments between near nodes
+    local = near[u] & near[v] & (u != v)
+
+    def components(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
+        m = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(size, size)).tocsr()
+        return connected_components(m, directed=False)[1]
+
+    comp = components(u[local], v[local], n)
+    ok = comp[cand[pairs[:, 0]]] == comp[cand[pairs[:, 1]]]
+    label[cand] = components(pairs[ok, 0], pairs[ok, 1], len(cand))
+    # interior nodes: connected groups of non-member nodes near a member whose every link to
+    # the rest of the network goes to one junction (the chain of nodes of a short crossing
+    # between two signals, the median between two carriageways) belong to that junction
+    inner = (label < 0) & near
+    a, b = np.concatenate([u, v]), np.concatenate([v, u])
+    a, b = a[a != b], b[a != b]
+    links = inner[a] & inner[b]
+    part = components(a[links], b[links], n)
+    out = inner[a] & ~inner[b]
+    big = np.iinfo(np.int64).max
+    lo = np.full(n, big, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(lo, part[a[out]], label[b[out]])
+    np.maximum.at(hi, part[a[out]], label[b[out]])
+    one = (lo == hi) & (hi >= 0)
+    label[inner & one[part]] = hi[part][inner & one[part]]
+    return label
 
 
 def _segment_graph(seg: dict[str, Any], tables: OsmTables) -> Any:
@@ -865,4 +996,5 @@ __all__ = [
     "network_from_graph",
     "network_from_tables",
     "osmnx_settings",
+    "junction_labels",
 ]

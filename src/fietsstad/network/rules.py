@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from fietsstad.network.profiles import Infra
 
 #: Version of the rules; part of every network cache key.
-RULES_VERSION: str = "1"
+RULES_VERSION: str = "2"
 
 #: Main roads: mixed traffic here is MAIN_ROAD, and minor ways crossing them wait (crossing delay).
 MAIN_HIGHWAYS: frozenset[str] = frozenset(
@@ -124,6 +124,21 @@ UNPAVED_SURFACES: frozenset[str] = frozenset(
 )
 #: ``tracktype=*`` values counted as unpaved when ``surface`` is absent.
 UNPAVED_TRACKTYPES: frozenset[str] = frozenset({"grade2", "grade3", "grade4", "grade5"})
+#: ``cycleway[:left|:right|:both]=*`` values that map a cycle facility on a road: they show that
+#: cycling is allowed there, so a road carrying one is rideable whatever its class (a trunk road,
+#: a busway) unless ``bicycle=no|dismount|use_sidepath|private`` or it is a motorway/motorroad.
+CYCLE_FACILITY_VALUES: frozenset[str] = frozenset(
+    {"lane", "track", "shared_lane", "opposite", "opposite_lane", "opposite_track"}
+)
+#: ``sac_scale=*`` values harder than ``mountain_hiking`` (SAC T3 and up): not rideable by bike.
+SAC_SCALE_NOT_RIDEABLE: frozenset[str] = frozenset(
+    {
+        "demanding_mountain_hiking",
+        "alpine_hiking",
+        "demanding_alpine_hiking",
+        "difficult_alpine_hiking",
+    }
+)
 _CONTRAFLOW_CYCLEWAY = {
     "opposite": None,
     "opposite_lane": Infra.CYCLE_LANE,
@@ -136,6 +151,11 @@ _FACILITY = {
     "opposite_track": Infra.CYCLE_PATH,
     "opposite_lane": Infra.CYCLE_LANE,
 }
+
+#: Junction radius, metres: signal nodes (and, separately, crossing nodes) closer than this and
+#: connected by the ways between them form one junction, whose delay a route pays once (osmnx's
+#: ``consolidate_intersections`` idea; see docs/cycling_rules.md section 5).
+JUNCTION_RADIUS_M: float = 25.0
 
 #: Every way tag the rules read (osmnx's ``useful_tags_way`` must include them all).
 WAY_TAGS: tuple[str, ...] = (
@@ -162,6 +182,7 @@ WAY_TAGS: tuple[str, ...] = (
     "bicycle_road",
     "surface",
     "tracktype",
+    "sac_scale",
 )
 #: Every node tag the rules read.
 NODE_TAGS: tuple[str, ...] = ("highway", "crossing")
@@ -255,6 +276,23 @@ def is_unpaved(tags: Mapping[str, str]) -> bool:
     return tags.get("tracktype") in UNPAVED_TRACKTYPES
 
 
+def has_cycle_facility(tags: Mapping[str, str]) -> bool:
+    """True if ``cycleway``, ``cycleway:left``, ``cycleway:right`` or ``cycleway:both`` maps a
+    cycle lane or track (:data:`CYCLE_FACILITY_VALUES`): cycling is allowed on that road.
+
+    Example
+    -------
+    >>> has_cycle_facility({"highway": "trunk", "cycleway:right": "lane"})
+    True
+    >>> has_cycle_facility({"highway": "trunk", "cycleway": "no"})
+    False
+    """
+    return any(
+        tags.get(key) in CYCLE_FACILITY_VALUES
+        for key in ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both")
+    )
+
+
 def _base(tags: Mapping[str, str]) -> tuple[Infra | None, str]:
     """Infra category of the carriageway if a cyclist may use the way at all, else the reason."""
     hw = tags.get("highway")
@@ -269,24 +307,28 @@ def _base(tags: Mapping[str, str]) -> tuple[Infra | None, str]:
         return None, "motorroad=yes"
     if bicycle in BICYCLE_NO:
         return None, f"bicycle={bicycle}"
-    allowed = bicycle in BICYCLE_YES
-    if not allowed:
+    if tags.get("sac_scale") in SAC_SCALE_NOT_RIDEABLE:
+        return None, f"sac_scale={tags['sac_scale']} (harder than mountain_hiking)"
+    if bicycle not in BICYCLE_YES:
         for key in ("access", "vehicle"):
             if tags.get(key) in ACCESS_NO:
                 return None, f"{key}={tags[key]} without bicycle=yes"
+    # a mapped cycle lane/track shows that the road class allows cycling (trunk, busway); it
+    # does not lift an access=no|private|... (only bicycle=yes|... does)
+    allowed = bicycle in BICYCLE_YES or has_cycle_facility(tags)
     if hw == "cycleway":
         return Infra.CYCLE_PATH, ""
     if hw == "path":
         # NL practice: a fietspad/bromfietspad mapped as path carries bicycle=designated;
         # an untagged path is open to cyclists by default (OSM NL and worldwide defaults).
         return (Infra.CYCLE_PATH if bicycle == "designated" else Infra.SHARED_PATH), ""
-    if hw in FOOT_HIGHWAYS:
-        if not allowed:
+    if hw in FOOT_HIGHWAYS:  # not roads: a cycleway=* tag here is no permission
+        if bicycle not in BICYCLE_YES:
             return None, f"highway={hw} without bicycle=yes|designated|permissive"
         return (Infra.CYCLE_PATH if bicycle == "designated" else Infra.SHARED_PATH), ""
     if hw in ("trunk", "trunk_link"):
         if not allowed:
-            return None, f"highway={hw} without bicycle=yes|designated"
+            return None, f"highway={hw} without bicycle=yes|designated or a cycle lane/track"
         return Infra.MAIN_ROAD, ""
     if hw in MAIN_HIGHWAYS:
         return Infra.MAIN_ROAD, ""
@@ -296,7 +338,7 @@ def _base(tags: Mapping[str, str]) -> tuple[Infra | None, str]:
         return Infra.TRACK, ""
     if hw == "busway":
         if not allowed:
-            return None, "highway=busway without bicycle=yes"
+            return None, "highway=busway without bicycle=yes or a cycle lane/track"
         return Infra.MIXED, ""
     return None, f"highway={hw} is not a rideable way type"
 
@@ -438,4 +480,8 @@ __all__ = [
     "is_main_road",
     "node_has_signal",
     "is_unpaved",
+    "has_cycle_facility",
+    "CYCLE_FACILITY_VALUES",
+    "SAC_SCALE_NOT_RIDEABLE",
+    "JUNCTION_RADIUS_M",
 ]
