@@ -78,12 +78,6 @@ def test_full_and_simplified_routes_pay_the_same():
         assert _route_delay(full, a, b) == _route_delay(simp, a, b), (a, b)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BikeNetwork.with_profile (network/bikenetwork.py, not this module) gives every edge "
-    "into a signal node the signal delay, also the edges inside a junction; it should keep 0 where "
-    "delay == 0: np.where(sig & (self.delay > 0), ...)",
-)
 def test_with_profile_keeps_junctions():
     bike = load_network(file=FIX)
     pedelec = load_network(file=FIX, profile="speed_pedelec")

@@ -301,7 +301,17 @@ class BikeNetwork:
         prof = get_profile(profile)
         speed = prof.speed_array(self.infra, self.unpaved)
         sig = self.node_signal[self.indices]
-        delay = np.where(sig, prof.signal_delay_s, np.where(self.delay > 0, prof.crossing_delay_s, 0))
+        # an edge pays a junction's delay once, when it enters the junction (docs/cycling_rules.md):
+        # the edges that pay are those with a delay now; a network costed with zero delays cannot
+        # tell, so there every edge into a signal node pays (the rule before junctions)
+        pays = self.delay > 0
+        try:
+            own = get_profile(self.profile)
+            if own.signal_delay_s <= 0 or own.crossing_delay_s <= 0:
+                pays = pays | sig
+        except ValidationError:  # a custom profile that is not registered: keep the edges' delays
+            pass
+        delay = np.where(pays, np.where(sig, prof.signal_delay_s, prof.crossing_delay_s), 0)
         delay = np.rint(delay).astype(np.int32)
         return replace(self, speed_kmh=speed, delay=delay,
                        travel_time=travel_time_seconds(self.length, speed, delay), profile=prof.name,
