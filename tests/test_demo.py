@@ -1,15 +1,18 @@
-"""End-to-end tests of ``fietsstad demo`` (small generated networks) and its atomic output."""
+"""End-to-end tests of ``fietsstad demo`` (small generated networks, OSM files) and its atomic output."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fietsstad import demo as demo_mod
 from fietsstad.cli import main
-from fietsstad.errors import PlaceNotFoundError
+from fietsstad.errors import PlaceNotFoundError, ValidationError
+from fietsstad.network import generate_network
 
 SMALL = ["--nodes", "1500", "--hubs", "3", "--seed", "2"]
 
@@ -147,3 +150,102 @@ def test_demo_keeps_greedy_when_the_milp_times_out(tmp_path, capsys, monkeypatch
     report = (out / "report.md").read_text()
     assert "not solved within the time limit" in report and "greedy solution" in report
     assert (out / "manifest.json").exists()
+
+
+# ------------------------------------------------------------------------------ any network
+JUNCTIONS = Path(__file__).parent / "fixtures" / "osm" / "junctions.osm"
+#: a box in Liechtenstein: far from Zwolle
+ELSEWHERE = (9.50, 47.10, 9.56, 47.16)
+
+
+def _assert_not_zwolle_demo(out, label):
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["hubs.html", "manifest.json", "report.md"]  # no snelfietspad map
+    report = (out / "report.md").read_text()
+    assert report.startswith(f"# fietsstad demo: {label}")
+    assert "## Snelfietspad: not evaluated" in report and "does not touch this network" in report
+    assert "every one of the" in report and "network nodes weighs 1" in report
+    assert "best-connected junctions" in report and "Zwolle Centraal" not in report
+    hubs_html = (out / "hubs.html").read_text()
+    assert "network nodes" in hubs_html and "junction 1" in report + hubs_html
+    man = json.loads((out / "manifest.json").read_text())
+    assert sorted(man["files"]) == ["hubs.html", "report.md"]
+    for text in (report, hubs_html):
+        assert "osm-file:" not in text
+    return report, hubs_html
+
+
+def test_demo_on_an_osm_file(tmp_path, capsys):
+    out = tmp_path / "file"
+    assert main(["demo", "--file", str(JUNCTIONS), "--out", str(out), "--hubs", "2"]) == 0
+    stdout = capsys.readouterr().out
+    assert "does not touch this network" in stdout and "GENERATED" not in stdout
+    report, hubs_html = _assert_not_zwolle_demo(out, "OpenStreetMap extract junctions.osm")
+    assert "OpenStreetMap extract junctions.osm" in hubs_html
+    assert "GENERATED" not in report + hubs_html
+    assert _leftovers(tmp_path) == []
+
+
+def test_demo_file_and_network_are_exclusive(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--file", str(JUNCTIONS), "--network", "generated"])
+
+
+def test_run_demo_on_a_caller_network_in_zwolle(tmp_path):
+    net = generate_network(1500, seed=2)
+    paths = demo_mod.run_demo(tmp_path / "z", net=net, k=2, echo=None)
+    assert sorted(paths) == ["hubs.html", "manifest.json", "report.md", "snelfietspad.html"]
+    report = paths["report.md"].read_text()
+    assert report.startswith("# fietsstad demo: Zwolle") and "GENERATED" in report
+    assert "Zwolle Centraal" in report and "not evaluated" not in report
+
+
+def test_run_demo_on_a_caller_network_elsewhere_replaces_the_old_map(tmp_path):
+    out = tmp_path / "d"
+    demo_mod.run_demo(out, net=generate_network(1200, seed=1), k=2, echo=None)
+    assert (out / "snelfietspad.html").exists()
+    net = generate_network(800, seed=1, bbox=ELSEWHERE)
+    paths = demo_mod.run_demo(out, net=net, k=3, echo=None)
+    assert "snelfietspad.html" not in paths
+    # the previous run's snelfietspad map is removed: it does not belong to this network
+    report, _ = _assert_not_zwolle_demo(out, "GENERATED network")
+    assert "GENERATED network (synthetic" in report
+
+
+def test_run_demo_rejects_bad_networks(tmp_path):
+    with pytest.raises(ValidationError):
+        demo_mod.run_demo(tmp_path / "x", net="not a network", echo=None)
+    with pytest.raises(ValidationError):
+        demo_mod.run_demo(tmp_path / "x", net=generate_network(300), file=JUNCTIONS, echo=None)
+
+
+def test_network_hub_candidates_are_well_connected_and_spread():
+    net = generate_network(2000, seed=3, bbox=ELSEWHERE)
+    c = demo_mod.network_hub_candidates(net, n=12)
+    assert len(c) == 12 and set(c["kind"]) == {"junction"}
+    nodes = [int(n.split("node ")[1].rstrip(")")) for n in c["name"]]
+    idx = np.searchsorted(np.sort(net.node_id), nodes)
+    idx = np.argsort(net.node_id)[idx]
+    assert len(set(idx.tolist())) == 12
+    deg = np.bincount(net.edge_sources(), minlength=net.n_nodes) + np.bincount(
+        net.indices, minlength=net.n_nodes
+    )
+    assert deg[idx[0]] == deg.max()  # the best-connected junction comes first
+    # spread out: no two candidates within 200 m
+    lat0 = np.deg2rad(net.y.mean())
+    xm, ym = net.x[idx] * 111_320 * np.cos(lat0), net.y[idx] * 110_574
+    d = np.hypot(xm[:, None] - xm[None, :], ym[:, None] - ym[None, :])
+    assert d[~np.eye(12, dtype=bool)].min() > 200
+    assert not demo_mod.zwolle_applies(net)
+    assert demo_mod.zwolle_applies(generate_network(300, seed=3))
+
+
+def test_demo_on_the_liechtenstein_extract(tmp_path, liechtenstein_pbf):
+    out = tmp_path / "li"
+    paths = demo_mod.run_demo(out, file=liechtenstein_pbf, k=3, echo=None)
+    assert "snelfietspad.html" not in paths
+    report, hubs_html = _assert_not_zwolle_demo(
+        out, "OpenStreetMap extract liechtenstein-latest.osm.pbf"
+    )
+    assert "OpenStreetMap extract liechtenstein-latest.osm.pbf" in hubs_html
+    assert "GENERATED" not in report + hubs_html

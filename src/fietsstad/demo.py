@@ -12,6 +12,14 @@
    to show how close greedy is), with catchments of 5, 10 and 15 minutes;
 4. writes ``snelfietspad.html``, ``hubs.html``, ``report.md`` and ``manifest.json`` to ``out``.
 
+Any network: ``run_demo(file="extract.osm.pbf")`` (``fietsstad demo --file ...``) reads an OSM
+extract, and ``run_demo(net=...)`` takes a BikeNetwork the caller built. Zwolle's districts, hub
+sites and snelfietspad routes apply only when the network covers Zwolle (most district points inside
+its bounding box). Elsewhere the report says so: the snelfietspad scenario is skipped with a note
+when the shipped route does not touch the network (no ``snelfietspad.html``), and the hubs are placed
+on candidates from the network itself (:func:`network_hub_candidates`: its best-connected junctions,
+spread out) with every network node weighing 1 (no population data for an arbitrary area).
+
 Output is atomic: everything is written to a staging folder beside ``out`` and moved in only when
 all steps succeeded; ``manifest.json`` (file names, sizes and SHA-256) is written last, and a
 previous manifest is removed before any file is replaced. An interrupted run (Ctrl-C) therefore
@@ -51,6 +59,7 @@ import numpy as np
 
 from fietsstad import settings
 from fietsstad.errors import ConvergenceError, PlaceNotFoundError, ValidationError
+from fietsstad.maps._style import network_label
 from fietsstad.network import BikeNetwork
 
 #: Files the demo writes (``manifest.json`` last).
@@ -149,6 +158,111 @@ def _progress(total: int):
     )
 
 
+def zwolle_applies(net: BikeNetwork, share: float = 0.5) -> bool:
+    """Whether Zwolle's presets (districts, hub sites, routes) apply: most districts on the network.
+
+    True when at least ``share`` of Zwolle's 16 district points lie inside the network's bounding
+    box (widened by about 500 m).
+
+    Example
+    -------
+    >>> from fietsstad.network import generate_network
+    >>> zwolle_applies(generate_network(300, seed=1))                       # Zwolle's study area
+    True
+    >>> zwolle_applies(generate_network(300, seed=1, bbox=(9.5, 47.1, 9.6, 47.2)))  # Liechtenstein
+    False
+    """
+    from fietsstad.zwolle import zwolle_districts
+
+    d = zwolle_districts()
+    pad = 0.007
+    x, y = d.geometry.x.to_numpy(), d.geometry.y.to_numpy()
+    inside = (
+        (x >= net.x.min() - pad)
+        & (x <= net.x.max() + pad)
+        & (y >= net.y.min() - pad)
+        & (y <= net.y.max() + pad)
+    )
+    return bool(inside.mean() >= share)
+
+
+def _route_touches(net: BikeNetwork, route: Any) -> bool:
+    """Whether a shipped route reaches the network (a waypoint or an OSM way id on it)."""
+    if route.waypoints is None:
+        return bool(np.isin(route.way_ids, net.way_id).any())
+    w = np.asarray(route.waypoints, dtype=np.float64)
+    lo = np.minimum(w[:-1], w[1:]).min(axis=0) if len(w) > 1 else w.min(axis=0)
+    hi = np.maximum(w[:-1], w[1:]).max(axis=0) if len(w) > 1 else w.max(axis=0)
+    return bool(
+        lo[0] <= net.x.max()
+        and hi[0] >= net.x.min()
+        and lo[1] <= net.y.max()
+        and hi[1] >= net.y.min()
+    )
+
+
+def network_hub_candidates(net: BikeNetwork, n: int = 20) -> Any:
+    """Candidate hub sites from the network itself: its best-connected junctions, spread out.
+
+    Nodes are taken by degree (in + out edges; ties by node index) and kept only when at least
+    half the side of an ``n``-th of the network's bounding box away from every site kept before;
+    if that leaves fewer than ``n`` sites the spacing is halved until enough are found (or all
+    nodes are taken).
+
+    Parameters
+    ----------
+    net
+        The network.
+    n
+        Number of candidates wanted.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`fietsstad.hubs.hub_candidates`: ``name`` (``"junction 1 (node <id>)"``, ...),
+        ``kind`` (``"junction"``), ``approximate`` (False), point geometry at the nodes.
+
+    Example
+    -------
+    >>> from fietsstad.network import generate_network
+    >>> c = network_hub_candidates(generate_network(400, seed=1), n=6)
+    >>> len(c), c["kind"].iloc[0]
+    (6, 'junction')
+    """
+    from fietsstad.hubs import hub_candidates
+
+    n = int(min(max(int(n), 1), net.n_nodes))
+    deg = np.bincount(net.edge_sources(), minlength=net.n_nodes) + np.bincount(
+        net.indices, minlength=net.n_nodes
+    )
+    order = np.lexsort((np.arange(net.n_nodes), -deg))
+    lat0 = np.deg2rad(float(np.mean(net.y)))
+    xm = (net.x - net.x.min()) * 111_320.0 * np.cos(lat0)
+    ym = (net.y - net.y.min()) * 110_574.0
+    area = max(float(np.ptp(xm)) * float(np.ptp(ym)), 1.0)
+    spacing = 0.5 * np.sqrt(area / n)
+    picked: list[int] = []
+    while True:
+        picked = []
+        for i in order:
+            if picked:
+                d2 = (xm[picked] - xm[i]) ** 2 + (ym[picked] - ym[i]) ** 2
+                if d2.min() < spacing * spacing:
+                    continue
+            picked.append(int(i))
+            if len(picked) == n:
+                break
+        if len(picked) == n or spacing < 1.0:
+            break
+        spacing /= 2
+    if len(picked) < n:  # pragma: no cover - nodes at the same spot: take them in degree order
+        rest = [int(i) for i in order if int(i) not in set(picked)]
+        picked += rest[: n - len(picked)]
+    idx = np.asarray(picked, dtype=np.int64)
+    names = [f"junction {r + 1} (node {int(net.node_id[i])})" for r, i in enumerate(idx)]
+    return hub_candidates(net.x[idx], net.y[idx], names=names, kind="junction")
+
+
 def run_demo(
     out: str | os.PathLike = "fietsstad-demo",
     network: Literal["auto", "osm", "generated"] = "auto",
@@ -158,6 +272,9 @@ def run_demo(
     k: int = 5,
     minutes: float = 10.0,
     echo: Callable[[str], Any] | None = print,
+    *,
+    file: str | os.PathLike | None = None,
+    net: BikeNetwork | None = None,
 ) -> dict[str, Path]:
     """Run the demo and write its maps and report to ``out`` (atomically; see the module docs).
 
@@ -166,7 +283,7 @@ def run_demo(
     out
         Output folder (created; existing demo files in it are replaced).
     network, nodes, seed
-        See :func:`build_demo_network`.
+        See :func:`build_demo_network` (not used with ``file`` or ``net``).
     route
         Name of a shipped route (:func:`fietsstad.scenario.zwolle_routes`).
     k
@@ -175,11 +292,16 @@ def run_demo(
         Hub coverage threshold, minutes by bike.
     echo
         Where messages go (``print``; None for silence).
+    file
+        An OpenStreetMap extract (``.osm``, ``.osm.pbf``, ...) to run the demo on.
+    net
+        A BikeNetwork the caller built, to run the demo on.
 
     Returns
     -------
     dict
-        ``{"snelfietspad.html": path, "hubs.html": path, "report.md": path, "manifest.json": path}``.
+        ``{"snelfietspad.html": path, "hubs.html": path, "report.md": path, "manifest.json": path}``
+        (no ``snelfietspad.html`` when the scenario was skipped: route not on the network).
 
     Example
     -------
@@ -199,6 +321,10 @@ def run_demo(
         raise ValidationError(f"unknown route {route!r}; shipped routes: {sorted(routes)}")
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValidationError(f"k must be a positive integer, got {k!r}")
+    if file is not None and net is not None:
+        raise ValidationError("pass at most one of file= and net=")
+    if net is not None and not isinstance(net, BikeNetwork):
+        raise ValidationError(f"net must be a BikeNetwork, got {type(net).__name__}")
     out = Path(out)
     stage = _make_stage(out)
     timings: dict[str, float] = {}
@@ -216,22 +342,57 @@ def run_demo(
                     bar.update(1)
 
             t0 = step("network")
-            net = build_demo_network(network, nodes, seed, echo=say)
+            if net is None and file is not None:
+                from fietsstad.network import load_network
+
+                say(f"Reading the OpenStreetMap extract {Path(file).name}")
+                net = load_network(file=file)
+                say(
+                    f"Network: {network_label(net.meta)}, {net.n_nodes:,} nodes, "
+                    f"{net.n_edges:,} directed edges"
+                )
+            elif net is None:
+                net = build_demo_network(network, nodes, seed, echo=say)
+            in_zwolle = zwolle_applies(net)
             done("network", t0)
 
             t0 = step("snelfietspad")
-            say(f"Evaluating the snelfietspad {route} (approximate route, clipped to the network)")
-            res = evaluate_snelfietspad(net, routes[route])
+            res, skipped = None, ""
+            if not in_zwolle or not _route_touches(net, routes[route]):
+                skipped = (
+                    f"The shipped snelfietspad routes are Zwolle's; {route} does not touch this "
+                    f"network ({network_label(net.meta, net.is_generated)}), so no snelfietspad "
+                    "scenario was evaluated and no snelfietspad.html was written."
+                )
+                say(skipped)
+            else:
+                say(
+                    f"Evaluating the snelfietspad {route} (approximate route, clipped to the network)"
+                )
+                res = evaluate_snelfietspad(net, routes[route])
             done("snelfietspad", t0)
 
             t0 = step("hubs")
-            say(f"Placing {k} mobility hubs (within {minutes:g} min by bike; greedy and exact)")
-            cands = H.zwolle_hub_candidates()
-            pop = H.node_population(net, zwolle_districts(), distribute="nearest")
-            greedy = H.place_hubs(net, cands, pop, k=int(k), minutes=minutes)
+            if in_zwolle:
+                cands = H.zwolle_hub_candidates()
+                pop = H.node_population(net, zwolle_districts(), distribute="nearest")
+                pop_label = "inhabitants"
+            else:
+                cands = network_hub_candidates(net, max(4 * int(k), 20))
+                pop = np.ones(net.n_nodes, dtype=np.float64)
+                pop_label = "network nodes"
+                say(
+                    "Not Zwolle: hubs placed among the network's best-connected junctions, "
+                    "every network node weighing 1 (no population data for this area)"
+                )
+            k_used = int(min(int(k), len(cands)))
+            say(
+                f"Placing {k_used} mobility hubs (within {minutes:g} min by bike; greedy and exact)"
+            )
+            greedy = H.place_hubs(net, cands, pop, k=k_used, minutes=minutes)
             try:
                 best = H.place_hubs(
-                    net, cands, pop, k=int(k), minutes=minutes, method="exact", time_limit=20.0
+                    net, cands, pop, k=k_used, minutes=minutes, method="exact", time_limit=20.0
                 )
             except ConvergenceError as err:  # the MILP hit its time limit: keep greedy
                 say(f"exact placement not solved in time ({err}); showing the greedy solution")
@@ -240,12 +401,13 @@ def run_demo(
             done("hubs", t0)
 
             t0 = step("maps")
-            maps.snelfietspad_map(res, stage / "snelfietspad.html")
-            maps.hubs_map(best, catch, stage / "hubs.html", net=net)
+            if res is not None:
+                maps.snelfietspad_map(res, stage / "snelfietspad.html")
+            maps.hubs_map(best, catch, stage / "hubs.html", net=net, population_label=pop_label)
             done("maps", t0)
 
             t0 = step("report")
-            text = _report(net, res, greedy, best, catch)
+            text = _report(net, res, greedy, best, catch, in_zwolle=in_zwolle, skipped=skipped)
             from fietsstad._io import atomic_write
 
             with atomic_write(stage / "report.md", "w") as fh:
@@ -257,7 +419,7 @@ def run_demo(
     gen = " (GENERATED network)" if net.is_generated else ""
     say("Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     say(f"\nDemo written to {out.resolve()}{gen}:")
-    for name in (*DEMO_FILES, "manifest.json"):
+    for name in paths:
         say(f"  {paths[name]}")
     return paths
 
@@ -365,7 +527,12 @@ def _publish_files(stage: Path, out: Path) -> dict[str, Path]:
     with contextlib.suppress(FileNotFoundError):
         manifest.unlink()
     entries = {}
-    for name in DEMO_FILES:
+    written = [name for name in DEMO_FILES if (stage / name).exists()]
+    for name in DEMO_FILES:  # a file of an earlier run that this run did not write is stale
+        if name not in written:
+            with contextlib.suppress(FileNotFoundError):
+                (out / name).unlink()
+    for name in written:
         data = (stage / name).read_bytes()
         entries[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         os.chmod(stage / name, 0o644)  # staged files are private (mkstemp); outputs are not
@@ -382,7 +549,7 @@ def _publish_files(stage: Path, out: Path) -> dict[str, Path]:
             indent=2,
         )
     os.chmod(manifest, 0o644)
-    return {name: out / name for name in (*DEMO_FILES, "manifest.json")}
+    return {name: out / name for name in (*written, "manifest.json")}
 
 
 def _md(s: Any) -> str:
@@ -406,12 +573,18 @@ def _n(v: Any, d: int = 1) -> str:
     return "–" if not np.isfinite(f) else f"{f:,.{d}f}"
 
 
-def _report(net, res, greedy, exact, catch) -> str:
-    s = res.summary
+def _report(net, res, greedy, exact, catch, in_zwolle: bool = True, skipped: str = "") -> str:
     ns = net.summary()
     gen = net.is_generated
-    lines = ["# fietsstad demo: Zwolle", ""]
-    if gen:
+    label = network_label(net.meta, gen)
+    lines = [f"# fietsstad demo: {'Zwolle' if in_zwolle else _md(label)}", ""]
+    if gen and not in_zwolle:
+        lines += [
+            "> **GENERATED network (synthetic, not OpenStreetMap).** The figures below show how "
+            "fietsstad works, not what would happen in a real place.",
+            "",
+        ]
+    elif gen:
         lines += [
             "> **GENERATED network (synthetic, not OpenStreetMap).** No OpenStreetMap data for "
             "Zwolle was used: the figures below show how fietsstad works, not what would happen "
@@ -421,7 +594,7 @@ def _report(net, res, greedy, exact, catch) -> str:
     lines += [
         "## Network",
         "",
-        f"- provenance: **{'GENERATED' if gen else _md(ns['source'])}** — {_md(ns['description'])}",
+        f"- provenance: **{'GENERATED' if gen else _md(label)}** — {_md(ns['description'])}",
         f"- {ns['nodes']:,} nodes, {ns['edges']:,} directed edges, "
         f"{ns['km_directed']:,.1f} km of directed edges, profile `{ns['profile']}`",
         f"- contraflow share {100 * ns['contraflow_share']:.1f} %, {ns['signals']} signalled nodes",
@@ -429,8 +602,32 @@ def _report(net, res, greedy, exact, catch) -> str:
         + ", ".join(f"{_md(k)} {v:,.1f}" for k, v in ns["km_by_infra"].items()),
         "",
     ]
-    clipped = " (clipped to the network area)" if s.get("route_clipped") else ""
+    if res is None:
+        lines += ["## Snelfietspad: not evaluated", "", f"> {_md(skipped)}", ""]
+    else:
+        lines += _scenario_lines(res.summary)
+    lines += _hub_lines(net, greedy, exact, catch, in_zwolle)
     lines += [
+        "## Files",
+        "",
+    ]
+    if res is not None:
+        lines.append(
+            "- `snelfietspad.html`: network coloured by the change in bike flow, the corridor, "
+            "districts shaded by the change in bike share (open in a browser; tiles need internet)"
+        )
+    lines += [
+        "- `hubs.html`: hubs, 5/10/15-minute catchments, covered and uncovered population, "
+        "coverage curve",
+        "- `manifest.json`: written last; its presence means the set is complete",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _scenario_lines(s: dict) -> list[str]:
+    clipped = " (clipped to the network area)" if s.get("route_clipped") else ""
+    return [
         f"## Snelfietspad: {_md(s.get('route_name', ''))}",
         "",
         "Approximate route through real places" + clipped + "; upgraded to snelfietspad standard "
@@ -453,13 +650,30 @@ def _report(net, res, greedy, exact, catch) -> str:
         f"| CO2 avoided per day | {_n(s.get('co2_avoided_kg_per_day'), 0)} kg |",
         "",
     ]
+
+
+def _hub_lines(net, greedy, exact, catch, in_zwolle: bool) -> list[str]:
     tot = exact.total_population
-    lines += [
-        f"## Mobility hubs: {exact.k} hubs, inhabitants within {exact.minutes:g} min by bike",
+    if in_zwolle:
+        what = "inhabitants"
+        demand = (
+            f"Demand: {tot:,.0f} inhabitants (CBS 2024, 16 districts) spread over the network "
+            "nodes nearest to each district point. Candidates: Zwolle Centraal, Stadshagen, "
+            "Zwolle-Zuid, P+R Meeuwenplas and the district centres (positions approximate)."
+        )
+    else:
+        what = "network nodes"
+        demand = (
+            f"This network is not Zwolle, so Zwolle's districts and hub sites do not apply. "
+            f"Demand: every one of the {tot:,.0f} network nodes weighs 1 (no population data for "
+            "this area), so 'covered' counts network nodes, a stand-in for where people live. "
+            f"Candidates: the network's {len(exact.candidates)} best-connected junctions "
+            "(most edges), spread out over its area."
+        )
+    lines = [
+        f"## Mobility hubs: {exact.k} hubs, {what} within {exact.minutes:g} min by bike",
         "",
-        f"Demand: {tot:,.0f} inhabitants (CBS 2024, 16 districts) spread over the network "
-        "nodes nearest to each district point. Candidates: Zwolle Centraal, Stadshagen, "
-        "Zwolle-Zuid, P+R Meeuwenplas and the district centres (positions approximate).",
+        demand,
         "",
         "| hubs | greedy covered | exact (MILP) covered | greedy / exact |",
         "|---|---|---|---|",
@@ -490,18 +704,15 @@ def _report(net, res, greedy, exact, catch) -> str:
             f"| {int(row['rank'])} | {_md(row['name'])} | {row['marginal_gain']:,.0f} | "
             f"{row['covered_after']:,.0f} | {_n(pop15, 0)} |"
         )
-    lines += [
-        "",
-        "## Files",
-        "",
-        "- `snelfietspad.html`: network coloured by the change in bike flow, the corridor, "
-        "districts shaded by the change in bike share (open in a browser; tiles need internet)",
-        "- `hubs.html`: hubs, 5/10/15-minute catchments, covered and uncovered population, "
-        "coverage curve",
-        "- `manifest.json`: written last; its presence means the set is complete",
-        "",
-    ]
-    return "\n".join(lines)
+    lines.append("")
+    return lines
 
 
-__all__ = ["run_demo", "build_demo_network", "clean_stale_staging", "DEMO_FILES"]
+__all__ = [
+    "run_demo",
+    "build_demo_network",
+    "network_hub_candidates",
+    "zwolle_applies",
+    "clean_stale_staging",
+    "DEMO_FILES",
+]

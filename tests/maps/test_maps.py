@@ -148,8 +148,9 @@ def test_snelfietspad_map_content():
             "Districts:",
         ):
             assert layer in text
-        # zone change derived from the before/after columns: +2.5 and +0.5
-        assert "accessibility_after − accessibility_before" in text
+        # zone change derived from the before/after columns: +2.5 and +0.5, labelled for people
+        assert "Change in accessibility (after − before)" in text
+        assert "accessibility_after" not in text and "inhabitants_2024" not in text
         assert "2.500" in text and "0.500" in text
     # the corridor polyline carries the route's coordinates (lat, lon order)
     lat, lon = np.round(res.route_geometry[0, ::-1], 6)
@@ -184,6 +185,13 @@ def test_snelfietspad_map_not_generated_says_source():
     res.summary["generated"] = False
     text = _html(maps.snelfietspad_map(res, tiles=None))
     assert "GENERATED" not in text and "network: osm" in text
+    # a network read from a file is named by the file, not by an internal string
+    for net in (res.before, res.after):
+        net.meta = {"source": "osm-file:liechtenstein-latest.osm.pbf", "generated": False}
+    res.summary["network_source"] = "osm-file:liechtenstein-latest.osm.pbf"
+    text = _html(maps.snelfietspad_map(res, tiles=None))
+    assert "OpenStreetMap extract liechtenstein-latest.osm.pbf" in text
+    assert "osm-file:" not in text
 
 
 def test_snelfietspad_map_bad_input():
@@ -224,8 +232,7 @@ def test_hubs_map_content_and_curve(tmp_path):
 
 
 def test_offline_assets_inlined():
-    if offline_leaflet() is None:
-        pytest.skip("django-js-lib-leaflet is not installed: maps use folium's CDN links")
+    assert offline_leaflet() is not None, "Leaflet's files are missing from fietsstad/maps/_leaflet"
     net = grid_network()
     pl = hubs.place_hubs(net, hubs.hub_candidates(net.x[:3], net.y[:3]), np.ones(net.n_nodes), k=1)
     text = _html(maps.hubs_map(pl, tiles=None))
@@ -257,7 +264,7 @@ _REPORT = (
 )
 
 
-def _render(exe: str, html_path, tmp_path) -> tuple[str, str]:
+def _render(exe: str, html_path, tmp_path, report: str = _REPORT) -> tuple[str, str]:
     text = html_path.read_text()
     probe = tmp_path / ("probe_" + html_path.name)
     # a hostile payload that ran would call alert(); count such calls
@@ -268,7 +275,7 @@ def _render(exe: str, html_path, tmp_path) -> tuple[str, str]:
         + "<script>window.alert=function(){window.__xss=(window.__xss||0)+1;};</script>",
         1,
     )
-    probe.write_text(text.replace("</body>", _REPORT + "</body>", 1))
+    probe.write_text(text.replace("</body>", report + "</body>", 1))
     cmd = [
         exe,
         "--headless",
@@ -295,10 +302,7 @@ def test_maps_render_in_headless_chromium(kind, tmp_path):
     exe = _chromium()
     if exe is None:
         pytest.skip("Chromium not found (Debian package 'chromium'): map rendering not checked")
-    if offline_leaflet() is None:
-        pytest.skip(
-            "django-js-lib-leaflet missing: Leaflet would come from a CDN, unreachable offline"
-        )
+    assert offline_leaflet() is not None  # shipped as package data: always offline
     path = tmp_path / f"{kind}.html"
     if kind == "hubs":
         net = grid_network(names=PAYLOADS)
@@ -337,13 +341,16 @@ def test_snelfietspad_map_from_a_real_scenario_result(tmp_path):
     m = maps.snelfietspad_map(res, path, tiles=None)
     text = path.read_text()
     assert "GENERATED network" in text and "Dalfsen-Zwolle" in text
-    assert "Districts: bike_share_change_pp" in text  # found by name among the zone columns
+    # found by name among the zone columns, and labelled for people
+    assert "Districts: Change in bike share (percentage points)" in text
+    assert "bike_share_change_pp" not in text and "access_before" not in text
+    assert "Inhabitants within 15 min by bike, before" in text
     for name in res.zones["name"]:
         assert esc(name) in text
-    assert m.fietsstad_offline == (offline_leaflet() is not None)
+    assert m.fietsstad_offline is True
     exe = _chromium()
-    if exe is None or offline_leaflet() is None:
-        pytest.skip("Chromium or django-js-lib-leaflet missing: rendering not checked")
+    if exe is None:
+        pytest.skip("Chromium missing: rendering not checked")
     dom, log = _render(exe, path, tmp_path)
     assert 'data-errors="[]"' in dom, log[-2000:]
     assert "leaflet-container" in dom
@@ -424,3 +431,173 @@ def test_raw_html_is_data_not_a_template():
         assert raw_html(p).render() == p  # written verbatim, never evaluated
         e = esc(p)
         assert "{" not in e and "}" not in e and "%" not in e
+
+
+# ------------------------------------------------------------------------------ for people
+def _hubs_fixture():
+    net = grid_network()
+    cands = hubs.hub_candidates(net.x[::6], net.y[::6])
+    pop = np.arange(net.n_nodes, dtype=float) * 1234.56789  # numbers that need rounding
+    pl = hubs.place_hubs(net, cands, pop, k=3, minutes=3, method="exact")
+    cat = hubs.hub_catchments(net, pl.hubs, minutes=(2, 4), population=pop)
+    return net, pl, cat
+
+
+def test_every_map_has_an_html_title():
+    net, pl, cat = _hubs_fixture()
+    text = _html(maps.hubs_map(pl, cat, net=net, tiles=None))
+    assert "<title>Mobility hubs: 3 new hub(s), exact placement</title>" in text
+    text = _html(maps.snelfietspad_map(_scenario(), tiles=None))
+    assert "<title>Snelfietspad scenario: Test route</title>" in text
+    # a hostile title is escaped in <title> too, and stays text
+    text = _html(maps.snelfietspad_map(_scenario(), tiles=None, title=PAYLOADS[4]))
+    assert f"<title>{esc(PAYLOADS[4])}</title>" in text
+
+
+def _panel(text: str, name: str) -> str:
+    start = text.index(f'class="fietsstad-{name}"')
+    return text[start : text.index("</table>", start)]
+
+
+def test_hubs_map_has_a_legend_for_every_layer():
+    net, pl, cat = _hubs_fixture()
+    text = _html(maps.hubs_map(pl, cat, net=net, tiles=None, population_label="inhabitants"))
+    panel = _panel(text, "curve")
+    for entry in (
+        "Hub sites",
+        "Chosen new hub",
+        "Candidate site not chosen",
+        "Catchments (area reached from a hub)",
+        "within 2 min by bike",
+        "within 4 min by bike",
+        "Population (inhabitants) per 300 m cell",
+        "within 3 min of a hub",
+        "not covered",
+    ):
+        assert entry in panel, entry
+    # each colour drawn on the map has its swatch in the legend
+    for color in (maps.HUB_COLOR, maps.CANDIDATE_COLOR, maps.COVERED_COLOR, maps.UNCOVERED_COLOR):
+        assert f"background:{color}" in panel
+    assert "inhabitants within 3 min" in text
+
+
+def test_snelfietspad_legend_and_labels_for_people():
+    res = _scenario()
+    res.summary.update(bike_share_change_pp=0.123456, network_source="generated")
+    text = _html(maps.snelfietspad_map(res, tiles=None))
+    panel = _panel(text, "legend")
+    assert "Corridor" in panel and "Snelfietspad corridor (after)" in panel
+    assert "Change in bike share (percentage points)" in panel and "0.12" in panel
+    assert "bike_share_change_pp" not in text and "route_length_km" not in text
+
+
+def _new_link_scenario():
+    """The shipped Dalfsen-Zwolle route on a generated network: existing streets + 2 new links."""
+    import fietsstad
+    from fietsstad.scenario import evaluate_snelfietspad
+
+    return evaluate_snelfietspad(fietsstad.generate_network(1500, seed=4), "Dalfsen-Zwolle")
+
+
+def test_before_and_after_compare_the_same_streets_new_links_apart():
+    res = _new_link_scenario()
+    assert res.summary["edges_added"] > 0  # the route needs new links
+    text = _html(maps.snelfietspad_map(res, tiles=None))
+    names = re.findall(r'"name": "([^"]*)"', text) + re.findall(
+        r"(Before: [^<\"]*|After: [^<\"]*)", text
+    )
+    before = next(n for n in names if n.startswith("Before: corridor streets"))
+    after = next(n for n in names if n.startswith("After: corridor streets"))
+    new = next(n for n in names if n.startswith("After: new links"))
+    t_before = maps._match_before(res.before, res.after)
+    route = np.asarray(res.route_edges)
+    old = route[~np.isnan(t_before[route])]
+    added = route[np.isnan(t_before[route])]
+    assert len(old) and len(added)
+    # the same streets before and after: the after sum is over exactly the before streets
+    assert maps.st.fmt_seconds(np.nansum(t_before[old])) in before
+    assert maps.st.fmt_seconds(res.after.travel_time[old].sum()) in after
+    assert res.after.travel_time[old].sum() <= np.nansum(t_before[old])  # upgraded: not slower
+    assert maps.st.fmt_seconds(res.after.travel_time[added].sum()) in new
+    assert f"{len(added)} edges" in new
+
+
+_LONG_NUMBER = re.compile(r"\d[\d,]*\.\d{4,}|\d{4,}\.\d")
+
+
+def _people_text(text: str) -> list[str]:
+    """Tooltips, GeoJSON tips and panels: the text people read (not coordinates or scripts)."""
+    tips = re.findall(r"bindTooltip\(\s*`(.*?)`", text, flags=re.S)
+    tips += re.findall(r'"tip": "(.*?)"', text)
+    panels = re.findall(
+        r'<div class="fietsstad-[a-z]+".*?</div>\s*</div>|<table>.*?</table>', text, flags=re.S
+    )
+    return tips + panels
+
+
+def test_numbers_are_rounded_for_people():
+    net, pl, cat = _hubs_fixture()
+    texts = _people_text(_html(maps.hubs_map(pl, cat, net=net, tiles=None)))
+    res = _scenario()
+    res.zones["accessibility_before"] = [1234567.891234, 20.123456]
+    res.summary["minutes_saved_per_day"] = 7654321.123456
+    texts += _people_text(_html(maps.snelfietspad_map(res, tiles=None)))
+    assert len(texts) > 10
+    bad = [t for t in texts if _LONG_NUMBER.search(t)]
+    assert not bad, bad[0][:500]
+    assert maps.st.fmt(1234567.891234, 3) == "1,234,568"
+
+
+def test_leaflet_files_are_package_data():
+    """pyproject's package-data carries every shipped Leaflet file into a wheel."""
+    import fnmatch
+    import pathlib
+
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        pytest.skip("tomllib needs Python 3.11")
+    root = pathlib.Path(__file__).resolve().parents[2]
+    conf = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = conf["tool"]["setuptools"]["package-data"]["fietsstad.maps"]
+    assert not [d for d in conf["project"]["dependencies"] if "leaflet" in d.lower()]
+    folder = root / "src" / "fietsstad" / "maps" / "_leaflet"
+    files = [p.relative_to(folder.parent).as_posix() for p in folder.rglob("*") if p.is_file()]
+    assert {"_leaflet/leaflet.js", "_leaflet/leaflet.css", "_leaflet/LICENSE"} <= set(files)
+    assert len([f for f in files if f.endswith(".png")]) == 5
+    for f in files:
+        assert any(fnmatch.fnmatch(f, p) for p in patterns), f
+    assert "BSD 2-Clause" in (folder / "LICENSE").read_text()
+
+
+_LAYOUT = (
+    "<script>window.addEventListener('load',function(){setTimeout(function(){"
+    "var s=document.querySelector('.leaflet-control-scale').getBoundingClientRect();"
+    "var out=[];document.querySelectorAll('[class^=fietsstad-]').forEach(function(el){"
+    "var r=el.getBoundingClientRect();"
+    "var hit=!(r.right<=s.left||r.left>=s.right||r.bottom<=s.top||r.top>=s.bottom);"
+    "out.push(el.className+':'+(hit?1:0));});"
+    "var d=document.createElement('div');d.id='fietsstad-probe';"
+    "d.setAttribute('data-errors','[]');d.setAttribute('data-panes','0');"
+    "d.setAttribute('data-xss','0');d.setAttribute('data-layout',out.join(' '));"
+    "document.body.appendChild(d);},300);});</script>"
+)
+
+
+@pytest.mark.parametrize("kind", ["hubs", "snelfietspad"])
+def test_panels_never_cover_the_scale_bar_in_chromium(kind, tmp_path):
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("Chromium not found (Debian package 'chromium'): layout not checked")
+    path = tmp_path / f"{kind}.html"
+    if kind == "hubs":
+        net, pl, cat = _hubs_fixture()
+        maps.hubs_map(pl, cat, path, net=net, tiles=None)
+    else:
+        maps.snelfietspad_map(_scenario(), path, tiles=None)
+    dom, log = _render(exe, path, tmp_path, report=_LAYOUT)
+    layout = re.search(r'data-layout="([^"]*)"', dom)
+    assert layout, log[-2000:]
+    boxes = layout.group(1).split()
+    assert any(b.startswith("fietsstad-title") for b in boxes) and len(boxes) >= 2, boxes
+    assert all(b.endswith(":0") for b in boxes), boxes

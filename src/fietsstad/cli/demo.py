@@ -1,4 +1,8 @@
-"""``fietsstad demo``: Zwolle's network, a snelfietspad scenario and hub placement, as maps + report.
+"""``fietsstad demo``: Zwolle's network (or any OSM file), a snelfietspad scenario and hub placement.
+
+``fietsstad demo --file extract.osm.pbf`` runs the demo on an OpenStreetMap extract of any place
+(Zwolle's routes and districts then apply only if the extract covers Zwolle; see
+:mod:`fietsstad.demo`).
 
 Example
 -------
@@ -25,13 +29,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     """
     p = subparsers.add_parser(
         "demo",
-        help="run the Zwolle demo: snelfietspad and mobility-hub maps plus a report",
+        help="run the demo (Zwolle, or any OSM file): snelfietspad and mobility-hub maps, report",
         description="Build Zwolle's bike network (cached OSM, else download, else a GENERATED "
-        "network over the study area, said loudly), evaluate a snelfietspad, place mobility hubs, "
-        "and write snelfietspad.html, hubs.html and report.md to --out.",
+        "network over the study area, said loudly) or read an OSM extract (--file), evaluate a "
+        "snelfietspad, place mobility hubs, and write snelfietspad.html, hubs.html and report.md "
+        "to --out.",
     )
     p.add_argument("--out", default="fietsstad-demo", help="output folder (default: %(default)s)")
-    p.add_argument(
+    src = p.add_mutually_exclusive_group()
+    src.add_argument(
+        "--file",
+        default=None,
+        help="an OpenStreetMap extract (.osm, .osm.pbf, .graphml) to run the demo on instead of "
+        "Zwolle's network",
+    )
+    src.add_argument(
         "--network",
         choices=("auto", "osm", "generated"),
         default="auto",
@@ -72,5 +84,6 @@ def run(args: argparse.Namespace) -> int:
         route=args.route,
         k=args.hubs,
         minutes=args.minutes,
+        file=args.file,
     )
     return 0

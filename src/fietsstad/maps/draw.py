@@ -8,12 +8,13 @@
 * :func:`save_map` -- write any folium map atomically.
 
 Maps only *read* results. Every string that reaches the page is escaped (see
-:func:`fietsstad._map_style.esc`): a street called ``<script>`` is shown, never run. Large networks
+:func:`fietsstad.maps._style.esc`): a street called ``<script>`` is shown, never run. Large networks
 are drawn as one GeoJSON layer, both directions of a street merged into one line, coordinates
 rounded to about 1 m and at most ``max_edges`` lines (the largest changes first). Leaflet's JS and
-CSS are inlined when the ``django-js-lib-leaflet`` package is installed (the maps then open offline
-apart from the background tiles); otherwise folium's CDN links are used. A map made from a
-GENERATED network says so in its title.
+CSS, shipped with fietsstad (``fietsstad/maps/_leaflet/``), are inlined: the maps open offline apart
+from the background tiles. A map made from a GENERATED network says so in its title. Every map has
+an HTML ``<title>``, a legend for every layer, labels for people (:data:`fietsstad.maps._style.LABELS`,
+never raw column names) and rounded numbers; its panel sits above Leaflet's scale bar.
 
 Example
 -------
@@ -44,6 +45,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Default cap on the number of (undirected) street lines drawn in one map.
 MAX_EDGES = 12_000
+#: Colours of the corridor's streets before the upgrade and of its new links.
+BEFORE_COLOR = "#555555"
+NEW_LINK_COLOR = "#e7298a"
+#: Colours of the hubs map.
+HUB_COLOR, FIXED_HUB_COLOR, CANDIDATE_COLOR = "#54278f", "#ff7f00", "#bbbbbb"
+COVERED_COLOR, UNCOVERED_COLOR = "#2166ac", "#d6604d"
 
 
 def save_map(m: Any, path: str | os.PathLike) -> None:
@@ -228,21 +235,25 @@ def _zone_value(zones, column: str | None) -> tuple[np.ndarray, str]:
     )
 
 
-def _zone_tip(row, name_col: str | None, label: str, value: float) -> str:
+#: Zone columns that are internal ids, not figures for people.
+_ZONE_SKIP = ("geometry", "node")
+
+
+def _zone_tip(row, name_col: str | None, label: str, value: float, minutes: float = 15) -> str:
     head = f"<b>{st.esc(row[name_col])}</b><br>" if name_col else ""
     rows = [f"{st.esc(label)}: <b>{st.fmt(value, 3)}</b>"]
     for c, v in row.items():
         if (
-            c in ("geometry", name_col)
+            c in (*_ZONE_SKIP, name_col)
             or not isinstance(v, (int, float, np.number))
             or isinstance(v, bool)
         ):
             continue
-        rows.append(f"{st.esc(c)}: {st.fmt(v, 3)}")
+        rows.append(f"{st.esc(st.label(c, minutes))}: {st.fmt(v, 3)}")
     return head + "<br>".join(rows[:12])
 
 
-def _zones_layer(zones, values: np.ndarray, label: str, name: str):
+def _zones_layer(zones, values: np.ndarray, label: str, name: str, minutes: float = 15):
     import folium
 
     z = zones.to_crs(4326) if zones.crs is not None else zones
@@ -256,7 +267,7 @@ def _zones_layer(zones, values: np.ndarray, label: str, name: str):
     popmax = float(z[pop_col].max()) if pop_col else 1.0
     for i, (_, row) in enumerate(z.iterrows()):
         color = st.DIVERGING[int(cls[i])]
-        tip = _zone_tip(row.drop(labels=["geometry"]), name_col, label, values[i])
+        tip = _zone_tip(row.drop(labels=["geometry"]), name_col, label, values[i], minutes)
         if points:
             r = 8 + 14 * np.sqrt(float(row[pop_col]) / popmax) if pop_col and popmax > 0 else 10
             folium.CircleMarker(
@@ -295,38 +306,45 @@ def _summary_table(summary: dict[str, Any], keys: list[str] | None = None, limit
             if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
             else st.esc(v)
         )
-        rows.append(f"<tr><td>{st.esc(k)}</td><td style='text-align:right'>{val}</td></tr>")
+        rows.append(
+            f"<tr><td>{st.esc(st.label(k))}</td><td style='text-align:right'>{val}</td></tr>"
+        )
         if len(rows) >= limit:
             break
     return "<table>" + "".join(rows) + "</table>"
 
 
-#: Scenario figures shown in the map's panel: (summary key, label, decimals).
-KEY_NUMBERS: tuple[tuple[str, str, int], ...] = (
-    ("network_source", "network", 0),
-    ("route_length_km", "route length (km)", 2),
-    ("directness", "directness (target ≤ 1.2)", 2),
-    ("minutes_saved_per_day", "minutes saved per day", 0),
-    ("bike_share_change_pp", "bike share change (pp)", 2),
-    ("extra_bike_trips_per_day", "extra bike trips per day", 0),
-    ("car_trips_replaced_per_day", "car trips replaced per day", 0),
-    ("corridor_cyclists_before", "cyclists on the corridor before (/day)", 0),
-    ("corridor_cyclists_after", "cyclists on the corridor after (/day)", 0),
-    ("corridor_cyclists_change_pct", "cyclists on the corridor (% change; – = new)", 1),
-    ("co2_avoided_kg_per_day", "CO2 avoided (kg/day)", 0),
-    ("route_clipped", "route clipped to the network", 0),
+#: Scenario figures shown in the map's panel: (summary key, decimals); labels from ``st.LABELS``.
+KEY_NUMBERS: tuple[tuple[str, int], ...] = (
+    ("network_source", 0),
+    ("route_length_km", 2),
+    ("directness", 2),
+    ("minutes_saved_per_day", 0),
+    ("bike_share_change_pp", 2),
+    ("extra_bike_trips_per_day", 0),
+    ("car_trips_replaced_per_day", 0),
+    ("corridor_cyclists_before", 0),
+    ("corridor_cyclists_after", 0),
+    ("corridor_cyclists_change_pct", 1),
+    ("co2_avoided_kg_per_day", 0),
+    ("route_clipped", 0),
 )
 
 
-def _key_numbers(summary: dict[str, Any]) -> str:
+def _key_numbers(summary: dict[str, Any], network: str | None = None) -> str:
+    """The key-numbers table; ``network`` (a label for people) replaces ``network_source``."""
     rows = []
-    for key, label, digits in KEY_NUMBERS:
+    for key, digits in KEY_NUMBERS:
         if key not in summary:
             continue
-        v = summary[key]
-        num = isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+        v = network if key == "network_source" and network else summary[key]
+        if isinstance(v, (bool, np.bool_)):
+            v = "yes" if v else "no"
+        num = isinstance(v, (int, float, np.number))
         val = "–" if v is None else (st.fmt(v, digits) if num else st.esc(v))
-        rows.append(f"<tr><td>{st.esc(label)}</td><td style='text-align:right'>{val}</td></tr>")
+        rows.append(
+            f"<tr><td>{st.esc(st.label(key))}</td><td style='text-align:right'>{val}</td></tr>"
+        )
     if not rows:  # a result with other keys: show its first scalar entries
         return _summary_table(summary, limit=12)
     return "<table>" + "".join(rows) + "</table>"
@@ -415,27 +433,30 @@ def snelfietspad_map(
     colors = [st.DIVERGING[int(cls[e])] for e in edges]
     tips = []
     for e in edges:
-        tb = "new edge" if np.isnan(t_before[e]) else f"before {int(t_before[e])} s"
-        extra = f"{tb}; Δ travel time {st.fmt(dt[e], 0)} s"
+        tb = "new link" if np.isnan(t_before[e]) else f"before {st.fmt_seconds(t_before[e])}"
+        extra = f"{tb}; change in travel time {st.fmt(dt[e], 0)} s"
         if color_by == "flow":
-            extra += f"<br>Δ bike flow <b>{st.fmt(value[e])}</b> {unit}"
+            extra += f"<br>change in bike flow <b>{st.fmt(value[e])}</b> {unit}"
         tips.append(_edge_tip(after, e, extra))
 
     name = str(summary.get("route_name", summary.get("route", "snelfietspad")))
     ttl = title or f"Snelfietspad scenario: {name}"
-    src = "GENERATED network" if generated else f"network: {after.meta.get('source', 'OSM')}"
-    m = st.base_map(_bounds(after), tiles=tiles)
+    netlab = st.network_label(after.meta, generated)
+    src = netlab if generated else f"network: {netlab}"
+    m = st.base_map(_bounds(after), tiles=tiles, title=ttl)
 
-    if len(route_edges):
-        # before: the corridor's streets as they were (grey, old travel times); new links absent
-        old_e = route_edges[~np.isnan(t_before[route_edges])]
+    # before and after compare the SAME streets (those that existed before); new links apart
+    old_e = route_edges[~np.isnan(t_before[route_edges])] if len(route_edges) else route_edges
+    new_e = route_edges[np.isnan(t_before[route_edges])] if len(route_edges) else route_edges
+    if len(old_e):
         btips = [_edge_tip(after, e, f"<b>before</b>: {st.fmt(t_before[e], 0)} s") for e in old_e]
         _network_layer(
             after,
             old_e,
-            ["#555555"] * len(old_e),
+            [BEFORE_COLOR] * len(old_e),
             btips,
-            f"Before: corridor streets, {int(np.nansum(t_before[old_e]))} s in total",
+            f"Before: corridor streets that exist today, "
+            f"{st.fmt_seconds(np.nansum(t_before[old_e]))} summed",
             weight=5,
             show=False,
         ).add_to(m)
@@ -471,18 +492,29 @@ def snelfietspad_map(
                 tooltip=folium.Tooltip(ctip),
             ).add_to(corridor)
     corridor.add_to(m)
-    if len(route_edges):
-        new = int(after.travel_time[route_edges].sum())
+    if len(old_e):
         rtips = [
-            _edge_tip(after, e, f"<b>after</b>; before {st.fmt(t_before[e], 0)} s")
-            for e in route_edges
+            _edge_tip(after, e, f"<b>after</b>; before {st.fmt(t_before[e], 0)} s") for e in old_e
         ]
         _network_layer(
             after,
-            route_edges,
-            [st.CORRIDOR_COLOR] * len(route_edges),
+            old_e,
+            [st.CORRIDOR_COLOR] * len(old_e),
             rtips,
-            f"After: corridor streets, {new} s in total",
+            f"After: corridor streets that exist today, "
+            f"{st.fmt_seconds(after.travel_time[old_e].sum())} summed",
+            weight=5,
+            show=False,
+        ).add_to(m)
+    if len(new_e):
+        ntips = [_edge_tip(after, e, "<b>new link</b> (not in the network before)") for e in new_e]
+        _network_layer(
+            after,
+            new_e,
+            [NEW_LINK_COLOR] * len(new_e),
+            ntips,
+            f"After: new links of the corridor, {len(new_e)} edges, "
+            f"{st.fmt_seconds(after.travel_time[new_e].sum())} summed",
             weight=5,
             show=False,
         ).add_to(m)
@@ -490,13 +522,23 @@ def snelfietspad_map(
     zones = getattr(result, "zones", None)
     zlegend = ""
     if zones is not None and len(zones):
-        zval, zlabel = _zone_value(zones, zone_column)
-        zl, zvmax = _zones_layer(zones, zval, zlabel, f"Districts: {zlabel}")
+        minutes = float(summary.get("access_minutes", 15) or 15)
+        zval, zcol = _zone_value(zones, zone_column)
+        zlabel = st.label(zcol, minutes)
+        zl, zvmax = _zones_layer(zones, zval, zlabel, f"Districts: {zlabel}", minutes)
         zl.add_to(m)
         zlabels = [f"{'+' if c < 4 else ''}{st.fmt(-(c - 4) * zvmax / 4, 3)}" for c in range(9)]
         zlegend = "<hr style='margin:4px 0'>" + st.legend(
-            f"Districts: {zlabel}", st.DIVERGING, zlabels
+            f"Districts: {zlabel}", st.DIVERGING, zlabels, "dot" if _is_points(zones) else "box"
         )
+    corridor_rows = [(st.CORRIDOR_COLOR, "Snelfietspad corridor (after)")]
+    if len(old_e):
+        corridor_rows.append((BEFORE_COLOR, "Corridor streets before (existing streets only)"))
+    if len(new_e):
+        corridor_rows.append((NEW_LINK_COLOR, "New links (not in the network before)"))
+    clegend = "<hr style='margin:4px 0'>" + st.legend(
+        "Corridor", [c for c, _ in corridor_rows], [lab for _, lab in corridor_rows]
+    )
 
     folium.LayerControl(collapsed=False).add_to(m)
     st.add_html(m, st.title_box(ttl, src, generated), "fietsstad_title")
@@ -504,9 +546,10 @@ def snelfietspad_map(
         m,
         st.panel(
             st.legend(lab_title, st.DIVERGING, labels)
+            + clegend
             + zlegend
             + "<hr style='margin:4px 0'><b>Key numbers</b>"
-            + _key_numbers(summary),
+            + _key_numbers(summary, netlab),
             name="legend",
         ),
         "fietsstad_legend",
@@ -514,6 +557,10 @@ def snelfietspad_map(
     if path is not None:
         save_map(m, path)
     return m
+
+
+def _is_points(zones) -> bool:
+    return bool(len(zones)) and bool(all(zones.geometry.geom_type == "Point"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,6 +626,7 @@ def hubs_map(
     tiles: str | None = "OpenStreetMap",
     title: str | None = None,
     cell_m: float = 300.0,
+    population_label: str = "population",
 ) -> folium.Map:
     """Map of a hub placement (:class:`fietsstad.hubs.HubPlacement`) and its catchments.
 
@@ -597,6 +645,9 @@ def hubs_map(
         Background tiles (None for none) and title.
     cell_m
         Cell size in metres for the population layers.
+    population_label
+        What the placement's demand counts, for the labels (e.g. ``"inhabitants"``, or
+        ``"network nodes"`` when every node weighs 1).
 
     Returns
     -------
@@ -630,19 +681,32 @@ def hubs_map(
     elif catchments is not None and len(catchments):
         cb = catchments.total_bounds
         b = [min(b[0], cb[0]), min(b[1], cb[1]), max(b[2], cb[2]), max(b[3], cb[3])]
-    m = st.base_map((float(b[0]), float(b[1]), float(b[2]), float(b[3])), tiles=tiles)
+    ttl = title or f"Mobility hubs: {placement.k} new hub(s), {placement.method} placement"
+    m = st.base_map((float(b[0]), float(b[1]), float(b[2]), float(b[3])), tiles=tiles, title=ttl)
+    popl = str(population_label)
+    legends: list[str] = []
 
     if catchments is not None and len(catchments):
         bands = sorted(catchments["minutes"].unique(), reverse=True)
-        for bi, band in enumerate(bands):
-            col = st.BAND_COLORS[min(len(bands) - 1 - bi, len(st.BAND_COLORS) - 1)]
+        band_cols = [
+            st.BAND_COLORS[min(len(bands) - 1 - bi, len(st.BAND_COLORS) - 1)]
+            for bi in range(len(bands))
+        ]
+        legends.append(
+            st.legend(
+                "Catchments (area reached from a hub)",
+                band_cols[::-1],
+                [f"within {st.fmt(band, 0)} min by bike" for band in bands[::-1]],
+            )
+        )
+        for band, col in zip(bands, band_cols):
             fg = folium.FeatureGroup(name=f"Catchment: within {st.fmt(band, 0)} min by bike")
             for _, row in catchments[catchments["minutes"] == band].iterrows():
                 if row.geometry is None or row.geometry.is_empty:
                     continue
                 tip = (
                     f"<b>{st.esc(row['hub'])}</b><br>within {st.fmt(band, 0)} min by bike<br>"
-                    f"population {st.fmt(row['population'], 0)}<br>{int(row['nodes'])} nodes, "
+                    f"{st.esc(popl)} {st.fmt(row['population'], 0)}<br>{int(row['nodes'])} nodes, "
                     f"{st.fmt(row['area_km2'], 2)} km²"
                 )
                 folium.GeoJson(
@@ -662,10 +726,17 @@ def hubs_map(
         cx, cy, cov, unc = _population_cells(
             lon, lat, placement.node_population, placement.node_covered.astype(np.float64), cell_m
         )
-        _points_layer(
-            cx, cy, cov, f"Population within {st.fmt(placement.minutes, 0)} min of a hub", "#2166ac"
-        ).add_to(m)
-        _points_layer(cx, cy, unc, "Population not covered", "#d6604d").add_to(m)
+        within = f"within {st.fmt(placement.minutes, 0)} min of a hub"
+        _points_layer(cx, cy, cov, f"Population {within}", COVERED_COLOR).add_to(m)
+        _points_layer(cx, cy, unc, "Population not covered", UNCOVERED_COLOR).add_to(m)
+        legends.append(
+            st.legend(
+                f"Population ({popl}) per {st.fmt(cell_m, 0)} m cell; dot size ∝ count",
+                [COVERED_COLOR, UNCOVERED_COLOR],
+                [within, "not covered"],
+                "dot",
+            )
+        )
 
     other = folium.FeatureGroup(name="Candidates not chosen", show=True)
     for _, row in cands[~cands["chosen"]].iterrows():
@@ -680,7 +751,7 @@ def hubs_map(
             color="#555",
             weight=1,
             fill=True,
-            fill_color="#bbbbbb",
+            fill_color=CANDIDATE_COLOR,
             fill_opacity=0.9,
             tooltip=folium.Tooltip(tip),
         ).add_to(other)
@@ -701,12 +772,21 @@ def hubs_map(
             color="#000",
             weight=2,
             fill=True,
-            fill_color="#54278f" if not row["fixed"] else "#ff7f00",
+            fill_color=HUB_COLOR if not row["fixed"] else FIXED_HUB_COLOR,
             fill_opacity=0.95,
             tooltip=folium.Tooltip(tip),
         ).add_to(chosen)
     chosen.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    site_rows = [(HUB_COLOR, "Chosen new hub")]
+    if len(hubs) and bool(hubs["fixed"].any()):
+        site_rows.append((FIXED_HUB_COLOR, "Existing hub (fixed)"))
+    if bool((~cands["chosen"]).any()):
+        site_rows.append((CANDIDATE_COLOR, "Candidate site not chosen"))
+    legends.insert(
+        0,
+        st.legend("Hub sites", [c for c, _ in site_rows], [lab for _, lab in site_rows], "dot"),
+    )
 
     curve = placement.coverage_curve
     n = [int(i) for i in curve.index]
@@ -724,7 +804,9 @@ def hubs_map(
         for i in n
     )
     inner = (
-        f"<b>Coverage curve</b> (population within {st.fmt(placement.minutes, 0)} min "
+        "<hr style='margin:4px 0'>".join(legends)
+        + "<hr style='margin:4px 0'>"
+        + f"<b>Coverage curve</b> ({st.esc(popl)} within {st.fmt(placement.minutes, 0)} min "
         f"by bike, of {st.fmt(total, 0)})<br>"
         + st.curve_svg(n, series, total)
         + "<table><tr><th>new hubs</th><th>covered</th><th>share</th></tr>"
@@ -732,11 +814,12 @@ def hubs_map(
         + "</table>"
     )
     st.add_html(m, st.panel(inner, name="curve"), "fietsstad_curve")
-    ttl = title or f"Mobility hubs: {placement.k} new hub(s), {placement.method} placement"
     sub = (
-        f"{st.fmt(100 * placement.share_covered)} % of the population within "
+        f"{st.fmt(100 * placement.share_covered)} % of the {popl} within "
         f"{st.fmt(placement.minutes, 0)} min by bike of a hub"
     )
+    if net is not None and not generated:
+        sub += f"; network: {st.network_label(net.meta)}"
     st.add_html(m, st.title_box(ttl, sub, generated), "fietsstad_title")
     if path is not None:
         save_map(m, path)
