@@ -16,6 +16,7 @@ Example
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,11 +31,27 @@ from fietsstad.engine import _ch
 from fietsstad.engine._memory import check_memory_budget
 from fietsstad.errors import CacheError, MemoryBudgetError, ValidationError
 from fietsstad.network import check_network
+from fietsstad.settings import _log, _log_end, _log_start
+
+log = logging.getLogger("fietsstad.analysis")
+_COMPILE_NOTED: list[bool] = []  # the first-run numba note, once per process
+
+
+def _note_compile() -> None:
+    """Log once per process that numba compiles (or loads) its kernels at the first call."""
+    if _COMPILE_NOTED:
+        return
+    _COMPILE_NOTED.append(True)
+    from fietsstad.engine._dijkstra import dijkstra_matrix
+
+    if not dijkstra_matrix.signatures:  # nothing compiled in this process yet
+        _log(log, logging.INFO, "compiling numba kernels (first run only, cached afterwards)")
 
 
 def _engine_inputs(net, with_distance: bool = False):
     """``(CSRGraph, metres or None, entry)`` for ``net``; ``entry`` keeps its hierarchy."""
     check_network(net)
+    _note_compile()
     graph = net.engine_graph()
     metres = net.csr("length")[2] if with_distance else None
     cache = net.__dict__.setdefault("_ch_cache", {})
@@ -223,6 +240,8 @@ def travel_time_matrix(
     src = as_nodes(net, origins, "origins")
     dst = as_nodes(net, destinations, "destinations")
     _check_matrix_memory(_n(net, src), _n(net, dst), dtype, with_distance, cutoff)
+    what = f"travel-time matrix {_n(net, src):,} x {_n(net, dst):,}"
+    t0 = _log_start(log, what)
     try:
         res = engine.travel_times(
             g,
@@ -240,6 +259,7 @@ def travel_time_matrix(
         alts = "; ".join(_matrix_alternatives(cutoff is not None, dtype))
         raise MemoryBudgetError(f"{head} Alternatives: {alts}") from None
     _keep_ch(entry)
+    _log_end(log, what, t0)
     return res
 
 
