@@ -83,10 +83,22 @@ def _console_on(record: logging.LogRecord) -> bool:
     return bool(log_console) and record.levelno >= log_level
 
 
+class _ConsoleHandler(logging.StreamHandler):
+    """A StreamHandler on whatever ``sys.stderr`` is at each record (Jupyter, pytest swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ sets it; the property wins
+        pass
+
+
 def _console_handler() -> logging.Handler:
     """The handler behind ``log_console``, added to the ``"fietsstad"`` logger once."""
     if not _CONSOLE:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _ConsoleHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         handler.addFilter(_console_on)
         logging.getLogger("fietsstad").addHandler(handler)
