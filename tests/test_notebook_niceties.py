@@ -172,3 +172,30 @@ def test_modal_share_bar_respects_settings_progress(capsys, monkeypatch, progres
     z = pd.DataFrame({"productions": [1.0, 1.0], "attractions": [1.0, 1.0]})
     modal_share(t, z, distances=d)
     assert ("modal share" in capsys.readouterr().err) == progress
+
+
+@pytest.mark.parametrize(
+    ("kw", "origins", "destinations"),
+    [
+        ({}, None, None),
+        ({"dtype": "int32", "with_distance": True}, None, None),
+        ({"dtype": "float32", "cutoff_s": 300, "method": "dijkstra"}, np.arange(0, 590, 2), None),
+        ({"with_distance": True, "method": "phast"}, np.arange(589, -1, -1), [5, 0, 5, 9]),
+    ],
+)
+def test_matrix_bar_gives_the_one_call_matrix(generated, capsys, monkeypatch, kw, origins,
+                                              destinations):  # fmt: skip
+    monkeypatch.setattr(settings, "progress", False)
+    one = fietsstad.travel_time_matrix(generated, origins, destinations, **kw)
+    assert capsys.readouterr().err == ""
+    # the bar's thresholds, scaled down to this small network: several blocks of rows
+    monkeypatch.setattr(routing, "PROGRESS_MIN_SOURCES", 10)
+    monkeypatch.setattr(routing, "PROGRESS_MIN_CELLS", 0)
+    monkeypatch.setattr(routing, "PROGRESS_MIN_BLOCK", 7)
+    monkeypatch.setattr(settings, "progress", True)
+    blocked = fietsstad.travel_time_matrix(generated, origins, destinations, **kw)
+    assert "travel-time matrix" in capsys.readouterr().err
+    for a, b in zip(one if isinstance(one, tuple) else (one,),
+                    blocked if isinstance(blocked, tuple) else (blocked,)):  # fmt: skip
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)

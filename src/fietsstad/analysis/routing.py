@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -242,18 +243,17 @@ def travel_time_matrix(
     _check_matrix_memory(_n(net, src), _n(net, dst), dtype, with_distance, cutoff)
     what = f"travel-time matrix {_n(net, src):,} x {_n(net, dst):,}"
     t0 = _log_start(log, what)
+    kw = dict(cutoff=cutoff, dtype=dtype, ch=entry["ch"], secondary=metres, saturate=saturate)
     try:
-        res = engine.travel_times(
-            g,
-            src,
-            dst,
-            cutoff=cutoff,
-            dtype=dtype,
-            method=method,
-            ch=entry["ch"],
-            secondary=metres,
-            saturate=saturate,
-        )
+        n_src, n_dst = _n(net, src), _n(net, dst)
+        if (
+            settings.progress
+            and n_src > PROGRESS_MIN_SOURCES
+            and n_src * n_dst >= PROGRESS_MIN_CELLS
+        ):
+            res = _matrix_with_bar(g, src, dst, method, kw)
+        else:
+            res = engine.travel_times(g, src, dst, method=method, **kw)
     except MemoryBudgetError as err:  # memory fell between the check above and the engine's
         head = str(err).split(" Alternatives:")[0]
         alts = "; ".join(_matrix_alternatives(cutoff is not None, dtype))
@@ -261,6 +261,44 @@ def travel_time_matrix(
     _keep_ch(entry)
     _log_end(log, what, t0)
     return res
+
+
+#: :func:`travel_time_matrix` shows a progress bar (``settings.progress``) from this many
+#: sources, when the matrix also has at least ``PROGRESS_MIN_CELLS`` cells (about a second or
+#: more of work: below it the blocks' overhead would cost more than the bar is worth).
+PROGRESS_MIN_SOURCES = 5_000
+PROGRESS_MIN_CELLS = 100_000_000
+#: Fewest source rows per engine call under the bar (bounds the per-call overhead).
+PROGRESS_MIN_BLOCK = 5_000
+
+
+def _matrix_with_bar(g, src, dst, method: str, kw: dict):
+    """:func:`engine.travel_times` by blocks of source rows under a tqdm bar, same values.
+
+    The method is resolved once for all sources and every block runs the engine call of the
+    whole matrix on its rows (as :mod:`fietsstad.distributed` does), so the result is the one
+    matrix the engine returns in one call.
+    """
+    from tqdm.auto import tqdm
+
+    all_src = np.arange(g.n, dtype=np.int32) if src is None else np.asarray(src)
+    meth = engine.resolve_method(g, src, cutoff=kw["cutoff"], method=method,
+                                 secondary=kw["secondary"])  # fmt: skip
+    if meth == "phast" and kw["ch"] is None:
+        kw = {**kw, "ch": engine.build_ch(g, secondary=kw["secondary"])}
+    step = max(PROGRESS_MIN_BLOCK, -(-len(all_src) // 20))  # at most 20 engine calls
+    out: list[np.ndarray] = []  # the whole matrix (and metres), filled block by block
+    with tqdm(total=len(all_src), desc="travel-time matrix", unit="source", leave=False,
+              file=sys.stderr) as bar:  # fmt: skip
+        for i in range(0, len(all_src), step):
+            res = engine.travel_times(g, all_src[i : i + step], dst, method=meth, **kw)
+            blocks = res if isinstance(res, tuple) else (res,)
+            if not out:
+                out = [np.empty((len(all_src), b.shape[1]), dtype=b.dtype) for b in blocks]
+            for whole, b in zip(out, blocks):
+                whole[i : i + len(b)] = b
+            bar.update(len(blocks[0]))
+    return tuple(out) if kw["secondary"] is not None else out[0]
 
 
 def iter_travel_time_blocks(
