@@ -7,11 +7,22 @@ Change them at run time::
 
 Environment variables override the defaults at import time:
 ``FIETSSTAD_CACHE_DIR`` and ``FIETSSTAD_MEMORY_FRACTION``.
+
+Logging: fietsstad logs through the standard :mod:`logging` module (logger ``"fietsstad"``
+and its children, e.g. ``"fietsstad.analysis"``), at INFO the start and end (with elapsed
+seconds) of long steps. Configure it as any library's logging, or set
+``settings.log_console = True`` to see fietsstad's records on the console (stderr) without
+touching the logging configuration::
+
+    >>> fietsstad.settings.log_console = True   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import time
 from pathlib import Path
 
 #: Folder for fietsstad's own caches (built networks, contraction hierarchies).
@@ -52,5 +63,81 @@ min_scc_share: float = 0.5
 #: Show tqdm progress bars on long steps.
 progress: bool = True
 
+#: Also send fietsstad's log records to the console (stderr), as osmnx's ``log_console``. A
+#: handler is added to the ``"fietsstad"`` logger once, the first time a record is logged
+#: while this is True; it prints only while this stays True.
+log_console: bool = False
+
+#: Lowest level printed on the console when ``log_console`` is True.
+log_level: int = logging.INFO
+
 #: Version of the on-disk cache format; bump when the layout changes.
 CACHE_FORMAT_VERSION: int = 1
+
+
+# ---------------------------------------------------------------------------------- logging
+_CONSOLE: list[logging.Handler] = []  # the console handler, once added
+
+
+def _console_on(record: logging.LogRecord) -> bool:
+    return bool(log_console) and record.levelno >= log_level
+
+
+class _ConsoleHandler(logging.StreamHandler):
+    """A StreamHandler on whatever ``sys.stderr`` is at each record (Jupyter, pytest swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ sets it; the property wins
+        pass
+
+
+def _console_handler() -> logging.Handler:
+    """The handler behind ``log_console``, added to the ``"fietsstad"`` logger once."""
+    if not _CONSOLE:
+        handler = _ConsoleHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        handler.addFilter(_console_on)
+        logging.getLogger("fietsstad").addHandler(handler)
+        _CONSOLE.append(handler)
+    return _CONSOLE[0]
+
+
+def _log(logger: logging.Logger, level: int, msg: str, *args: object) -> None:
+    """Log ``msg % args`` on ``logger``; with ``log_console`` also print it on the console.
+
+    The logging configuration is left alone: a record the logger's level filters out is still
+    printed on the console when ``log_console`` asks for it.
+
+    Example
+    -------
+    >>> _log(logging.getLogger("fietsstad.example"), logging.INFO, "built %d nodes", 3)
+    """
+    if log_console:
+        handler = _console_handler()
+        if not logger.isEnabledFor(level):  # the logger drops it: print it here only
+            record = logger.makeRecord(logger.name, level, "(fietsstad)", 0, msg, args, None)
+            if _console_on(record):
+                handler.handle(record)
+            return
+    logger.log(level, msg, *args)
+
+
+def _log_start(logger: logging.Logger, what: str) -> float:
+    """Log the start of a long step at INFO; returns the clock for :func:`_log_end`.
+
+    Example
+    -------
+    >>> log = logging.getLogger("fietsstad.example")
+    >>> _log_end(log, "a short step", _log_start(log, "a short step"))
+    """
+    _log(logger, logging.INFO, "%s: started", what)
+    return time.perf_counter()
+
+
+def _log_end(logger: logging.Logger, what: str, t0: float) -> None:
+    """Log the end of a long step started with :func:`_log_start`, with elapsed seconds."""
+    _log(logger, logging.INFO, "%s: done in %.2f s", what, time.perf_counter() - t0)

@@ -19,6 +19,7 @@ Example
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -36,8 +37,11 @@ from fietsstad.analysis.routing import _engine_inputs, _keep_ch, as_nodes
 from fietsstad.engine import Decay
 from fietsstad.engine._memory import check_memory_budget
 from fietsstad.errors import ValidationError
+from fietsstad.settings import _log_end, _log_start
 
 __all__ = ["Decay", "accessibility", "two_step_fca", "DEFAULT_DECAYS"]
+
+log = logging.getLogger("fietsstad.analysis")
 
 #: Default decay of :func:`accessibility`: opportunities within 15 minutes.
 DEFAULT_DECAYS: tuple[Decay, ...] = (Decay.cumulative(900),)
@@ -202,7 +206,10 @@ def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) 
         ],
         extra_bytes=n_rows * n_cols * 8,
     )
+    what = f"accessibility of {n_rows:,} sources, {n_cols} columns"
+    t0 = _log_start(log, what)
     values = compute(g, opp, decs, cutoff, src)
+    _log_end(log, what, t0)
     _keep_ch(entry)
     names = [f"{c}_{d.name}" for c in cols for d in decs]
     pos = np.arange(net.n_nodes) if src is None else np.asarray(src)

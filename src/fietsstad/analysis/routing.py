@@ -16,6 +16,8 @@ Example
 
 from __future__ import annotations
 
+import logging
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,11 +32,27 @@ from fietsstad.engine import _ch
 from fietsstad.engine._memory import check_memory_budget
 from fietsstad.errors import CacheError, MemoryBudgetError, ValidationError
 from fietsstad.network import check_network
+from fietsstad.settings import _log, _log_end, _log_start
+
+log = logging.getLogger("fietsstad.analysis")
+_COMPILE_NOTED: list[bool] = []  # the first-run numba note, once per process
+
+
+def _note_compile() -> None:
+    """Log once per process that numba compiles (or loads) its kernels at the first call."""
+    if _COMPILE_NOTED:
+        return
+    _COMPILE_NOTED.append(True)
+    from fietsstad.engine._dijkstra import dijkstra_matrix
+
+    if not dijkstra_matrix.signatures:  # nothing compiled in this process yet
+        _log(log, logging.INFO, "compiling numba kernels (first run only, cached afterwards)")
 
 
 def _engine_inputs(net, with_distance: bool = False):
     """``(CSRGraph, metres or None, entry)`` for ``net``; ``entry`` keeps its hierarchy."""
     check_network(net)
+    _note_compile()
     graph = net.engine_graph()
     metres = net.csr("length")[2] if with_distance else None
     cache = net.__dict__.setdefault("_ch_cache", {})
@@ -223,24 +241,64 @@ def travel_time_matrix(
     src = as_nodes(net, origins, "origins")
     dst = as_nodes(net, destinations, "destinations")
     _check_matrix_memory(_n(net, src), _n(net, dst), dtype, with_distance, cutoff)
+    what = f"travel-time matrix {_n(net, src):,} x {_n(net, dst):,}"
+    t0 = _log_start(log, what)
+    kw = dict(cutoff=cutoff, dtype=dtype, ch=entry["ch"], secondary=metres, saturate=saturate)
     try:
-        res = engine.travel_times(
-            g,
-            src,
-            dst,
-            cutoff=cutoff,
-            dtype=dtype,
-            method=method,
-            ch=entry["ch"],
-            secondary=metres,
-            saturate=saturate,
-        )
+        n_src, n_dst = _n(net, src), _n(net, dst)
+        if (
+            settings.progress
+            and n_src > PROGRESS_MIN_SOURCES
+            and n_src * n_dst >= PROGRESS_MIN_CELLS
+        ):
+            res = _matrix_with_bar(g, src, dst, method, kw)
+        else:
+            res = engine.travel_times(g, src, dst, method=method, **kw)
     except MemoryBudgetError as err:  # memory fell between the check above and the engine's
         head = str(err).split(" Alternatives:")[0]
         alts = "; ".join(_matrix_alternatives(cutoff is not None, dtype))
         raise MemoryBudgetError(f"{head} Alternatives: {alts}") from None
     _keep_ch(entry)
+    _log_end(log, what, t0)
     return res
+
+
+#: :func:`travel_time_matrix` shows a progress bar (``settings.progress``) from this many
+#: sources, when the matrix also has at least ``PROGRESS_MIN_CELLS`` cells (about a second or
+#: more of work: below it the blocks' overhead would cost more than the bar is worth).
+PROGRESS_MIN_SOURCES = 5_000
+PROGRESS_MIN_CELLS = 100_000_000
+#: Fewest source rows per engine call under the bar (bounds the per-call overhead).
+PROGRESS_MIN_BLOCK = 5_000
+
+
+def _matrix_with_bar(g, src, dst, method: str, kw: dict):
+    """:func:`engine.travel_times` by blocks of source rows under a tqdm bar, same values.
+
+    The method is resolved once for all sources and every block runs the engine call of the
+    whole matrix on its rows (as :mod:`fietsstad.distributed` does), so the result is the one
+    matrix the engine returns in one call.
+    """
+    from tqdm.auto import tqdm
+
+    all_src = np.arange(g.n, dtype=np.int32) if src is None else np.asarray(src)
+    meth = engine.resolve_method(g, src, cutoff=kw["cutoff"], method=method,
+                                 secondary=kw["secondary"])  # fmt: skip
+    if meth == "phast" and kw["ch"] is None:
+        kw = {**kw, "ch": engine.build_ch(g, secondary=kw["secondary"])}
+    step = max(PROGRESS_MIN_BLOCK, -(-len(all_src) // 20))  # at most 20 engine calls
+    out: list[np.ndarray] = []  # the whole matrix (and metres), filled block by block
+    with tqdm(total=len(all_src), desc="travel-time matrix", unit="source", leave=False,
+              file=sys.stderr) as bar:  # fmt: skip
+        for i in range(0, len(all_src), step):
+            res = engine.travel_times(g, all_src[i : i + step], dst, method=meth, **kw)
+            blocks = res if isinstance(res, tuple) else (res,)
+            if not out:
+                out = [np.empty((len(all_src), b.shape[1]), dtype=b.dtype) for b in blocks]
+            for whole, b in zip(out, blocks):
+                whole[i : i + len(b)] = b
+            bar.update(len(blocks[0]))
+    return tuple(out) if kw["secondary"] is not None else out[0]
 
 
 def iter_travel_time_blocks(

@@ -7,13 +7,16 @@ compares two networks. The gravity model and trip generation live in :mod:`fiets
 
 from __future__ import annotations
 
+import logging
 import math
+import sys
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fietsstad import settings
 from fietsstad._validate import check_array, check_finite_nonneg, check_in_range, check_int
 from fietsstad.analysis import travel_time_matrix
 from fietsstad.demand.gravity import (
@@ -38,6 +41,8 @@ from fietsstad.engine._furness import _bike_block, _modal_rows
 from fietsstad.engine._uptake import _uptake_flat
 from fietsstad.errors import ValidationError
 from fietsstad.network import BikeNetwork
+
+log = logging.getLogger("fietsstad.demand")
 
 
 def zone_table(zones: Any) -> pd.DataFrame:
@@ -415,18 +420,44 @@ def modal_share(
     zt = zone_table(zones)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
     A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
-    cost, dist = modal_matrices(net_or_cost, zt, distances)
-    setup = modal_setup(
-        cost.shape, model, ebike_model, distance_scale=distance_scale, gradient=gradient,
-        car_share=car_share, co2_kg_per_km=co2_kg_per_km, top_pairs=top_pairs,
-        hist_width_km=hist_width_km, hist_max_km=hist_max_km, intrazonal_km=intrazonal_km,
-        uptake_on=uptake_on, reference_speed_kmh=reference_speed_kmh,
-    )  # fmt: skip
-    grav = gravity_distribution(
-        P, A, cost, deterrence, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
+    what = f"modal share of {len(zt):,} zones"
+    t0 = settings._log_start(log, what)
+    bar = _steps_bar("modal share", 4)
+    try:
+        cost, dist = modal_matrices(net_or_cost, zt, distances)
+        bar.update(1)
+        setup = modal_setup(
+            cost.shape, model, ebike_model, distance_scale=distance_scale, gradient=gradient,
+            car_share=car_share, co2_kg_per_km=co2_kg_per_km, top_pairs=top_pairs,
+            hist_width_km=hist_width_km, hist_max_km=hist_max_km, intrazonal_km=intrazonal_km,
+            uptake_on=uptake_on, reference_speed_kmh=reference_speed_kmh,
+        )  # fmt: skip
+        grav = gravity_distribution(
+            P, A, cost, deterrence, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
+        )
+        bar.update(1)
+        rows, packed, od = modal_block(cost, dist, grav.a, grav.b, grav.table, setup)
+        bar.update(1)
+        out = modal_tables(zt, setup, grav, rows, packed, [od])
+        bar.update(1)
+    finally:
+        bar.close()
+    settings._log_end(log, what, t0)
+    return out
+
+
+def _steps_bar(desc: str, total: int) -> Any:
+    """A tqdm bar over the steps of a long call, silent unless ``settings.progress``."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="step",
+        file=sys.stderr,
+        leave=False,
+        disable=not settings.progress,
     )
-    rows, packed, od = modal_block(cost, dist, grav.a, grav.b, grav.table, setup)
-    return modal_tables(zt, setup, grav, rows, packed, [od])
 
 
 def modal_matrices(net_or_cost: Any, zones: pd.DataFrame, distances: Any = None):

@@ -28,6 +28,7 @@ import pandas as pd
 from fietsstad.errors import ConvergenceError, ValidationError
 from fietsstad.hubs.catchments import _bounded_times, _snap_candidates, node_population
 from fietsstad.network import BikeNetwork
+from fietsstad.network.bikenetwork import html_table
 
 
 @dataclass
@@ -93,6 +94,42 @@ class HubPlacement:
             "share_covered": self.share_covered,
             "generated": self.generated,
         }
+
+    def __repr__(self) -> str:
+        tag = " GENERATED" if self.generated else ""
+        return (
+            f"<HubPlacement{tag} k={self.k} method={self.method} "
+            f"covered={100 * self.share_covered:.1f}%>"
+        )
+
+    def _repr_html_(self) -> str:
+        """k, method, covered population and share, and the hubs, as HTML (Jupyter); escaped.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> from fietsstad.hubs import hub_candidates
+        >>> net = fietsstad.generate_network(n_nodes=300, seed=0)
+        >>> pl = place_hubs(net, hub_candidates(net.x[:3], net.y[:3]), np.ones(net.n_nodes), k=1)
+        >>> "GENERATED" in pl._repr_html_()
+        True
+        """
+        rows: list[tuple[str, Any]] = [
+            ("k (new hubs)", self.k),
+            ("method", self.method),
+            ("catchment", f"{self.minutes:g} minutes"),
+            (
+                "covered population",
+                f"{self.covered_population:,.0f} of {self.total_population:,.0f}",
+            ),
+            ("share covered", f"{100 * self.share_covered:.1f} %"),
+        ]
+        for _, h in self.hubs.iterrows():
+            tag = " (fixed)" if bool(h.get("fixed", False)) else ""
+            gain = h.get("marginal_gain", float("nan"))
+            rows.append((f"hub {h.get('rank', '')}", f"{h['name']}{tag}: +{gain:,.0f} covered"))
+        warning = "GENERATED NETWORK (SYNTHETIC, NOT OPENSTREETMAP)" if self.generated else None
+        return html_table("Hub placement", rows, warning=warning)
 
 
 def coverage_sets(

@@ -9,7 +9,10 @@ infrastructure category, street names and geometry, and metadata that says where
 Conversions: :meth:`BikeNetwork.to_networkx` (an osmnx-compatible ``MultiDiGraph``),
 :meth:`BikeNetwork.nodes_gdf` / :meth:`BikeNetwork.edges_gdf` (GeoDataFrames with a CRS),
 :meth:`BikeNetwork.snap` (nearest node of lon/lat points), :meth:`BikeNetwork.save` /
-:meth:`BikeNetwork.load` (checksummed, pickle-free, atomic).
+:meth:`BikeNetwork.load` (checksummed, pickle-free, atomic), :meth:`BikeNetwork.to_file`
+(GeoPackage, GraphML or GeoParquet, atomic; :meth:`BikeNetwork.read_graphml` reads a GraphML
+written by it back exactly). In Jupyter a network shows as a small table
+(:meth:`BikeNetwork._repr_html_`).
 
 Example
 -------
@@ -24,8 +27,13 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import html
+import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,13 +41,31 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fietsstad._geo import EARTH_RADIUS_M
-from fietsstad._io import load_arrays, save_arrays
+from fietsstad._io import _why, check_interrupt, load_arrays, save_arrays
 from fietsstad._validate import _describe
-from fietsstad.errors import CacheError, GraphError, SnappingError, ValidationError
+from fietsstad.errors import (
+    CacheError,
+    FietsstadError,
+    GraphError,
+    InputFileError,
+    OutputError,
+    SnappingError,
+    ValidationError,
+)
 from fietsstad.network.profiles import INFRA_NAMES, Profile, get_profile
 
 if TYPE_CHECKING:  # pragma: no cover
     from fietsstad.engine import CSRGraph
+
+#: File formats of :meth:`BikeNetwork.to_file`, by file name ending.
+FILE_FORMATS: dict[str, str] = {
+    ".gpkg": "GeoPackage (layers 'nodes' and 'edges')",
+    ".graphml": "GraphML (osmnx; read back with BikeNetwork.read_graphml)",
+    ".parquet": "GeoParquet (edges; needs pyarrow: pip install 'fietsstad[io]')",
+}
+
+#: Graph attribute that marks a GraphML file written by :meth:`BikeNetwork.to_file`.
+GRAPHML_MARK = "fietsstad_network"
 
 _EDGE_FIELDS = ("indices", "length", "speed_kmh", "delay", "travel_time", "infra", "unpaved",
                 "contraflow", "way_id", "name")
@@ -678,6 +704,151 @@ class BikeNetwork:
         tag = "generated" if self.is_generated else self.meta.get("source", "?")
         return f"<BikeNetwork {tag} profile={self.profile} nodes={self.n_nodes} edges={self.n_edges}>"
 
+    def _repr_html_(self) -> str:
+        """The key facts as a small HTML table (Jupyter); every value is HTML-escaped.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> h = fietsstad.generate_network(n_nodes=100, seed=0)._repr_html_()
+        >>> h.startswith("<div") and "GENERATED" in h
+        True
+        """
+        s = self.summary()
+        rows: list[tuple[str, Any]] = [("source", s["source"])]
+        rows += [(k, self.meta[k]) for k in ("description", "place", "file") if self.meta.get(k)]
+        rows += [
+            ("profile", s["profile"]),
+            ("nodes", f"{s['nodes']:,}"),
+            ("directed edges", f"{s['edges']:,}"),
+            ("km (directed edges)", f"{s['km_directed']:,.1f}"),
+        ]
+        rows += [(f"km {k}", f"{v:,.1f}") for k, v in s["km_by_infra"].items()]
+        if s["dropped_nodes"]:
+            dropped = f"{s['dropped_nodes']:,} nodes, {s['dropped_km']:,.2f} km"
+            rows.append(("dropped (not in the largest SCC)", dropped))
+        warning = "GENERATED NETWORK (SYNTHETIC, NOT OPENSTREETMAP)" if s["generated"] else None
+        return html_table("BikeNetwork", rows, warning=warning)
+
+    # ------------------------------------------------------------------ file formats
+    def to_file(self, path: str | os.PathLike) -> Path:
+        """Write the network as GeoPackage, GraphML or GeoParquet, chosen by the file ending.
+
+        * ``.gpkg``: GeoPackage with layers ``nodes`` and ``edges`` (:meth:`nodes_gdf`,
+          :meth:`edges_gdf`), for QGIS and ``geopandas.read_file(path, layer="edges")``;
+        * ``.graphml``: osmnx GraphML of :meth:`to_networkx` (``osmnx.load_graphml`` reads it),
+          plus what :meth:`read_graphml` needs to rebuild this network exactly;
+        * ``.parquet``: GeoParquet of the edges (needs pyarrow: ``pip install 'fietsstad[io]'``).
+
+        The file is written atomically (a temporary file in the same folder, renamed over
+        ``path`` only when complete): an interrupted or failed write never leaves a
+        half-written file, and an existing file stays as it was.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        ValidationError
+            An ending not in :data:`FILE_FORMATS` (the message lists them).
+        OutputError
+            The file cannot be written (disk full, read-only, a folder in the way).
+        FietsstadError
+            ``.parquet`` without pyarrow installed (the message names the ``io`` extra).
+
+        Example
+        -------
+        >>> import fietsstad, tempfile, pathlib, geopandas as gpd
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> p = net.to_file(pathlib.Path(tempfile.mkdtemp()) / "net.gpkg")
+        >>> len(gpd.read_file(p, layer="edges")) == net.n_edges
+        True
+        >>> q = net.to_file(p.with_suffix(".graphml"))
+        >>> BikeNetwork.read_graphml(q).n_edges == net.n_edges
+        True
+        """
+        path = Path(path)
+        kind = path.suffix.lower()
+        if kind not in FILE_FORMATS:
+            known = "; ".join(f"{k} {v}" for k, v in FILE_FORMATS.items())
+            raise ValidationError(
+                f"cannot write {path.name!r}: unknown file ending {path.suffix or '(none)'!r}. "
+                f"Supported: {known}"
+            )
+        if kind == ".parquet":
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError as err:
+                raise FietsstadError(
+                    "writing GeoParquet (.parquet) needs pyarrow, which is not installed: "
+                    "pip install 'fietsstad[io]' (or write .gpkg / .graphml instead)"
+                ) from err
+        with _atomic_path(path) as tmp:
+            if kind == ".gpkg":
+                self.nodes_gdf().to_file(tmp, layer="nodes", driver="GPKG")
+                self.edges_gdf().to_file(tmp, layer="edges", driver="GPKG", mode="a")
+            elif kind == ".graphml":
+                import osmnx as ox
+
+                ox.save_graphml(self._graphml_graph(), tmp)
+            else:
+                self.edges_gdf().to_parquet(tmp)
+        return path
+
+    def _graphml_graph(self):
+        """:meth:`to_networkx` plus the attributes :meth:`read_graphml` rebuilds from."""
+        G = self.to_networkx()
+        G.graph[GRAPHML_MARK] = "1"
+        G.graph["fietsstad_meta"] = json.dumps(_jsonable(self.meta), sort_keys=True)
+        G.graph["fietsstad_geometry"] = self.geom_offsets is not None
+        for i, (_, d) in enumerate(G.nodes(data=True)):
+            d["fietsstad_node"] = i
+        delay, unpaved = self.delay.tolist(), self.unpaved.tolist()
+        for e, (_, _, d) in enumerate(G.edges(data=True)):  # insertion (CSR) order
+            d.update(fietsstad_edge=e, delay=delay[e], unpaved=unpaved[e])
+        return G
+
+    @classmethod
+    def read_graphml(cls, path: str | os.PathLike) -> BikeNetwork:
+        """Read a GraphML file written by :meth:`to_file` back into the same network.
+
+        Node and edge order, lengths, speeds, delays, travel times, infrastructure, names,
+        geometries, profile and ``meta`` are restored exactly. A GraphML file from osmnx
+        itself (OSM tags, no fietsstad attributes) is read with
+        ``fietsstad.load_network(file=...)`` instead, which applies the cycling rules.
+
+        Raises
+        ------
+        InputFileError
+            Missing or unreadable file, or a GraphML file not written by :meth:`to_file`.
+
+        Example
+        -------
+        >>> import fietsstad, tempfile, pathlib
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> p = net.to_file(pathlib.Path(tempfile.mkdtemp()) / "net.graphml")
+        >>> back = BikeNetwork.read_graphml(p)
+        >>> bool(np.array_equal(back.travel_time, net.travel_time)), back.is_generated
+        (True, True)
+        """
+        import networkx as nx
+
+        try:
+            G = nx.read_graphml(Path(path), node_type=str)
+        except Exception as err:  # noqa: BLE001 - missing, truncated or not XML
+            raise InputFileError(f"{path}: cannot read GraphML: {err}") from err
+        if G.graph.get(GRAPHML_MARK) != "1":
+            raise InputFileError(
+                f"{path}: not a GraphML file written by BikeNetwork.to_file; read an osmnx "
+                "GraphML with fietsstad.load_network(file=...)"
+            )
+        try:
+            return _network_from_graphml(cls, G)
+        except (KeyError, ValueError, TypeError) as err:
+            raise InputFileError(f"{path}: damaged fietsstad GraphML ({err!r})") from err
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike, *, key: str | None = None) -> Path:
         """Save atomically to a checksummed, pickle-free file (see :mod:`fietsstad._io`).
@@ -784,3 +955,112 @@ def _jsonable(obj):
     if isinstance(obj, (str, int, float, bool)) or obj is None:
         return obj
     return str(obj)
+
+
+# ---------------------------------------------------------------------------------- helpers
+def html_table(title: str, rows: list[tuple[str, Any]], *, warning: str | None = None) -> str:
+    """A compact HTML table of ``(label, value)`` rows for ``_repr_html_``, all escaped.
+
+    ``warning`` (e.g. that a network is GENERATED) is shown in bold red above the table.
+
+    Example
+    -------
+    >>> html_table("T", [("name", "<script>")])
+    '<div class="fietsstad-repr"><b>T</b><table><tr><th style="text-align:left">name</th><td style="text-align:left">&lt;script&gt;</td></tr></table></div>'
+    """
+    esc = html.escape
+    warn = (
+        f'<div style="color:#c00000;font-weight:bold">{esc(str(warning))}</div>' if warning else ""
+    )
+    body = "".join(
+        f'<tr><th style="text-align:left">{esc(str(k))}</th>'
+        f'<td style="text-align:left">{esc(str(v))}</td></tr>'
+        for k, v in rows
+    )
+    return f'<div class="fietsstad-repr"><b>{esc(title)}</b>{warn}<table>{body}</table></div>'
+
+
+@contextlib.contextmanager
+def _atomic_path(path: Path):
+    """A temporary path beside ``path`` for a library that writes by file name; it is renamed
+    over ``path`` only when the block succeeds (as :func:`fietsstad._io.atomic_write`)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir() and not path.is_symlink():
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except OSError as err:
+        raise OutputError(err.errno, f"cannot write {path}: {_why(err)}") from err
+    tmp = folder / path.name
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        check_interrupt()  # a received signal never lets a file be published
+        os.replace(tmp, path)
+    except OSError as err:
+        if isinstance(err, FietsstadError):
+            raise
+        raise OutputError(err.errno, f"cannot write {path}: {_why(err)}") from err
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _network_from_graphml(cls, G) -> BikeNetwork:
+    """Rebuild a :class:`BikeNetwork` from the attributes :meth:`BikeNetwork.to_file` wrote."""
+    from shapely import from_wkt, get_coordinates
+
+    codes = {name: code for code, name in INFRA_NAMES.items()}
+    nodes = sorted(G.nodes(data=True), key=lambda nd: int(nd[1]["fietsstad_node"]))
+    pos = {key: i for i, (key, _) in enumerate(nodes)}
+    n = len(nodes)
+    x = np.array([float(d["x"]) for _, d in nodes], dtype=np.float64)
+    y = np.array([float(d["y"]) for _, d in nodes], dtype=np.float64)
+    node_id = np.array([int(k) for k, _ in nodes], dtype=np.int64)
+    signal = np.array([d.get("highway") == "traffic_signals" for _, d in nodes], dtype=bool)
+    edges = sorted(G.edges(data=True), key=lambda e: int(e[2]["fietsstad_edge"]))
+    m = len(edges)
+    u = np.array([pos[a] for a, _, _ in edges], dtype=np.int64)
+    if m and np.any(np.diff(u) < 0):
+        raise ValueError("edges are not in CSR order")
+
+    def col(key, conv, dtype):
+        return np.array([conv(d[key]) for _, _, d in edges], dtype=dtype).reshape(m)
+
+    def flag(v) -> bool:
+        return {"True": True, "False": False}[v]
+
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
+    goff = gxy = None
+    if G.graph.get("fietsstad_geometry") == "True":
+        runs = []
+        for a, b, d in edges:
+            if "geometry" in d:
+                runs.append(get_coordinates(from_wkt(d["geometry"])))
+            else:
+                runs.append(np.array([[x[pos[a]], y[pos[a]]], [x[pos[b]], y[pos[b]]]]))
+        goff = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in runs], out=goff[1:])
+        gxy = np.concatenate(runs) if runs else np.zeros((0, 2))
+    return cls(
+        x=x,
+        y=y,
+        node_id=node_id,
+        indptr=indptr.astype(np.int32),
+        indices=np.array([pos[b] for _, b, _ in edges], dtype=np.int32).reshape(m),
+        length=col("length", float, np.float32),
+        speed_kmh=col("speed_kph", float, np.float32),
+        delay=col("delay", int, np.int32),
+        travel_time=col("travel_time", int, np.int32),
+        infra=col("infra", codes.__getitem__, np.int8),
+        unpaved=col("unpaved", flag, bool),
+        contraflow=col("contraflow", flag, bool),
+        way_id=col("osmid", int, np.int64),
+        name=np.array([d.get("name", "") for _, _, d in edges], dtype=str).reshape(m),
+        node_signal=signal,
+        geom_offsets=goff,
+        geom_xy=gxy,
+        profile=G.graph["profile"],
+        meta=json.loads(G.graph["fietsstad_meta"]),
+    )

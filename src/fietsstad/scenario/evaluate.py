@@ -24,6 +24,7 @@ The evaluation chain, per pair of zones ``(i, j)``, ``i != j``:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +35,10 @@ from fietsstad.engine._paths import trace_paths
 from fietsstad.engine.config import UNREACHABLE_I32
 from fietsstad.errors import ConvergenceError, ValidationError
 from fietsstad.network import BikeNetwork
+from fietsstad.network.bikenetwork import html_table
 from fietsstad.scenario.incremental import UpdateStats, full_travel_times, update_travel_times
 from fietsstad.scenario.route import RouteOnNetwork, Snelfietspad, zwolle_routes
+from fietsstad.settings import _log_end, _log_start
 from fietsstad.zwolle import zwolle_districts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,6 +51,7 @@ CAR_SHARE_OF_NEW_CYCLISTS = 0.14
 CO2_KG_PER_CAR_KM = 0.19
 ACCESS_MINUTES = 15.0
 
+log = logging.getLogger("fietsstad.scenario")
 _GENERATED_NOTE = (
     "GENERATED network (synthetic, not OpenStreetMap): the numbers show how the "
     "method works, not what this route would do in reality"
@@ -137,6 +141,44 @@ class ScenarioResult:
             f"  time saved {s['minutes_saved_per_day']:.0f} minutes/day",
         ]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        tag = " GENERATED" if s["generated"] else ""
+        return (
+            f"<ScenarioResult{tag} {s['route_name']!r}: "
+            f"{s['extra_bike_trips_per_day']:,.0f} extra bike trips/day>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The headline numbers as a small HTML table (Jupyter), rounded for people; escaped.
+
+        Example
+        -------
+        >>> # result = evaluate_snelfietspad(net, route); result  (in a notebook)
+        """
+        s = self.summary
+        rows = [
+            ("route", s["route_name"]),
+            ("network", f"{s['network_source']}, profile {s['profile']}"),
+            ("route length", f"{s['route_length_km']:.1f} km"),
+            ("directness", f"{s['directness']:.2f} (target <= {s['directness_target']})"),
+            ("edges upgraded / new", f"{s['edges_upgraded']:,} / {s['edges_added']:,}"),
+            ("OD pairs faster", f"{100 * s['od_pairs_improved_share']:.0f} %"),
+            ("cyclists on the corridor per day",
+             f"{s['corridor_cyclists_before']:,.0f} -> {s['corridor_cyclists_after']:,.0f}"),
+            ("bike share",
+             f"{s['bike_share_before_pct']:.1f} % -> {s['bike_share_after_pct']:.1f} % "
+             f"({s['bike_share_change_pp']:+.1f} pp)"),
+            ("extra bike trips per day", f"{s['extra_bike_trips_per_day']:,.0f}"),
+            ("car trips replaced per day", f"{s['car_trips_replaced_per_day']:,.0f}"),
+            ("CO2 avoided per day", f"{s['co2_avoided_kg_per_day']:,.0f} kg"),
+            ("time saved per day", f"{s['minutes_saved_per_day']:,.0f} minutes"),
+        ]  # fmt: skip
+        if s["route_approximate"]:
+            rows.append(("note", "route: an approximate sketch, not a surveyed alignment"))
+        warning = _GENERATED_NOTE.upper() if s["generated"] else None
+        return html_table("Snelfietspad scenario", rows, warning=warning)
 
 
 def _pct(v: float | None) -> str:
@@ -328,6 +370,7 @@ def evaluate_snelfietspad(
     >>> res.summary["generated"], res.summary["extra_bike_trips_per_day"] >= 0
     (True, True)
     """
+    t0 = _log_start(log, "scenario evaluation")
     # lazy: geopandas, pandas and the demand layer (which imports pandas) are only needed here,
     # so ``import fietsstad.scenario`` stays free of them
     import geopandas as gpd
@@ -511,6 +554,7 @@ def evaluate_snelfietspad(
         "pairs_changed": stats.pairs_changed,
         "full_recompute": stats.full_recompute,
     }
+    _log_end(log, "scenario evaluation", t0)
     return ScenarioResult(
         before=before,
         after=after,
