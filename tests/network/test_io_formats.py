@@ -72,11 +72,6 @@ def test_graphml_is_an_osmnx_graph(generated, tmp_path):
     assert G.graph["crs"] == "EPSG:4326"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_network(file=...) applies the cycling rules to .graphml; the dispatch to "
-    "BikeNetwork.read_graphml for fietsstad-written files belongs in network/osm.py",
-)
 def test_graphml_round_trip_through_load_network(generated, tmp_path):
     p = generated.to_file(tmp_path / "net.graphml")
     assert_same_network(generated, fietsstad.load_network(file=p))

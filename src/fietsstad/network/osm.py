@@ -62,7 +62,7 @@ from fietsstad.network._osm_read import (
     read_graphml,
     read_osm_file,
 )
-from fietsstad.network.bikenetwork import BikeNetwork, travel_time_seconds
+from fietsstad.network.bikenetwork import GRAPHML_MARK, BikeNetwork, travel_time_seconds
 from fietsstad.network.profiles import Profile, get_profile
 from fietsstad.network.rules import (
     JUNCTION_RADIUS_M,
@@ -167,6 +167,9 @@ def load_network(
                 f"file must be a path (str or pathlib.Path), got {type(file).__name__}"
             )
         name = Path(file).name
+        if input_kind(file) == "graphml" and _is_fietsstad_graphml(file):
+            net = BikeNetwork.read_graphml(file)  # written by BikeNetwork.to_file: exact
+            return net if net.profile == prof.name else net.with_profile(prof)
         with _progress(f"network from {name}", 5) as step:
             kind = input_kind(file)
             tables = read_graphml(file) if kind == "graphml" else read_osm_file(file)
@@ -226,6 +229,17 @@ def load_network(
         use_cache=cache and settings.use_cache,
         key=path.stem,
     )
+
+
+def _is_fietsstad_graphml(path: str | os.PathLike) -> bool:
+    """True if a .graphml file was written by :meth:`BikeNetwork.to_file` (its key is declared
+    in the file's head); such a file is read back exactly instead of through the cycling rules."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    except OSError:
+        return False
+    return f'attr.name="{GRAPHML_MARK}"'.encode() in head
 
 
 def network_cache_path(
