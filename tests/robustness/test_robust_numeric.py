@@ -409,6 +409,7 @@ def test_iter_blocks_auto_streams_large_networks_with_dijkstra(monkeypatch, osm_
         return real_build(graph, **kw)
 
     monkeypatch.setattr(_ch, "build_ch", build)
+    monkeypatch.setattr(_matrix, "build_ch", build)  # _matrix imported the name at its top
     monkeypatch.setattr(_ch, "_MEMO", {})  # no hierarchy cached by other tests
     seen = _recording_choice(monkeypatch)
 
