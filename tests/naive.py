@@ -233,3 +233,27 @@ def min_plus_pass(row, e, du, sentinel):
     if row.dtype.kind == "f":
         return np.minimum(row, e + row.dtype.type(du))
     return np.minimum(row.astype(np.int64), np.minimum(e.astype(np.int64) + int(du), sentinel))
+
+
+def graph_times(g, sources, limit=np.inf) -> np.ndarray:
+    """scipy's Dijkstra on an engine ``CSRGraph`` without parallel edges (see
+    :func:`min_duplicates`): float64 times, inf where unreachable or beyond ``limit``."""
+    A = csr_matrix((g.weights.astype(np.float64), g.indices, g.indptr), shape=(g.n, g.n))
+    return dijkstra(A, directed=True, indices=sources, limit=limit)
+
+
+def min_duplicates(g):
+    """CSR with parallel edges reduced to the cheapest (scipy would add them up)."""
+    src = g.edge_sources()
+    key = src.astype(np.int64) * g.n + g.indices
+    order = np.lexsort((g.weights, key))
+    keep = np.ones(len(order), bool)
+    keep[1:] = key[order][1:] != key[order][:-1]
+    e = order[keep]
+    from fietsstad.engine import CSRGraph
+
+    return CSRGraph.from_arrays(
+        np.concatenate([[0], np.cumsum(np.bincount(src[e], minlength=g.n))]),
+        g.indices[e],
+        g.weights[e],
+    )

@@ -20,8 +20,6 @@ importlib.import_module("distributed")
 zarr = importlib.import_module("zarr")
 
 from dask.distributed import Client, LocalCluster  # noqa: E402
-from scipy.sparse import csr_matrix  # noqa: E402
-from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
 from conftest import LIECHTENSTEIN_PBF  # noqa: E402
 from fietsstad import engine, settings  # noqa: E402
@@ -35,6 +33,7 @@ from fietsstad.distributed.drivers import (  # noqa: E402
 )
 from fietsstad.errors import GraphError, MemoryBudgetError, ValidationError  # noqa: E402
 from fietsstad.network.generate import generate_network  # noqa: E402
+from naive import graph_times, min_duplicates  # noqa: E402
 
 LIECHTENSTEIN = str(LIECHTENSTEIN_PBF)
 
@@ -65,28 +64,6 @@ def graph(net):
     return engine.CSRGraph.from_arrays(*net.csr())
 
 
-def _scipy_times(g, sources, limit=np.inf) -> np.ndarray:
-    """Independent oracle: float64 times, inf where unreachable or beyond the limit."""
-    A = csr_matrix((g.weights.astype(np.float64), g.indices, g.indptr), shape=(g.n, g.n))
-    A.sum_duplicates()  # the cheapest parallel edge must win, as in the engine
-    return dijkstra(A, directed=True, indices=sources, limit=limit)
-
-
-def _min_duplicates(g):
-    """CSR with parallel edges reduced to the cheapest (scipy would add them up)."""
-    src = g.edge_sources()
-    key = src.astype(np.int64) * g.n + g.indices
-    order = np.lexsort((g.weights, key))
-    keep = np.ones(len(order), bool)
-    keep[1:] = key[order][1:] != key[order][:-1]
-    e = order[keep]
-    return engine.CSRGraph.from_arrays(
-        np.concatenate([[0], np.cumsum(np.bincount(src[e], minlength=g.n))]),
-        g.indices[e],
-        g.weights[e],
-    )
-
-
 # ------------------------------------------------------------------------ block size (by hand)
 def test_choose_block_size_hand_computed():
     # 128 MiB / (200,000 targets * 2 bytes) = 335.5 rows -> 320 (multiple of the 16 PHAST lanes)
@@ -108,7 +85,7 @@ def test_matrix_to_zarr_equals_engine_and_scipy(client, net, graph, tmp_path):
     assert np.array_equal(z[:], ref)
     # independent oracle on a sample of rows
     rows = np.arange(0, net.n_nodes, 97)
-    sp = _scipy_times(_min_duplicates(graph), rows)
+    sp = graph_times(min_duplicates(graph), rows)
     got = z[:][rows].astype(np.float64)
     got[got == engine.UNREACHABLE_U16] = np.inf
     assert np.array_equal(got, sp)
@@ -134,7 +111,7 @@ def test_subsets_cutoff_and_dtypes(client, graph, dtype, tmp_path):
         client, graph, orig, dest, cutoff_s=600, dtype=dtype, store=tmp_path / "s.zarr"
     )
     assert np.array_equal(z[:], ref)
-    sp = _scipy_times(_min_duplicates(graph), orig, limit=600.0)[:, dest]
+    sp = graph_times(min_duplicates(graph), orig, limit=600.0)[:, dest]
     unreach = {
         np.dtype(np.uint16): engine.UNREACHABLE_U16,
         np.dtype(np.int32): engine.UNREACHABLE_I32,
@@ -240,7 +217,7 @@ def test_accessibility_matrix_identical(client, graph, method):
     )
     assert np.array_equal(got, ref)  # bit for bit: rows do not depend on the blocking
     # independent check of the cumulative column against scipy
-    sp = _scipy_times(_min_duplicates(graph), np.arange(graph.n), limit=900.0)
+    sp = graph_times(min_duplicates(graph), np.arange(graph.n), limit=900.0)
     assert np.allclose(got[:, 0], ((sp <= 600) * opp[:, 0][None, :]).sum(1))
 
 
