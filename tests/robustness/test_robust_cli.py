@@ -41,7 +41,19 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    """In the child, before exec: SIGINT back to its default, so Ctrl-C reaches the CLI.
+
+    A process started in the background by a non-interactive shell (``cmd &``, as some CI
+    harnesses do) inherits SIGINT *ignored*; Python then installs no KeyboardInterrupt handler and
+    the CLI (rightly) leaves an ignored SIGINT alone, so the signal these tests send would never
+    arrive. A user's Ctrl-C comes from an interactive terminal, where SIGINT is not ignored.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for(pred, proc: subprocess.Popen, limit_s: float = 120.0) -> bool:
@@ -163,6 +175,7 @@ def _start_paused(point: str, args: list[str], cwd: Path, out: Path) -> subproce
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
 
 
