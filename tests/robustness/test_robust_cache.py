@@ -590,7 +590,8 @@ def _use_download(monkeypatch, calls: list, offline: bool = False) -> None:
     import osmnx as ox
     from _robust import OSM_FIXTURES
 
-    from fietsstad import PlaceNotFoundError, osm
+    from fietsstad import PlaceNotFoundError
+    from fietsstad.network import osm
 
     def download(place=None, polygon=None):
         calls.append(place)
@@ -608,8 +609,9 @@ def test_foreign_place_entry_is_never_returned_online_or_offline(monkeypatch):
     """Repro 1: a valid cache entry of place A copied to place B's path was returned as B.
     Now: online it is rebuilt (B's own network, the oracle being B built with an empty cache),
     offline a CacheError names both; A's network is never returned."""
-    from fietsstad import PlaceNotFoundError, osm
+    from fietsstad import PlaceNotFoundError
     from fietsstad.errors import ForeignCacheEntryError
+    from fietsstad.network import osm
 
     calls: list = []
     _use_download(monkeypatch, calls)

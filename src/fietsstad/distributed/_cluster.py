@@ -250,10 +250,15 @@ def _release(futures) -> None:
             pass
 
 
-def tree_reduce(client: Client, futures: list, func, key: str | None = None):
+def tree_reduce(
+    client: Client, futures: list, func, key: str | None = None, hold: list | None = None
+):
     """Combine futures pairwise on the cluster with ``func(x, y)`` (a binary tree of tasks).
 
-    Only the final future's value needs to travel to the client.
+    Only the final future's value needs to travel to the client. ``hold``, when given, receives
+    every intermediate future: a caller that must survive the loss of a worker keeps them (Dask
+    recomputes a lost result only from futures some client still holds; a forgotten intermediate
+    sum cancels the whole tree with "already forgotten").
 
     Example
     -------
@@ -274,6 +279,8 @@ def tree_reduce(client: Client, futures: list, func, key: str | None = None):
             )
             for i in range(0, len(level) - 1, 2)
         ]
+        if hold is not None:
+            hold.extend(nxt)
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt
@@ -281,7 +288,7 @@ def tree_reduce(client: Client, futures: list, func, key: str | None = None):
     return level[0]
 
 
-def tree_sum(client: Client, futures: list):
+def tree_sum(client: Client, futures: list, hold: list | None = None):
     """Sum futures pairwise on the cluster (a binary tree of ``client.submit`` additions).
 
     Only the final sum travels to the client; partial sums stay on the workers.
@@ -294,7 +301,7 @@ def tree_sum(client: Client, futures: list):
     """
     if not futures:
         raise ValidationError("nothing to sum")
-    return tree_reduce(client, futures, _add)
+    return tree_reduce(client, futures, _add, hold=hold)
 
 
 def _create_store(

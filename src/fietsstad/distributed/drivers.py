@@ -432,7 +432,9 @@ def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterren
                            key=("furness", it[0], i))
                 for i, blk in enumerate(blocks)
             ]  # fmt: skip
-            total = tree_reduce(client, res, _furness_combine, _key("fsum", run.token, it[0]))
+            total = tree_reduce(
+                client, res, _furness_combine, _key("fsum", run.token, it[0]), hold=run.held
+            )
             run.held.append(total)
             prev[:] = res
             return _partial(total.result()), lambda: np.concatenate(
@@ -624,7 +626,7 @@ def modal_share_dask(
             for i, (blk, (a, b)) in enumerate(zip(blocks, spans))
         ]
         packed = [run.submit(_item, f, 1, key=("mpack", i)) for i, f in enumerate(mod)]
-        total = tree_sum(client, packed)
+        total = tree_sum(client, packed, hold=run.held)
         run.held.append(total)
         rows_ = np.concatenate(client.gather([client.submit(_item, f, 0) for f in mod]))
         ods = client.gather([client.submit(_item, f, 2) for f in mod])
@@ -723,7 +725,7 @@ def uptake_totals_dask(
                           None if trips is None else trips[a:b], m, gradient),
             "uptake",
         )  # fmt: skip
-        total = tree_sum(client, futures)
+        total = tree_sum(client, futures, hold=run.held)
         run.held.append(total)
         tr, reach, km, bike, bike_km = (float(v) for v in total.result())
     return {
