@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -409,6 +410,10 @@ def accessibility_dask(
     )
 
 
+#: Times one Furness pass is submitted before a cancellation (a worker lost under load) is final.
+_PASS_ATTEMPTS = 3
+
+
 def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterrence, tol,
              max_iter, scale, cutoff, normalise):  # fmt: skip
     """:func:`fietsstad.demand.gravity.furness_balance` with every pass run on the row blocks' workers.
@@ -427,17 +432,28 @@ def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterren
 
         def run_pass(b):
             it[0] += 1
-            res = [
-                run.submit(_furness_block, blk, f_f, p_s[i], prev[i], b, int(bounds[i]),
-                           key=("furness", it[0], i))
-                for i, blk in enumerate(blocks)
-            ]  # fmt: skip
-            total = tree_reduce(
-                client, res, _furness_combine, _key("fsum", run.token, it[0]), hold=run.held
-            )
-            run.held.append(total)
+            # a pass is deterministic: if the scheduler cancels it after a worker died (seen under
+            # load as "already forgotten"), it is submitted again under fresh keys, from the
+            # previous pass's blocks (held by ``run``, so Dask can recompute them)
+            for attempt in range(_PASS_ATTEMPTS):
+                res = [
+                    run.submit(_furness_block, blk, f_f, p_s[i], prev[i], b, int(bounds[i]),
+                               key=("furness", it[0], i, attempt))
+                    for i, blk in enumerate(blocks)
+                ]  # fmt: skip
+                total = tree_reduce(
+                    client, res, _furness_combine,
+                    _key("fsum", run.token, it[0], attempt), hold=run.held,
+                )  # fmt: skip
+                run.held.append(total)
+                try:
+                    partial = _partial(total.result())
+                    break
+                except CancelledError:
+                    if attempt == _PASS_ATTEMPTS - 1:
+                        raise
             prev[:] = res
-            return _partial(total.result()), lambda: np.concatenate(
+            return partial, lambda: np.concatenate(
                 client.gather([client.submit(_item, r, 0) for r in res])
             )
 
