@@ -16,6 +16,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def _why(err: OSError) -> str:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[io.IOBase]:
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; rename it over ``path`` only on success.
 
     A failed write (disk full, read-only, a folder at ``path``) raises :class:`OutputError`
@@ -86,7 +87,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[io.IOBas
         raise OutputError(err.errno, f"cannot write {path}: {_why(err)}") from err
     try:
         os.fchmod(fd, _default_mode())  # mkstemp makes 0600; use what open() would give
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -139,7 +140,9 @@ def save_arrays(
     for k, a in arrays.items():
         if np.asarray(a).dtype == object:
             raise TypeError(f"array {k!r} has dtype object; cannot be saved without pickle")
-    np.savez(buf, **{f"a_{k}": np.ascontiguousarray(v) for k, v in arrays.items()})
+    np.savez(
+        buf, allow_pickle=False, **{f"a_{k}": np.ascontiguousarray(v) for k, v in arrays.items()}
+    )
     payload = buf.getvalue()
     header = {
         "format": "fietsstad-arrays",
@@ -161,7 +164,7 @@ def save_arrays(
         raise CacheError(str(err)) from err
 
 
-def _digest(payload: bytes, meta) -> str:
+def _digest(payload: bytes, meta: Any) -> str:
     """SHA-256 over the array payload *and* the metadata, so a flipped byte in either is caught."""
     h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
     h.update(b"\0")
@@ -169,7 +172,7 @@ def _digest(payload: bytes, meta) -> str:
     return h.hexdigest()
 
 
-def _read_exact(fh, n: int, path: Path) -> bytes:
+def _read_exact(fh: IO[bytes], n: int, path: Path) -> bytes:
     data = fh.read(n)
     if len(data) != n:
         raise CacheError(f"{path} is truncated (read {len(data)} of {n} bytes)")
@@ -190,7 +193,9 @@ def _file_kind(mode: int) -> str:
 
 
 def _describe_entry(meta: dict) -> str:
-    inner = meta.get("meta") if isinstance(meta.get("meta"), dict) else meta
+    inner = meta.get("meta")
+    if not isinstance(inner, dict):
+        inner = meta
     desc = inner.get("description") or inner.get("place") or inner.get("source")
     return f": {str(desc)[:120]!r}" if desc else ""
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -212,7 +212,7 @@ def check_int(
         raise ValidationError(f"{name} must be a whole number, got {_describe(value)}")
     if not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-            value = int(value)
+            value = math.trunc(value)
         else:
             raise ValidationError(f"{name} must be a whole number, got {_describe(value)}")
     value = int(value)
@@ -518,6 +518,19 @@ def check_seed(seed: Any, name: str = "seed") -> int | None:
 _INT32_MAX = 2**31 - 1
 
 
+class EdgeTable(TypedDict):
+    """The cleaned core arrays :func:`check_edge_table` returns."""
+
+    x: np.ndarray
+    y: np.ndarray
+    node_id: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    infra: np.ndarray
+    delay: np.ndarray | None
+
+
 def check_edge_table(
     *,
     x: Any,
@@ -533,7 +546,7 @@ def check_edge_table(
     node_signal: Any = None,
     geometries: Any = None,
     per_edge: dict[str, Any] | None = None,
-) -> dict[str, np.ndarray]:
+) -> EdgeTable:
     """Validate the inputs of ``BikeNetwork.from_edges``; return cleaned core arrays.
 
     Node arrays (``x``, ``y``, ``node_id``, ``node_signal``) must share one length ``n``; edge

@@ -53,7 +53,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -61,6 +61,10 @@ from fietsstad import settings
 from fietsstad.errors import ConvergenceError, PlaceNotFoundError, ValidationError
 from fietsstad.maps._style import network_label
 from fietsstad.network import BikeNetwork
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fietsstad.hubs import HubPlacement
+    from fietsstad.scenario import ScenarioResult
 
 #: Files the demo writes (``manifest.json`` last).
 DEMO_FILES = ("snelfietspad.html", "hubs.html", "report.md")
@@ -143,7 +147,15 @@ def build_demo_network(
     return net
 
 
-def _progress(total: int):
+def _say_network(say: Callable[[str], Any], net: BikeNetwork) -> None:
+    """One line on the network the demo runs on (GENERATED when it is)."""
+    say(
+        f"Network: {network_label(net.meta, net.is_generated)}, {net.n_nodes:,} nodes, "
+        f"{net.n_edges:,} directed edges"
+    )
+
+
+def _progress(total: int) -> Any:
     try:
         from tqdm.auto import tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency
@@ -347,12 +359,13 @@ def run_demo(
 
                 say(f"Reading the OpenStreetMap extract {Path(file).name}")
                 net = load_network(file=file)
-                say(
-                    f"Network: {network_label(net.meta)}, {net.n_nodes:,} nodes, "
-                    f"{net.n_edges:,} directed edges"
-                )
+                _say_network(say, net)
             elif net is None:
                 net = build_demo_network(network, nodes, seed, echo=say)
+            else:
+                _say_network(say, net)
+            if bar is not None and net.is_generated:  # the label stays on the bar to the end
+                bar.set_description("fietsstad demo (GENERATED network)")
             in_zwolle = zwolle_applies(net)
             done("network", t0)
 
@@ -463,8 +476,8 @@ def clean_stale_staging(out: str | os.PathLike, older_than_s: float = STALE_STAG
     prefix = f".{out.name}.partial-"
     owner = re.compile(r"(\d{1,10})@([0-9a-f]{8})-")
     here, now, removed = _host_tag(), time.time(), 0
-    for p in glob.glob(glob.escape(str(out.parent / prefix)) + "*"):
-        p = Path(p)
+    for found in glob.glob(glob.escape(str(out.parent / prefix)) + "*"):
+        p = Path(found)
         try:
             st = os.lstat(p)
         except OSError:
@@ -573,7 +586,15 @@ def _n(v: Any, d: int = 1) -> str:
     return "–" if not np.isfinite(f) else f"{f:,.{d}f}"
 
 
-def _report(net, res, greedy, exact, catch, in_zwolle: bool = True, skipped: str = "") -> str:
+def _report(
+    net: BikeNetwork,
+    res: ScenarioResult | None,
+    greedy: HubPlacement,
+    exact: HubPlacement,
+    catch: Any,
+    in_zwolle: bool = True,
+    skipped: str = "",
+) -> str:
     ns = net.summary()
     gen = net.is_generated
     label = network_label(net.meta, gen)
@@ -652,7 +673,9 @@ def _scenario_lines(s: dict) -> list[str]:
     ]
 
 
-def _hub_lines(net, greedy, exact, catch, in_zwolle: bool) -> list[str]:
+def _hub_lines(
+    net: BikeNetwork, greedy: HubPlacement, exact: HubPlacement, catch: Any, in_zwolle: bool
+) -> list[str]:
     tot = exact.total_population
     if in_zwolle:
         what = "inhabitants"

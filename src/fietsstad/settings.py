@@ -24,6 +24,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 #: Folder for fietsstad's own caches (built networks, contraction hierarchies).
 cache_dir: Path = Path(os.environ.get("FIETSSTAD_CACHE_DIR", Path.home() / ".cache" / "fietsstad"))
@@ -86,12 +87,12 @@ def _console_on(record: logging.LogRecord) -> bool:
 class _ConsoleHandler(logging.StreamHandler):
     """A StreamHandler on whatever ``sys.stderr`` is at each record (Jupyter, pytest swap it)."""
 
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: D102
+    @property
+    def stream(self) -> TextIO:  # noqa: D102
         return sys.stderr
 
     @stream.setter
-    def stream(self, value) -> None:  # StreamHandler.__init__ sets it; the property wins
+    def stream(self, value: TextIO) -> None:  # StreamHandler.__init__ sets it; the property wins
         pass
 
 

@@ -14,6 +14,7 @@ import argparse
 import importlib
 import signal
 import sys
+from types import FrameType
 
 from fietsstad._io import SIGNALS_RECEIVED
 from fietsstad.errors import FietsstadError
@@ -27,12 +28,13 @@ COMMANDS = ("network", "demo")
 _INTERRUPTED: list[int] = SIGNALS_RECEIVED
 
 
-def _on_sigterm(signum, frame):  # pragma: no cover - exercised by the robustness tests
+# both handlers are exercised by the robustness tests (in subprocesses)
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:  # pragma: no cover
     _INTERRUPTED.append(signum)
     raise KeyboardInterrupt
 
 
-def _on_sigint(signum, frame):  # pragma: no cover - exercised by the robustness tests
+def _on_sigint(signum: int, frame: FrameType | None) -> None:  # pragma: no cover
     # remembered as well: C extensions can swallow the KeyboardInterrupt (seen with scipy/HiGHS)
     _INTERRUPTED.append(signum)
     raise KeyboardInterrupt
@@ -92,4 +94,3 @@ def _interrupted(surfaced: BaseException | None = None) -> int:
     how = f" (surfaced as {type(surfaced).__name__})" if surfaced is not None else ""
     print(f"fietsstad: interrupted{how}; no partial output was left behind", file=sys.stderr)
     return 130
-

@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 
-from fietsstad.network import PROFILES
+from fietsstad.network import PROFILES, BikeNetwork
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -67,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-def build(args: argparse.Namespace):
+def build(args: argparse.Namespace) -> BikeNetwork:
     """The network the arguments ask for (OSM place/file, or generated).
 
     Example

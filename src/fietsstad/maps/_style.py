@@ -250,7 +250,7 @@ def offline_leaflet() -> tuple[str, str] | None:
         css = base.joinpath("leaflet.css").read_text(encoding="utf-8")
 
         def data_uri(m: re.Match) -> str:
-            img = base.joinpath("images", m.group(1)).read_bytes()
+            img = base.joinpath("images").joinpath(m.group(1)).read_bytes()
             return f"url(data:image/png;base64,{base64.b64encode(img).decode()})"
 
         css = re.sub(r"url\(images/([A-Za-z0-9_\-]+\.png)\)", data_uri, css)
@@ -266,7 +266,7 @@ def base_map(
     bounds: tuple[float, float, float, float],
     tiles: str | None = "OpenStreetMap",
     title: str = "fietsstad map",
-):
+) -> Any:
     """A folium Map fitted to ``(min_lon, min_lat, max_lon, max_lat)``, with Leaflet inlined.
 
     ``title`` becomes the page's ``<title>`` (escaped; it is data, never template source).
@@ -303,7 +303,7 @@ def base_map(
     return m
 
 
-def add_html(m, html_text: str, name: str) -> None:
+def add_html(m: Any, html_text: str, name: str) -> None:
     """Add raw (already escaped) HTML to the map page body (as data: never compiled as a template)."""
     m.get_root().html.add_child(raw_html(html_text), name=name)
 

@@ -157,7 +157,7 @@ def _network_layer(
     name: str,
     weight: float = 2.5,
     show: bool = True,
-):
+) -> Any:
     import folium
 
     feats = [
@@ -206,7 +206,7 @@ def _match_before(before: BikeNetwork, after: BikeNetwork) -> np.ndarray:
     return b.reindex(a).to_numpy(dtype=np.float64)
 
 
-def _zone_value(zones, column: str | None) -> tuple[np.ndarray, str]:
+def _zone_value(zones: Any, column: str | None) -> tuple[np.ndarray, str]:
     if column is not None:
         if column not in zones.columns:
             raise ValidationError(
@@ -239,7 +239,7 @@ def _zone_value(zones, column: str | None) -> tuple[np.ndarray, str]:
 _ZONE_SKIP = ("geometry", "node")
 
 
-def _zone_tip(row, name_col: str | None, label: str, value: float, minutes: float = 15) -> str:
+def _zone_tip(row: Any, name_col: str | None, label: str, value: float, minutes: float = 15) -> str:
     head = f"<b>{st.esc(row[name_col])}</b><br>" if name_col else ""
     rows = [f"{st.esc(label)}: <b>{st.fmt(value, 3)}</b>"]
     for c, v in row.items():
@@ -253,7 +253,7 @@ def _zone_tip(row, name_col: str | None, label: str, value: float, minutes: floa
     return head + "<br>".join(rows[:12])
 
 
-def _zones_layer(zones, values: np.ndarray, label: str, name: str, minutes: float = 15):
+def _zones_layer(zones: Any, values: np.ndarray, label: str, name: str, minutes: float = 15) -> Any:
     import folium
 
     z = zones.to_crs(4326) if zones.crs is not None else zones
@@ -559,14 +559,16 @@ def snelfietspad_map(
     return m
 
 
-def _is_points(zones) -> bool:
+def _is_points(zones: Any) -> bool:
     return bool(len(zones)) and bool(all(zones.geometry.geom_type == "Point"))
 
 
 # ---------------------------------------------------------------------------------------------
 # hubs
 # ---------------------------------------------------------------------------------------------
-def _population_cells(lon, lat, pop, covered, cell_m: float = 300.0):
+def _population_cells(
+    lon: np.ndarray, lat: np.ndarray, pop: np.ndarray, covered: np.ndarray, cell_m: float = 300.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Aggregate node population into square cells: centroid, covered and uncovered totals."""
     lat0 = np.deg2rad(np.mean(lat)) if len(lat) else 0.0
     kx = cell_m / (111_320.0 * np.cos(lat0))
@@ -582,7 +584,15 @@ def _population_cells(lon, lat, pop, covered, cell_m: float = 300.0):
     return cx, cy, cov, w - cov
 
 
-def _points_layer(lon, lat, values, name, color, show=True, max_points: int = 4000):
+def _points_layer(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    values: np.ndarray,
+    name: str,
+    color: str,
+    show: bool = True,
+    max_points: int = 4000,
+) -> Any:
     import folium
 
     order = np.argsort(-values)[:max_points]
