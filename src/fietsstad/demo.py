@@ -343,12 +343,12 @@ def run_demo(
     try:
         with _progress(5) as bar:
 
-            def step(name: str):
+            def step(name: str) -> float:
                 if bar is not None:
                     bar.set_postfix_str(name)
                 return time.perf_counter()
 
-            def done(name: str, t0: float):
+            def done(name: str, t0: float) -> None:
                 timings[name] = time.perf_counter() - t0
                 if bar is not None:
                     bar.update(1)
