@@ -69,7 +69,10 @@ def _public_code():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for pkg in PACKAGES:
-            mod = importlib.import_module(pkg)
+            try:
+                mod = importlib.import_module(pkg)
+            except ImportError:  # an optional extra (dask for fietsstad.distributed) is missing
+                continue
             for name in getattr(mod, "__all__", ()):
                 obj = getattr(mod, name)
                 if _is_code(obj):

@@ -93,3 +93,111 @@ def test_no_path_of_a_developer_machine_in_the_project():
                     if needle in text and p.name != "test_layout.py":
                         bad.append(f"{p.relative_to(repo)}: {needle}")
     assert bad == []
+
+
+# --- typed signatures (issue #12: what users of osmnx/geopandas expect) -------------------------
+
+
+def _public_callables():
+    """``module.qualname -> function`` for every public function in a package's ``__all__`` and
+    every public method (and ``__init__``) of every public class there (errors excluded)."""
+    import importlib
+    import inspect
+    import pkgutil
+    import warnings
+
+    pkgs = ["fietsstad"] + [
+        m.name for m in pkgutil.walk_packages(fietsstad.__path__, "fietsstad.") if m.ispkg
+    ]
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for pkg in pkgs:
+            try:
+                mod = importlib.import_module(pkg)
+            except ImportError:  # an optional extra (dask for fietsstad.distributed) is missing
+                continue
+            for name in getattr(mod, "__all__", ()):
+                obj = getattr(mod, name)
+                if inspect.isclass(obj) and not issubclass(obj, BaseException):
+                    for attr, member in vars(obj).items():
+                        func = getattr(member, "__func__", member)  # classmethod, staticmethod
+                        if (attr == "__init__" or not attr.startswith("_")) and inspect.isfunction(
+                            func
+                        ):
+                            out[f"{obj.__module__}.{obj.__qualname__}.{attr}"] = func
+                elif inspect.isfunction(obj) or hasattr(obj, "py_func"):
+                    func = getattr(obj, "py_func", obj)
+                    out[f"{func.__module__}.{func.__qualname__}"] = func
+    return out
+
+
+_CALLABLES = _public_callables()
+
+#: Public signatures not fully annotated yet (other layers' files; issue #12). Each is a
+#: non-strict xfail until its owner adds the hints (then delete it here).
+UNTYPED_YET = {
+    "fietsstad.analysis.access.accessibility",
+    "fietsstad.analysis.access.two_step_fca",
+    "fietsstad.analysis.routing.iter_travel_time_blocks",
+    "fietsstad.analysis.routing.shortest_route",
+    "fietsstad.analysis.routing.travel_time_matrix",
+    "fietsstad.distributed._cluster.tree_reduce",
+    "fietsstad.distributed._cluster.tree_sum",
+    "fietsstad.distributed._tasks.NumbaWarmup.setup",
+    "fietsstad.distributed.drivers.accessibility_dask",
+    "fietsstad.distributed.drivers.accessibility_matrix_dask",
+    "fietsstad.distributed.drivers.evaluate_scenarios_dask",
+    "fietsstad.distributed.drivers.gravity_distribution_dask",
+    "fietsstad.distributed.drivers.modal_share_dask",
+    "fietsstad.distributed.drivers.travel_time_matrix_dask",
+    "fietsstad.distributed.drivers.uptake_totals_dask",
+    "fietsstad.engine._access.Decay.weight",
+    "fietsstad.engine._access.accessibility",
+    "fietsstad.engine._access.two_step_fca",
+    "fietsstad.engine._ch.build_ch",
+    "fietsstad.engine._graph.CSRGraph.from_arrays",
+    "fietsstad.engine._matrix.iter_blocks",
+    "fietsstad.engine._matrix.resolve_method",
+    "fietsstad.engine._matrix.travel_times",
+    "fietsstad.engine._memory.estimate_matrix_bytes",
+    "fietsstad.engine._paths.predecessors",
+    "fietsstad.engine._paths.shortest_path",
+    "fietsstad.network.bikenetwork.BikeNetwork.snap",
+    "fietsstad.network.bikenetwork.BikeNetwork.to_networkx",
+    "fietsstad.network.bikenetwork.BikeNetwork.nodes_gdf",
+    "fietsstad.network.bikenetwork.BikeNetwork.edges_gdf",
+    "fietsstad.zwolle.zwolle_boundary",
+    "fietsstad.zwolle.zwolle_districts",
+    "fietsstad.zwolle.zwolle_study_area",
+}
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(
+            w, marks=pytest.mark.xfail(reason="not annotated yet (issue #12)", strict=False)
+        )
+        if w in UNTYPED_YET
+        else w
+        for w in sorted(_CALLABLES)
+    ],
+)
+def test_public_signatures_are_annotated(where):
+    """Every parameter and the return of every public function and method has a type hint."""
+    import inspect
+
+    sig = inspect.signature(_CALLABLES[where])
+    missing = [
+        p.name
+        for p in sig.parameters.values()
+        if p.annotation is inspect.Parameter.empty and p.name not in ("self", "cls")
+    ]
+    if sig.return_annotation is inspect.Signature.empty and not where.endswith(".__init__"):
+        missing.append("return")
+    assert missing == [], f"{where}: no type hint for {missing}"
+
+
+def test_the_untyped_names_are_public_names():
+    assert UNTYPED_YET <= set(_CALLABLES)
