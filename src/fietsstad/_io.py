@@ -140,9 +140,10 @@ def save_arrays(
     for k, a in arrays.items():
         if np.asarray(a).dtype == object:
             raise TypeError(f"array {k!r} has dtype object; cannot be saved without pickle")
-    np.savez(
-        buf, allow_pickle=False, **{f"a_{k}": np.ascontiguousarray(v) for k, v in arrays.items()}
-    )
+    # typed as Any: numpy's stub would match a key "allow_pickle" against that keyword (numpy < 2.1
+    # has no such keyword, so it is not passed; object arrays were refused above)
+    named: dict[str, Any] = {f"a_{k}": np.ascontiguousarray(v) for k, v in arrays.items()}
+    np.savez(buf, **named)
     payload = buf.getvalue()
     header = {
         "format": "fietsstad-arrays",
