@@ -154,3 +154,17 @@ def test_no_example_is_only_comments():
                 if not t.examples and ">>>" in (t.docstring or ""):
                     empty.add(t.name)
     assert empty - ONLY_COMMENTS_YET == set()
+
+
+def test_the_api_reference_has_every_layer():
+    """docs/api/ documents every subpackage (mkdocs build --strict in CI renders it)."""
+    from conftest import REPO
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "docs" / "api").glob("*.md"))
+    nav = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    for pkg in PACKAGES[1:]:
+        if pkg == "fietsstad.cli":  # the command line is documented by `fietsstad --help`
+            continue
+        assert f"::: {pkg}" in text, f"no API page documents {pkg}"
+    for page in (REPO / "docs" / "api").glob("*.md"):
+        assert f"api/{page.name}" in nav, f"docs/api/{page.name} is not in mkdocs.yml's nav"

@@ -14,7 +14,7 @@ from typing import Any
 
 import griffe
 
-_EXAMPLE = re.compile(r"^(\s*)Example\n(\s*)-------\n", re.MULTILINE)
+_EXAMPLE = re.compile(r"^([ \t]*)Example[ \t]*\n([ \t]*)-{7,}[ \t]*\n", re.MULTILINE)
 
 
 class ExampleSections(griffe.Extension):
