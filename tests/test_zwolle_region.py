@@ -190,3 +190,19 @@ def test_commute_flows_match_the_cbs_file(shared_dir):
 def test_commute_flows_reject_an_unknown_period():
     with pytest.raises(ValidationError, match="period"):
         zwolle_commute_flows("2020")
+
+
+def test_docs_table_matches_the_shipped_zones(zones):
+    lines = (REPO / "docs" / "region.md").read_text(encoding="utf-8").splitlines()
+    rows = {}
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[0].startswith(("WK", "GM")):
+            rows[cells[0]] = cells
+    assert set(rows) == set(zones["zone_id"])
+    for z in zones.itertuples():
+        cells = rows[z.zone_id]
+        assert cells[1] == z.name and cells[2] == z.kind
+        assert int(cells[3].replace(",", "")) == z.inhabitants
+        assert int(cells[4].replace(",", "")) == z.dwellings
+        assert int(cells[5].split()[0].replace(",", "")) == z.jobs
