@@ -699,12 +699,7 @@ def generate_region_network(
     """
     import shapely
 
-    from fietsstad.zwolle import (
-        ZWOLLE_BBOX,
-        ZWOLLE_GM_CODE,
-        zwolle_region_zones,
-        zwolle_route_table,
-    )
+    from fietsstad.zwolle import ZWOLLE_GM_CODE, zwolle_region_zones, zwolle_route_table
 
     if (
         isinstance(n_nodes, bool)
@@ -719,7 +714,7 @@ def generate_region_network(
     prof = get_profile(profile)
     rng = np.random.default_rng(int(seed))
     zones = zwolle_region_zones()
-    towns = _region_towns(zones, ZWOLLE_GM_CODE, ZWOLLE_BBOX)
+    towns = _region_towns(zones, ZWOLLE_GM_CODE)
     area_km2 = np.array([t["area_km2"] for t in towns])
     density = n_nodes / area_km2.sum()  # nodes per km2 of grid
 
@@ -791,7 +786,7 @@ def generate_region_network(
     return net
 
 
-def _region_towns(zones, zwolle_code: str, zwolle_bbox) -> list[dict[str, Any]]:
+def _region_towns(zones, zwolle_code: str) -> list[dict[str, Any]]:
     """One town per municipality: its point, grid box, clip polygon and grid area (km2)."""
     import shapely
 
@@ -829,7 +824,6 @@ def _region_towns(zones, zwolle_code: str, zwolle_bbox) -> list[dict[str, Any]]:
                 "area_km2": area,
             }
         )
-    del zwolle_bbox  # the wijk polygons' bounds are used (the municipality's bbox is the same)
     return out
 
 
