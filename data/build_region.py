@@ -88,14 +88,15 @@ def build(src: Path, out_dir: Path = HERE) -> None:
     )
     rows = pd.concat([w_rows, g_rows], ignore_index=True)
     geoms = _simplify(gpd.GeoSeries(list(wijk.geometry) + g_geom, crs=4326))
-    # representative point: the shipped district point for wijken; for municipalities the
-    # centroid of the polygon if it lies inside, else shapely's representative point
+    # a point inside each zone: the shipped district point for wijken; for municipalities the
+    # shapely representative point of the shipped polygon, the point fietsstad's snap_zones uses
+    # for a GeoDataFrame, so both ways of snapping a zone agree
     lon, lat = [], []
     for i, geom in enumerate(geoms):
         if rows.loc[i, "kind"] == "wijk":
             pt = shapely.Point(districts.loc[i, "lon"], districts.loc[i, "lat"])
         else:
-            pt = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
+            pt = geom.representative_point()
             pt = shapely.Point(round(pt.x, DECIMALS), round(pt.y, DECIMALS))
         assert geom.contains(pt), rows.loc[i, "name"]
         lon.append(pt.x)

@@ -240,9 +240,10 @@ def zwolle_region_zones():
         columns ``zone_id`` (``WK0193xx`` or ``GMxxxx``), ``name``, ``kind`` (``"wijk"`` or
         ``"gemeente"``), ``gemeente_code``, ``inhabitants`` (2024), ``dwellings`` (2024),
         ``jobs`` (2017, by work location), ``lon``/``lat`` (a representative point inside the
-        zone: the :func:`zwolle_districts` point of a wijk, the polygon's centroid of a
-        municipality, or shapely's representative point where the centroid falls outside) and a
-        simplified (75 m) polygon ``geometry``. Zwolle's 79,030 jobs are spread over its wijken
+        zone: the :func:`zwolle_districts` point of a wijk; for a municipality shapely's
+        ``representative_point()`` of the shipped polygon, the point
+        :func:`fietsstad.snap_zones` snaps a polygon at) and a simplified (75 m) polygon
+        ``geometry``. Zwolle's 79,030 jobs are spread over its wijken
         in proportion to inhabitants (CBS publishes jobs per municipality only), so wijk jobs
         are an estimate; every other figure is CBS's. Sources and rules: ``data/README.md``.
 

@@ -84,9 +84,20 @@ def test_one_town_per_municipality_at_its_point(net, zones):
 
 
 def test_every_zone_point_snaps(net, zones):
-    _, dist = net.snap(zones["lon"].to_numpy(), zones["lat"].to_numpy(), return_distance=True)
+    nodes, dist = net.snap(zones["lon"].to_numpy(), zones["lat"].to_numpy(), return_distance=True)
     assert dist.max() <= settings.snap_max_distance_m
-    assert dist.max() < 150.0  # measured 86 m (Voorst) with the default network
+    assert dist.max() < 150.0  # measured 86 m with the default network
+    # the GeoDataFrame itself (polygons, snapped at their representative point) snaps too; for a
+    # municipality that point is the shipped lon/lat up to rounding (< 1 m), so both ways pick
+    # the same node or one at most 2 m further (triangle inequality, twice the rounding)
+    from_polygons = np.asarray(fietsstad.snap_zones(net, zones))
+    gem = (zones["kind"] == "gemeente").to_numpy()
+    rp = zones.geometry.representative_point()
+    lon, lat = zones["lon"].to_numpy(), zones["lat"].to_numpy()
+    assert haversine_m(rp.x.to_numpy(), rp.y.to_numpy(), lon, lat)[gem].max() < 1.0
+    d_poly = haversine_m(net.x[from_polygons], net.y[from_polygons], lon, lat)
+    assert np.all(d_poly[gem] <= dist[gem] + 2.0)
+    assert (from_polygons[gem] == nodes[gem]).mean() > 0.9
 
 
 def test_rivers_are_crossed_only_at_bridges(net):

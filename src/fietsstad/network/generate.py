@@ -614,8 +614,6 @@ REGION_RIVERS: dict[str, tuple[tuple[float, float], ...]] = {
 #: Where the GENERATED regional network crosses a river ``(river, place, lon, lat)``: roughly where
 #: real bridges are (each point is moved onto the approximate river line). Every other crossing
 #: of a river is cut; the shipped snelfietspad corridors cross where they reach one of these.
-#: Hardenberg's bridges are left out: its generated grid (at the municipality's centroid) lies
-#: wholly north of the Vecht, so there is nothing to bridge to.
 REGION_BRIDGES: tuple[tuple[str, str, float, float], ...] = (
     ("IJssel", "Zwolle-Hattem (Hattemerbrug)", 6.0745, 52.4890),
     ("IJssel", "Zwolle (Katerveer)", 6.0420, 52.4995),
@@ -630,7 +628,8 @@ REGION_BRIDGES: tuple[tuple[str, str, float, float], ...] = (
     ("Vecht", "Zwolle (Meppelerstraatweg)", 6.1130, 52.5480),
     ("Vecht", "Zwolle-Berkum", 6.1650, 52.5520),
     ("Vecht", "Dalfsen", 6.2540, 52.5060),
-    ("Vecht", "Ommen", 6.4200, 52.5120),
+    ("Vecht", "Ommen", 6.4500, 52.5200),
+    ("Vecht", "Hardenberg", 6.6250, 52.5700),
 )
 
 #: Built-up density used to size each town's street grid (inhabitants per km2 of grid).
@@ -667,7 +666,7 @@ def generate_region_network(
         Target size of the town grids before they are clipped to their municipalities (from
         2,000). Clipping removes some nodes and the roads, corridors and bridges add about 2,000,
         so the result is near ``n_nodes`` only from about 10,000 up (measured, seeds 0-1:
-        25,000 -> 22,500-22,700 nodes; 10,000 -> 10,500; 2,000 -> 4,300-4,400).
+        25,000 -> 22,500-22,600 nodes; 5,000 -> 6,200-6,400; 2,000 -> 4,300).
     seed
         Random seed; the same seed and parameters give byte-identical arrays.
     profile
