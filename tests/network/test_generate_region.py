@@ -164,3 +164,17 @@ def test_bad_input_names_the_parameter():
         generate_region_network(True)
     with pytest.raises(ValidationError, match="seed"):
         generate_region_network(3_000, seed=-1)
+
+
+def test_profile_and_corridor_switches():
+    bike = generate_region_network(3_000, seed=2)
+    ebike = generate_region_network(3_000, seed=2, profile="ebike")
+    assert ebike.profile == "ebike" and ebike.meta["parameters"]["profile"] == "ebike"
+    # same streets, faster profile: no edge slower, the total clearly faster
+    assert np.array_equal(bike.indices, ebike.indices)
+    assert np.all(ebike.travel_time <= bike.travel_time)
+    assert ebike.travel_time.sum() < 0.9 * bike.travel_time.sum()
+    bare = generate_region_network(3_000, seed=2, corridors=False)
+    assert bare.meta["parameters"]["corridors"] is False
+    assert "snelfietspad" not in bare.meta["description"]
+    assert bare.n_edges < bike.n_edges
