@@ -178,3 +178,12 @@ def test_profile_and_corridor_switches():
     assert bare.meta["parameters"]["corridors"] is False
     assert "snelfietspad" not in bare.meta["description"]
     assert bare.n_edges < bike.n_edges
+
+
+def test_save_and_load_keep_the_generated_label(tmp_path):
+    net = generate_region_network(3_000, seed=1)
+    back = fietsstad.BikeNetwork.load(net.save(tmp_path / "region.npz"))
+    assert back.is_generated and back.meta["region"] is True
+    assert back.meta["bridges"] == net.meta["bridges"]
+    assert np.array_equal(back.travel_time, net.travel_time)
+    assert back.describe().splitlines()[0].startswith("GENERATED")

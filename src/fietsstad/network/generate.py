@@ -746,10 +746,10 @@ def generate_region_network(
     built = sum(b["span_m"] is not None for b in bridges)
     net = parts.build(rivers, prof)
 
-    zw = sum(1 for t in towns if t["code"] == ZWOLLE_GM_CODE)
     desc = (
         f"GENERATED regional network (synthetic, not OpenStreetMap) of Regio Zwolle: {len(towns)} "
-        f"towns at the real municipalities' locations ({zw} covering Zwolle's wijken), street grids "
+        "towns at the real municipalities' locations (Zwolle's grid covering its 16 wijken), street "
+        "grids "
         "sized by inhabitants, regional roads with cycle paths, APPROXIMATE rivers IJssel, Zwarte "
         f"Water and Vecht crossed only at {built} bridges"
         + (" and the shipped snelfietspad corridors" if corridors else "")
