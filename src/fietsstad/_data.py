@@ -17,4 +17,9 @@ def data_path(name: str) -> Path:
     >>> data_path("zwolle_districts.csv").name
     'zwolle_districts.csv'
     """
+    # a source checkout (tests, PYTHONPATH=src) reads its own data/, so files added on a branch are
+    # found even when the installed fietsstad.data points at another checkout
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "data" / name).is_file():
+        return checkout / "data" / name
     return Path(str(resources.files("fietsstad.data").joinpath(name)))

@@ -19,6 +19,9 @@ CC-BY 4.0 ("Bron: CBS"); see ``data/README.md`` for the tables fietsstad ships.
 * :data:`ZWOLLE_TARGETS` -- the cycling figures the uptake model is calibrated to.
 * :func:`zwolle_jobs_total` -- jobs located in Zwolle (CBS, 2017). There is no per-district jobs
   figure in the shipped data; demand models distribute this total themselves.
+* :func:`zwolle_region_zones` -- Regio Zwolle as 37 zones: Zwolle's 16 wijken and the 21 other
+  municipalities within 15 km, as polygons with inhabitants, dwellings and jobs.
+* :func:`zwolle_commute_flows` -- CBS home-to-work flows among the region's 22 municipalities.
 
 Example
 -------
@@ -70,6 +73,27 @@ ZWOLLE_INHABITANTS_2024 = 133_141
 ZWOLLE_JOBS_2017 = 79_030
 
 _DISTRICTS_CSV = "zwolle_districts.csv"
+_REGION_FILE = "zwolle_region_zones.geojson"
+_FLOWS_FILE = "zwolle_commute_flows.csv"
+_ZONE_COLUMNS = [
+    "zone_id",
+    "name",
+    "kind",
+    "gemeente_code",
+    "inhabitants",
+    "dwellings",
+    "jobs",
+    "lon",
+    "lat",
+]
+_FLOW_COLUMNS = [
+    "origin_code",
+    "origin_name",
+    "destination_code",
+    "destination_name",
+    "period",
+    "commuters",
+]
 _BOUNDARY_FILE = Path("data") / "zwolle" / "zwolle_gemeente_2023.geojson"
 
 
@@ -206,6 +230,111 @@ def zwolle_jobs_total() -> int:
     return ZWOLLE_JOBS_2017
 
 
+def zwolle_region_zones():
+    """Regio Zwolle as zones: Zwolle's 16 wijken plus the 21 other municipalities within 15 km.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        37 rows (the 16 wijken in code order, then the municipalities in code order), EPSG:4326,
+        columns ``zone_id`` (``WK0193xx`` or ``GMxxxx``), ``name``, ``kind`` (``"wijk"`` or
+        ``"gemeente"``), ``gemeente_code``, ``inhabitants`` (2024), ``dwellings`` (2024),
+        ``jobs`` (2017, by work location), ``lon``/``lat`` (a representative point inside the
+        zone: the :func:`zwolle_districts` point of a wijk; for a municipality shapely's
+        ``representative_point()`` of the shipped polygon, the point
+        :func:`fietsstad.snap_zones` snaps a polygon at) and a simplified (75 m) polygon
+        ``geometry``. Zwolle's 79,030 jobs are spread over its wijken
+        in proportion to inhabitants (CBS publishes jobs per municipality only), so wijk jobs
+        are an estimate; every other figure is CBS's. Sources and rules: ``data/README.md``.
+
+    Raises
+    ------
+    FietsstadError
+        If the shipped file is missing or damaged (a broken installation).
+
+    Example
+    -------
+    >>> z = zwolle_region_zones()
+    >>> len(z), int(z["inhabitants"].sum()), z.crs.to_epsg()
+    (37, 877846, 4326)
+    >>> z.set_index("name").loc[["Dalfsen", "Kampen"], "inhabitants"].tolist()
+    [29683, 56177]
+    """
+    import geopandas as gpd
+
+    from fietsstad._data import data_path
+
+    path = data_path(_REGION_FILE)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as err:  # pyogrio / fiona raise many types for a broken file
+        raise FietsstadError(
+            f"the shipped zone file {path} cannot be read ({err}); reinstall fietsstad"
+        ) from err
+    if list(gdf.columns) != [*_ZONE_COLUMNS, "geometry"] or len(gdf) != 37:
+        raise FietsstadError(
+            f"the shipped zone file {path} is damaged (expected 37 zones with columns "
+            f"{_ZONE_COLUMNS}); reinstall fietsstad"
+        )
+    for col in ("inhabitants", "dwellings", "jobs"):
+        gdf[col] = gdf[col].astype("int64")
+    return gdf.set_crs(4326, allow_override=True)
+
+
+def zwolle_commute_flows(period: str | None = None):
+    """CBS home-to-work flows (commuters) among the 22 municipalities of the region.
+
+    Parameters
+    ----------
+    period
+        ``"2007-2012"`` or ``"2012-2017"`` to keep one period; ``None`` (default) keeps both.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``origin_code``, ``origin_name`` (municipality of residence),
+        ``destination_code``, ``destination_name`` (municipality of work), ``period`` and
+        ``commuters`` (persons, CBS). Only flows with Zwolle at one end are in the source
+        table (43 pairs per period, Zwolle -> Zwolle included). CC-BY 4.0, "Bron: CBS".
+
+    Raises
+    ------
+    ValidationError
+        If ``period`` is not one of the two periods.
+    FietsstadError
+        If the shipped table is missing or damaged.
+
+    Example
+    -------
+    >>> f = zwolle_commute_flows("2007-2012").set_index(["origin_name", "destination_name"])
+    >>> int(f.loc[("Dalfsen", "Zwolle"), "commuters"]), int(f.loc[("Kampen", "Zwolle"), "commuters"])
+    (3516, 3481)
+    """
+    import pandas as pd
+
+    from fietsstad._data import data_path
+    from fietsstad.errors import ValidationError
+
+    periods = ("2007-2012", "2012-2017")
+    if period is not None and period not in periods:
+        raise ValidationError(f"period must be one of {periods} or None, got {period!r}")
+    path = data_path(_FLOWS_FILE)
+    try:
+        df = pd.read_csv(path, dtype={c: str for c in _FLOW_COLUMNS[:5]})
+    except (OSError, ValueError) as err:
+        raise FietsstadError(
+            f"the shipped table {path} cannot be read ({err}); reinstall fietsstad"
+        ) from err
+    if list(df.columns) != _FLOW_COLUMNS or not set(df["period"]) <= set(periods):
+        raise FietsstadError(
+            f"the shipped table {path} is damaged (expected columns {_FLOW_COLUMNS}); "
+            "reinstall fietsstad"
+        )
+    if period is not None:
+        df = df[df["period"] == period].reset_index(drop=True)
+    return df
+
+
 def zwolle_route_table() -> list[dict]:
     """The shipped snelfietspaden around Zwolle as plain records (``data/snelfietspaden.json``).
 
@@ -253,4 +382,6 @@ __all__ = [
     "zwolle_boundary",
     "zwolle_districts",
     "zwolle_jobs_total",
+    "zwolle_region_zones",
+    "zwolle_commute_flows",
 ]

@@ -26,6 +26,7 @@ from fietsstad.network.profiles import INFRA_NAMES, PROFILES, Infra, Profile, ge
 #: loaded on first use: reading OSM pulls in osmnx, which ``import fietsstad`` need not pay for
 _LAZY = {
     "generate_network": "fietsstad.network.generate",
+    "generate_region_network": "fietsstad.network.generate",
     "load_network": "fietsstad.network.osm",
     "network_cache_path": "fietsstad.network.osm",
     "ZWOLLE": "fietsstad.network.osm",
@@ -43,6 +44,7 @@ __all__ = [
     "check_network",
     "travel_time_seconds",
     "generate_network",
+    "generate_region_network",
     "load_network",
     "network_cache_path",
     "ZWOLLE",
