@@ -50,8 +50,8 @@ import numba
 import numpy as np
 from numba import prange
 
-from fietsstad.engine._dijkstra import sssp_pred
-from fietsstad.engine.config import MAX_I32, NJIT, NJIT_PAR
+from fietsstad.engine._heap import heap_pop, heap_push
+from fietsstad.engine.config import INF64, MAX_I32, NJIT, NJIT_PAR
 from fietsstad.errors import ValidationError
 from fietsstad.network import BikeNetwork
 
@@ -75,37 +75,85 @@ MAX_RATIO = 1.5
 OVERLAP_MAX = 0.8
 
 _CHOICES = ("logit", "aon")
+_LOW = np.int64(0xFFFFFFFF)
 
 
 # ------------------------------------------------------------------------------ kernels
 @numba.njit(**NJIT)
-def _fastest_edges(indptr, indices, pw, s, t, out):  # pragma: no cover - numba
-    """Fastest path ``s -> t`` on weights ``pw`` as edge ids written to ``out``; its length.
+def _fastest_edges(indptr, indices, pw, s, t, out, dist, pred, hk, touched):  # pragma: no cover
+    """Fastest path ``s -> t`` on weights ``pw`` as edge ids written to ``out``, in travel order.
 
-    Returns the number of edges (``-1``: unreachable). The edge into each node is the first one
-    whose weight closes the distance gap, so parallel edges resolve deterministically.
+    Dijkstra on the engine's heap, stopped when ``t`` is settled; ``dist`` (int64, ``INF64``)
+    and ``pred`` are restored through ``touched`` before returning. Returns the number of edges
+    (``-1``: unreachable). Ties resolve as in :func:`fietsstad.engine.predecessors` (first
+    strict improvement).
     """
-    dist, pred = sssp_pred(indptr, indices, pw, np.int32(s))
-    if dist[t] > MAX_I32:
-        return -1
-    n = 0
-    x = t
-    while x != s:
-        u = pred[x]
-        found = -1
+    nt = 1
+    touched[0] = s
+    dist[s] = 0
+    size = heap_push(hk, hk, 0, np.int64(s), np.int64(s))
+    found = False
+    while size > 0:
+        key = hk[0]
+        size = heap_pop(hk, hk, size)
+        u = np.int32(key & _LOW)
+        d = key >> 32
+        if d != dist[u]:
+            continue
+        if u == t:
+            found = True
+            break
         for e in range(indptr[u], indptr[u + 1]):
-            if indices[e] == x and dist[u] + pw[e] == dist[x]:
-                found = e
-                break
-        out[n] = found
-        n += 1
-        x = u
-    # reverse into travel order
-    for a in range(n // 2):
-        tmp = out[a]
-        out[a] = out[n - 1 - a]
-        out[n - 1 - a] = tmp
+            v = indices[e]
+            nd = d + pw[e]
+            if nd > MAX_I32:
+                nd = MAX_I32
+            if nd < dist[v]:
+                if dist[v] == INF64:
+                    touched[nt] = v
+                    nt += 1
+                dist[v] = nd
+                pred[v] = e
+                nk = (nd << 32) | v
+                size = heap_push(hk, hk, size, nk, nk)
+    n = -1
+    if found:
+        n = 0
+        x = t
+        while x != s:
+            e = pred[x]
+            out[n] = e
+            n += 1
+            x = 0
+            # tail of e: the node whose edge range holds e
+            lo = 0
+            hi = indptr.size - 1
+            while hi - lo > 1:
+                mid = (lo + hi) >> 1
+                if indptr[mid] <= e:
+                    lo = mid
+                else:
+                    hi = mid
+            x = lo
+        for a in range(n // 2):
+            tmp = out[a]
+            out[a] = out[n - 1 - a]
+            out[n - 1 - a] = tmp
+    for i in range(nt):
+        dist[touched[i]] = INF64
+        pred[touched[i]] = -1
     return n
+
+
+@numba.njit(**NJIT)
+def _search_buffers(n, m):  # pragma: no cover - numba
+    """Buffers of :func:`_fastest_edges`: distances, predecessor edges, heap, touched nodes."""
+    return (
+        np.full(n, INF64, np.int64),
+        np.full(n, -1, np.int32),
+        np.empty(m + 1, np.int64),
+        np.empty(n, np.int32),
+    )
 
 
 @numba.njit(**NJIT)
@@ -127,6 +175,10 @@ def _routes_one(
     starts,
     rtime,
     rlen,
+    dist,
+    pred,
+    hk,
+    touched,
 ):  # pragma: no cover - numba
     """Link-penalty alternatives for one pair; fills ``buf``/``starts``/``rtime``/``rlen``.
 
@@ -139,7 +191,7 @@ def _routes_one(
     pos = 0
     t_best = 0.0
     for _ in range(3 * k):
-        n = _fastest_edges(indptr, indices, pw, s, t, tmp)
+        n = _fastest_edges(indptr, indices, pw, s, t, tmp, dist, pred, hk, touched)
         if n < 0:
             break
         tt = 0.0
@@ -249,6 +301,7 @@ def _assign_kernel(
         rtime = np.zeros(k)
         rlen = np.zeros(k)
         prob = np.zeros(k)
+        dist, pred, hk, touched = _search_buffers(n_nodes, m)
         for i in range(c * per, min(nod, (c + 1) * per)):
             if src[i] == dst[i]:
                 best_time[i] = 0.0
@@ -271,6 +324,10 @@ def _assign_kernel(
                 starts,
                 rtime,
                 rlen,
+                dist,
+                pred,
+                hk,
+                touched,
             )
             count[i] = kept
             if kept == 0:
@@ -552,6 +609,7 @@ def route_alternatives(
         starts,
         rtime,
         rlen,
+        *_search_buffers(n, m),
     )
     if kept == 0:
         return []
