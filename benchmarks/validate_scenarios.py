@@ -13,7 +13,9 @@ Gelderland 2022, Rijkswaterstaat, Copenhagen 2024); see ``docs/validation.md``.
 
 Per corridor (all per day):
 
-* ``corridor_users_change_pct``: % more bike trips whose route uses the corridor;
+* ``corridor_users_change_pct``: % more bike trips whose route uses the corridor (any edge);
+* ``corridor_count_change_pct``: % change of the bike flow at a count point on the corridor's
+  existing streets (length-weighted mean edge flow over the upgraded edges);
 * ``bike_share_change_pp_upto_20km``: change of the bike share (percentage points) of the trips
   up to 20 km between the zone pairs whose route uses the corridor (each pair weighted by the
   share of its trips on the corridor after the upgrade);
@@ -100,6 +102,7 @@ def corridor_figures(res: Any) -> dict[str, float | None]:
     if wt.sum() > 0:
         pp = float(100.0 * ((use_a * extra)[sel].sum()) / wt.sum())
     return {
+        "corridor_count_change_pct": _count_change(res),
         "corridor_users_before": cb,
         "corridor_users_after": ca,
         "corridor_users_change_pct": _num(s.get("corridor_cyclists_change_pct")),
@@ -113,6 +116,26 @@ def corridor_figures(res: Any) -> dict[str, float | None]:
         "route_km": _num(s.get("route_length_km")),
         "route_clipped": bool(s.get("route_clipped", False)),
     }
+
+
+def _count_change(res: Any) -> float | None:
+    """% change of the bike flow at a count point on the corridor's existing streets.
+
+    The length-weighted mean of ``edge_flow_after`` over the corridor edges that existed before
+    (upgraded, not added), against ``edge_flow_before`` on the same edges: what counting
+    stations along the route measure (the Radboud and Copenhagen figures are counts).
+    """
+    edges = np.asarray(getattr(res, "route_edges", []), dtype=np.int64)
+    added = getattr(getattr(res, "route", None), "added_edges", None)
+    if added is not None:
+        edges = np.setdiff1d(edges, np.asarray(added, dtype=np.int64))
+    fb = np.asarray(getattr(res, "edge_flow_before", []), dtype=float)
+    fa = np.asarray(getattr(res, "edge_flow_after", []), dtype=float)
+    if edges.size == 0 or fb.size == 0 or fa.size == 0:
+        return None
+    w = np.asarray(res.after.length, dtype=float)[edges]
+    before = float((w * fb[edges]).sum() / w.sum())
+    return 100.0 * ((w * fa[edges]).sum() / w.sum() / before - 1.0) if before > 0 else None
 
 
 def _modal_share_before(net: Any, zones: Any) -> float | None:
@@ -173,7 +196,7 @@ def run(
         f"{_fmt(out['bike_share_scenario_before'], '.1f')} %"
     )
     head = (
-        f"{'corridor':<24}{'users %':>9}{'pp<=20km':>10}{'drove %':>9}"
+        f"{'corridor':<24}{'users %':>9}{'count %':>9}{'pp<=20km':>10}{'drove %':>9}"
         f"{'car trips':>11}{'car-km':>9}{'km/trip':>9}{'time s':>8}"
     )
     say(head)
@@ -181,6 +204,7 @@ def run(
         drove = c["new_users_drove_before_share"]
         say(
             f"{name:<24}{_fmt(c['corridor_users_change_pct'], '+9.1f')}"
+            f"{_fmt(c['corridor_count_change_pct'], '+9.1f')}"
             f"{_fmt(c['bike_share_change_pp_upto_20km'], '+10.2f')}"
             f"{_fmt(None if drove is None else 100 * drove, '9.1f')}"
             f"{_fmt(c['car_trips_replaced_per_day'], '11.1f')}"

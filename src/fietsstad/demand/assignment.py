@@ -23,13 +23,13 @@ which at a Dutch average cycling speed of about 15 km/h (4 minutes per km) is
 ``theta = 0.16`` per minute of travel time (rounded: 0.16); ln(path size) coefficient about 1.07
 (``beta_ps = 1.0`` rounded; 1 is also the theoretical value of Ben-Akiva and Bierlaire). Danish
 studies (Halldórsdóttir et al. 2014; Prato, Halldórsdóttir and Nielsen 2018, Copenhagen region)
-estimate route choice of the same form with comparable trade-offs. With ``theta = 0.16``, a
+use the same path-size logit form for cyclists. With ``theta = 0.16``, a
 route 5 minutes slower than an otherwise disjoint alternative carries ``1 / (1 + e^0.8) = 31 %``
 of the flow; 10 minutes slower: 17 %. The coefficients were recalled from the paper, not
 re-estimated here; pass ``theta_per_min`` to test the sensitivity.
 
-Searches are the engine's Dijkstra (numba, int32 node positions, integer seconds), run in
-parallel over origin-destination pairs.
+Searches are Dijkstra on the engine's heap (numba, int32 node positions, integer seconds),
+stopped at the target, run in parallel over origin-destination pairs.
 
 Example
 -------
