@@ -146,10 +146,18 @@ def _fastest_edges(indptr, indices, pw, s, t, out, dist, pred, hk, touched):  # 
 
 
 @numba.njit(**NJIT)
-def _search_buffers(n, m):  # pragma: no cover - numba
-    """Buffers of :func:`_fastest_edges`: distances, predecessor edges, heap, touched nodes."""
+def _buffers(w, k, n):  # pragma: no cover - numba
+    """Work arrays of one worker: penalised weights, route marks, the routes, the search."""
+    m = w.size
     return (
-        np.full(n, INF64, np.int64),
+        w.copy(),  # pw: penalised weights
+        np.zeros(m, np.int32),  # mark: bit r set on the edges of kept route r
+        np.empty(n, np.int32),  # tmp: the last path found
+        np.empty(k * n, np.int32),  # buf: kept routes' edges, back to back
+        np.zeros(k + 1, np.int64),  # starts: offsets of the kept routes in buf
+        np.zeros(k),  # rtime
+        np.zeros(k),  # rlen
+        np.full(n, INF64, np.int64),  # dist, pred, hk, touched: the search's
         np.full(n, -1, np.int32),
         np.empty(m + 1, np.int64),
         np.empty(n, np.int32),
@@ -158,33 +166,14 @@ def _search_buffers(n, m):  # pragma: no cover - numba
 
 @numba.njit(**NJIT)
 def _routes_one(
-    indptr,
-    indices,
-    w,
-    length,
-    s,
-    t,
-    k,
-    penalty,
-    max_ratio,
-    overlap_max,
-    pw,
-    mark,
-    tmp,
-    buf,
-    starts,
-    rtime,
-    rlen,
-    dist,
-    pred,
-    hk,
-    touched,
+    indptr, indices, w, length, s, t, k, penalty, max_ratio, overlap_max, bufs
 ):  # pragma: no cover - numba
     """Link-penalty alternatives for one pair; fills ``buf``/``starts``/``rtime``/``rlen``.
 
-    ``pw`` must equal ``w`` and ``mark`` be zero on entry; both are restored before returning.
+    ``bufs`` from :func:`_buffers`; ``pw`` must equal ``w`` and ``mark`` be zero on entry; both are restored before returning.
     Returns the number of kept routes (0: unreachable or ``s == t``).
     """
+    pw, mark, tmp, buf, starts, rtime, rlen, dist, pred, hk, touched = bufs
     if s == t:
         return 0
     kept = 0
@@ -293,41 +282,15 @@ def _assign_kernel(
     count = np.zeros(nod, np.int32)
     per = (nod + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        pw = w.copy()
-        mark = np.zeros(m, np.int32)
-        tmp = np.empty(n_nodes, np.int32)
-        buf = np.empty(k * n_nodes, np.int32)
-        starts = np.zeros(k + 1, np.int64)
-        rtime = np.zeros(k)
-        rlen = np.zeros(k)
+        bufs = _buffers(w, k, n_nodes)
+        mark, buf, starts, rtime, rlen = bufs[1], bufs[3], bufs[4], bufs[5], bufs[6]
         prob = np.zeros(k)
-        dist, pred, hk, touched = _search_buffers(n_nodes, m)
         for i in range(c * per, min(nod, (c + 1) * per)):
             if src[i] == dst[i]:
                 best_time[i] = 0.0
                 continue
             kept = _routes_one(
-                indptr,
-                indices,
-                w,
-                length,
-                src[i],
-                dst[i],
-                k,
-                penalty,
-                max_ratio,
-                overlap_max,
-                pw,
-                mark,
-                tmp,
-                buf,
-                starts,
-                rtime,
-                rlen,
-                dist,
-                pred,
-                hk,
-                touched,
+                indptr, indices, w, length, src[i], dst[i], k, penalty, max_ratio, overlap_max, bufs
             )
             count[i] = kept
             if kept == 0:
@@ -585,32 +548,16 @@ def route_alternatives(
         overlap_max,
         beta_ps,
     )
-    n, m = net.n_nodes, net.n_edges
+    n = net.n_nodes
     w = net.travel_time.astype(np.int64)
     length = net.length.astype(np.float64)
-    pw, mark = w.copy(), np.zeros(m, np.int32)
-    tmp, buf = np.empty(n, np.int32), np.empty(k * n, np.int32)
-    starts, rtime, rlen, prob = np.zeros(k + 1, np.int64), np.zeros(k), np.zeros(k), np.zeros(k)
+    bufs = _buffers(w, int(k), n)
+    mark, buf, starts, rtime, rlen = bufs[1], bufs[3], bufs[4], bufs[5], bufs[6]
+    prob = np.zeros(k)
     kept = _routes_one(
-        net.indptr,
-        net.indices,
-        w,
-        length,
-        o[0],
-        d[0],
-        int(k),
-        float(penalty),
-        float(max_ratio),
-        float(overlap_max),
-        pw,
-        mark,
-        tmp,
-        buf,
-        starts,
-        rtime,
-        rlen,
-        *_search_buffers(n, m),
-    )
+        net.indptr, net.indices, w, length, o[0], d[0], int(k), float(penalty), float(max_ratio),
+        float(overlap_max), bufs,
+    )  # fmt: skip
     if kept == 0:
         return []
     _choice(
