@@ -392,10 +392,11 @@ def test_summary_is_consistent(result):
     assert s["mean_time_change_s"] == pytest.approx(
         (od["time_after_s"] - od["time_before_s"]).mean()
     )
+    # corridor_before/_after: share of each pair's bike trips on the corridor (route choice)
     assert s["corridor_cyclists_after"] == pytest.approx(
-        od.loc[od["corridor_after"], "bike_trips_after"].sum()
+        (od["corridor_after"] * od["bike_trips_after"]).sum()
     )
-    cb = od.loc[od["corridor_before"], "bike_trips_before"].sum()
+    cb = (od["corridor_before"] * od["bike_trips_before"]).sum()
     assert s["corridor_cyclists_change_pct"] == pytest.approx(
         100 * (s["corridor_cyclists_after"] / cb - 1)
     )

@@ -772,6 +772,7 @@ def evaluate_scenarios_dask(
     car_share_of_new_cyclists: float = _ev.CAR_SHARE_OF_NEW_CYCLISTS,
     co2_kg_per_car_km: float = _ev.CO2_KG_PER_CAR_KM,
     clip: bool = True,
+    route_choice: str = "logit",
 ) -> list:
     """:func:`fietsstad.scenario.evaluate_snelfietspad` over many routes on a Dask cluster.
 
@@ -788,7 +789,8 @@ def evaluate_scenarios_dask(
         The network before any route (not modified).
     routes : sequence of Snelfietspad or shipped route names
     zones, profile, model, demand, population_column, trips_per_person, gravity_beta_per_km,
-    gradient_pct, access_minutes, car_share_of_new_cyclists, co2_kg_per_car_km, clip
+    gradient_pct, access_minutes, car_share_of_new_cyclists, co2_kg_per_car_km, clip,
+    route_choice
         As in :func:`fietsstad.scenario.evaluate_snelfietspad`.
 
     Returns

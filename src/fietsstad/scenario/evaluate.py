@@ -79,7 +79,8 @@ class ScenarioResult:
         Per ordered zone pair: ``origin``, ``destination``, ``time_before_s``, ``time_after_s``,
         ``time_change_s``, ``distance_before_km``, ``distance_after_km``, ``trips``,
         ``bike_share_before``, ``bike_share_after``, ``bike_trips_before``, ``bike_trips_after``,
-        ``corridor_before``, ``corridor_after`` (fastest path uses the corridor).
+        ``corridor_before``, ``corridor_after`` (share of the pair's bike trips whose route uses
+        the corridor: 0 or 1 under ``route_choice="aon"``).
     edge_flow_change : float64 array (after.n_edges,)
         Expected bike trips per day on each edge, after minus before.
     edge_flow_before, edge_flow_after : float64 arrays (after.n_edges,)
@@ -200,7 +201,18 @@ def _paths(
     zone_nodes: np.ndarray,
     trips: np.ndarray,
     corridor: np.ndarray,
+    route_choice: str = "aon",
 ):
+    """Fastest-path km per zone pair, corridor use per pair and trips per edge.
+
+    ``route_choice="aon"``: each pair's trips on its fastest path (traced back through ``rows``);
+    ``uses`` is then 0 or 1. ``"logit"``: trips spread over alternatives by path-size logit
+    (:func:`fietsstad.demand.assignment.assign`); ``uses`` is the share of the pair's trips whose
+    route uses the corridor. Distances are always those of the fastest path (PCT is fitted on
+    fastest routes).
+    """
+    if route_choice not in ("aon", "logit"):
+        raise ValidationError(f"route_choice must be 'logit' or 'aon', got {route_choice!r}")
     rptr, redge, rtail = _reverse_csr(net)
     dist_m, uses, flow, bad = trace_paths(
         rows,
@@ -217,7 +229,22 @@ def _paths(
     )
     if bad:  # pragma: no cover - would mean the travel-time rows do not belong to this network
         raise ValidationError("travel times do not match the network (path tracing failed)")
-    return dist_m / 1000.0, uses, flow
+    share = uses.astype(np.float64)
+    if route_choice == "logit":
+        from fietsstad.demand.assignment import assign
+
+        ii, jj = np.nonzero((trips > 0) & np.isfinite(dist_m))
+        res = assign(
+            net,
+            zone_nodes[ii],
+            zone_nodes[jj],
+            trips[ii, jj],
+            route_choice="logit",
+            corridor=corridor,
+        )
+        flow = res.edge_flow
+        share[ii, jj] = res.corridor_share
+    return dist_m / 1000.0, share, flow
 
 
 # ------------------------------------------------------------------------------- demand
@@ -308,6 +335,7 @@ def evaluate_snelfietspad(
     car_share_of_new_cyclists: float = CAR_SHARE_OF_NEW_CYCLISTS,
     co2_kg_per_car_km: float = CO2_KG_PER_CAR_KM,
     clip: bool = True,
+    route_choice: str = "logit",
 ) -> ScenarioResult:
     """Evaluate a snelfietspad before against after, in the units of the evaluation literature.
 
@@ -344,6 +372,12 @@ def evaluate_snelfietspad(
         (default 0.19 kg CO2 per km).
     clip
         Clip the route to the network area (see :meth:`Snelfietspad.resolve`).
+    route_choice
+        Assignment of bike trips to routes for the edge flows and the corridor counts:
+        ``"logit"`` (default, path-size logit over a few alternatives per zone pair; see
+        :mod:`fietsstad.demand.assignment`) or
+        ``"aon"`` (all-or-nothing on the fastest path). Distances, shares and trips do not depend
+        on it.
 
     Returns
     -------
@@ -447,8 +481,10 @@ def evaluate_snelfietspad(
     bike_a = trips * share_a
 
     # 4. flows and corridor use (all-or-nothing assignment on fastest paths)
-    _, use_b, flow_b_before_idx = _paths(before, rows_b, zone_nodes, bike_b, corridor_before)
-    da, use_a, flow_a = _paths(after, rows_a, zone_nodes, bike_a, corridor_after)
+    _, use_b, flow_b_before_idx = _paths(
+        before, rows_b, zone_nodes, bike_b, corridor_before, route_choice
+    )
+    da, use_a, flow_a = _paths(after, rows_a, zone_nodes, bike_a, corridor_after, route_choice)
     flow_b = np.zeros(after.n_edges)
     flow_b[r.before_to_after] = flow_b_before_idx
 
@@ -510,8 +546,8 @@ def evaluate_snelfietspad(
 
     # 7. summary
     tot_trips = float(trips.sum())
-    cb = float(bike_b[use_b].sum())
-    ca = float(bike_a[use_a].sum())
+    cb = float((bike_b * use_b).sum())
+    ca = float((bike_a * use_a).sum())
     ch = (ta - tb)[ii, jj]
     ch = ch[np.isfinite(ch)]
     summary: dict[str, Any] = {
