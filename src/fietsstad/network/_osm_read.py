@@ -269,7 +269,8 @@ def _long_markup(
                 )
             if j < 0:
                 return open_at
-            open_at, i = None, j + len(open_at[1])
+            i = j + len(open_at[1])
+            open_at = None
 
 
 def _too_many(p: Path, limit: int) -> InputFileError:
@@ -339,14 +340,18 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
             .with_filter(osmium.filter.KeyFilter(*sorted(wanted_node | {"highway"})))
         )
         for obj in fp:
-            if not obj.visible:  # deleted (history / osmChange content)
+            if isinstance(obj, osmium.osm.Changeset) or not obj.visible:  # deleted (history)
                 continue
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 tags = {t.k: t.v for t in obj.tags if t.k in wanted_node}
                 if tags:
                     out.node_tags[obj.id] = tags
                 continue
-            if "highway" not in obj.tags or obj.id in deleted[b"way"]:
+            if (
+                not isinstance(obj, osmium.osm.Way)
+                or "highway" not in obj.tags
+                or obj.id in deleted[b"way"]
+            ):
                 continue
             nodes = obj.nodes
             count += 1 + len(nodes)
@@ -409,7 +414,7 @@ def _resolve_late_nodes(p: Path, wanted: set[int], coords: dict[int, tuple[float
 
     positive = sorted(n for n in wanted if n >= 0)
     negative = {n for n in wanted if n < 0}
-    runs = []
+    runs: list[tuple[Any, set[int]]] = []
     if positive:
         runs.append((osmium.filter.IdFilter(positive), set(positive)))
     if negative:
@@ -419,6 +424,8 @@ def _resolve_late_nodes(p: Path, wanted: set[int], coords: dict[int, tuple[float
         if flt is not None:
             fp = fp.with_filter(flt)
         for obj in fp:
+            if not isinstance(obj, osmium.osm.Node):
+                continue
             if obj.id in ids and obj.visible and obj.location.valid():
                 loc = obj.location
                 coords[obj.id] = (loc.lon, loc.lat)

@@ -496,7 +496,7 @@ def _download_graph(place: str | None = None, polygon: Any = None) -> Any:
     what = f"place {place!r}" if place is not None else "the polygon"
     try:
         with osmnx_settings():
-            kw = {
+            kw: dict[str, Any] = {
                 "network_type": _NETWORK_TYPE,
                 "custom_filter": CUSTOM_FILTER,
                 "simplify": False,
