@@ -182,7 +182,7 @@ def _walk_chains(
     n = len(endpoint)
     mark = np.zeros(n, dtype=np.int64)
     stamp = 0
-    nodes = np.empty(max(16, 2 * len(phead)), dtype=np.int64)
+    nodes = np.empty(max(16, 2 * len(phead)), dtype=np.int32)
     offsets = np.zeros(max(16, len(phead) + 1), dtype=np.int64)
     k = 0
     c = 0
@@ -236,7 +236,7 @@ def _walk_chains(
             offsets[c] = k
     nodes = nodes[:k]
     offsets = offsets[: c + 1]
-    segs = np.empty(max(k - c, 0), dtype=np.int64)
+    segs = np.empty(max(k - c, 0), dtype=np.int32)
     q = 0
     for ci in range(c):
         for i in range(offsets[ci], offsets[ci + 1] - 1):
@@ -547,7 +547,13 @@ def _simplify(
     # the reference visits endpoints in the order of the Python set of their ids
     ep_ids = set(used[endpoint].tolist())
     starts = np.searchsorted(used, np.fromiter(ep_ids, dtype=np.int64, count=len(ep_ids)))
-    nodes, offsets, segs, bad = _walk_chains(pptr, pair_v, pseg, endpoint, starts)
+    if max(n, m0) >= 2**31 - 1:
+        raise GraphError("networks are limited to 2**31-1 nodes and segments (int32 ids)")
+    i32 = np.int32
+    nodes32, offsets, segs32, bad = _walk_chains(
+        pptr, pair_v.astype(i32), pseg.astype(i32), endpoint, starts.astype(i32)
+    )
+    nodes, segs = nodes32.astype(np.int64), segs32.astype(np.int64)
     if bad >= 0:  # pragma: no cover - a node with two ways on is an endpoint
         raise GraphError(f"impossible simplify pattern near node {int(used[bad])}")
     chains = _Edges(nodes, offsets, segs, np.ones(len(offsets) - 1, dtype=bool))

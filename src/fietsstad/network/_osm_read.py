@@ -9,7 +9,8 @@ network whichever way they came in:
   (node locations resolved for ways, also for nodes listed after their ways, as Overpass writes
   them, and for the negative ids of unsaved JOSM objects; references to nodes absent from the
   file are kept in the way's node list but have no coordinates, and the builder splits the way
-  there). Deleted elements (``visible="false"``) are skipped; an osmChange file is refused. XML
+  there). Deleted elements (``visible="false"``, and JOSM's ``action="delete"``, which pyosmium
+  does not report: the XML pre-scan finds them) are skipped; an osmChange file is refused. XML
   is scanned first, streaming, within :data:`fietsstad.settings.max_osm_xml_bytes` (decompressed)
   and :data:`fietsstad.settings.max_osm_xml_token_bytes`; the ways and node references kept are
   bounded by :data:`fietsstad.settings.max_osm_elements`;
@@ -287,7 +288,8 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
     Node locations are resolved whatever the order of the file: nodes listed after the ways
     that use them (Overpass ``out body; >; out skel qt;``) and negative ids (objects not yet
     uploaded from JOSM) are found in a second pass. Deleted elements (``visible="false"``) are
-    skipped.
+    skipped, and so are nodes and ways a JOSM file marks ``action="delete"`` (pyosmium reads them
+    as ordinary objects; the streaming XML pre-scan collects their ids).
 
     Parameters
     ----------

@@ -10,11 +10,13 @@
    signal (crossing) nodes within ``rules.JUNCTION_RADIUS_M`` of each other form one junction
    (:func:`junction_labels`), and an edge between two nodes of one junction pays nothing, so a
    route pays each junction once;
-3. the segments form an osmnx-style ``MultiDiGraph`` with haversine ``length``; with
-   ``simplify=True`` :func:`osmnx.simplify_graph` removes interstitial nodes. Nodes with a delay
+3. the segments become arrays (:mod:`fietsstad.network._osm_fast`) with haversine ``length``;
+   with ``simplify=True`` chains of interstitial nodes are merged by osmnx's topology rules
+   (``osmnx.simplify_graph``'s endpoints and paths, walked in numba). Nodes with a delay
    are kept as nodes, so delays stay where they happen and :meth:`BikeNetwork.with_profile` can
    re-cost them; a chain is merged only where both directions keep infrastructure, surface and
-   contraflow flag;
+   contraflow flag. The networkx version of this step (``_segment_graph``, ``_simplify``,
+   ``_graph_to_network``) is kept as the tests' reference: both give the same network;
 4. :meth:`BikeNetwork.from_edges` costs the edges for the profile and
    :meth:`BikeNetwork.largest_scc` keeps the largest strongly connected component (the dropped
    nodes and km are recorded in ``meta``).
@@ -117,7 +119,7 @@ def load_network(
     profile
         Cyclist profile name (``"bike"``, ``"ebike"``, ``"speed_pedelec"``) or a Profile.
     simplify
-        Merge interstitial nodes (osmnx topology simplification).
+        Merge interstitial nodes (osmnx's topology simplification rules).
     cache
         Use (and fill) the on-disk cache of built networks for place/polygon loads
         (also governed by :data:`fietsstad.settings.use_cache`).
@@ -646,7 +648,11 @@ def junction_labels(
 
 
 def _segment_graph(seg: dict[str, Any], tables: OsmTables) -> Any:
-    """An osmnx-style MultiDiGraph of the directed segments (nodes keyed by OSM id)."""
+    """An osmnx-style MultiDiGraph of the directed segments (nodes keyed by OSM id).
+
+    Reference path (with :func:`_simplify` and :func:`_graph_to_network`): the builder uses the
+    arrays of :mod:`fietsstad.network._osm_fast`; tests check both give the same network.
+    """
     import networkx as nx
 
     used = np.unique(np.concatenate([seg["u"], seg["v"]]))
