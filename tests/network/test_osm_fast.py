@@ -199,3 +199,15 @@ def test_progress_labels_say_what_runs():
         "done",
     ]
     assert not any("osmnx" in s for s in seen)
+
+
+def test_josm_action_delete_found_across_read_pieces(tmp_path, monkeypatch):
+    """The pre-scan reads the XML in pieces: a start tag cut by a piece boundary is still seen
+    (pieces of 7 bytes put a boundary inside nearly every tag)."""
+    from fietsstad.network import _osm_read
+
+    f = tmp_path / "edit.osm"
+    f.write_text(JOSM)
+    whole = _osm_read._scan_xml(f)
+    monkeypatch.setattr(_osm_read, "_XML_CHUNK", 7)
+    assert _osm_read._scan_xml(f) == whole == {b"node": {-3}, b"way": {-8, 9}}
