@@ -2,21 +2,39 @@
 
 Usage::
 
-    python benchmarks/compare.py --nodes 5000 --json engine.json          # GENERATED network
-    python benchmarks/compare.py --liechtenstein --json li.json           # real OSM extract
+    python benchmarks/compare.py --nodes 5000 --json engine.json          # GENERATED + Liechtenstein
+    python benchmarks/compare.py --liechtenstein --json li.json           # real OSM extract only
     python benchmarks/compare.py --nodes 20000 --peers scipy,networkit,igraph,networkx
 
-Measures (seconds, wall clock, same process, same graph):
+Measures (seconds, wall clock, same process, same graph), each ratio peer time over fietsstad
+time (> 1 means fietsstad is faster), both **warm** (every structure of both sides built before
+the timing: contraction hierarchy, scipy matrix, pandana network and ``precompute``) and as a
+user's **first call** (everything built inside the timing; numba compile excluded by warming on
+a 200-node network first):
 
-* full matrix: fietsstad (PHAST over a contraction hierarchy, uint16; CH build and numba
-  compile reported separately) vs ``scipy.sparse.csgraph.dijkstra``, networkit APSP, igraph
-  ``distances`` and networkx (a sample of sources, extrapolated);
+* full matrix: fietsstad (PHAST over a contraction hierarchy, uint16) vs
+  ``scipy.sparse.csgraph.dijkstra``, networkit APSP, igraph ``distances`` and networkx (a sample
+  of sources, extrapolated);
 * cut-off accessibility (sum of an opportunity over every node within the cut-off, all nodes):
-  fietsstad vs pandana ``precompute`` + ``aggregate`` (pandana's network build timed apart);
-* peak memory of the full uint16 matrix, in a subprocess: (peak RSS - RSS before) / output.
+  fietsstad vs pandana ``precompute`` + ``aggregate``;
+* profile switch (bike -> e-bike weights, then the full matrix) over a rebuild of the hierarchy
+  plus the sweeps on the e-bike weights (the switch is a rebuild today: about 1.0);
+* peak memory of the full uint16 matrix, in a subprocess: (peak RSS - RSS before) / output;
+* the build of the Liechtenstein bike network from its ``.osm.pbf`` against osmnx
+  ``graph_from_xml`` on the same highway ways (an ``.osm`` file written beforehand), each the
+  first build in the process (fietsstad's numba kernels compiled on a tiny file first).
 
-JSON keys: ``matrix_vs_scipy``, ``matrix_vs_networkit``, ``cutoff_vs_pandana`` (peer time over
-fietsstad time: > 1 means fietsstad is faster), ``peak_memory_over_output``, plus raw seconds.
+Without ``--liechtenstein`` the GENERATED network of ``--nodes`` is measured, then the real
+Liechtenstein extract (under ``"liechtenstein"`` in the JSON; skipped, and said so, when the
+extract is absent).
+
+JSON keys (top level, of the main network): today's ``matrix_vs_scipy`` (scipy including its
+matrix build / fietsstad with the hierarchy built), ``matrix_vs_scipy_incl_ch``,
+``matrix_vs_networkit``, ``cutoff_vs_pandana`` (pandana precompute + aggregate / fietsstad with
+the hierarchy built), ``peak_memory_over_output``; and ``matrix_vs_scipy_warm``,
+``matrix_vs_scipy_first_call``, ``access_<c>s_vs_pandana_warm``,
+``access_<c>s_vs_pandana_first_call``, ``profile_switch_over_rebuild``,
+``network_build_vs_osmnx`` (Liechtenstein), plus raw seconds.
 """
 
 from __future__ import annotations
@@ -67,12 +85,25 @@ def generated_graph(n_nodes: int, seed: int = SEED):
         return g, xy[1], xy[0], f"GENERATED grid {g.n} nodes"
 
 
+def generated_net(n_nodes: int, seed: int = SEED):
+    """The GENERATED :class:`~fietsstad.network.BikeNetwork` of :func:`generated_graph`."""
+    from fietsstad.network import generate_network
+
+    return generate_network(n_nodes, seed=seed)
+
+
+def liechtenstein_net():
+    """The real Liechtenstein OSM bike network (:class:`~fietsstad.network.BikeNetwork`)."""
+    import fietsstad
+
+    return fietsstad.load_network(file=LIECHTENSTEIN)
+
+
 def liechtenstein_graph():
     """``(CSRGraph, x, y, label)`` of the real Liechtenstein OSM bike network."""
-    import fietsstad
     from fietsstad.engine import CSRGraph
 
-    net = fietsstad.load_network(file=LIECHTENSTEIN)
+    net = liechtenstein_net()
     return CSRGraph.from_arrays(*net.csr()), net.x, net.y, f"Liechtenstein OSM {net.n_nodes} nodes"
 
 
@@ -162,6 +193,91 @@ def run_pandana(pnet, cutoff, values):
     return pnet.aggregate(cutoff, type="sum", decay="flat", name="opp").to_numpy()
 
 
+def _scipy_dijkstra(M):
+    from scipy.sparse.csgraph import dijkstra
+
+    return dijkstra(M, directed=True)
+
+
+def _pandana_aggregate(pnet, cutoff):
+    return pnet.aggregate(cutoff, type="sum", decay="flat", name="opp").to_numpy()
+
+
+def profile_switch(net, to: str = "ebike") -> dict:
+    """Switch ``net`` to another profile's weights and recompute the full matrix, over a rebuild
+    of the hierarchy plus the sweeps on those weights (the switch is a rebuild today: ~1.0)."""
+    from fietsstad.engine import CSRGraph, build_ch
+    from fietsstad.engine._ch import _MEMO
+
+    _MEMO.clear()
+    t0 = time.perf_counter()
+    other = net.with_profile(to)
+    g2 = CSRGraph.from_arrays(*other.csr())
+    run_fietsstad_matrix(g2)
+    switch = time.perf_counter() - t0
+    _MEMO.clear()
+    t0 = time.perf_counter()
+    ch = build_ch(g2)
+    run_fietsstad_matrix(g2, ch)
+    rebuild = time.perf_counter() - t0
+    return {
+        "profile_switch_to": to,
+        "profile_switch_s": switch,
+        "profile_rebuild_s": rebuild,
+        "profile_switch_over_rebuild": switch / rebuild,
+    }
+
+
+def network_build(xml_dir: Path | None = None) -> dict:
+    """Liechtenstein's bike network from its ``.osm.pbf`` (fietsstad) against osmnx
+    ``graph_from_xml`` on the same highway ways, each the first build in this process.
+
+    The highway ways and their nodes are written to an ``.osm`` file first (untimed; osmnx reads
+    no PBF). fietsstad's numba kernels are compiled on a tiny file first; fietsstad is also timed
+    on the same ``.osm`` file. osmnx: ``simplify=True``, ``retain_all=False`` (largest weakly
+    connected component), its defaults otherwise.
+    """
+    import tempfile
+
+    import osmium
+    import osmnx as ox
+
+    import fietsstad
+    from fietsstad import settings
+
+    if not LIECHTENSTEIN.exists():
+        return {"network_build": f"skipped: {LIECHTENSTEIN.name} not found"}
+    old, settings.progress = settings.progress, False
+    tmp = Path(tempfile.mkdtemp(dir=xml_dir))
+    try:
+        xml = tmp / "liechtenstein-highways.osm"
+        with osmium.BackReferenceWriter(str(xml), ref_src=str(LIECHTENSTEIN)) as w:
+            for o in osmium.FileProcessor(str(LIECHTENSTEIN), osmium.osm.WAY).with_filter(
+                osmium.filter.KeyFilter("highway")
+            ):
+                w.add(o)
+        tiny = REPO / "tests" / "fixtures" / "osm" / "rules.osm"
+        fietsstad.load_network(file=tiny)  # numba compile / cache load, not timed
+        t_f, net = _timed(fietsstad.load_network, file=LIECHTENSTEIN)
+        t_fx, _ = _timed(fietsstad.load_network, file=xml)
+        ox.settings.use_cache = False
+        t_o, G = _timed(ox.graph_from_xml, xml, simplify=True, retain_all=False)
+        return {
+            "fietsstad_build_pbf_s": t_f,
+            "fietsstad_build_same_xml_s": t_fx,
+            "osmnx_build_xml_s": t_o,
+            "fietsstad_build_nodes": net.n_nodes,
+            "osmnx_build_nodes": G.number_of_nodes(),
+            "network_build_vs_osmnx": t_o / t_f,
+            "network_build_vs_osmnx_same_xml": t_o / t_fx,
+        }
+    finally:
+        settings.progress = old
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_fietsstad_access(g, cutoff, values, method="auto"):
     from fietsstad.engine import Decay, accessibility
 
@@ -213,8 +329,14 @@ def _timed(fn, *args, **kwargs):
     return time.perf_counter() - t0, res
 
 
-def compare(g, x, y, label, peers, cutoffs, loader, networkx_sample=50) -> dict:
-    """Run every measurement; returns the JSON-able result dict."""
+def compare(
+    g, x, y, label, peers, cutoffs, loader, networkx_sample=50, net=None, light=False
+) -> dict:
+    """Run every measurement; returns the JSON-able result dict.
+
+    ``net`` (the BikeNetwork of ``g``) adds the profile-switch measurement; ``light`` skips
+    fietsstad's Dijkstra matrix (the second network of a run keeps to the ratios).
+    """
     from fietsstad.engine import UNREACHABLE_U16, build_ch, travel_times
     from fietsstad.engine._ch import _MEMO
 
@@ -226,19 +348,37 @@ def compare(g, x, y, label, peers, cutoffs, loader, networkx_sample=50) -> dict:
     run_fietsstad_access(small, 60, np.ones(small.n), method="dijkstra")
     run_fietsstad_access(small, 60, np.ones(small.n), method="phast")
     res["warmup_compile_s"] = time.perf_counter() - t0
+    if "pandana" in peers:  # pandana's one-time start-up in a process (seconds), not timed
+        sx, sy = np.arange(small.n, dtype=float) * 1e-3, np.zeros(small.n)
+        t0 = time.perf_counter()
+        run_pandana(pandana_network(small, sx, sy), 60, np.ones(small.n))
+        res["pandana_warmup_s"] = time.perf_counter() - t0
     _MEMO.clear()
     res["ch_build_s"], ch = _timed(build_ch, g)
     res["ch_shortcuts"] = ch.n_shortcuts
     res["fietsstad_matrix_s"], T = _timed(run_fietsstad_matrix, g, ch)
     res["fietsstad_matrix_incl_ch_s"] = res["fietsstad_matrix_s"] + res["ch_build_s"]
-    res["fietsstad_dijkstra_matrix_s"], _ = _timed(run_fietsstad_matrix, g, None, "dijkstra")
+    if not light:
+        res["fietsstad_dijkstra_matrix_s"], _ = _timed(run_fietsstad_matrix, g, None, "dijkstra")
+    # a user's first call: the hierarchy is built inside travel_times
+    _MEMO.clear()
+    res["fietsstad_matrix_first_call_s"], _ = _timed(run_fietsstad_matrix, g)
     if "scipy" in peers:
-        res["scipy_matrix_s"], S = _timed(run_scipy, g)
+        # scipy's first call = its csr_matrix build + dijkstra (today's scipy_matrix_s, which
+        # run_scipy times as one); warm = dijkstra alone. Timed apart, run once.
+        t_build, M = _timed(_scipy_matrix, g)
+        res["scipy_matrix_warm_s"], S = _timed(_scipy_dijkstra, M)
+        res["scipy_matrix_s"] = t_build + res["scipy_matrix_warm_s"]
+        del M
         S = np.where(np.isinf(S), UNREACHABLE_U16, S)
         res["agrees_with_scipy"] = bool(np.array_equal(T, S.astype(np.uint16)))
         del S
         res["matrix_vs_scipy"] = res["scipy_matrix_s"] / res["fietsstad_matrix_s"]
         res["matrix_vs_scipy_incl_ch"] = res["scipy_matrix_s"] / res["fietsstad_matrix_incl_ch_s"]
+        res["matrix_vs_scipy_warm"] = res["scipy_matrix_warm_s"] / res["fietsstad_matrix_s"]
+        res["matrix_vs_scipy_first_call"] = (
+            res["scipy_matrix_s"] / res["fietsstad_matrix_first_call_s"]
+        )
     del T
     if "networkit" in peers:
         G = networkit_graph(g)
@@ -264,14 +404,24 @@ def compare(g, x, y, label, peers, cutoffs, loader, networkx_sample=50) -> dict:
         for c in cutoffs:
             # a fresh pandana network per cut-off: re-running precompute with a larger distance
             # on the same network returned wrong sums in our runs (pandana 0.8)
+            _MEMO.clear()
+            tf_first, _ = _timed(run_fietsstad_access, g, c, values)  # builds what it needs
             res["pandana_build_s"], pnet = _timed(pandana_network, g, x, y)
             tf, A = _timed(run_fietsstad_access, g, c, values)
             tp, P = _timed(run_pandana, pnet, c, values)
+            tp_warm, _ = _timed(_pandana_aggregate, pnet, c)  # precompute done above
+            res[f"pandana_build_{c}s_s"] = res["pandana_build_s"]
             res[f"fietsstad_access_{c}s_s"] = tf
+            res[f"fietsstad_access_{c}s_first_call_s"] = tf_first
             res[f"pandana_access_{c}s_s"] = tp
+            res[f"pandana_access_{c}s_warm_s"] = tp_warm
             res[f"access_{c}s_agree_share"] = float(np.mean(np.isclose(A, P)))
+            res[f"access_{c}s_vs_pandana_warm"] = tp_warm / tf
+            res[f"access_{c}s_vs_pandana_first_call"] = (res["pandana_build_s"] + tp) / tf_first
             ratios.append(tp / tf)
         res["cutoff_vs_pandana"] = float(min(ratios))
+    if net is not None:
+        res.update(profile_switch(net))
     if loader:
         res["peak_memory_over_output"], res["matrix_bytes"] = peak_memory_ratio(loader)
     return res
@@ -297,17 +447,44 @@ def main(argv=None) -> int:
     )
     p.add_argument("--cutoffs", default="900,1800", help="cut-offs (s) for accessibility")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
+    p.add_argument(
+        "--no-liechtenstein", action="store_true", help="skip the real extract and its build"
+    )
     a = p.parse_args(argv)
+    from fietsstad.engine import CSRGraph
+
+    # first: the network build is timed as the first build in this process
+    build = {} if a.no_liechtenstein else network_build()
     if a.liechtenstein:
-        g, x, y, label = liechtenstein_graph()
+        net = liechtenstein_net()
+        label = f"Liechtenstein OSM {net.n_nodes} nodes"
         loader = "compare.liechtenstein_graph()[0]"
     else:
-        g, x, y, label = generated_graph(a.nodes)
+        net = generated_net(a.nodes)
+        label = f"GENERATED {net.n_nodes} nodes"
         loader = f"compare.generated_graph({a.nodes})[0]"
+    g = CSRGraph.from_arrays(*net.csr())
     peers = {s.strip() for s in a.peers.split(",") if s.strip()}
     cutoffs = [int(c) for c in a.cutoffs.split(",")]
-    res = compare(g, x, y, label, peers, cutoffs, None if a.no_memory else loader)
-    print(_table(res))
+    res = compare(g, net.x, net.y, label, peers, cutoffs, None if a.no_memory else loader, net=net)
+    if not a.no_liechtenstein:
+        if not a.liechtenstein:
+            if LIECHTENSTEIN.exists():
+                li = liechtenstein_net()
+                gl = CSRGraph.from_arrays(*li.csr())
+                lab = f"Liechtenstein OSM {li.n_nodes} nodes"
+                # scipy and pandana only: the ratios with the first calls, in CI's time budget
+                li_peers = peers & {"scipy", "pandana"}
+                res["liechtenstein"] = compare(
+                    gl, li.x, li.y, lab, li_peers, cutoffs, None, net=li, light=True
+                )
+            else:
+                res["liechtenstein"] = f"skipped: {LIECHTENSTEIN} not found"
+        res.update(build)
+    print(_table({k: v for k, v in res.items() if not isinstance(v, dict)}))
+    if isinstance(res.get("liechtenstein"), dict):
+        print("\n-- liechtenstein")
+        print(_table(res["liechtenstein"]))
     if a.json:
         from fietsstad._io import atomic_write
 

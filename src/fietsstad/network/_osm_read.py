@@ -9,7 +9,8 @@ network whichever way they came in:
   (node locations resolved for ways, also for nodes listed after their ways, as Overpass writes
   them, and for the negative ids of unsaved JOSM objects; references to nodes absent from the
   file are kept in the way's node list but have no coordinates, and the builder splits the way
-  there). Deleted elements (``visible="false"``) are skipped; an osmChange file is refused. XML
+  there). Deleted elements (``visible="false"``, and JOSM's ``action="delete"``, which pyosmium
+  does not report: the XML pre-scan finds them) are skipped; an osmChange file is refused. XML
   is scanned first, streaming, within :data:`fietsstad.settings.max_osm_xml_bytes` (decompressed)
   and :data:`fietsstad.settings.max_osm_xml_token_bytes`; the ways and node references kept are
   bounded by :data:`fietsstad.settings.max_osm_elements`;
@@ -137,7 +138,24 @@ def _xml_stream(p: Path) -> Any:
     return open(p, "rb")
 
 
-def _scan_xml(p: Path) -> None:
+_START_TAG = re.compile(rb"<(node|way)\s([^>]*)>")
+_ACTION_DELETE = re.compile(rb"""\baction\s*=\s*["']delete["']""")
+_ID_ATTR = re.compile(rb"""(?:^|\s)id\s*=\s*["'](-?\d+)["']""")
+
+
+def _deleted_in(buf: bytes, deleted: dict[bytes, set[int]]) -> None:
+    """Add the ids of ``<node>``/``<way>`` start tags with ``action="delete"`` (JOSM) in ``buf``."""
+    if b"delete" not in buf:
+        return
+    for m in _START_TAG.finditer(buf):
+        attrs = m.group(2)
+        if _ACTION_DELETE.search(attrs):
+            i = _ID_ATTR.search(attrs)
+            if i is not None:
+                deleted[m.group(1)].add(int(i.group(1)))
+
+
+def _scan_xml(p: Path) -> dict[bytes, set[int]]:
     """Stream an OSM XML input once, in 1 MiB pieces, before pyosmium parses it.
 
     Refuses (InputFileError), with memory bounded by the piece size: a document that decompresses
@@ -145,7 +163,12 @@ def _scan_xml(p: Path) -> None:
     attribute, text) longer than ``settings.max_osm_xml_token_bytes`` without a ``<`` (an OSM
     element is a few kB; expat would buffer such a token whole); and an ``<osmChange>`` root
     (a change file, not a map).
+
+    Returns the ids of the nodes and ways a JOSM file marks ``action="delete"`` (deleted in the
+    editor, not yet uploaded): pyosmium reads them as ordinary objects, so the reader skips them.
     """
+    deleted: dict[bytes, set[int]] = {b"node": set(), b"way": set()}
+    carry = b""
     limit = int(settings.max_osm_xml_bytes)
     token = int(settings.max_osm_xml_token_bytes)
     total, last_lt = 0, 0
@@ -173,6 +196,12 @@ def _scan_xml(p: Path) -> None:
                     elif len(head) > 4 * _XML_CHUNK:
                         head = None
                 open_at = _long_markup(p, chunk, total, tail, open_at, token)
+                buf = carry + chunk
+                cut = buf.rfind(b"<")
+                if cut < 0 or len(buf) - cut > token:
+                    cut = len(buf)
+                _deleted_in(buf[:cut], deleted)
+                carry = buf[cut:]
                 tail = chunk[-8:]
                 lt = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 60)  # b"<"
                 if lt.size:
@@ -198,6 +227,8 @@ def _scan_xml(p: Path) -> None:
         raise
     except (OSError, EOFError, ValueError, zlib.error) as err:  # truncated or corrupt
         raise InputFileError(f"{p}: cannot read OSM data (truncated or corrupt?): {err}") from err
+    _deleted_in(carry, deleted)
+    return deleted
 
 
 _MARKUP_END = {b"<!--": b"-->", b"<![CDATA[": b"]]>", b"<?": b"?>"}
@@ -239,7 +270,8 @@ def _long_markup(
                 )
             if j < 0:
                 return open_at
-            open_at, i = None, j + len(open_at[1])
+            i = j + len(open_at[1])
+            open_at = None
 
 
 def _too_many(p: Path, limit: int) -> InputFileError:
@@ -256,7 +288,8 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
     Node locations are resolved whatever the order of the file: nodes listed after the ways
     that use them (Overpass ``out body; >; out skel qt;``) and negative ids (objects not yet
     uploaded from JOSM) are found in a second pass. Deleted elements (``visible="false"``) are
-    skipped.
+    skipped, and so are nodes and ways a JOSM file marks ``action="delete"`` (pyosmium reads them
+    as ordinary objects; the streaming XML pre-scan collects their ids).
 
     Parameters
     ----------
@@ -291,13 +324,16 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
     if input_kind(path) != "osmium":
         raise InputFileError(f"{path}: not an OSM XML/PBF file; use read_graphml for .graphml")
     p = _check_file(path)
+    deleted: dict[bytes, set[int]] = {b"node": set(), b"way": set()}
     if not p.name.lower().endswith(".pbf"):
-        _scan_xml(p)
+        deleted = _scan_xml(p)
     limit = int(settings.max_osm_elements)
     wanted_way, wanted_node = set(WAY_TAGS), set(NODE_TAGS)
     out = OsmTables(source=p.name)
-    coords: dict[int, tuple[float, float]] = {}
-    unresolved: set[int] = set()
+    # every way node reference in file order: id and fixed-point location (invalid if unknown)
+    ref_ids: list[int] = []
+    ref_x: list[int] = []
+    ref_y: list[int] = []
     count = 0
     try:
         fp = (
@@ -306,30 +342,39 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
             .with_filter(osmium.filter.KeyFilter(*sorted(wanted_node | {"highway"})))
         )
         for obj in fp:
-            if not obj.visible:  # deleted (history / osmChange content)
+            if isinstance(obj, osmium.osm.Changeset) or not obj.visible:  # deleted (history)
                 continue
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 tags = {t.k: t.v for t in obj.tags if t.k in wanted_node}
                 if tags:
                     out.node_tags[obj.id] = tags
                 continue
-            if "highway" not in obj.tags:
+            if (
+                not isinstance(obj, osmium.osm.Way)
+                or "highway" not in obj.tags
+                or obj.id in deleted[b"way"]
+            ):
                 continue
-            count += 1 + len(obj.nodes)
+            nodes = obj.nodes
+            count += 1 + len(nodes)
             if count > limit:
                 raise _too_many(p, limit)
-            refs = np.empty(len(obj.nodes), dtype=np.int64)
-            for i, nref in enumerate(obj.nodes):
-                refs[i] = nref.ref
+            start = len(ref_ids)
+            for nref in nodes:
                 loc = nref.location
-                if loc.valid():
-                    coords[nref.ref] = (loc.lon, loc.lat)
-                else:
-                    unresolved.add(nref.ref)
+                ref_ids.append(nref.ref)
+                ref_x.append(loc.x)
+                ref_y.append(loc.y)
             out.way_ids.append(int(obj.id))
             out.way_tags.append({t.k: t.v for t in obj.tags if t.k in wanted_way})
-            out.way_nodes.append(refs)
-        unresolved.difference_update(coords)
+            out.way_nodes.append(np.array(ref_ids[start:], dtype=np.int64))
+        ids = np.array(ref_ids, dtype=np.int64)
+        x = np.array(ref_x, dtype=np.int64)
+        y = np.array(ref_y, dtype=np.int64)
+        valid = (np.abs(x) <= _MAX_X) & (np.abs(y) <= _MAX_Y)  # osmium's Location.valid()
+        uniq, first = np.unique(ids[valid], return_index=True)
+        coords: dict[int, tuple[float, float]] = {}
+        unresolved = set(np.setdiff1d(ids, uniq).tolist())
         if unresolved:
             _resolve_late_nodes(p, unresolved, coords)
     except InputFileError:
@@ -338,11 +383,26 @@ def read_osm_file(path: str | os.PathLike) -> OsmTables:
         raise InputFileError(f"{p}: cannot read OSM data (truncated or corrupt?): {err}") from err
     except (UnicodeDecodeError, ValueError, OSError, osmium.InvalidLocationError) as err:
         raise InputFileError(f"{p}: cannot read OSM data: {err}") from err
-    _set_nodes(out, coords)
-    if out.way_nodes:
-        refs = np.concatenate(out.way_nodes)
-        out.missing_refs = int(np.count_nonzero(~np.isin(refs, out.node_ids)))
+    # fixed-point (1e-7 degree) to degrees exactly as osmium's Location.lon / .lat divide
+    late = np.fromiter(coords.keys(), dtype=np.int64, count=len(coords))
+    late_xy = np.array(list(coords.values()), dtype=np.float64).reshape(-1, 2)
+    node_ids = np.concatenate([uniq, late])
+    lon = np.concatenate([x[valid][first] / 1e7, late_xy[:, 0]])
+    lat = np.concatenate([y[valid][first] / 1e7, late_xy[:, 1]])
+    if deleted[b"node"]:  # JOSM action="delete": the location index still knows them
+        keep = ~np.isin(node_ids, np.fromiter(deleted[b"node"], dtype=np.int64))
+        node_ids, lon, lat = node_ids[keep], lon[keep], lat[keep]
+        for n in deleted[b"node"]:
+            out.node_tags.pop(n, None)
+    order = np.argsort(node_ids, kind="stable")
+    out.node_ids, out.lon, out.lat = node_ids[order], lon[order], lat[order]
+    if len(ids):
+        out.missing_refs = int(np.count_nonzero(~np.isin(ids, out.node_ids)))
     return out
+
+
+#: osmium's valid fixed-point coordinate range (``Location::valid``)
+_MAX_X, _MAX_Y = 180 * 10_000_000, 90 * 10_000_000
 
 
 def _resolve_late_nodes(p: Path, wanted: set[int], coords: dict[int, tuple[float, float]]) -> None:
@@ -356,7 +416,7 @@ def _resolve_late_nodes(p: Path, wanted: set[int], coords: dict[int, tuple[float
 
     positive = sorted(n for n in wanted if n >= 0)
     negative = {n for n in wanted if n < 0}
-    runs = []
+    runs: list[tuple[Any, set[int]]] = []
     if positive:
         runs.append((osmium.filter.IdFilter(positive), set(positive)))
     if negative:
@@ -366,6 +426,8 @@ def _resolve_late_nodes(p: Path, wanted: set[int], coords: dict[int, tuple[float
         if flt is not None:
             fp = fp.with_filter(flt)
         for obj in fp:
+            if not isinstance(obj, osmium.osm.Node):
+                continue
             if obj.id in ids and obj.visible and obj.location.valid():
                 loc = obj.location
                 coords[obj.id] = (loc.lon, loc.lat)

@@ -10,11 +10,13 @@
    signal (crossing) nodes within ``rules.JUNCTION_RADIUS_M`` of each other form one junction
    (:func:`junction_labels`), and an edge between two nodes of one junction pays nothing, so a
    route pays each junction once;
-3. the segments form an osmnx-style ``MultiDiGraph`` with haversine ``length``; with
-   ``simplify=True`` :func:`osmnx.simplify_graph` removes interstitial nodes. Nodes with a delay
+3. the segments become arrays (:mod:`fietsstad.network._osm_fast`) with haversine ``length``;
+   with ``simplify=True`` chains of interstitial nodes are merged by osmnx's topology rules
+   (``osmnx.simplify_graph``'s endpoints and paths, walked in numba). Nodes with a delay
    are kept as nodes, so delays stay where they happen and :meth:`BikeNetwork.with_profile` can
    re-cost them; a chain is merged only where both directions keep infrastructure, surface and
-   contraflow flag;
+   contraflow flag. The networkx version of this step (``_segment_graph``, ``_simplify``,
+   ``_graph_to_network``) is kept as the tests' reference: both give the same network;
 4. :meth:`BikeNetwork.from_edges` costs the edges for the profile and
    :meth:`BikeNetwork.largest_scc` keeps the largest strongly connected component (the dropped
    nodes and km are recorded in ``meta``).
@@ -38,7 +40,6 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,10 @@ from fietsstad.errors import (
     CRSError,
     GraphError,
     NetworkWarning,
-    NoRideableNetworkError,
     PlaceNotFoundError,
     ValidationError,
 )
+from fietsstad.network import _osm_fast
 from fietsstad.network._osm_read import (
     OsmTables,
     graph_to_tables,
@@ -69,9 +70,6 @@ from fietsstad.network.rules import (
     NODE_TAGS,
     RULES_VERSION,
     WAY_TAGS,
-    WayRule,
-    classify_way,
-    node_has_signal,
 )
 from fietsstad.zwolle import ZWOLLE_PLACE
 
@@ -121,7 +119,7 @@ def load_network(
     profile
         Cyclist profile name (``"bike"``, ``"ebike"``, ``"speed_pedelec"``) or a Profile.
     simplify
-        Merge interstitial nodes (osmnx topology simplification).
+        Merge interstitial nodes (osmnx's topology simplification rules).
     cache
         Use (and fill) the on-disk cache of built networks for place/polygon loads
         (also governed by :data:`fietsstad.settings.use_cache`).
@@ -170,7 +168,7 @@ def load_network(
         if input_kind(file) == "graphml" and _is_fietsstad_graphml(file):
             net = BikeNetwork.read_graphml(file)  # written by BikeNetwork.to_file: exact
             return net if net.profile == prof.name else net.with_profile(prof)
-        with _progress(f"network from {name}", 5) as step:
+        with _progress(f"network from {name}", 4) as step:
             kind = input_kind(file)
             tables = read_graphml(file) if kind == "graphml" else read_osm_file(file)
             step("applying the cycling rules")
@@ -201,7 +199,7 @@ def load_network(
     )
 
     def build() -> BikeNetwork:
-        with _progress("OpenStreetMap download", 5) as step:
+        with _progress("OpenStreetMap download", 4) as step:
             G = _download_graph(
                 place=area if place is not None else None,
                 polygon=area if polygon is not None else None,
@@ -322,13 +320,9 @@ def network_from_tables(
     """
     prof = get_profile(profile)
     seg = _segments(tables, prof)
-    _step("building the graph")
-    G = _segment_graph(seg, tables)
-    _step("simplifying (osmnx)" if simplify else "costing")
-    if simplify:
-        G = _simplify(G)
-    _step("costing, largest strongly connected component")
-    net = _graph_to_network(G, prof, tables)
+    _step("merging chains of segments (numba)" if simplify else "building the edges")
+    net = _osm_fast.simplify_and_build(seg, tables, prof, simplify)
+    _step("largest strongly connected component")
     before = net.n_nodes
     km_before = float(net.length.astype(np.float64).sum()) / 1e3
     net = net.largest_scc()
@@ -504,7 +498,7 @@ def _download_graph(place: str | None = None, polygon: Any = None) -> Any:
     what = f"place {place!r}" if place is not None else "the polygon"
     try:
         with osmnx_settings():
-            kw = {
+            kw: dict[str, Any] = {
                 "network_type": _NETWORK_TYPE,
                 "custom_filter": CUSTOM_FILTER,
                 "simplify": False,
@@ -523,71 +517,9 @@ def _download_graph(place: str | None = None, polygon: Any = None) -> Any:
 
 
 # ---------------------------------------------------------------------------------- building
-@lru_cache(maxsize=8192)
-def _rule(items: tuple[tuple[str, str], ...]) -> WayRule:
-    return classify_way(dict(items))
-
-
 def _segments(tables: OsmTables, prof: Profile) -> dict[str, Any]:
     """Directed segments (OSM node ids) of all rideable ways, with their attributes."""
-    node_ids = tables.node_ids
-    main_nodes: list[np.ndarray] = []
-    parts: dict[str, list] = {
-        k: [] for k in ("u", "v", "infra", "contra", "unpaved", "way", "main")
-    }
-    names: list[str] = []
-    n_ways = 0
-    for wid, tags, nodes in zip(tables.way_ids, tables.way_tags, tables.way_nodes):
-        rule = _rule(tuple(sorted(tags.items())))
-        if rule.main_road:
-            main_nodes.append(nodes)
-        if not rule.rideable or len(nodes) < 2:
-            continue
-        a, b = nodes[:-1], nodes[1:]
-        pos_a = np.searchsorted(node_ids, a).clip(0, max(len(node_ids) - 1, 0))
-        pos_b = np.searchsorted(node_ids, b).clip(0, max(len(node_ids) - 1, 0))
-        ok = (a != b) & (node_ids[pos_a] == a) & (node_ids[pos_b] == b) if len(node_ids) else a < a
-        if not ok.any():
-            continue
-        a, b = a[ok], b[ok]
-        n_ways += 1
-        for d, (s, t) in ((rule.forward, (a, b)), (rule.backward, (b, a))):
-            if not d.rideable:
-                continue
-            k = len(s)
-            parts["u"].append(s)
-            parts["v"].append(t)
-            parts["infra"].append(np.full(k, int(d.infra), np.int8))
-            parts["contra"].append(np.full(k, d.contraflow, bool))
-            parts["unpaved"].append(np.full(k, rule.unpaved, bool))
-            parts["way"].append(np.full(k, wid, np.int64))
-            parts["main"].append(np.full(k, rule.main_road, bool))
-            names.extend([tags.get("name", "")] * k)
-    if not parts["u"]:
-        raise NoRideableNetworkError(
-            f"{tables.source or 'the input'} holds no way a cyclist may ride under the fietsstad "
-            f"cycling rules ({len(tables.way_ids)} highway ways read); see docs/cycling_rules.md"
-        )
-    seg = {k: np.concatenate(v) for k, v in parts.items()}
-    seg["name"] = np.asarray(names, dtype=object)
-    seg["n_ways"] = n_ways
-    # junction delays on the edge into the head node
-    signal_ids = np.array(
-        sorted(n for n, t in tables.node_tags.items() if node_has_signal(t)), dtype=np.int64
-    )
-    main_ids = np.unique(np.concatenate(main_nodes)) if main_nodes else np.zeros(0, np.int64)
-    head_signal = np.isin(seg["v"], signal_ids)
-    head_cross = np.isin(seg["v"], main_ids) & ~seg["main"] & ~head_signal
-    # a junction's delay is paid once: a segment between two nodes of one junction pays none
-    same_signal, same_cross = _within_junction(seg["u"], seg["v"], head_signal, head_cross, tables)
-    seg["delay"] = np.where(
-        head_signal & ~same_signal,
-        round(prof.signal_delay_s),
-        np.where(head_cross & ~same_cross, round(prof.crossing_delay_s), 0),
-    ).astype(np.int32)
-    seg["signal_ids"] = signal_ids
-    seg["keep_ids"] = np.union1d(signal_ids, np.unique(seg["v"][head_cross]))
-    return seg
+    return _osm_fast.segments(tables, prof, _within_junction)
 
 
 def _within_junction(
@@ -716,7 +648,11 @@ def junction_labels(
 
 
 def _segment_graph(seg: dict[str, Any], tables: OsmTables) -> Any:
-    """An osmnx-style MultiDiGraph of the directed segments (nodes keyed by OSM id)."""
+    """An osmnx-style MultiDiGraph of the directed segments (nodes keyed by OSM id).
+
+    Reference path (with :func:`_simplify` and :func:`_graph_to_network`): the builder uses the
+    arrays of :mod:`fietsstad.network._osm_fast`; tests check both give the same network.
+    """
     import networkx as nx
 
     used = np.unique(np.concatenate([seg["u"], seg["v"]]))

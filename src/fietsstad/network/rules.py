@@ -399,10 +399,11 @@ def _sides(tags: Mapping[str, str], oneway: int) -> tuple[Infra | None, Infra | 
     # (-1 on oneway=yes, yes on oneway=-1) is a contraflow facility; :oneway=no serves both.
     against = "-1" if oneway == 1 else "yes"
     flow = [f for f, ow, _ in sides if f is not None and ow != against]
-    contra = [f for f, ow, _ in sides if f is not None and ow in (against, "no")]
-    opp = _CONTRAFLOW_CYCLEWAY.get(cw, "absent")
-    if opp != "absent":
-        contra.append(opp)
+    contra: list[Infra | None] = [
+        f for f, ow, _ in sides if f is not None and ow in (against, "no")
+    ]
+    if cw in _CONTRAFLOW_CYCLEWAY:  # opposite* tags: contraflow, with a facility or not (None)
+        contra.append(_CONTRAFLOW_CYCLEWAY[cw])
     return _best(*flow), _best(*contra), bool(contra)
 
 
