@@ -143,7 +143,9 @@ class ScenarioResult:
             f"  bike share {s['bike_share_before_pct']:.2f} % -> {s['bike_share_after_pct']:.2f} % "
             f"({s['bike_share_change_pp']:+.2f} percentage points)",
             f"  extra bike trips {s['extra_bike_trips_per_day']:.0f}/day, car trips replaced "
-            f"{s['car_trips_replaced_per_day']:.0f}/day, CO2 avoided {s['co2_avoided_kg_per_day']:.0f} kg/day",
+            f"{s['car_trips_replaced_per_day']:.0f}/day ({s['car_km_replaced_per_day']:.0f} car-km, "
+            f"{s['car_km_per_replaced_trip']:.1f} km each), "
+            f"CO2 avoided {s['co2_avoided_kg_per_day']:.0f} kg/day",
             f"  time saved {s['minutes_saved_per_day']:.0f} minutes/day",
         ]
         return "\n".join(lines)
