@@ -61,6 +61,7 @@ _LAZY: dict[str, str] = {
     "deterrence_table": "fietsstad.demand.gravity",
     "snap_zones": "fietsstad.demand.gravity",
     "GravityModel": "fietsstad.demand.gravity",
+    "Assumptions": "fietsstad.demand.assumptions",
     "modal_share": "fietsstad.demand.modal",
     "compare_scenarios": "fietsstad.demand.modal",
     "Snelfietspad": "fietsstad.scenario.route",

@@ -20,6 +20,7 @@ from scipy.sparse.csgraph import dijkstra
 from fietsstad.demand import (
     CAR_SHARE_OF_SHIFTED,
     CO2_KG_PER_CAR_KM,
+    DEFAULT_DETERRENCE,
     GODUTCH_2020,
     ZWOLLE_2024,
     ZWOLLE_2024_EBIKE,
@@ -292,7 +293,7 @@ def _hand_case(seed=0, n=25):
 def test_modal_share_matches_dense_numpy():
     cost, dist, z = _hand_case()
     r = modal_share(cost, z, distances=dist, top_pairs=10, tol=1e-10)
-    F = dense_f(cost, 0.1)
+    F = dense_f(cost, DEFAULT_DETERRENCE[1])
     g = gravity_distribution(z["productions"], z["attractions"], cost, tol=1e-10)
     a, b = furness_numpy(z["productions"].to_numpy(), z["attractions"].to_numpy(), F, g.iterations)
     T = a[:, None] * b[None, :] * F
@@ -309,10 +310,17 @@ def test_modal_share_matches_dense_numpy():
     c = r["city"].iloc[0]
     assert c["bike_share"] == pytest.approx((T * pb).sum() / T.sum(), rel=1e-9)
     assert c["mean_bike_trip_km"] == pytest.approx((T * pb * km).sum() / (T * pb).sum(), rel=1e-9)
+    # e-bike scenario: gains and losses apart, car trips and car-km from the gains only, each
+    # gained trip at its own distance (exact up to the one 0.1 km bin where the curves cross)
     extra = (T * (pe - pb)).sum()
-    assert c["car_trips_replaced"] == pytest.approx(CAR_SHARE_OF_SHIFTED * extra, rel=1e-9)
-    co2 = CO2_KG_PER_CAR_KM * CAR_SHARE_OF_SHIFTED * (T * (pe - pb) * km).sum()
-    assert c["co2_avoided_kg"] == pytest.approx(co2, rel=1e-9)
+    gain = T * np.maximum(pe - pb, 0.0)
+    assert c["extra_ebike_trips"] == pytest.approx(extra, rel=1e-9)
+    assert c["ebike_trips_gained"] == pytest.approx(gain.sum(), rel=1e-3)
+    assert c["ebike_trips_lost"] == pytest.approx((T * np.maximum(pb - pe, 0.0)).sum(), rel=1e-3)
+    assert c["car_trips_replaced"] == pytest.approx(CAR_SHARE_OF_SHIFTED * gain.sum(), rel=1e-3)
+    co2 = CO2_KG_PER_CAR_KM * CAR_SHARE_OF_SHIFTED * (gain * km).sum()
+    assert c["co2_avoided_kg"] == pytest.approx(co2, rel=1e-3)
+    assert c["car_km_per_replaced_trip"] <= km.max()
     # distribution: histogram of the same trips by 0.1 km bins
     dist_tab = r["distribution"]
     hist, _ = np.histogram(np.minimum(km, 40.0), bins=np.arange(0, 40.2, 0.1), weights=T)
@@ -344,7 +352,7 @@ def test_modal_share_dtypes_gradient_and_intrazonal():
     assert hm["bike_trips"].iloc[0] == pytest.approx(hilly["bike_trips"].iloc[0], rel=1e-9)
     # intrazonal distance replaces the diagonal
     intra = modal_share(cost, z, distances=dist, intrazonal_km=0.8)
-    F = dense_f(cost, 0.1)
+    F = dense_f(cost, DEFAULT_DETERRENCE[1])
     g = gravity_distribution(z["productions"], z["attractions"], cost)
     T = trip_matrix(g, cost, dtype=np.float64)
     km = dist / 1000.0
@@ -385,8 +393,19 @@ def test_compare_scenarios_shorter_routes_add_bike_trips():
     assert city["bike_trips_change"] == pytest.approx(
         after["city"]["bike_trips"].iloc[0] - before["city"]["bike_trips"].iloc[0]
     )
+    # every pair gains (shorter routes past the uptake peak): car trips = 0.5 x the change;
+    # car-km counts each gained trip at its own (before) distance, from the dense oracle
     assert city["car_trips_replaced"] == pytest.approx(0.5 * city["bike_trips_change"])
-    assert city["co2_avoided_kg"] == pytest.approx(0.2 * 0.5 * city["bike_km_change"])
+    F = dense_f(cost, DEFAULT_DETERRENCE[1])
+    g = gravity_distribution(z["productions"], z["attractions"], cost)
+    T = trip_matrix(g, cost, dtype=np.float64)
+    d0, d1 = dist / 1000.0, shorter / 1000.0
+    np.fill_diagonal(d0, 0.15)  # the matrix diagonal (150 m) is used: it is positive
+    np.fill_diagonal(d1, 0.15)
+    gain = np.maximum(T * (pct(ZWOLLE_2024, d1) - pct(ZWOLLE_2024, d0)), 0.0)
+    assert city["car_km_replaced"] == pytest.approx(0.5 * (gain * d0).sum(), rel=1e-5)
+    assert city["co2_avoided_kg"] == pytest.approx(0.2 * 0.5 * (gain * d0).sum(), rel=1e-5)
+    assert F.shape == T.shape
     assert city["bike_trips_change"] > 0
     assert np.all(cmp["zones"]["bike_trips_change"] >= -1e-9)
     assert city["bike_share_change_pp"] == pytest.approx(
@@ -398,7 +417,7 @@ def test_uptake_on_time_rewards_faster_routes():
     cost, dist, z = _hand_case(5, 15)
     base = modal_share(cost, z, distances=dist, uptake_on="time")
     # equivalent distance = time * 16 km/h: check one zone against the formula
-    F = dense_f(cost, 0.1)
+    F = dense_f(cost, DEFAULT_DETERRENCE[1])
     g = gravity_distribution(z["productions"], z["attractions"], cost)
     a, b = furness_numpy(z["productions"].to_numpy(), z["attractions"].to_numpy(), F, g.iterations)
     T = a[:, None] * b[None, :] * F

@@ -419,9 +419,15 @@ def test_evaluate_scenarios_dask_equals_one_by_one(client):
     assert len(got) == len(routes)
     for route, res in zip(routes, got):
         ref = evaluate_snelfietspad(net, route)
-        # bit for bit: integer travel times, elementwise uptake and numpy sums in a fixed
-        # order; no reduction whose order depends on threads or blocks
-        assert res.summary == ref.summary
+        # integer travel times and elementwise uptake are bit for bit; the gravity model is
+        # the demand chain's parallel Furness loop, whose sums follow the thread count (1 per
+        # worker here): floats agree to rounding
+        assert res.summary.keys() == ref.summary.keys()
+        for k, v in ref.summary.items():
+            if isinstance(v, float):
+                assert res.summary[k] == pytest.approx(v, rel=1e-9, abs=1e-9), k
+            else:
+                assert res.summary[k] == v, k
         assert res.summary["generated"] is True and res.summary["route_name"] == route.name
     assert evaluate_scenarios_dask(client, net, []) == []
     with pytest.raises(ValidationError, match="routes"):

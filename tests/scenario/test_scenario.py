@@ -381,16 +381,28 @@ def test_summary_is_consistent(result):
     )
     assert od["bike_trips_before"].sum() == pytest.approx(s["bike_trips_before"])
     assert z["minutes_saved"].sum() == pytest.approx(s["minutes_saved_per_day"])
-    assert s["car_trips_replaced_per_day"] == pytest.approx(0.14 * s["extra_bike_trips_per_day"])
+    # car trips from the gained trips only (0.14 of them), car-km at each pair's own distance
+    gained = np.maximum(od["bike_trips_after"] - od["bike_trips_before"], 0.0)
+    assert s["bike_trips_gained_per_day"] == pytest.approx(gained.sum())
+    assert s["car_trips_replaced_per_day"] == pytest.approx(0.14 * gained.sum())
+    assert s["car_km_replaced_per_day"] == pytest.approx(
+        0.14 * (gained * od["distance_before_km"]).sum()
+    )
+    assert s["co2_avoided_kg_per_day"] == pytest.approx(0.17 * s["car_km_replaced_per_day"])
+    assert s["car_km_per_replaced_trip"] <= od["distance_before_km"].max()
+    assert result.assumptions == fietsstad.Assumptions()
+    assert s["assumptions"]["car_share_of_shifted"] == 0.14
     tot = od["trips"].sum()
     assert s["bike_share_change_pp"] == pytest.approx(100 * s["extra_bike_trips_per_day"] / tot)
     assert s["bike_share_after_pct"] - s["bike_share_before_pct"] == pytest.approx(
         s["bike_share_change_pp"]
     )
-    improved = (od["time_after_s"] < od["time_before_s"]).mean()
+    inter = od[od["origin"] != od["destination"]]  # time statistics: between zones
+    assert len(od) == 16 * 16 and s["od_pairs"] == len(inter)
+    improved = (inter["time_after_s"] < inter["time_before_s"]).mean()
     assert s["od_pairs_improved_share"] == pytest.approx(improved)
     assert s["mean_time_change_s"] == pytest.approx(
-        (od["time_after_s"] - od["time_before_s"]).mean()
+        (inter["time_after_s"] - inter["time_before_s"]).mean()
     )
     # corridor_before/_after: share of each pair's bike trips on the corridor (route choice)
     assert s["corridor_cyclists_after"] == pytest.approx(
@@ -434,7 +446,8 @@ def test_flows_on_a_line_by_hand():
     assert res.edge_flow_after[e_4_5] == pytest.approx(bike[("z0", "z1")] + bike[("z0", "z2")])
     assert res.edge_flow_after[e_7_8] == pytest.approx(bike[("z0", "z2")] + bike[("z1", "z2")])
     assert res.edge_flow_after[e_9_8] == pytest.approx(bike[("z2", "z0")] + bike[("z2", "z1")])
-    assert od["trips"].tolist() == [10, 20, 30, 40, 50, 60]
+    inter = od[od.index.get_level_values(0) != od.index.get_level_values(1)]
+    assert inter["trips"].tolist() == [10, 20, 30, 40, 50, 60]
     # pairs over the upgraded half get faster; z0 <-> z1 does not change
     assert od.loc[("z0", "z1"), "time_change_s"] == 0
     assert od.loc[("z1", "z2"), "time_change_s"] < 0

@@ -2,6 +2,7 @@
 
 * :mod:`~fietsstad.demand.pct`: the Propensity to Cycle Tool's uptake curves and calibration;
 * :mod:`~fietsstad.demand.gravity`: trip generation and the doubly constrained gravity model;
+* :mod:`~fietsstad.demand.assumptions`: :class:`Assumptions`, every assumption with its source;
 * :mod:`~fietsstad.demand.modal`: modal share, the e-bike scenario, car trips replaced, CO2.
 
 Example
@@ -11,6 +12,12 @@ Example
 0.0107377
 """
 
+from fietsstad.demand.assumptions import (
+    DEFAULT_ASSUMPTIONS,
+    Assumptions,
+    get_assumptions,
+    intrazonal_distances,
+)
 from fietsstad.demand.gravity import (
     ATTRACTION_PER_INHABITANT,
     ATTRACTION_PER_JOB,
@@ -45,6 +52,10 @@ from fietsstad.demand.pct import (
 )
 
 __all__ = [
+    "Assumptions",
+    "DEFAULT_ASSUMPTIONS",
+    "get_assumptions",
+    "intrazonal_distances",
     "uptake",
     "UptakeModel",
     "calibrate_uptake",

@@ -22,11 +22,9 @@ Assumptions (module constants, every one adjustable per call)
 * :data:`ATTRACTION_PER_JOB` = 1.5 and :data:`ATTRACTION_PER_INHABITANT` = 1.0: relative weights
   of jobs (work, business, shopping at workplaces) and homes (visits, return trips) as
   destinations. Only their ratio matters, because attractions are scaled to the productions total.
-* :data:`CAR_SHARE_OF_SHIFTED` = 0.45: share of trips moving to the bike that would otherwise have
-  been made as car driver. Dutch trips are about one third car driver and a quarter bike (KiM,
-  ODiN), so car drivers are about 0.45 of non-bike trips; an assumption.
-* :data:`CO2_KG_PER_CAR_KM` = 0.17 kg CO2 per car-km: order of magnitude of the Dutch petrol/diesel
-  passenger-car fleet, tank-to-wheel (0.15-0.2 kg/km); an assumption, set your own.
+* :data:`CAR_SHARE_OF_SHIFTED` and :data:`CO2_KG_PER_CAR_KM`: the defaults of
+  :class:`fietsstad.Assumptions` (:mod:`fietsstad.demand.assumptions`), where every assumption of
+  the demand chain is documented with its source.
 
 Example
 -------
@@ -58,6 +56,7 @@ from fietsstad._validate import (
     check_int,
     ensure_crs_4326,
 )
+from fietsstad.demand.assumptions import DEFAULT_ASSUMPTIONS
 from fietsstad.demand.pct import (
     UNREACHABLE_I32,
     UNREACHABLE_U16,
@@ -66,18 +65,18 @@ from fietsstad.engine._furness import _check_cost as _cost_min_kernel
 from fietsstad.engine._furness import _furness_pass, _max_below, _trip_matrix
 from fietsstad.errors import ConvergenceError, ValidationError
 
-#: Trips per inhabitant per day (OViN/ODiN order of magnitude; an adjustable assumption).
-TRIPS_PER_INHABITANT: float = 2.7
-#: Relative destination weight of one job (an adjustable assumption).
-ATTRACTION_PER_JOB: float = 1.5
-#: Relative destination weight of one inhabitant (an adjustable assumption).
-ATTRACTION_PER_INHABITANT: float = 1.0
-#: Share of trips shifted to the bike that would otherwise be car-driver trips (assumption).
-CAR_SHARE_OF_SHIFTED: float = 0.45
-#: kg CO2 per car-km avoided (Dutch car fleet order of magnitude; assumption).
-CO2_KG_PER_CAR_KM: float = 0.17
-#: Default deterrence: exp(-0.1 * minutes) of bike travel time.
-DEFAULT_DETERRENCE: tuple[str, float] = ("exponential", 0.1)
+#: Trips per inhabitant per day (:class:`fietsstad.Assumptions`, OViN/ODiN).
+TRIPS_PER_INHABITANT: float = DEFAULT_ASSUMPTIONS.trips_per_person
+#: Relative destination weight of one job (:class:`fietsstad.Assumptions`).
+ATTRACTION_PER_JOB: float = DEFAULT_ASSUMPTIONS.attraction_per_job
+#: Relative destination weight of one inhabitant (:class:`fietsstad.Assumptions`).
+ATTRACTION_PER_INHABITANT: float = DEFAULT_ASSUMPTIONS.attraction_per_inhabitant
+#: Share of trips shifted to the bike that were car trips (:class:`fietsstad.Assumptions`).
+CAR_SHARE_OF_SHIFTED: float = DEFAULT_ASSUMPTIONS.car_share_of_shifted
+#: kg CO2 per car-km avoided (:class:`fietsstad.Assumptions`).
+CO2_KG_PER_CAR_KM: float = DEFAULT_ASSUMPTIONS.co2_kg_per_car_km
+#: Default deterrence: exp(-0.1 * minutes) of bike travel time (:class:`fietsstad.Assumptions`).
+DEFAULT_DETERRENCE: tuple[str, float] = DEFAULT_ASSUMPTIONS.deterrence
 
 _POP_COLS = ("population", "aantal_inwoners", "inhabitants", "inhabitants_2024", "pop")
 _JOB_COLS = ("jobs", "banen", "employment")

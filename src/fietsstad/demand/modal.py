@@ -19,10 +19,8 @@ import pandas as pd
 from fietsstad import settings
 from fietsstad._validate import check_array, check_finite_nonneg, check_in_range, check_int
 from fietsstad.analysis import travel_time_matrix
+from fietsstad.demand.assumptions import Assumptions, get_assumptions, intrazonal_distances
 from fietsstad.demand.gravity import (
-    CAR_SHARE_OF_SHIFTED,
-    CO2_KG_PER_CAR_KM,
-    DEFAULT_DETERRENCE,
     _check_cost,
     _n_chunks,
     gravity_distribution,
@@ -45,8 +43,12 @@ from fietsstad.network import BikeNetwork
 log = logging.getLogger("fietsstad.demand")
 
 
-def zone_table(zones: Any) -> pd.DataFrame:
+def zone_table(zones: Any, assumptions: Assumptions | None = None) -> pd.DataFrame:
     """Zones with ``productions`` and ``attractions``: as given, or from :func:`trip_generation`.
+
+    Trip generation uses the rates of ``assumptions`` (default
+    :data:`~fietsstad.demand.assumptions.DEFAULT_ASSUMPTIONS`); zones without a jobs column get
+    attractions from population only.
 
     Example
     -------
@@ -57,7 +59,15 @@ def zone_table(zones: Any) -> pd.DataFrame:
     if isinstance(zones, pd.DataFrame) and {"productions", "attractions"} <= set(zones.columns):
         return zones
     if isinstance(zones, pd.DataFrame):
-        zt = trip_generation(zones)
+        a = get_assumptions(assumptions)
+        has_jobs = any(c in zones.columns for c in ("jobs", "banen", "employment"))
+        zt = trip_generation(
+            zones,
+            a.trips_per_person,
+            a.attraction_per_job,
+            a.attraction_per_inhabitant,
+            jobs_col=None if has_jobs else False,
+        )
         for col in ("lon", "lat", "node"):  # keep what snapping needs
             if col in zones.columns and col not in zt.columns:
                 zt[col] = zones[col].to_numpy()
@@ -125,9 +135,7 @@ def _uptake_setup(
     return udist, scale, g, tabs, direct
 
 
-def _zone_frame(
-    zt: pd.DataFrame, rows: np.ndarray, col: np.ndarray, car_share: float, co2: float
-) -> pd.DataFrame:
+def _zone_frame(zt: pd.DataFrame, rows: np.ndarray, col: np.ndarray) -> pd.DataFrame:
     trips = rows[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         df = pd.DataFrame(
@@ -146,7 +154,8 @@ def _zone_frame(
             },
             index=zt.index,
         )
-    _add_shift(df, car_share, co2)
+    # net change only: gains and losses (and the car trips of the gains) are city-wide columns
+    df["extra_ebike_trips"] = df["ebike_trips"] - df["bike_trips"]
     if "geometry" in zt.columns:
         import geopandas as gpd
 
@@ -154,16 +163,35 @@ def _zone_frame(
     return df
 
 
-def _add_shift(df: pd.DataFrame, car_share: float, co2: float) -> None:
-    df["extra_ebike_trips"] = df["ebike_trips"] - df["bike_trips"]
-    df["car_trips_replaced"] = car_share * df["extra_ebike_trips"]
-    df["car_km_replaced"] = car_share * (df["ebike_km"] - df["bike_km"])
-    df["co2_avoided_kg"] = co2 * df["car_km_replaced"]
+def _ebike_shift(hist: np.ndarray, assumptions: Assumptions) -> dict[str, float]:
+    """E-bike scenario gains and losses from the trip-length histogram (bins of ``hw`` km).
+
+    Per bin, ``ebike - bike`` trips is a gain where the e-bike curve lies above the bike curve
+    and a loss below it (the PCT e-bike curve is lower under about 2.5 km). Car trips and car-km
+    come from the gains only, each at its own distance (the bin's trip-weighted mean). Exact up
+    to the one bin where the curves cross (the difference there is close to 0).
+    """
+    delta = hist[:, 2] - hist[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        km = np.where(hist[:, 0] > 0, hist[:, 3] / hist[:, 0], 0.0)
+    gain = np.maximum(delta, 0.0)
+    car = float(assumptions.car_trips(gain.sum()))
+    car_km = float(assumptions.car_trips((gain * km).sum()))
+    return {
+        "ebike_trips_gained": float(gain.sum()),
+        "ebike_trips_lost": float(np.maximum(-delta, 0.0).sum()),
+        "extra_ebike_trips": float(delta.sum()),
+        "car_trips_replaced": car,
+        "car_km_replaced": car_km,
+        "car_km_per_replaced_trip": car_km / car if car > 0 else 0.0,
+        "co2_avoided_kg": assumptions.co2_kg_per_car_km * car_km,
+    }
 
 
 def _city_frame(
-    rows: np.ndarray, car_share: float, co2: float, m_b: UptakeModel, m_e: UptakeModel, grav: Any
-) -> pd.DataFrame:
+    rows: np.ndarray, hist: np.ndarray, assumptions: Assumptions, m_b: UptakeModel,
+    m_e: UptakeModel, grav: Any,
+) -> pd.DataFrame:  # fmt: skip
     t = rows.sum(axis=0)
     df = pd.DataFrame(
         {
@@ -179,12 +207,14 @@ def _city_frame(
             "ebike_km": [t[5]],
         }
     )
-    _add_shift(df, car_share, co2)
+    for k, v in _ebike_shift(hist, assumptions).items():
+        df[k] = [v]
     df.attrs["assumptions"] = {
         "model": m_b.name,
         "ebike_model": m_e.name,
-        "car_share_of_shifted": car_share,
-        "co2_kg_per_car_km": co2,
+        **assumptions.to_dict(),
+        "car_share_of_shifted": assumptions.car_share_of_shifted,
+        "co2_kg_per_car_km": assumptions.co2_kg_per_car_km,
         "ipf_iterations": grav.iterations,
         "ipf_max_error": grav.max_error,
     }
@@ -284,17 +314,55 @@ _OD_COLUMNS = [
 
 def _intrazonal(intrazonal_km: Any, n: int, square: bool) -> np.ndarray:
     """Per-zone intrazonal distance (km), -1 where the matrix diagonal is used."""
-    if intrazonal_km is None:
+    if intrazonal_km is None or (isinstance(intrazonal_km, str) and intrazonal_km == "diagonal"):
         return np.full(n, -1.0)
+    if isinstance(intrazonal_km, str):
+        raise ValidationError(
+            f"intrazonal_km must be 'auto', 'diagonal', a number or one per zone, "
+            f"not {intrazonal_km!r}"
+        )
     if not square:
         raise ValidationError("intrazonal_km needs a square matrix (origins = destinations)")
     v = np.broadcast_to(check_array(np.atleast_1d(intrazonal_km), "intrazonal_km"), (n,))
-    if not np.all(np.isfinite(v)) or np.any(v < 0):
-        raise ValidationError("intrazonal_km must be finite and >= 0")
+    if not np.all(np.isfinite(v)) or np.any((v < 0) & (v != -1.0)):
+        raise ValidationError("intrazonal_km must be finite and >= 0 (or -1: the diagonal)")
     return np.ascontiguousarray(v, dtype=np.float64)
 
 
-def _result_tables(zt, rows, col, hist, bad, car_share, co2, m_b, m_e, grav, hw, hmax):
+def resolve_intrazonal(
+    intrazonal_km: Any,
+    zones: pd.DataFrame,
+    assumptions: Assumptions | None = None,
+    dist: np.ndarray | None = None,
+    distance_scale: float = 0.001,
+) -> Any:
+    """The intrazonal distances :func:`modal_share` uses: ``"auto"`` -> the documented rule.
+
+    ``"auto"`` (the default) applies
+    :func:`~fietsstad.demand.assumptions.intrazonal_distances` (zone area, else distance to the
+    nearest zone, else a positive matrix diagonal, else the default); ``"diagonal"`` keeps the
+    distance matrix's diagonal; a number or one number per zone is used as given (-1 for a
+    zone: its diagonal). Zones that take a positive diagonal get -1, so that the diagonal's
+    time is used as well where uptake is computed on time.
+
+    Example
+    -------
+    >>> z = pd.DataFrame({"productions": [1.0, 1.0], "attractions": [1.0, 1.0]})
+    >>> resolve_intrazonal("auto", z, dist=np.array([[250, 4000], [4000, 0]])).tolist()
+    [-1.0, 1.0]
+    """
+    if not (isinstance(intrazonal_km, str) and intrazonal_km == "auto"):
+        return intrazonal_km
+    diag = None
+    if dist is not None and dist.ndim == 2 and dist.shape[0] == dist.shape[1]:
+        diag = np.diagonal(dist).astype(np.float64) * distance_scale
+        diag[np.diagonal(dist) == _sentinel_for(dist.dtype)] = np.nan
+    v = intrazonal_distances(zones, assumptions, diag)
+    v[v != intrazonal_distances(zones, assumptions, None)] = -1.0  # the (positive) diagonal
+    return v
+
+
+def _result_tables(zt, rows, col, hist, bad, assumptions, m_b, m_e, grav, hw, hmax):
     """Per-zone, city-wide and trip-length tables from the reduced sums (one place for both the
     single-machine and the Dask modal share); refuses pairs with no route distance."""
     if bad:
@@ -303,8 +371,8 @@ def _result_tables(zt, rows, col, hist, bad, car_share, co2, m_b, m_e, grav, hw,
             "or the unreachable sentinel): distances and times must come from "
             "the same routes"
         )
-    zones = _zone_frame(zt, rows, col, car_share, co2)
-    city = _city_frame(rows, car_share, co2, m_b, m_e, grav)
+    zones = _zone_frame(zt, rows, col)
+    city = _city_frame(rows, hist, assumptions, m_b, m_e, grav)
     lo = np.arange(hist.shape[0]) * hw
     distribution = pd.DataFrame(
         {
@@ -330,29 +398,31 @@ def modal_share(
     distances: Any = None,
     distance_scale: float = 0.001,
     gradient: Any = 0.0,
-    deterrence: Any = DEFAULT_DETERRENCE,
+    deterrence: Any = None,
     scale: float = 1.0 / 60.0,
     cutoff: float | None = None,
     tol: float = 1e-6,
     max_iter: int = 500,
     normalise: bool = True,
-    car_share: float = CAR_SHARE_OF_SHIFTED,
-    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
+    car_share: float | None = None,
+    co2_kg_per_km: float | None = None,
     top_pairs: int = 1000,
     hist_width_km: float = 0.1,
     hist_max_km: float = 40.0,
-    intrazonal_km: Any = None,
+    intrazonal_km: Any = "auto",
     uptake_on: str = "distance",
     reference_speed_kmh: float = 16.0,
+    assumptions: Assumptions | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Trips, bike share, bike trips and bike-km per OD pair, zone and city, with an e-bike scenario.
 
     All trips are distributed with :func:`gravity_distribution` on the travel-time matrix; the
     share cycled of each OD pair is the uptake model at its route distance. Everything is
     reduced in one parallel numba pass over the integer matrices: no trip or share matrix is
-    stored. The e-bike scenario evaluates ``ebike_model`` on the same trips; the extra trips it
-    moves to the (e-)bike are turned into car trips replaced (``car_share`` of them) and CO2
-    avoided (``co2_kg_per_km`` per replaced car-km, the shifted trips' route distance).
+    stored. The e-bike scenario evaluates ``ebike_model`` on the same trips; the trips it gains
+    and the trips it loses (the PCT e-bike curve is lower under about 2.5 km) are reported
+    separately, and only the gains are turned into car trips replaced (``car_share`` of them),
+    car-km (each gained trip at its own route distance) and CO2 avoided.
 
     Parameters
     ----------
@@ -373,23 +443,30 @@ def modal_share(
     gradient
         Average gradient in percent: a scalar (default flat) or a matrix of the same shape.
     deterrence, scale, cutoff, tol, max_iter, normalise
-        Passed to :func:`gravity_distribution` (totals are normalised by default).
+        Passed to :func:`gravity_distribution` (totals are normalised by default);
+        ``deterrence`` defaults to ``assumptions.deterrence``.
     car_share, co2_kg_per_km
-        Documented assumptions :data:`CAR_SHARE_OF_SHIFTED` and :data:`CO2_KG_PER_CAR_KM`.
+        Overrides of ``assumptions.car_share_of_shifted`` and ``assumptions.co2_kg_per_car_km``.
     top_pairs
         Number of OD pairs (largest bike trips) in the ``"od"`` table; 0 for none.
     hist_width_km, hist_max_km
         Bins of the trip length distribution (last bin open-ended).
     intrazonal_km
-        Distance (km; scalar or one per zone) used for trips within a zone instead of the
-        matrix diagonal, which is 0 when zones are snapped to nodes. With large zones, also give
-        the cost matrix a realistic diagonal, which sets how many trips stay in the zone.
+        Distance of the trips within a zone. ``"auto"`` (default): the documented rule of
+        ``assumptions`` (:func:`~fietsstad.demand.assumptions.intrazonal_distances`: from the
+        zone's area, else from the distance to the nearest zone, else a positive matrix
+        diagonal, else 1 km), never the 0 km of a zone snapped to one node. ``"diagonal"``: the
+        matrix diagonal as it is. A number (km) or one per zone: as given.
     uptake_on, reference_speed_kmh
         ``"distance"`` (default, as PCT): uptake of the route distance. ``"time"``: uptake of
         the travel time converted to an equivalent distance at ``reference_speed_kmh`` (default
         16 km/h, the Fietsberaad planning speed), so that faster routes (a snelfietspad) raise
         uptake even where they are not shorter; bike-km still use route distances. Calibrate
         with the same setting.
+    assumptions
+        The :class:`~fietsstad.Assumptions` of the chain (trip rates, deterrence, car share,
+        occupancy, CO2, intrazonal rule); default the documented defaults. Every table's
+        ``attrs["assumptions"]`` records them.
 
     Returns
     -------
@@ -417,7 +494,8 @@ def modal_share(
     >>> round(float(r["city"]["trips"].iloc[0]), 6)
     200.0
     """
-    zt = zone_table(zones)
+    asm = _assumptions(assumptions, car_share, co2_kg_per_km)
+    zt = zone_table(zones, asm)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
     A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
     what = f"modal share of {len(zt):,} zones"
@@ -426,14 +504,16 @@ def modal_share(
     try:
         cost, dist = modal_matrices(net_or_cost, zt, distances)
         bar.update(1)
+        intra = resolve_intrazonal(intrazonal_km, zt, asm, dist, distance_scale)
         setup = modal_setup(
             cost.shape, model, ebike_model, distance_scale=distance_scale, gradient=gradient,
-            car_share=car_share, co2_kg_per_km=co2_kg_per_km, top_pairs=top_pairs,
-            hist_width_km=hist_width_km, hist_max_km=hist_max_km, intrazonal_km=intrazonal_km,
-            uptake_on=uptake_on, reference_speed_kmh=reference_speed_kmh,
+            top_pairs=top_pairs, hist_width_km=hist_width_km, hist_max_km=hist_max_km,
+            intrazonal_km=intra, uptake_on=uptake_on, reference_speed_kmh=reference_speed_kmh,
+            assumptions=asm,
         )  # fmt: skip
+        det = asm.deterrence if deterrence is None else deterrence
         grav = gravity_distribution(
-            P, A, cost, deterrence, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
+            P, A, cost, det, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
         )
         bar.update(1)
         rows, packed, od = modal_block(cost, dist, grav.a, grav.b, grav.table, setup)
@@ -444,6 +524,20 @@ def modal_share(
         bar.close()
     settings._log_end(log, what, t0)
     return out
+
+
+def _assumptions(
+    assumptions: Assumptions | None, car_share: float | None, co2_kg_per_km: float | None
+) -> Assumptions:
+    """``assumptions`` (default the documented ones) with the per-call overrides applied."""
+    asm = get_assumptions(assumptions)
+    if car_share is not None:
+        check_in_range(car_share, "car_share", 0.0, 1.0)
+        asm = asm.replace(car_share_of_shifted=float(car_share))
+    if co2_kg_per_km is not None:
+        check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
+        asm = asm.replace(co2_kg_per_car_km=float(co2_kg_per_km))
+    return asm
 
 
 def _steps_bar(desc: str, total: int) -> Any:
@@ -488,19 +582,22 @@ def modal_setup(
     *,
     distance_scale: float = 0.001,
     gradient: Any = 0.0,
-    car_share: float = CAR_SHARE_OF_SHIFTED,
-    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
+    car_share: float | None = None,
+    co2_kg_per_km: float | None = None,
     top_pairs: int = 1000,
     hist_width_km: float = 0.1,
     hist_max_km: float = 40.0,
     intrazonal_km: Any = None,
     uptake_on: str = "distance",
     reference_speed_kmh: float = 16.0,
+    assumptions: Assumptions | None = None,
 ) -> dict[str, Any]:
     """Validated settings of a modal-share reduction of an ``(origins, destinations)`` matrix.
 
     Everything :func:`modal_block` needs beside the matrices (a small, picklable dict: the Dask
-    version sends it to its workers). Arguments as in :func:`modal_share`.
+    version sends it to its workers). Arguments as in :func:`modal_share`, except that
+    ``intrazonal_km`` is already resolved (:func:`resolve_intrazonal`): ``None`` keeps the
+    diagonal.
 
     Example
     -------
@@ -512,8 +609,7 @@ def modal_setup(
     dscale = check_in_range(
         distance_scale, "distance_scale", 0, math.inf, lo_open=True, hi_open=True
     )
-    car_share = check_in_range(car_share, "car_share", 0.0, 1.0)
-    co2 = check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
+    asm = _assumptions(assumptions, car_share, co2_kg_per_km)
     top_pairs = check_int(top_pairs, "top_pairs", min_value=0)
     hw = check_in_range(hist_width_km, "hist_width_km", 0, math.inf, lo_open=True, hi_open=True)
     hmax = check_in_range(hist_max_km, "hist_max_km", hw, 1e6)
@@ -536,8 +632,8 @@ def modal_setup(
                 "gradient must be a scalar or a finite matrix of the distances' shape"
             )
     return {
-        "models": (get_model(model), get_model(ebike_model)), "dscale": dscale, "car": car_share,
-        "co2": co2, "top": top_pairs, "hw": hw, "hmax": hmax,
+        "models": (get_model(model), get_model(ebike_model)), "dscale": dscale,
+        "assumptions": asm, "top": top_pairs, "hw": hw, "hmax": hmax,
         "nbins": int(math.ceil(hmax / hw)) + 1, "intra": intra, "uptake_on": uptake_on,
         "v": v, "gradient": grad,
     }  # fmt: skip
@@ -638,11 +734,17 @@ def modal_tables(
     hist = packed[3 * m : -1].reshape(nbins, 4)
     m_b, m_e = setup["models"]
     zones, city, distribution = _result_tables(
-        zt, rows, col, hist, int(packed[-1]), setup["car"], setup["co2"], m_b, m_e, grav,
+        zt, rows, col, hist, int(packed[-1]), setup["assumptions"], m_b, m_e, grav,
         setup["hw"], setup["hmax"],
     )  # fmt: skip
     od = _merge_top_pairs(zt.index.to_numpy(), ods, setup["top"])
-    return {"zones": zones, "city": city, "od": od, "distribution": distribution}
+    out = {"zones": zones, "city": city, "od": od, "distribution": distribution}
+    for df in out.values():
+        df.attrs["assumptions"] = dict(city.attrs["assumptions"])
+        df.attrs["Assumptions"] = setup["assumptions"]
+    # every pair with bike trips is in "od" (compare_scenarios needs that for per-pair car-km)
+    od.attrs["all_pairs"] = bool(setup["top"] >= len(zt) * m)
+    return out
 
 
 def _merge_top_pairs(labels: np.ndarray, ods: list[pd.DataFrame], k: int) -> pd.DataFrame:
@@ -658,31 +760,60 @@ def _merge_top_pairs(labels: np.ndarray, ods: list[pd.DataFrame], k: int) -> pd.
     return od
 
 
+def _pair_shift(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per OD pair: bike trips before and after and the pair's own distance (the before route,
+    or the after route for a pair without bike trips before)."""
+    for name, od in (("before", before), ("after", after)):
+        if not od.attrs.get("all_pairs", False):
+            raise ValidationError(
+                f"compare_scenarios: the {name} result's 'od' table does not hold every OD pair, "
+                "so car-km cannot be counted per shifted trip; run modal_share with "
+                "top_pairs >= n_zones**2"
+            )
+    key = ["origin", "destination"]
+    b = before[key + ["bike_trips", "distance_km"]]
+    a = after[key + ["bike_trips", "distance_km"]]
+    m = b.merge(a, on=key, how="outer", suffixes=("_before", "_after"))
+    m["bike_trips_before"] = m["bike_trips_before"].fillna(0.0)
+    m["bike_trips_after"] = m["bike_trips_after"].fillna(0.0)
+    m["distance_km"] = m["distance_km_before"].fillna(m["distance_km_after"])
+    m["change"] = m["bike_trips_after"] - m["bike_trips_before"]
+    return m
+
+
 def compare_scenarios(
     before: dict[str, pd.DataFrame],
     after: dict[str, pd.DataFrame],
-    car_share: float = CAR_SHARE_OF_SHIFTED,
-    co2_kg_per_km: float = CO2_KG_PER_CAR_KM,
+    car_share: float | None = None,
+    co2_kg_per_km: float | None = None,
+    assumptions: Assumptions | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Change between two :func:`modal_share` results (e.g. before/after a snelfietspad).
 
     Per zone and city-wide: change in bike trips (absolute, percent, percentage points of bike
-    share) and bike-km, car trips and car-km replaced (``car_share`` of the extra bike trips and
-    their km) and CO2 avoided.
+    share) and bike-km; per OD pair the bike trips gained and lost; car trips replaced
+    (``car_share`` of the gained trips, divided by the car occupancy), car-km replaced (each
+    gained trip at its own distance, the pair's route distance before the change) and CO2
+    avoided. Rerouted cyclists change bike-km, never car-km.
 
     Parameters
     ----------
     before, after
-        Two :func:`modal_share` results on the same zones.
+        Two :func:`modal_share` results on the same zones, each with every OD pair in its
+        ``"od"`` table (``top_pairs >= n_zones**2``).
     car_share, co2_kg_per_km
-        The documented assumptions (see the module docstring).
+        Overrides of the assumptions' ``car_share_of_shifted`` and ``co2_kg_per_car_km``.
+    assumptions
+        Default: the :class:`~fietsstad.Assumptions` that ``before`` was computed with.
 
     Returns
     -------
     dict of pandas.DataFrame
         ``"zones"`` and ``"city"``: ``bike_trips_before``, ``bike_trips_after``,
         ``bike_trips_change``, ``bike_trips_change_pct``, ``bike_share_change_pp``,
-        ``bike_km_change``, ``car_trips_replaced``, ``car_km_replaced``, ``co2_avoided_kg``.
+        ``bike_km_change``, ``bike_trips_gained``, ``bike_trips_lost``, ``car_trips_replaced``,
+        ``car_km_replaced``, ``car_km_per_replaced_trip``, ``co2_avoided_kg``; attrs hold the
+        assumptions.
 
     Example
     -------
@@ -691,11 +822,20 @@ def compare_scenarios(
     >>> d = np.array([[300, 6000], [6000, 300]], dtype=np.int32)
     >>> slow = modal_share(np.array([[60, 1500], [1500, 60]], np.uint16), z, distances=d)
     >>> fast = modal_share(np.array([[60, 900], [900, 60]], np.uint16), z, distances=d)
-    >>> float(compare_scenarios(slow, fast)["city"]["bike_trips_change"].iloc[0]) != 0
-    True
+    >>> c = compare_scenarios(slow, fast)["city"].iloc[0]
+    >>> bool(c["bike_trips_change"] != 0), bool(c["car_km_per_replaced_trip"] <= 6.0)
+    (True, True)
     """
-    car_share = check_in_range(car_share, "car_share", 0.0, 1.0)
-    co2 = check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
+    base = assumptions
+    if base is None:
+        base = before.get("city", pd.DataFrame()).attrs.get("Assumptions")
+    asm = _assumptions(base, car_share, co2_kg_per_km)
+    pairs = _pair_shift(before["od"], after["od"])
+    gain = pairs["change"].clip(lower=0.0)
+    pairs["gained"] = gain
+    pairs["lost"] = (-pairs["change"]).clip(lower=0.0)
+    pairs["gained_km"] = gain * pairs["distance_km"]
+    by_zone = pairs.groupby("origin")[["gained", "lost", "gained_km"]].sum()
     res = {}
     for key in ("zones", "city"):
         b, a = before[key], after[key]
@@ -709,15 +849,28 @@ def compare_scenarios(
             df["bike_trips_change_pct"] = 100 * df["bike_trips_change"] / df["bike_trips_before"]
         df["bike_share_change_pp"] = 100 * (a["bike_share"].to_numpy() - b["bike_share"].to_numpy())
         df["bike_km_change"] = a["bike_km"].to_numpy() - b["bike_km"].to_numpy()
-        df["car_trips_replaced"] = car_share * df["bike_trips_change"]
-        df["car_km_replaced"] = car_share * df["bike_km_change"]
-        df["co2_avoided_kg"] = co2 * df["car_km_replaced"]
+        if key == "zones":
+            z = by_zone.reindex(b.index, fill_value=0.0)
+            gained, lost, gkm = (z[c].to_numpy() for c in ("gained", "lost", "gained_km"))
+        else:
+            gained, lost = np.array([gain.sum()]), np.array([pairs["lost"].sum()])
+            gkm = np.array([pairs["gained_km"].sum()])
+        df["bike_trips_gained"] = gained
+        df["bike_trips_lost"] = lost
+        df["car_trips_replaced"] = asm.car_trips(gained)
+        df["car_km_replaced"] = asm.car_trips(gkm)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df["car_km_per_replaced_trip"] = np.where(gained > 0, gkm / gained, 0.0)
+        df["co2_avoided_kg"] = asm.co2_kg_per_car_km * df["car_km_replaced"]
+        df.attrs["assumptions"] = asm.to_dict()
+        df.attrs["Assumptions"] = asm
         res[key] = df
     return res
 
 
 __all__ = [
     "modal_share",
+    "resolve_intrazonal",
     "compare_scenarios",
     "zone_table",
     "modal_matrices",

@@ -52,8 +52,6 @@ from fietsstad import engine
 from fietsstad._validate import check_finite_nonneg, check_node_ids
 from fietsstad.analysis.access import DEFAULT_DECAYS
 from fietsstad.demand.gravity import (
-    CAR_SHARE_OF_SHIFTED,
-    CO2_KG_PER_CAR_KM,
     DEFAULT_DETERRENCE,
     furness_balance,
 )
@@ -537,12 +535,12 @@ def gravity_distribution_dask(
 def modal_share_dask(
     client: Client, net_or_cost, zones, model: Any = ZWOLLE_2024,
     ebike_model: Any = ZWOLLE_2024_EBIKE, *, distances: Any = None,
-    distance_scale: float = 0.001, gradient: Any = 0.0, deterrence: Any = DEFAULT_DETERRENCE,
+    distance_scale: float = 0.001, gradient: Any = 0.0, deterrence: Any = None,
     scale: float = 1.0 / 60.0, cutoff: float | None = None, tol: float = 1e-6,
-    max_iter: int = 500, normalise: bool = True, car_share: float = CAR_SHARE_OF_SHIFTED,
-    co2_kg_per_km: float = CO2_KG_PER_CAR_KM, top_pairs: int = 1000,
-    hist_width_km: float = 0.1, hist_max_km: float = 40.0, intrazonal_km: Any = None,
-    uptake_on: str = "distance", reference_speed_kmh: float = 16.0,
+    max_iter: int = 500, normalise: bool = True, car_share: float | None = None,
+    co2_kg_per_km: float | None = None, top_pairs: int = 1000,
+    hist_width_km: float = 0.1, hist_max_km: float = 40.0, intrazonal_km: Any = "auto",
+    uptake_on: str = "distance", reference_speed_kmh: float = 16.0, assumptions: Any = None,
     block_size: int | None = None,  # Dask only
 ) -> dict:
     # fmt: on
@@ -570,8 +568,9 @@ def modal_share_dask(
     client : distributed.Client
     net_or_cost, zones, model, ebike_model, distances, distance_scale, gradient, deterrence,
     scale, cutoff, tol, max_iter, normalise, car_share, co2_kg_per_km, top_pairs, hist_width_km,
-    hist_max_km, intrazonal_km, uptake_on, reference_speed_kmh
-        As in :func:`fietsstad.demand.modal_share`.
+    hist_max_km, intrazonal_km, uptake_on, reference_speed_kmh, assumptions
+        As in :func:`fietsstad.demand.modal_share` (the same trip generation, deterrence,
+        intrazonal distances and shift accounting, from the same :class:`fietsstad.Assumptions`).
     block_size : int, optional
         Dask only: origin zones per task.
 
@@ -591,7 +590,9 @@ def modal_share_dask(
     from fietsstad.network import BikeNetwork
 
     run = _Run(client)
-    zt = md.zone_table(zones)
+    asm = md._assumptions(assumptions, car_share, co2_kg_per_km)
+    deterrence = asm.deterrence if deterrence is None else deterrence
+    zt = md.zone_table(zones, asm)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
     A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
     n = len(P)
@@ -601,7 +602,8 @@ def modal_share_dask(
         nodes = check_node_ids(nodes, net.n_nodes, "zone nodes")
         if len(nodes) != n:
             raise ValidationError(f"{len(nodes)} zone nodes for {n} zones")
-        cost = dist = None
+        cost: Any = None
+        dist: Any = None
     elif isinstance(net_or_cost, np.ndarray):
         cost, dist = md.modal_matrices(net_or_cost, zt, distances)
     else:
@@ -609,11 +611,12 @@ def modal_share_dask(
             "net_or_cost must be a BikeNetwork or a (zones x zones) cost matrix, not "
             f"{type(net_or_cost).__name__}"
         )
+    intra = md.resolve_intrazonal(intrazonal_km, zt, asm, dist, distance_scale)
     setup = md.modal_setup(
         (n, len(A)), model, ebike_model, distance_scale=distance_scale, gradient=gradient,
-        car_share=car_share, co2_kg_per_km=co2_kg_per_km, top_pairs=top_pairs,
-        hist_width_km=hist_width_km, hist_max_km=hist_max_km, intrazonal_km=intrazonal_km,
-        uptake_on=uptake_on, reference_speed_kmh=reference_speed_kmh,
+        top_pairs=top_pairs, hist_width_km=hist_width_km, hist_max_km=hist_max_km,
+        intrazonal_km=intra, uptake_on=uptake_on, reference_speed_kmh=reference_speed_kmh,
+        assumptions=asm,
     )  # fmt: skip
     with run:
         bs = _block_arg(block_size) or choose_block_size(n, n * 6, _total_threads(client))
@@ -765,14 +768,14 @@ def evaluate_scenarios_dask(
     model: Any = "zwolle_2024",
     demand: np.ndarray | None = None,
     population_column: str | None = None,
-    trips_per_person: float = _ev.TRIPS_PER_PERSON,
-    gravity_beta_per_km: float = _ev.GRAVITY_BETA_PER_KM,
+    trips_per_person: float | None = None,
     gradient_pct: float = 0.0,
     access_minutes: float = _ev.ACCESS_MINUTES,
-    car_share_of_new_cyclists: float = _ev.CAR_SHARE_OF_NEW_CYCLISTS,
-    co2_kg_per_car_km: float = _ev.CO2_KG_PER_CAR_KM,
+    car_share_of_new_cyclists: float | None = None,
+    co2_kg_per_car_km: float | None = None,
     clip: bool = True,
     route_choice: str = "logit",
+    assumptions: Any = None,
 ) -> list:
     """:func:`fietsstad.scenario.evaluate_snelfietspad` over many routes on a Dask cluster.
 
@@ -788,9 +791,9 @@ def evaluate_scenarios_dask(
     net : BikeNetwork
         The network before any route (not modified).
     routes : sequence of Snelfietspad or shipped route names
-    zones, profile, model, demand, population_column, trips_per_person, gravity_beta_per_km,
-    gradient_pct, access_minutes, car_share_of_new_cyclists, co2_kg_per_car_km, clip,
-    route_choice
+    zones, profile, model, demand, population_column, trips_per_person, gradient_pct,
+    access_minutes, car_share_of_new_cyclists, co2_kg_per_car_km, clip, route_choice,
+    assumptions
         As in :func:`fietsstad.scenario.evaluate_snelfietspad`.
 
     Returns

@@ -5,15 +5,21 @@ The evaluation chain, per pair of zones ``(i, j)``, ``i != j``:
 1. fastest travel times from every zone to every node, before (engine) and after (the
    incremental update of :mod:`fietsstad._incremental`); distances and corridor use by tracing
    the fastest paths back through the travel-time rows;
-2. all-mode trips per day: doubly-constrained gravity on the before distances (or ``demand``);
+2. all-mode trips per day, intrazonal trips included: the demand chain of
+   :func:`fietsstad.demand.modal_share` (trip generation, the doubly constrained gravity model
+   :func:`fietsstad.demand.gravity_distribution` on the before travel times, the documented
+   intrazonal distances), all from one :class:`fietsstad.Assumptions` (or ``demand``); before
+   any change this gives the bike share ``modal_share`` gives on the same zones and network;
 3. bike share from the uptake model (PCT family) on a *time-equivalent distance*: the before
    distance, scaled by ``time_after / time_before`` after the upgrade. PCT is a distance model
    fitted on fastest routes; a snelfietspad changes time far more than distance, so a route that
    is 20 % faster counts as one that is 20 % shorter;
-4. bike trips = trips x share; extra bike trips; car trips replaced = extra bike trips x
-   ``car_share_of_new_cyclists`` (default 0.14: 14 % of new users of Copenhagen's cycle
-   superhighways commuted by car before; anchors.md section 3); CO2 avoided = car-km replaced x
-   ``co2_kg_per_car_km`` (default 0.19 kg/km, an average Dutch passenger car, well-to-wheel);
+4. bike trips = trips x share; per OD pair the bike trips gained and lost; car trips replaced
+   = gained trips x ``car_share_of_shifted`` / ``car_occupancy`` (default 0.14: 14 % of new
+   users of Copenhagen's cycle superhighways commuted by car before; anchors.md section 3);
+   car-km replaced counts each replaced car trip at its own distance (the pair's route distance
+   before the upgrade): cyclists who only switch to a longer, faster route add bike-km, never
+   car-km; CO2 avoided = car-km replaced x ``co2_kg_per_car_km``;
 5. minutes saved per day = (bike trips before + half the extra trips, the rule of a half) x time
    saved;
 6. bike flow per edge: all-or-nothing assignment of bike trips to the fastest paths, before and
@@ -33,7 +39,7 @@ import numpy as np
 from fietsstad._validate import ensure_crs_4326
 from fietsstad.engine._paths import trace_paths
 from fietsstad.engine.config import UNREACHABLE_I32
-from fietsstad.errors import ConvergenceError, ValidationError
+from fietsstad.errors import ValidationError
 from fietsstad.network import BikeNetwork
 from fietsstad.network.bikenetwork import html_table
 from fietsstad.scenario.incremental import UpdateStats, full_travel_times, update_travel_times
@@ -44,11 +50,7 @@ from fietsstad.zwolle import zwolle_districts
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
-#: Defaults, each documented in :func:`evaluate_snelfietspad`.
-TRIPS_PER_PERSON = 1.1
-GRAVITY_BETA_PER_KM = 0.2
-CAR_SHARE_OF_NEW_CYCLISTS = 0.14
-CO2_KG_PER_CAR_KM = 0.19
+#: Default threshold (minutes) of the cumulative accessibility per zone.
 ACCESS_MINUTES = 15.0
 
 log = logging.getLogger("fietsstad.scenario")
@@ -76,7 +78,8 @@ class ScenarioResult:
         ``bike_share_after``, ``bike_share_change_pp``, ``bike_trips_before``,
         ``bike_trips_after``, ``extra_bike_trips`` (per day, by origin), ``minutes_saved``.
     od : DataFrame
-        Per ordered zone pair: ``origin``, ``destination``, ``time_before_s``, ``time_after_s``,
+        Per ordered zone pair (intrazonal pairs included, at their documented distance):
+        ``origin``, ``destination``, ``time_before_s``, ``time_after_s``,
         ``time_change_s``, ``distance_before_km``, ``distance_after_km``, ``trips``,
         ``bike_share_before``, ``bike_share_after``, ``bike_trips_before``, ``bike_trips_after``,
         ``corridor_before``, ``corridor_after`` (share of the pair's bike trips whose route uses
@@ -90,6 +93,8 @@ class ScenarioResult:
     update : UpdateStats
         What the incremental travel-time update touched.
     route : RouteOnNetwork
+    assumptions : Assumptions
+        The :class:`fietsstad.Assumptions` the evaluation used.
     """
 
     before: BikeNetwork
@@ -104,6 +109,7 @@ class ScenarioResult:
     edge_flow_after: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     update: UpdateStats | None = None
     route: Any = field(repr=False, default=None)
+    assumptions: Any = field(repr=False, default=None)
 
     def report(self) -> str:
         """A short plain-text report of the headline numbers (says GENERATED when it is).
@@ -138,7 +144,9 @@ class ScenarioResult:
             f"  bike share {s['bike_share_before_pct']:.2f} % -> {s['bike_share_after_pct']:.2f} % "
             f"({s['bike_share_change_pp']:+.2f} percentage points)",
             f"  extra bike trips {s['extra_bike_trips_per_day']:.0f}/day, car trips replaced "
-            f"{s['car_trips_replaced_per_day']:.0f}/day, CO2 avoided {s['co2_avoided_kg_per_day']:.0f} kg/day",
+            f"{s['car_trips_replaced_per_day']:.0f}/day ({s['car_km_replaced_per_day']:.0f} car-km, "
+            f"{s['car_km_per_replaced_trip']:.1f} km each), "
+            f"CO2 avoided {s['co2_avoided_kg_per_day']:.0f} kg/day",
             f"  time saved {s['minutes_saved_per_day']:.0f} minutes/day",
         ]
         return "\n".join(lines)
@@ -248,37 +256,6 @@ def _paths(
 
 
 # ------------------------------------------------------------------------------- demand
-def _gravity(
-    pop: np.ndarray,
-    cost_km: np.ndarray,
-    trips_per_person: float,
-    beta: float,
-    tol: float = 1e-9,
-    max_iter: int = 1000,
-) -> np.ndarray:
-    """Doubly-constrained gravity (Furness balancing) with ``exp(-beta * km)``, no intrazonal trips."""
-    f = np.where(
-        np.isfinite(cost_km), np.exp(-beta * np.where(np.isfinite(cost_km), cost_km, 0.0)), 0.0
-    )
-    np.fill_diagonal(f, 0.0)
-    P = pop.astype(np.float64) * trips_per_person
-    A = P.copy()
-    a = np.ones(len(P))
-    b = np.ones(len(P))
-    for _ in range(max_iter):
-        fb = f @ (b * A)
-        a = np.divide(1.0, fb, out=np.zeros_like(fb), where=fb > 0)
-        fa = f.T @ (a * P)
-        b_new = np.divide(1.0, fa, out=np.zeros_like(fa), where=fa > 0)
-        if np.allclose(b_new, b, rtol=tol, atol=0):
-            b = b_new
-            break
-        b = b_new
-    else:  # pragma: no cover - gravity on a positive symmetric-ish matrix converges fast
-        raise ConvergenceError("gravity balancing did not converge; check the zones are connected")
-    return (a * P)[:, None] * f * (b * A)[None, :]
-
-
 def _zone_table(zones, population_column: str | None):
     import geopandas as gpd
 
@@ -328,14 +305,14 @@ def evaluate_snelfietspad(
     model: Any = "zwolle_2024",
     demand: np.ndarray | None = None,
     population_column: str | None = None,
-    trips_per_person: float = TRIPS_PER_PERSON,
-    gravity_beta_per_km: float = GRAVITY_BETA_PER_KM,
+    trips_per_person: float | None = None,
     gradient_pct: float = 0.0,
     access_minutes: float = ACCESS_MINUTES,
-    car_share_of_new_cyclists: float = CAR_SHARE_OF_NEW_CYCLISTS,
-    co2_kg_per_car_km: float = CO2_KG_PER_CAR_KM,
+    car_share_of_new_cyclists: float | None = None,
+    co2_kg_per_car_km: float | None = None,
     clip: bool = True,
     route_choice: str = "logit",
+    assumptions: Any = None,
 ) -> ScenarioResult:
     """Evaluate a snelfietspad before against after, in the units of the evaluation literature.
 
@@ -356,10 +333,10 @@ def evaluate_snelfietspad(
         Uptake model or preset name (default ``"zwolle_2024"``, PCT Go Dutch 2020 recalibrated to
         Zwolle; see :mod:`fietsstad.uptake`).
     demand
-        All-mode trips per day between zones, ``(n_zones, n_zones)``; default: gravity model with
-        productions = attractions = ``population * trips_per_person`` (default 1.1 trips per
-        inhabitant per day *between* districts: about 40 % of the 2.7 daily trips per person of
-        OViN/KiM) and deterrence ``exp(-gravity_beta_per_km * km)`` (default 0.2 per km).
+        All-mode trips per day between zones, ``(n_zones, n_zones)``, diagonal = trips within a
+        zone; default: the chain of :func:`fietsstad.demand.modal_share` (trip generation from
+        population and, where the zones have them, jobs; doubly constrained gravity on the
+        before travel times with ``assumptions.deterrence``).
     population_column
         Column of ``zones`` with inhabitants (default: ``population``, ``inhabitants_2024``, ...).
     gradient_pct
@@ -367,9 +344,9 @@ def evaluate_snelfietspad(
     access_minutes
         Threshold of the cumulative accessibility per zone (inhabitants of all zones reachable
         within this many minutes; default 15).
-    car_share_of_new_cyclists, co2_kg_per_car_km
-        Share of extra bike trips that were car trips (default 0.14) and car emissions
-        (default 0.19 kg CO2 per km).
+    trips_per_person, car_share_of_new_cyclists, co2_kg_per_car_km
+        Overrides of ``assumptions.trips_per_person``, ``.car_share_of_shifted`` and
+        ``.co2_kg_per_car_km`` (defaults 2.7, 0.14, 0.17; see :class:`fietsstad.Assumptions`).
     clip
         Clip the route to the network area (see :meth:`Snelfietspad.resolve`).
     route_choice
@@ -378,6 +355,9 @@ def evaluate_snelfietspad(
         :mod:`fietsstad.demand.assignment`) or
         ``"aon"`` (all-or-nothing on the fastest path). Distances, shares and trips do not depend
         on it.
+    assumptions
+        The :class:`fietsstad.Assumptions` of the demand chain (default: the documented
+        defaults, the same as :func:`fietsstad.demand.modal_share`'s); the result carries them.
 
     Returns
     -------
@@ -391,7 +371,9 @@ def evaluate_snelfietspad(
         ``corridor_cyclists_change_pct`` (% more cyclists on the corridor; None if none before),
         ``bike_share_before_pct``, ``bike_share_after_pct``, ``bike_share_change_pp``
         (percentage points), ``bike_trips_before``, ``bike_trips_after``,
-        ``extra_bike_trips_per_day``, ``car_trips_replaced_per_day``, ``co2_avoided_kg_per_day``,
+        ``extra_bike_trips_per_day`` (net), ``bike_trips_gained_per_day``,
+        ``bike_trips_lost_per_day``, ``car_trips_replaced_per_day``, ``car_km_replaced_per_day``,
+        ``car_km_per_replaced_trip``, ``co2_avoided_kg_per_day``, ``assumptions`` (dict),
         ``minutes_saved_per_day``, ``access_minutes``, ``sources_touched``, ``pairs_changed``,
         ``full_recompute``.
 
@@ -410,7 +392,8 @@ def evaluate_snelfietspad(
     import geopandas as gpd
     import pandas as pd
 
-    from fietsstad.demand import uptake
+    from fietsstad.demand import gravity_distribution, trip_matrix, uptake
+    from fietsstad.demand.modal import _assumptions, resolve_intrazonal, zone_table
 
     if not isinstance(net, BikeNetwork):
         raise ValidationError(f"net must be a BikeNetwork, got {type(net).__name__}")
@@ -425,14 +408,20 @@ def evaluate_snelfietspad(
         )
     for val, nm, lo, hi in (
         (trips_per_person, "trips_per_person", 0, np.inf),
-        (gravity_beta_per_km, "gravity_beta_per_km", 0, np.inf),
         (access_minutes, "access_minutes", 0, np.inf),
         (car_share_of_new_cyclists, "car_share_of_new_cyclists", 0, 1),
         (co2_kg_per_car_km, "co2_kg_per_car_km", 0, np.inf),
         (gradient_pct, "gradient_pct", -100, 100),
     ):
+        if val is None and nm not in ("access_minutes", "gradient_pct"):
+            continue
         if not isinstance(val, (int, float)) or not (lo <= val <= hi) or not np.isfinite(val):
             raise ValidationError(f"{nm} must be a number in [{lo}, {hi}], got {val!r}")
+    asm = _assumptions(assumptions, car_share_of_new_cyclists, co2_kg_per_car_km)
+    if trips_per_person is not None:
+        if trips_per_person <= 0:
+            raise ValidationError(f"trips_per_person must be > 0, got {trips_per_person!r}")
+        asm = asm.replace(trips_per_person=float(trips_per_person))
 
     before = net if profile is None else net.with_profile(profile)
     r: RouteOnNetwork = route.resolve(before, clip=clip)
@@ -454,10 +443,24 @@ def evaluate_snelfietspad(
     corridor_before = corridor_after[r.before_to_after]
     zero = np.zeros((nz, nz))
     db, _, _ = _paths(before, rows_b, zone_nodes, zero, corridor_before)
+    # trips within a zone: the documented distance (never the 0 km of a zone snapped to a node)
+    intra = resolve_intrazonal("auto", zones_gdf, asm)
+    own = np.eye(nz, dtype=bool)
+    db[own] = intra
 
-    # 2. all-mode demand
+    # 2. all-mode demand: the chain of modal_share (trip generation, gravity on uint16 seconds)
     if demand is None:
-        trips = _gravity(pop, db, trips_per_person, gravity_beta_per_km)
+        gen = pd.DataFrame({"population": pop}, index=zones_gdf.index)
+        jobs = next((c for c in ("jobs", "banen", "employment") if c in zones_gdf.columns), None)
+        if jobs is not None:
+            gen["jobs"] = np.asarray(zones_gdf[jobs], dtype=np.float64)
+        zt_gen = zone_table(gen, asm)
+        cost = np.where(np.isfinite(tb), np.minimum(tb, 65534), 65535).astype(np.uint16)
+        grav = gravity_distribution(
+            zt_gen["productions"].to_numpy(), zt_gen["attractions"].to_numpy(), cost,
+            asm.deterrence,
+        )  # fmt: skip
+        trips = trip_matrix(grav, cost, dtype=np.float64)
     else:
         trips = np.asarray(demand, dtype=np.float64)
         if trips.shape != (nz, nz) or not np.all(np.isfinite(trips)) or np.any(trips < 0):
@@ -465,8 +468,7 @@ def evaluate_snelfietspad(
                 f"demand must be a finite, non-negative ({nz}, {nz}) matrix of trips/day"
             )
         trips = trips.copy()
-    off = ~np.eye(nz, dtype=bool)
-    trips[~off] = 0.0
+    off = ~own
     reach = np.isfinite(tb) & np.isfinite(ta)
     trips[~reach] = 0.0
 
@@ -480,19 +482,24 @@ def evaluate_snelfietspad(
     bike_b = trips * share_b
     bike_a = trips * share_a
 
-    # 4. flows and corridor use (all-or-nothing assignment on fastest paths)
+    # 4. flows and corridor use (route choice: path-size logit, or all-or-nothing)
     _, use_b, flow_b_before_idx = _paths(
         before, rows_b, zone_nodes, bike_b, corridor_before, route_choice
     )
     da, use_a, flow_a = _paths(after, rows_a, zone_nodes, bike_a, corridor_after, route_choice)
+    da[own] = intra
     flow_b = np.zeros(after.n_edges)
     flow_b[r.before_to_after] = flow_b_before_idx
 
     saved_s = np.where(reach, tb - ta, 0.0)
     minutes = (bike_b + 0.5 * (bike_a - bike_b)) * saved_s / 60.0
     extra = bike_a - bike_b
-    car_replaced = extra * car_share_of_new_cyclists
-    co2 = car_replaced * np.where(reach, db, 0.0) * co2_kg_per_car_km
+    gained = np.maximum(extra, 0.0)
+    # car trips and car-km from the gained trips only, each at its own (before) distance
+    car_replaced = asm.car_trips(gained)
+    car_km = car_replaced * np.where(reach, db, 0.0)
+    co2 = car_km * asm.co2_kg_per_car_km
+    n_car = float(car_replaced.sum())
 
     # 5. zones
     lim = access_minutes * 60.0
@@ -523,8 +530,8 @@ def evaluate_snelfietspad(
         index=zones_gdf.index,
     )
 
-    # 6. OD table
-    ii, jj = np.nonzero(off)
+    # 6. OD table: every ordered pair, the intrazonal ones (origin == destination) included
+    ii, jj = np.nonzero(np.ones((nz, nz), dtype=bool))
     od = pd.DataFrame(
         {
             "origin": names[ii],
@@ -548,7 +555,8 @@ def evaluate_snelfietspad(
     tot_trips = float(trips.sum())
     cb = float((bike_b * use_b).sum())
     ca = float((bike_a * use_a).sum())
-    ch = (ta - tb)[ii, jj]
+    oi, oj = np.nonzero(off)
+    ch = (ta - tb)[oi, oj]
     ch = ch[np.isfinite(ch)]
     summary: dict[str, Any] = {
         "generated": before.is_generated,
@@ -568,7 +576,7 @@ def evaluate_snelfietspad(
         "route_requested_km": r.requested_km,
         "edges_upgraded": int(len(r.changed_edges) - len(r.added_edges)),
         "edges_added": int(len(r.added_edges)),
-        "od_pairs": int(len(ii)),
+        "od_pairs": int(len(oi)),
         "od_pairs_improved_share": float(np.mean(ch < 0)) if len(ch) else 0.0,
         "mean_time_change_s": float(ch.mean()) if len(ch) else 0.0,
         "median_time_change_s": float(np.median(ch)) if len(ch) else 0.0,
@@ -582,8 +590,13 @@ def evaluate_snelfietspad(
         "bike_trips_before": float(bike_b.sum()),
         "bike_trips_after": float(bike_a.sum()),
         "extra_bike_trips_per_day": float(extra.sum()),
-        "car_trips_replaced_per_day": float(car_replaced.sum()),
+        "bike_trips_gained_per_day": float(gained.sum()),
+        "bike_trips_lost_per_day": float(np.maximum(-extra, 0.0).sum()),
+        "car_trips_replaced_per_day": n_car,
+        "car_km_replaced_per_day": float(car_km.sum()),
+        "car_km_per_replaced_trip": float(car_km.sum()) / n_car if n_car > 0 else 0.0,
         "co2_avoided_kg_per_day": float(co2.sum()),
+        "assumptions": asm.to_dict(),
         "minutes_saved_per_day": float(minutes.sum()),
         "access_minutes": float(access_minutes),
         "sources_touched": stats.sources_touched,
@@ -604,4 +617,5 @@ def evaluate_snelfietspad(
         edge_flow_after=flow_a,
         update=stats,
         route=r,
+        assumptions=asm,
     )

@@ -47,6 +47,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -159,7 +160,7 @@ def changed_arcs(
 
 
 def full_travel_times(
-    net: BikeNetwork, sources: np.ndarray | None = None, dtype: type = np.uint16
+    net: BikeNetwork, sources: np.ndarray | None = None, dtype: Any = np.uint16
 ) -> np.ndarray:
     """Travel times (s) from ``sources`` (default: every node) to every node.
 
