@@ -199,7 +199,7 @@ def as_nodes(
             arr[:, 0], arr[:, 1], max_distance_m=max_distance_m, return_distance=return_distance
         )
     arr = np.atleast_1d(arr)
-    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
         raise ValidationError(
             f"{name} must be OSM node ids (int), a (k, 2) lon/lat float array or a "
             f"GeoDataFrame, got {arr.dtype} array of shape {arr.shape}"
