@@ -7,7 +7,7 @@ Three steps a planner takes, one call each:
 * :func:`hub_catchments`: for each hub and each band (5, 10, 15 minutes by default) the area from
   which a cyclist **can reach the hub** within that time on the network, as a polygon, and the
   population inside it.
-* :func:`place_hubs`: choose ``k`` hubs that cover the most population within ``minutes``
+* :func:`place_hubs`: choose ``k`` hubs that cover the most population within ``cutoff_min`` minutes
   (the maximal covering location problem, MCLP; Church & ReVelle 1974): greedy with each hub's
   marginal gain, or exact by mixed-integer programming (:func:`scipy.optimize.milp`) for small
   cases, with the coverage curve (population covered against number of hubs) and optional fixed

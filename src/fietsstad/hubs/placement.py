@@ -1,6 +1,6 @@
 """Where to put k mobility hubs: maximal covering location (MCLP), greedy or exact.
 
-:func:`place_hubs` chooses ``k`` hubs that cover the most population within ``minutes`` by bike
+:func:`place_hubs` chooses ``k`` hubs that cover the most population within ``cutoff_min`` minutes by bike
 (Church & ReVelle 1974): greedy with each hub's marginal gain (within ``1 - 1/e`` of the optimum),
 or exact by mixed-integer programming (:func:`scipy.optimize.milp`), with the coverage curve
 (population covered against number of hubs) and optional fixed (existing) hubs. Catchments and
