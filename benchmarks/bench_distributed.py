@@ -90,7 +90,7 @@ def test_accessibility_single_vs_dask(benchmark, client, case):
     n_nodes, cutoff = CASES[case]
     net, opp, gen_s = _inputs(n_nodes)
     assert net.is_generated  # a GENERATED network, never presented as OSM
-    decays = [Decay.cumulative(cutoff), Decay.exponential(0.1)]
+    decays = [Decay.cumulative(cutoff), Decay.exponential(rate_per_s=0.1 / 60)]
 
     t0 = time.perf_counter()
     ref = accessibility(net, opp, decays, cutoff_s=cutoff)

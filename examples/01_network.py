@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     # travel time (fastest path) from Zwolle Centraal station to every node, in minutes
     from fietsstad.analysis import travel_time_matrix
 
-    station = int(net.snap([6.0917], [52.5049], max_distance_m=2000)[0])
+    station = int(net.nearest_nodes([6.0917], [52.5049], max_distance_m=2000)[0])  # OSM id
     minutes = travel_time_matrix(net, [station], dtype="float32")[0] / 60
     for t in (5, 10, 15, 20):
         print(

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     origins = net.snap(districts.geometry.x, districts.geometry.y)
 
     decays = [Decay.cumulative(10 * 60), Decay.cumulative(15 * 60)]
-    acc = accessibility(net, pop, decays, cutoff_s=15 * 60, sources=origins).iloc[:, 1:].to_numpy()
+    acc = accessibility(net, pop, decays, cutoff_s=15 * 60, origins=origins).iloc[:, 1:].to_numpy()
 
     table = districts[["name", "inhabitants_2024"]].copy()
     table["reach_10min"] = acc[:, 0].round(0)

@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     candidates = zwolle_hub_candidates()
     population = node_population(net, fietsstad.zwolle_districts(), distribute="nearest")
     fixed = [0] if args.keep_station else []  # row 0 is Zwolle Centraal
-    greedy = place_hubs(net, candidates, population, k=args.k, minutes=args.minutes, fixed=fixed)
+    greedy = place_hubs(net, candidates, population, k=args.k, cutoff_min=args.minutes, fixed=fixed)
     exact = place_hubs(
-        net, candidates, population, k=args.k, minutes=args.minutes, fixed=fixed, method="exact"
+        net, candidates, population, k=args.k, cutoff_min=args.minutes, fixed=fixed, method="exact"
     )
     print(
         greedy.hubs[["rank", "name", "marginal_gain", "covered_after"]]
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     curve = exact.coverage_curve.assign(greedy_over_optimal=lambda c: c["greedy"] / c["optimal"])
     print(curve.round(3).to_string())
 
-    catchments = hub_catchments(net, exact.hubs, minutes=(5, 10, 15), population=population)
+    catchments = hub_catchments(net, exact.hubs, bands_min=(5, 10, 15), population=population)
     print(catchments.drop(columns="geometry").round(1).to_string(index=False))
 
     out = Path(args.out)

@@ -186,14 +186,14 @@ def test_modal_share_bar_respects_settings_progress(capsys, monkeypatch, progres
 def test_matrix_bar_gives_the_one_call_matrix(generated, capsys, monkeypatch, kw, origins,
                                               destinations):  # fmt: skip
     monkeypatch.setattr(settings, "progress", False)
-    one = fietsstad.travel_time_matrix(generated, origins, destinations, **kw)
+    one = fietsstad.travel_time_matrix(generated, origins, destinations, positions=True, **kw)
     assert capsys.readouterr().err == ""
     # the bar's thresholds, scaled down to this small network: several blocks of rows
     monkeypatch.setattr(routing, "PROGRESS_MIN_SOURCES", 10)
     monkeypatch.setattr(routing, "PROGRESS_MIN_CELLS", 0)
     monkeypatch.setattr(routing, "PROGRESS_MIN_BLOCK", 7)
     monkeypatch.setattr(settings, "progress", True)
-    blocked = fietsstad.travel_time_matrix(generated, origins, destinations, **kw)
+    blocked = fietsstad.travel_time_matrix(generated, origins, destinations, positions=True, **kw)
     assert "travel-time matrix" in capsys.readouterr().err
     for a, b in zip(one if isinstance(one, tuple) else (one,),
                     blocked if isinstance(blocked, tuple) else (blocked,)):  # fmt: skip

@@ -625,3 +625,46 @@ def check_edge_table(
         "infra": inf.astype(np.int8),
         "delay": dl,
     }
+
+
+def renamed_parameters(renames: dict[str, str], since: str = "0.3") -> Any:
+    """Decorator: accept each old keyword of ``renames`` (old -> new) with a DeprecationWarning.
+
+    The old name keeps working for one release; giving both the old and the new name raises
+    :class:`~fietsstad.errors.ValidationError`. The list of renames is in docs/vocabulary.md.
+
+    Example
+    -------
+    >>> import warnings
+    >>> @renamed_parameters({"sources": "origins"})
+    ... def f(origins=None):
+    ...     return origins
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     f(sources=[1]), w[0].category.__name__
+    ([1], 'DeprecationWarning')
+    """
+    import functools
+    import warnings
+
+    def wrap(func: Any) -> Any:
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise ValidationError(
+                            f"{func.__name__}: pass {new}= only ({old}= is its old name)"
+                        )
+                    warnings.warn(
+                        f"{func.__name__}: the parameter {old}= is renamed {new}= (since "
+                        f"{since}); the old name will be removed in the next release",
+                        DeprecationWarning,
+                        stacklevel=2,
+                    )
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap

@@ -402,15 +402,15 @@ def run_demo(
             say(
                 f"Placing {k_used} mobility hubs (within {minutes:g} min by bike; greedy and exact)"
             )
-            greedy = H.place_hubs(net, cands, pop, k=k_used, minutes=minutes)
+            greedy = H.place_hubs(net, cands, pop, k=k_used, cutoff_min=minutes)
             try:
                 best = H.place_hubs(
-                    net, cands, pop, k=k_used, minutes=minutes, method="exact", time_limit=20.0
+                    net, cands, pop, k=k_used, cutoff_min=minutes, method="exact", time_limit_s=20.0
                 )
             except ConvergenceError as err:  # the MILP hit its time limit: keep greedy
                 say(f"exact placement not solved in time ({err}); showing the greedy solution")
                 best = greedy
-            catch = H.hub_catchments(net, best.hubs, minutes=(5, 10, 15), population=pop)
+            catch = H.hub_catchments(net, best.hubs, bands_min=(5, 10, 15), population=pop)
             done("hubs", t0)
 
             t0 = step("maps")

@@ -444,7 +444,7 @@ def test_real_osm_network_liechtenstein(client, tmp_path):
     assert not net.is_generated
     g = engine.CSRGraph.from_arrays(*net.csr())
     orig = np.arange(0, net.n_nodes, 7)
-    z = travel_time_matrix_dask(client, net, orig, store=tmp_path / "li.zarr")
+    z = travel_time_matrix_dask(client, net, net.node_id[orig], store=tmp_path / "li.zarr")
     assert np.array_equal(z[:], engine.travel_times(g, orig))
     attrs = zarr.open_group(store=str(tmp_path / "li.zarr"), mode="r").attrs
     assert attrs["generated"] is False and attrs["source"].startswith("osm")
@@ -463,6 +463,7 @@ def test_uptake_totals_tree_reduction_equals_single_machine(client, net):
     rng = np.random.default_rng(4)
     orig = rng.choice(net.n_nodes, 90, replace=False)
     dest = rng.choice(net.n_nodes, 400, replace=False)
+    orig, dest = net.node_id[orig], net.node_id[dest]  # OSM node ids
     trips = rng.gamma(2.0, 3.0, size=(90, 400))
     got = uptake_totals_dask(
         client, net, orig, dest, trips, "godutch_2020", cutoff_s=1500, block_size=7
@@ -521,7 +522,7 @@ def _zone_setup(net, k, seed):
     from fietsstad.analysis import travel_time_matrix
 
     rng = np.random.default_rng(seed)
-    nodes = rng.choice(net.n_nodes, k, replace=False)
+    nodes = net.node_id[rng.choice(net.n_nodes, k, replace=False)]  # OSM node ids
     cost, dist = travel_time_matrix(net, nodes, nodes, with_distance=True, saturate=True)
     P = rng.uniform(1.0, 50.0, k)
     A = rng.uniform(1.0, 50.0, k)

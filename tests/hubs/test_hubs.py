@@ -113,13 +113,14 @@ def test_catchment_population_matches_scipy_and_networkx(seed):
     hub_nodes = np.array([0, 17, 40])
     cands = hubs.hub_candidates(net.x[hub_nodes], net.y[hub_nodes])
     minutes = (2, 4, 6)
-    c = hubs.hub_catchments(net, cands, minutes=minutes, population=pop)
+    c = hubs.hub_catchments(net, cands, bands_min=minutes, population=pop)
     assert len(c) == 9 and c.crs.to_epsg() == 4326
     T = _times_to(net, hub_nodes)
     for _, row in c.iterrows():
         h = row["hub_index"]
         reach = T[:, h] <= row["minutes"] * 60
-        assert row["node"] == hub_nodes[h]
+        assert row["position"] == hub_nodes[h]
+        assert row["node_id"] == net.node_id[hub_nodes[h]] and row["snap_distance_m"] == 0.0
         assert row["nodes"] == reach.sum()
         assert row["population"] == pytest.approx(pop[reach].sum())
         nxd = _nx_times_to(net, int(hub_nodes[h]), row["minutes"] * 60)
@@ -133,9 +134,9 @@ def test_catchment_population_matches_scipy_and_networkx(seed):
 def test_catchment_direction_differs_on_one_way_streets():
     net = grid_network(seed=3, oneway_share=0.6)
     cands = hubs.hub_candidates(net.x[[20]], net.y[[20]])
-    to = hubs.hub_catchments(net, cands, minutes=(3,), population=np.ones(net.n_nodes))
+    to = hubs.hub_catchments(net, cands, bands_min=(3,), population=np.ones(net.n_nodes))
     fr = hubs.hub_catchments(
-        net, cands, minutes=(3,), population=np.ones(net.n_nodes), direction="from_hub"
+        net, cands, bands_min=(3,), population=np.ones(net.n_nodes), direction="from_hub"
     )
     T = _times_to(net, [20])[:, 0]
     indptr, indices, w = net.csr()
@@ -150,7 +151,7 @@ def test_catchment_bands_nested_and_shapes():
     net = grid_network(seed=4)
     cands = hubs.hub_candidates(net.x[[10]], net.y[[10]])
     for shape in ("buffer", "concave", "convex"):
-        c = hubs.hub_catchments(net, cands, minutes=(2, 5, 10), shape=shape)
+        c = hubs.hub_catchments(net, cands, bands_min=(2, 5, 10), shape=shape)
         assert c["population"].isna().all()
         assert c["nodes"].is_monotonic_increasing
         if shape != "concave":  # concave hulls of nested point sets need not nest
@@ -158,8 +159,8 @@ def test_catchment_bands_nested_and_shapes():
             # nested up to the 10 m simplification tolerance (3e-4 degrees is about 20 m)
             assert b.buffer(3e-4).contains(a)
         assert (c["area_km2"] >= 0).all()
-    conv = hubs.hub_catchments(net, cands, minutes=(10,), shape="convex")
-    buf = hubs.hub_catchments(net, cands, minutes=(10,), shape="buffer", buffer_m=50)
+    conv = hubs.hub_catchments(net, cands, bands_min=(10,), shape="convex")
+    buf = hubs.hub_catchments(net, cands, bands_min=(10,), shape="buffer", buffer_m=50)
     assert conv["area_km2"].iloc[0] > 0 and buf["area_km2"].iloc[0] > 0
 
 
@@ -174,7 +175,7 @@ def test_catchment_area_of_a_single_node_is_a_disc():
         length=np.array([10_000.0, 10_000.0]),
         infra=np.array([0, 0]),
     )
-    c = hubs.hub_catchments(net, hubs.hub_candidates([6.0], [52.5]), minutes=(1,), buffer_m=100)
+    c = hubs.hub_catchments(net, hubs.hub_candidates([6.0], [52.5]), bands_min=(1,), buffer_m=100)
     # a buffered point (4 segments per quarter, then simplified by 10 m) has area close to pi r^2
     assert c["nodes"].iloc[0] == 1
     assert c["area_km2"].iloc[0] == pytest.approx(np.pi * 0.1**2, rel=0.12)
@@ -184,7 +185,7 @@ def test_catchment_bad_input():
     net = grid_network()
     cands = hubs.hub_candidates(net.x[[0]], net.y[[0]])
     with pytest.raises(ValidationError):
-        hubs.hub_catchments(net, cands, minutes=(0,))
+        hubs.hub_catchments(net, cands, bands_min=(0,))
     with pytest.raises(ValidationError):
         hubs.hub_catchments(net, cands, shape="star")
     with pytest.raises(ValidationError):
@@ -225,8 +226,8 @@ def test_exact_matches_brute_force_and_bounds_greedy(seed):
     sets = [np.flatnonzero(T[demand, j] <= minutes * 60) for j in range(len(cnodes))]
     w = pop[demand]
     for k in (1, 2, 3):
-        g = hubs.place_hubs(net, cands, pop, k=k, minutes=minutes)
-        e = hubs.place_hubs(net, cands, pop, k=k, minutes=minutes, method="exact")
+        g = hubs.place_hubs(net, cands, pop, k=k, cutoff_min=minutes)
+        e = hubs.place_hubs(net, cands, pop, k=k, cutoff_min=minutes, method="exact")
         best = _brute_force(sets, w, k)
         assert e.covered_population == pytest.approx(best)
         assert best >= g.covered_population - 1e-9
@@ -243,7 +244,7 @@ def test_exact_matches_brute_force_and_bounds_greedy(seed):
 
 def test_greedy_gains_are_marginal_and_decreasing():
     net, pop, cands, cnodes = _instance(7, n_cand=12)
-    pl = hubs.place_hubs(net, cands, pop, k=6, minutes=3)
+    pl = hubs.place_hubs(net, cands, pop, k=6, cutoff_min=3)
     gains = pl.hubs["marginal_gain"].to_numpy()
     assert np.all(np.diff(gains) <= 1e-9)  # submodular coverage: greedy gains never increase
     assert pl.hubs["covered_after"].iloc[-1] == pytest.approx(pl.covered_population)
@@ -264,7 +265,7 @@ def test_fixed_hubs_are_kept():
     T = _times_to(net, cnodes)
     sets = [np.flatnonzero(T[demand, j] <= 180) for j in range(len(cnodes))]
     for method in ("greedy", "exact"):
-        pl = hubs.place_hubs(net, cands, pop, k=2, minutes=3, fixed=[4], method=method)
+        pl = hubs.place_hubs(net, cands, pop, k=2, cutoff_min=3, fixed=[4], method=method)
         assert pl.hubs["candidate"].iloc[0] == 4 and pl.hubs["fixed"].tolist() == [
             True,
             False,
@@ -286,7 +287,7 @@ def test_placement_bad_input():
     with pytest.raises(ValidationError):
         hubs.place_hubs(net, cands, pop, k=-1)
     with pytest.raises(ValidationError):
-        hubs.place_hubs(net, cands, pop, k=1, minutes=-5)
+        hubs.place_hubs(net, cands, pop, k=1, cutoff_min=-5)
 
 
 def test_place_hubs_with_district_points_matches_oracle():
@@ -301,7 +302,7 @@ def test_place_hubs_with_district_points_matches_oracle():
     )
     cnodes = np.array([0, 13, 29, 46, 22])
     cands = hubs.hub_candidates(net.x[cnodes], net.y[cnodes])
-    pl = hubs.place_hubs(net, cands, zones, k=2, minutes=2, method="exact")
+    pl = hubs.place_hubs(net, cands, zones, k=2, cutoff_min=2, method="exact")
     T = _times_to(net, cnodes)
     w = np.array([500.0, 300.0, 200.0, 1000.0])
     zn = np.array([1, 12, 30, 45])
@@ -311,3 +312,60 @@ def test_place_hubs_with_district_points_matches_oracle():
     )
     assert pl.covered_population == pytest.approx(best)
     assert pl.total_population == 2000.0
+
+
+# ------------------------------------------------------------------------------ node ids, names
+def test_hub_results_carry_osm_ids_and_snap_distances():
+    import dataclasses
+
+    base = grid_network(seed=4)
+    net = dataclasses.replace(base, node_id=base.node_id * 7 + 10**9)  # ids != positions
+    cnodes = np.array([3, 20])
+    cands = hubs.hub_candidates(net.x[cnodes] + 1e-5, net.y[cnodes])
+    pl = hubs.place_hubs(net, cands, np.ones(net.n_nodes), k=1, cutoff_min=2)
+    assert pl.candidates["node_id"].tolist() == net.node_id[cnodes].tolist()
+    assert pl.candidates["position"].tolist() == cnodes.tolist()
+    d = pl.candidates["snap_distance_m"].to_numpy()  # 1e-5 degree of longitude at ~52 N
+    np.testing.assert_allclose(d, 1e-5 * np.pi / 180 * 6_371_008.8 * np.cos(np.radians(net.y.mean())),
+                               rtol=0.01)  # fmt: skip
+    c = hubs.hub_catchments(net, pl.hubs, bands_min=(2,))
+    assert c["node_id"].tolist() == pl.hubs["node_id"].tolist()
+    # coverage_sets takes OSM ids (positions only when named)
+    T = _times_to(net, cnodes)
+    by_id = hubs.coverage_sets(net, cands, 2, net.node_id)
+    by_pos = hubs.coverage_sets(net, cands, 2, np.arange(net.n_nodes), positions=True)
+    for j in range(2):
+        assert set(by_id[j]) == set(np.flatnonzero(T[:, j] <= 120)) == set(by_pos[j])
+    with pytest.raises(ValidationError, match="demand_nodes.*not node ids"):
+        hubs.coverage_sets(net, cands, 2, np.arange(net.n_nodes))
+
+
+def test_old_keywords_warn_and_agree():
+    net, pop, cands, _ = _instance(2)
+    new = hubs.place_hubs(net, cands, pop, k=2, cutoff_min=3, method="exact", time_limit_s=30)
+    with pytest.warns(DeprecationWarning, match="minutes= is renamed cutoff_min="):
+        old = hubs.place_hubs(net, cands, pop, k=2, minutes=3, method="exact", time_limit=30)
+    assert old.hubs["name"].tolist() == new.hubs["name"].tolist()
+    assert old.covered_population == new.covered_population
+    with pytest.warns(DeprecationWarning, match="bands_min"):
+        c_old = hubs.hub_catchments(net, cands, minutes=(2,))
+    assert (
+        c_old["nodes"].tolist() == hubs.hub_catchments(net, cands, bands_min=(2,))["nodes"].tolist()
+    )
+    with pytest.raises(ValidationError, match="pass cutoff_min= only"):
+        hubs.place_hubs(net, cands, pop, k=1, minutes=3, cutoff_min=3)
+
+
+def test_snapping_limit_is_a_parameter_and_networkx_is_refused():
+    net = grid_network(seed=5)
+    far = hubs.hub_candidates([float(net.x.max()) + 0.02], [float(net.y.mean())])
+    with pytest.raises(SnappingError, match="max_distance_m"):
+        hubs.place_hubs(net, far, np.ones(net.n_nodes), k=1)
+    pl = hubs.place_hubs(net, far, np.ones(net.n_nodes), k=1, max_distance_m=5_000)
+    assert pl.candidates["snap_distance_m"].iloc[0] > 1_000
+    with pytest.raises(SnappingError):
+        hubs.place_hubs(net, far, np.ones(net.n_nodes), k=1, max_distance_m=100)
+    with pytest.raises(ValidationError, match="expected a BikeNetwork"):
+        hubs.place_hubs(net.to_networkx(), far, np.ones(net.n_nodes), k=1)
+    with pytest.raises(ValidationError, match="expected a BikeNetwork"):
+        hubs.node_population(net.to_networkx(), np.ones(net.n_nodes))

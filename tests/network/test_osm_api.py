@@ -137,7 +137,7 @@ def test_networkx_dijkstra_equals_fietsstad_travel_times(net):
     assert G.graph["crs"] == "EPSG:4326" and G.graph["simplified"] is bool(net.meta["simplified"])
     assert G.number_of_nodes() == net.n_nodes and G.number_of_edges() == net.n_edges
     sources = np.random.default_rng(12).choice(net.n_nodes, 4, replace=False)
-    T = travel_time_matrix(net, sources, None, dtype="int32")
+    T = travel_time_matrix(net, sources, None, dtype="int32", positions=True)
     ids = net.node_id
     for row, s in zip(T, sources.tolist()):
         d = nx.single_source_dijkstra_path_length(G, int(ids[s]), weight="travel_time")
@@ -235,15 +235,15 @@ def test_geodataframe_opportunities_equal_hand_snapped(net):
     gdf = _opportunity_points(net, 40, seed=5)
     decays = [Decay.cumulative(600), Decay.exponential(0.2)]
     sources = np.arange(0, net.n_nodes, max(1, net.n_nodes // 25))
-    got = accessibility(net, gdf, decays, cutoff_s=1200, sources=sources)
+    got = accessibility(net, gdf, decays, cutoff_s=1200, origins=sources, positions=True)
     nodes, dist = net.snap(gdf.geometry.x, gdf.geometry.y, return_distance=True)
     hand = np.c_[
         np.bincount(nodes, weights=gdf["jobs"], minlength=net.n_nodes),
         np.bincount(nodes, weights=gdf["shops"].astype(float), minlength=net.n_nodes),
     ]
-    ref = accessibility(net, hand, decays, cutoff_s=1200, sources=sources)
+    ref = accessibility(net, hand, decays, cutoff_s=1200, origins=sources, positions=True)
     assert list(got.columns) == [
-        "node",
+        "position",
         "jobs_cum600s",
         "jobs_exp0.2permin",
         "shops_cum600s",
@@ -253,11 +253,13 @@ def test_geodataframe_opportunities_equal_hand_snapped(net):
     snap = got.attrs["snap_distance_m"]
     assert snap["points"] == 40
     assert snap["max"] == pytest.approx(dist.max()) and snap["mean"] == pytest.approx(dist.mean())
-    # the old bug: row positions as node positions gives another answer
-    by_row = accessibility(
-        net, pd.DataFrame(gdf[["jobs", "shops"]]), decays, cutoff_s=1200, sources=sources
-    )
-    assert not np.array_equal(by_row.iloc[:, 1:].to_numpy(), got.iloc[:, 1:].to_numpy())
+    # the old bug: row positions read as nodes; the index is now OSM node ids, so 0..k-1 is
+    # refused (not node ids of this network) instead of giving another answer
+    with pytest.raises(ValidationError, match="not node ids"):
+        accessibility(
+            net, pd.DataFrame(gdf[["jobs", "shops"]]), decays, cutoff_s=1200, origins=sources,
+            positions=True,
+        )  # fmt: skip
 
 
 def test_polygons_projected_crs_and_geoseries(request):
@@ -323,8 +325,10 @@ def test_zwolle_districts_placed_by_geometry_not_row():
         df.iloc[:, 1], accessibility(net, hand, Decay.cumulative(300), cutoff_s=300).iloc[:, 1]
     )
     assert df.attrs["snap_distance_m"]["points"] == 16 and df.attrs["generated"]
-    # a plain DataFrame indexed by node position keeps its meaning
-    pos = pd.DataFrame({"inhabitants_2024": districts["inhabitants_2024"].to_numpy()}, index=nodes)
+    # a plain DataFrame indexed by OSM node id keeps its meaning
+    pos = pd.DataFrame(
+        {"inhabitants_2024": districts["inhabitants_2024"].to_numpy()}, index=net.node_id[nodes]
+    )
     same = accessibility(net, pos, Decay.cumulative(300), cutoff_s=300)
     np.testing.assert_array_equal(same.iloc[:, 1], df.iloc[:, 1])
     assert "snap_distance_m" not in same.attrs

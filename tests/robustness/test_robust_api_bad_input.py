@@ -129,11 +129,11 @@ def _cases(net, zones):
         # routing
         "matrix net=str": (lambda: routing.travel_time_matrix("net"), V, "BikeNetwork"),
         "matrix id not in network": (
-            lambda: routing.travel_time_matrix(net, [n + 5]),
+            lambda: routing.travel_time_matrix(net, [int(net.node_id.max()) + 5]),  # an OSM id
             Gr,
-            "sources",
+            "origins",
         ),
-        "matrix negative id": (lambda: routing.travel_time_matrix(net, [-1]), Gr, "sources"),
+        "matrix negative id": (lambda: routing.travel_time_matrix(net, [-1]), Gr, "origins"),
         "matrix fractional id": (lambda: routing.travel_time_matrix(net, [0.5]), V, "origins"),
         "matrix str ids": (lambda: routing.travel_time_matrix(net, ["a"]), V, "origins"),
         "matrix empty origins": (lambda: routing.travel_time_matrix(net, []), V, "origins"),
@@ -167,7 +167,11 @@ def _cases(net, zones):
             Gr,
             "block_size",
         ),
-        "route id not in network": (lambda: routing.shortest_route(net, n + 1, 0), Gr, "source"),
+        "route id not in network": (
+            lambda: routing.shortest_route(net, int(net.node_id.max()) + 1, 0),  # OSM ids
+            Gr,
+            "origin",
+        ),
         "route point far away": (
             lambda: routing.shortest_route(net, FAR, 0),
             Sn,
@@ -190,9 +194,9 @@ def _cases(net, zones):
         "access decays not Decay": (lambda: A.accessibility(net, ones, decays=["exp"]), V, "Decay"),
         "access cutoff negative": (lambda: A.accessibility(net, ones, cutoff_s=-1), Gr, "cutoff"),
         "access source not in network": (
-            lambda: A.accessibility(net, ones, sources=[n]),
+            lambda: A.accessibility(net, ones, origins=[int(net.node_id.max()) + 1]),
             Gr,
-            "sources",
+            "origins",
         ),
         "2sfca supply wrong type": (lambda: A.two_step_fca(net, ones, ones, 600), V, "supply"),
         # cut-offs (issue #13): None / inf = no cut-off, else a finite real >= 0; never a
@@ -477,7 +481,11 @@ def _cases(net, zones):
             V,
             "method",
         ),
-        "place minutes 0": (lambda: H.place_hubs(net, cands, ones, k=1, minutes=0), V, "minutes"),
+        "place minutes 0": (
+            lambda: H.place_hubs(net, cands, ones, k=1, cutoff_min=0),
+            V,
+            "cutoff_min",
+        ),
         # scenario
         "route one waypoint": (
             lambda: S.Snelfietspad.from_waypoints([(6.09, 52.5)]),

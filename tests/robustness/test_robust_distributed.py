@@ -44,7 +44,7 @@ def test_distributed_bad_input(client, net, tmp_path):
     with pytest.raises(ValidationError, match="store="):
         d.travel_time_matrix_dask(client, net)  # neither a store nor gather: refuse, name both
     with pytest.raises(GraphError, match="origins"):
-        d.travel_time_matrix_dask(client, net, [n + 3], gather=True)
+        d.travel_time_matrix_dask(client, net, [int(net.node_id.max()) + 3], gather=True)
     with pytest.raises(GraphError, match="cutoff"):
         d.travel_time_matrix_dask(client, net, [0], cutoff_s=float("nan"), gather=True)
     with pytest.raises(GraphError, match=">= 0"):

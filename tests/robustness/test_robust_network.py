@@ -14,6 +14,7 @@ from fietsstad import (
     CRSError,
     FietsstadError,
     GraphError,
+    InputFileError,
     SnappingError,
     ValidationError,
 )
@@ -147,7 +148,7 @@ def test_csr_and_profile_bad_names():
 
 
 def test_load_missing_directory_and_garbage(tmp_path):
-    with pytest.raises(CacheError, match="cannot read"):
+    with pytest.raises(InputFileError, match="no such file"):  # a missing file is not a cache error
         BikeNetwork.load(tmp_path / "nope.fsn")
     with pytest.raises(CacheError):
         BikeNetwork.load(tmp_path)

@@ -201,7 +201,8 @@ def test_million_node_request_via_routing_if_present():
         # sources/targets of a million ids are invalid on a 6-node ring: either the id check or
         # the memory guard must refuse; the memory guard is the one that must come first for
         # valid ids, so repeat a valid id a million times
-        routing.travel_time_matrix(net, np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32))
+        ids = np.full(n, net.node_id[0])  # OSM node ids
+        routing.travel_time_matrix(net, ids, ids)
 
 
 def test_iter_blocks_budget_refuses_huge_block():
@@ -273,14 +274,14 @@ def test_nan_in_a_frame_is_refused_not_counted_as_zero(osm_net):
     from fietsstad import ValidationError
     from fietsstad.analysis.access import accessibility
 
-    ok = pd.DataFrame({"jobs": [10.0, 0.0, 5.0]}, index=[0, 1, 2])
+    ok = pd.DataFrame({"jobs": [10.0, 0.0, 5.0]}, index=osm_net.node_id[:3])  # OSM node ids
     accessibility(osm_net, ok, cutoff_s=600)
     for bad in (np.nan, np.inf, -1.0):
         frame = ok.assign(jobs=[10.0, bad, 5.0])
         for container in (frame, frame["jobs"], {"jobs": frame["jobs"]}):
             with pytest.raises(ValidationError, match="'jobs' must be") as ei:
                 accessibility(osm_net, container, cutoff_s=600)
-            assert "index label 1" in str(ei.value)
+            assert f"index label {osm_net.node_id[1]}" in str(ei.value)
 
 
 def _meaningful(kind, p1, p2):
@@ -366,7 +367,7 @@ def test_memory_refusal_of_blocks_and_accessibility(monkeypatch, osm_net):
     with pytest.raises(MemoryBudgetError, match="smaller block_size") as ei:
         next(iter_travel_time_blocks(osm_net, block_size=400, cutoff_s=600))
     assert "cutoff" not in str(ei.value)
-    with pytest.raises(MemoryBudgetError, match="smaller set of sources") as ei:
+    with pytest.raises(MemoryBudgetError, match="smaller set of origins") as ei:
         accessibility(osm_net, np.ones(osm_net.n_nodes), cutoff_s=600)
     assert "cutoff" not in str(ei.value)
 

@@ -13,13 +13,14 @@ Example
 >>> net = fietsstad.generate_network(n_nodes=300, seed=1)      # a GENERATED network
 >>> df = fietsstad.accessibility(net, np.ones(net.n_nodes), [Decay.cumulative(300)],
 ...                              cutoff_s=300)
->>> df.columns.tolist(), df.attrs["generated"]
-(['node', 'opportunities_cum300s'], True)
+>>> df.columns.tolist(), df.attrs["generated"], df.index.name
+(['position', 'opportunities_cum300s'], True, 'node_id')
 """
 
 from __future__ import annotations
 
 import logging
+import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -32,11 +33,12 @@ from fietsstad._validate import (
     check_cutoff_s,
     check_finite_nonneg,
     check_in_range,
+    renamed_parameters,
 )
-from fietsstad.analysis.routing import _engine_inputs, _keep_ch, as_nodes
+from fietsstad.analysis.routing import _engine_inputs, _keep_ch, as_nodes, check_bike_network
 from fietsstad.engine import Decay
 from fietsstad.engine._memory import check_memory_budget
-from fietsstad.errors import ValidationError
+from fietsstad.errors import ValidationError, _describe
 from fietsstad.settings import _log_end, _log_start
 
 __all__ = ["Decay", "accessibility", "two_step_fca", "DEFAULT_DECAYS"]
@@ -47,9 +49,9 @@ log = logging.getLogger("fietsstad.analysis")
 DEFAULT_DECAYS: tuple[Decay, ...] = (Decay.cumulative(900),)
 
 
-def _opportunity_frame_from_dict(opportunities: dict, n: int):
-    """A dict is ``{node position: value}`` (scalars) or ``{column: values}`` (one value per
-    node as a list/array, or a Series indexed by node position)."""
+def _opportunity_frame_from_dict(opportunities: dict, node_id: np.ndarray):
+    """A dict is ``{OSM node id: value}`` (scalars) or ``{column: values}`` (one value per
+    node as a list/array in position order, or a Series indexed by OSM node id)."""
     if not opportunities:
         raise ValidationError("opportunities is an empty dict; pass at least one value")
     vals = list(opportunities.values())
@@ -58,9 +60,10 @@ def _opportunity_frame_from_dict(opportunities: dict, n: int):
         return pd.Series(opportunities, name="opportunities")
     if any(scalar):
         raise ValidationError(
-            "opportunities dict mixes scalars and sequences; pass {node position: value} or "
+            "opportunities dict mixes scalars and sequences; pass {OSM node id: value} or "
             "{column: one value per node}"
         )
+    n = len(node_id)
     cols = {}
     for k, v in opportunities.items():
         if isinstance(v, pd.Series):
@@ -70,9 +73,9 @@ def _opportunity_frame_from_dict(opportunities: dict, n: int):
         if arr.shape[0] != n:
             raise ValidationError(
                 f"opportunities column {k!r} must have one value per node ({n}), got shape "
-                f"{arr.shape}; or pass a Series indexed by node position"
+                f"{arr.shape}; or pass a Series indexed by OSM node id"
             )
-        cols[k] = pd.Series(arr)
+        cols[k] = pd.Series(arr, index=node_id)
     return pd.DataFrame(cols)
 
 
@@ -85,11 +88,12 @@ def _is_geo(obj) -> bool:
     )
 
 
-def _snapped_opportunities(net, gdf) -> tuple[np.ndarray, list[str], dict]:
+def _snapped_opportunities(net, gdf, max_distance_m) -> tuple[np.ndarray, list[str], dict]:
     """Opportunities of a GeoDataFrame (or GeoSeries) placed on nodes by their geometry.
 
     Every feature (a point, or a polygon's / line's representative point) is snapped to its
-    nearest node with :meth:`BikeNetwork.snap` (refused beyond ``settings.snap_max_distance_m``);
+    nearest node with :meth:`BikeNetwork.snap` (refused beyond ``max_distance_m``, default
+    ``settings.snap_max_distance_m``);
     the numeric columns of features on one node add up. A GeoSeries counts one opportunity per
     feature. The index of ``gdf`` plays no part. Returns the table, the column names and the
     snapping distances for ``df.attrs``.
@@ -113,41 +117,51 @@ def _snapped_opportunities(net, gdf) -> tuple[np.ndarray, list[str], dict]:
             error=ParameterError,
             labels=num.index,
         )
-    nodes, dist = as_nodes(net, gdf, "opportunities", return_distance=True)
+    nodes, dist = as_nodes(
+        net, gdf, "opportunities", return_distance=True, max_distance_m=max_distance_m
+    )
     table = np.column_stack(
         [np.bincount(nodes, weights=num[c].to_numpy(np.float64), minlength=n) for c in num.columns]
     )
-    snap = {
+    return table, [str(c) for c in num.columns], {"snap_distance_m": _snap_summary(dist)}
+
+
+def _snap_summary(dist: np.ndarray) -> dict:
+    """``points``, ``max`` and ``mean`` snapping distance (metres) for ``df.attrs``."""
+    return {
         "points": int(len(dist)),
         "max": float(dist.max()) if len(dist) else 0.0,
         "mean": float(dist.mean()) if len(dist) else 0.0,
     }
-    return table, [str(c) for c in num.columns], {"snap_distance_m": snap}
 
 
-def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str], dict]:
+def _opportunity_table(
+    net, opportunities, max_distance_m=None
+) -> tuple[np.ndarray, list[str], dict]:
     """``(n, k)`` float64 opportunities per node, the column names and extra ``df.attrs``.
 
     NaN, inf and negative values are refused with the same error whatever the container
     (array, list, Series, DataFrame, dict, GeoDataFrame), naming the column: a missing value
     must never count as zero opportunities. A GeoDataFrame / GeoSeries is placed on nodes by its
-    geometry (:func:`_snapped_opportunities`), everything else by node position.
+    geometry (:func:`_snapped_opportunities`), a DataFrame / Series / dict by OSM node id,
+    an array by node position (one row per node, in the order of ``net.nodes_gdf()``).
     """
     n = net.n_nodes
     if _is_geo(opportunities):
-        return _snapped_opportunities(net, opportunities)
+        return _snapped_opportunities(net, opportunities, max_distance_m)
     if isinstance(opportunities, dict):
-        opportunities = _opportunity_frame_from_dict(opportunities, n)
+        opportunities = _opportunity_frame_from_dict(opportunities, net.node_id)
     if isinstance(opportunities, pd.Series):
         name = opportunities.name if opportunities.name is not None else "opportunities"
         opportunities = opportunities.to_frame(name)
     if isinstance(opportunities, pd.DataFrame):
         idx = opportunities.index
-        if len(idx) and (not pd.api.types.is_integer_dtype(idx) or idx.min() < 0 or idx.max() >= n):
+        if len(idx) and not pd.api.types.is_integer_dtype(idx):
             raise ValidationError(
-                "opportunities must be indexed by node position (0..n_nodes-1); snap points "
-                "with net.snap first"
+                "opportunities must be indexed by OSM node id (as net.nodes_gdf()); place "
+                f"points with net.nearest_nodes first, or pass a GeoDataFrame (index: {idx.dtype})"
             )
+        pos = net.positions(idx.to_numpy(), name="opportunities index")
         num = opportunities.select_dtypes("number")  # text columns (labels) are ignored
         if num.shape[1] == 0:
             raise ValidationError("opportunities has no numeric column")
@@ -159,9 +173,10 @@ def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str], dict]
                 error=ParameterError,
                 labels=idx,
             )
-        grouped = num.astype(np.float64).groupby(level=0).sum()
-        full = grouped.reindex(range(n), fill_value=0.0)
-        return full.to_numpy(np.float64), [str(c) for c in num.columns], {}
+        full = np.column_stack(
+            [np.bincount(pos, weights=num[c].to_numpy(np.float64), minlength=n) for c in num]
+        )
+        return full, [str(c) for c in num.columns], {}
     arr = check_array(opportunities, "opportunities", ndim=None)
     if arr.ndim == 1:
         check_finite_nonneg(arr, "opportunities", error=ParameterError)
@@ -174,24 +189,54 @@ def _opportunity_table(net, opportunities) -> tuple[np.ndarray, list[str], dict]
 
 
 def _decay_list(decays) -> list[Decay]:
+    """Decays as a list; a plain number is a cumulative cut-off in seconds."""
     if isinstance(decays, Decay):
         return [decays]
-    out = list(decays)
+    if _is_number(decays):
+        return [Decay.cumulative(decays)]
+    try:
+        out = [Decay.cumulative(d) if _is_number(d) else d for d in decays]
+    except TypeError:
+        out = []
     if not out or not all(isinstance(d, Decay) for d in out):
-        raise ValidationError("decays must be a Decay or a non-empty sequence of Decay objects")
+        raise ValidationError(
+            "decays must be a Decay, a number (a cumulative cut-off in seconds) or a non-empty "
+            f"sequence of them, got {_describe(decays)}"
+        )
     return out
 
 
-def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) -> pd.DataFrame:
+def _is_number(d) -> bool:
+    return isinstance(d, numbers.Real) and not isinstance(d, (bool, np.bool_))
+
+
+def _to_frame(
+    net,
+    opportunities,
+    decays,
+    sources,
+    compute: Callable,
+    cutoff_s,
+    *,
+    positions: bool = False,
+    max_distance_m: float | None = None,
+) -> pd.DataFrame:
     """Shared by :func:`accessibility` and the Dask backend: inputs -> ``compute`` -> DataFrame.
 
-    ``compute(graph, opp (n, k), decays, cutoff, sources)`` returns the engine's
-    ``(len(sources), k * len(decays))`` array.
+    ``sources`` are the origins (OSM ids, points, or positions with ``positions=True``).
+    ``compute(graph, opp (n, k), decays, cutoff, positions)`` returns the engine's
+    ``(len(origins), k * len(decays))`` array.
     """
+    check_bike_network(net)
     cutoff = check_cutoff_s(cutoff_s)
-    opp, cols, extra_attrs = _opportunity_table(net, opportunities)
+    opp, cols, extra_attrs = _opportunity_table(net, opportunities, max_distance_m)
     decs = _decay_list(decays)
-    src = as_nodes(net, sources, "sources")
+    src, src_dist = as_nodes(
+        net, sources, "origins", positions=positions, max_distance_m=max_distance_m,
+        return_distance=True,
+    )  # fmt: skip
+    if src is not None and hasattr(sources, "geometry"):
+        extra_attrs["origin_snap_distance_m"] = _snap_summary(src_dist)
     g, _, entry = _engine_inputs(net)
     n_rows = net.n_nodes if src is None else len(src)
     n_cols = len(cols) * len(decs)
@@ -200,13 +245,13 @@ def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) 
         np.float64,
         "the accessibility table",
         alternatives=[
-            "pass a smaller set of sources (sources=...) and concatenate the tables",
+            "pass a smaller set of origins (origins=...) and concatenate the tables",
             "fewer opportunity columns or decays per call",
             "fietsstad.distributed.accessibility_dask on a cluster",
         ],
         extra_bytes=n_rows * n_cols * 8,
     )
-    what = f"accessibility of {n_rows:,} sources, {n_cols} columns"
+    what = f"accessibility of {n_rows:,} origins, {n_cols} columns"
     t0 = _log_start(log, what)
     values = compute(g, opp, decs, cutoff, src)
     _log_end(log, what, t0)
@@ -214,7 +259,7 @@ def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) 
     names = [f"{c}_{d.name}" for c in cols for d in decs]
     pos = np.arange(net.n_nodes) if src is None else np.asarray(src)
     df = pd.DataFrame(values, columns=names, index=pd.Index(net.node_id[pos], name="node_id"))
-    df.insert(0, "node", pos.astype(np.int32))
+    df.insert(0, "position", pos.astype(np.int32))
     df.attrs.update(
         source=net.meta.get("source", "unknown"),
         generated=bool(net.is_generated),
@@ -225,91 +270,118 @@ def _to_frame(net, opportunities, decays, sources, compute: Callable, cutoff_s) 
     return df
 
 
+@renamed_parameters({"sources": "origins"})
 def accessibility(
     net,
     opportunities,
-    decays: Sequence[Decay] | Decay = DEFAULT_DECAYS,
+    decays: Sequence[Decay | float] | Decay | float = DEFAULT_DECAYS,
     cutoff_s: float | None = None,
     *,
-    sources=None,
+    origins=None,
     method: str = "auto",
+    positions: bool = False,
+    max_distance_m: float | None = None,
 ) -> pd.DataFrame:
     """Accessibility of every origin node to opportunities, one column per (column, decay).
 
     Parameters
     ----------
     net : BikeNetwork
-    opportunities : GeoDataFrame, DataFrame / Series indexed by node position, array or list (n,) / (n, k), dict
-        Opportunities per node (several numeric columns allowed; repeated positions add up;
-        positions not in a DataFrame/Series have none). A dict is ``{position: value}`` or
-        ``{column: one value per node}``. A **GeoDataFrame** is placed by its geometry, not its
+    opportunities : GeoDataFrame, DataFrame / Series / dict keyed by OSM node id, or array (n,) / (n, k)
+        Opportunities per node (several numeric columns allowed). A DataFrame / Series is
+        indexed by **OSM node id** (``net.nodes_gdf().index``; repeated ids add up, ids not in
+        it have none, an id not in the network raises
+        :class:`~fietsstad.errors.ValidationError`). A dict is ``{node id: value}`` or
+        ``{column: one value per node}``. An array has one row per node in the order of
+        ``net.nodes_gdf()``. A **GeoDataFrame** is placed by its geometry, not its
         index: each point (a polygon's representative point) goes to its nearest node
         (:meth:`~fietsstad.network.BikeNetwork.snap`, refused with
-        :class:`~fietsstad.errors.SnappingError` beyond ``settings.snap_max_distance_m``),
-        features on one node add up, and ``df.attrs["snap_distance_m"]`` reports the snapping
-        distances (``points``, ``max``, ``mean`` in metres); a GeoSeries counts one opportunity
-        per feature. Non-numeric DataFrame columns (labels) are ignored;
-        NaN, inf and negative values are refused in every container
-        (:class:`~fietsstad.errors.ValidationError` naming the column), never counted as 0.
-    decays : Decay or sequence of Decay
-        e.g. ``[Decay.cumulative(900), Decay.exponential(0.1)]`` (beta per minute).
+        :class:`~fietsstad.errors.SnappingError` beyond ``max_distance_m``), features on one
+        node add up, and ``df.attrs["snap_distance_m"]`` reports the snapping distances
+        (``points``, ``max``, ``mean`` in metres); a GeoSeries counts one opportunity per
+        feature. Non-numeric DataFrame columns (labels) are ignored; NaN, inf and negative
+        values are refused in every container (naming the column), never counted as 0.
+    decays : Decay, number, or sequence of them
+        e.g. ``[Decay.cumulative(900), Decay.exponential(half_life_s=600)]``; a plain number
+        is a cumulative cut-off in seconds (``900`` is ``Decay.cumulative(900)``).
     cutoff_s : float, optional
         Search radius in seconds (set it for local measures; it bounds the work). ``None``
         (default) or ``float("inf")``: no cut-off; otherwise a finite number ``>= 0``.
-    sources : node positions or lon/lat points, optional
-        Origins (default: all nodes).
+    origins : OSM node ids, lon/lat points or GeoDataFrame, optional
+        Origins (default: all nodes). Was ``sources`` (still accepted, with a
+        DeprecationWarning). Points are snapped; ``df.attrs["origin_snap_distance_m"]``
+        reports the distances for a GeoDataFrame.
     method : "auto", "phast" or "dijkstra"
+    positions : bool
+        Read plain integer ``origins`` as node positions ``0..n_nodes-1``.
+    max_distance_m : float, optional
+        Snapping limit in metres (default :data:`fietsstad.settings.snap_max_distance_m`).
 
     Returns
     -------
-    pandas.DataFrame indexed by ``node_id`` with a ``node`` (position) column and columns
-    ``f"{column}_{decay.name}"``; ``df.attrs`` records source/generated/cutoff/profile.
+    pandas.DataFrame indexed by ``node_id`` (OSM ids of the origins) with a ``position``
+    column (int32 node position) and columns ``f"{column}_{decay.name}"``; ``df.attrs``
+    records source/generated/cutoff/profile.
 
     Example
     -------
     >>> import fietsstad
     >>> net = fietsstad.generate_network(n_nodes=300, seed=1)
-    >>> pop = pd.DataFrame({"inhabitants": [100.0, 50.0]}, index=[0, 1])
-    >>> df = accessibility(net, pop, [Decay.cumulative(600), Decay.exponential(0.2)],
+    >>> ids = net.nodes_gdf().index
+    >>> pop = pd.DataFrame({"inhabitants": [100.0, 50.0]}, index=ids[:2])
+    >>> df = accessibility(net, pop, [Decay.cumulative(600), Decay.exponential(half_life_s=300)],
     ...                    cutoff_s=1800)
     >>> list(df.columns)
-    ['node', 'inhabitants_cum600s', 'inhabitants_exp0.2permin']
+    ['position', 'inhabitants_cum600s', 'inhabitants_exphalf300s']
     >>> import geopandas as gpd
     >>> shops = gpd.GeoDataFrame({"shops": [3.0, 2.0]}, crs=4326,
     ...                          geometry=gpd.points_from_xy(net.x[[5, 9]], net.y[[5, 9]]))
-    >>> df = accessibility(net, shops, Decay.cumulative(600), cutoff_s=600)
-    >>> df.attrs["snap_distance_m"]["max"], float(df.loc[df["node"] == 5, "shops_cum600s"].iloc[0]) >= 3
+    >>> df = accessibility(net, shops, 600, cutoff_s=600)
+    >>> df.attrs["snap_distance_m"]["max"], float(df.loc[ids[5], "shops_cum600s"]) >= 3
     (0.0, True)
     """
     return _to_frame(
         net,
         opportunities,
         decays,
-        sources,
+        origins,
         lambda g, opp, dec, cutoff, src: engine.accessibility(
             g, opp, dec, cutoff=cutoff, sources=src, method=method
         ),
         cutoff_s,
+        positions=positions,
+        max_distance_m=max_distance_m,
     )
 
 
-def _points(net, obj, column: str | None, what: str) -> tuple[np.ndarray, np.ndarray, pd.Index]:
-    """Node positions, values and an index for supply/demand given in any accepted form."""
+def _points(
+    net, obj, column: str | None, what: str, max_distance_m
+) -> tuple[np.ndarray, np.ndarray, pd.Index, np.ndarray]:
+    """Node positions, values, an index and snapping distances (m) for supply/demand."""
     if isinstance(obj, tuple) and len(obj) == 2:
-        nodes = as_nodes(net, obj[0], what)
+        nodes, dist = as_nodes(
+            net, obj[0], what, return_distance=True, max_distance_m=max_distance_m
+        )
         vals = np.asarray(obj[1], dtype=np.float64).ravel()
-        return nodes, vals, pd.RangeIndex(len(nodes), name=what)
+        return nodes, vals, pd.RangeIndex(len(nodes), name=what), dist
     if hasattr(obj, "geometry"):
         if column is None or column not in obj.columns:
             raise ValidationError(f"{what}: the GeoDataFrame needs a {column!r} column")
-        return as_nodes(net, obj, what), obj[column].to_numpy(np.float64), obj.index
+        nodes, dist = as_nodes(net, obj, what, return_distance=True, max_distance_m=max_distance_m)
+        return nodes, obj[column].to_numpy(np.float64), obj.index, dist
     if isinstance(obj, pd.DataFrame):
-        if "node" not in obj.columns or column not in obj.columns:
-            raise ValidationError(f"{what}: a DataFrame needs 'node' and {column!r} columns")
-        return obj["node"].to_numpy(np.int64), obj[column].to_numpy(np.float64), obj.index
+        key = next((c for c in ("node_id", "position") if c in obj.columns), None)
+        if key is None or column not in obj.columns:
+            hint = " ('node' is ambiguous: rename it node_id for OSM ids)" if "node" in obj else ""
+            raise ValidationError(
+                f"{what}: a DataFrame needs a 'node_id' (OSM node ids) or 'position' column "
+                f"and a {column!r} column{hint}"
+            )
+        nodes = as_nodes(net, obj[key].to_numpy(), f"{what} {key}", positions=key == "position")
+        return nodes, obj[column].to_numpy(np.float64), obj.index, np.zeros(len(nodes))
     raise ValidationError(
-        f"{what} must be a (nodes, values) tuple, a GeoDataFrame of points or a DataFrame with "
-        f"a 'node' column, got {type(obj).__name__}"
+        f"{what} must be a (node ids or (k, 2) lon/lat points, values) tuple, a GeoDataFrame of "
+        f"points or a DataFrame with a 'node_id' column, got {type(obj).__name__}"
     )
 
 
@@ -324,14 +396,17 @@ def two_step_fca(
     demand_column: str = "population",
     method: str = "auto",
     return_supply: bool = False,
+    max_distance_m: float | None = None,
 ):
     """Two-step floating catchment (2SFCA; enhanced 2SFCA with a ``decay``) on the network.
 
     Parameters
     ----------
     net : BikeNetwork
-    supply : (node positions, capacities) tuple, GeoDataFrame of points with ``supply_column``,
-        or DataFrame with ``node`` and ``supply_column`` columns (e.g. hub stands).
+    supply : (OSM node ids or (k, 2) lon/lat points, capacities) tuple, GeoDataFrame of points
+        with ``supply_column``, or DataFrame with ``node_id`` (OSM ids) or ``position`` and
+        ``supply_column`` columns (e.g. hub stands). Points are snapped to their nearest node
+        (:class:`~fietsstad.errors.SnappingError` beyond ``max_distance_m``).
     demand : the same forms with ``demand_column`` (e.g. inhabitants per zone centroid).
     catchment_s : float
         Catchment in seconds of cycling.
@@ -339,24 +414,28 @@ def two_step_fca(
         Distance decay inside the catchment (enhanced 2SFCA); default: none (classic).
     return_supply : bool
         Also return the supply table with the ratio ``R`` (supply per unit of demand reached).
+    max_distance_m : float, optional
+        Snapping limit in metres (default :data:`fietsstad.settings.snap_max_distance_m`).
 
     Returns
     -------
-    DataFrame per demand point (index of ``demand``) with ``node``, ``demand`` and ``access``
-    (supply per unit of demand available within the catchment); with ``return_supply`` a tuple
-    ``(demand_df, supply_df)`` where ``supply_df`` has ``node``, ``supply`` and ``ratio``.
+    DataFrame per demand point (index of ``demand``) with ``node_id`` (OSM id), ``position``,
+    ``snap_distance_m``, ``demand`` and ``access`` (supply per unit of demand available within
+    the catchment); with ``return_supply`` a tuple ``(demand_df, supply_df)`` where
+    ``supply_df`` has ``node_id``, ``position``, ``snap_distance_m``, ``supply`` and ``ratio``.
 
     Example
     -------
     >>> import fietsstad
     >>> net = fietsstad.generate_network(n_nodes=300, seed=1)
-    >>> n = net.n_nodes
-    >>> df = two_step_fca(net, ([0, 50], [20.0, 10.0]), (np.arange(n), np.ones(n)), 600)
-    >>> bool((df["access"] >= 0).all())
-    True
+    >>> ids = net.nodes_gdf().index
+    >>> df = two_step_fca(net, (ids[[0, 50]], [20.0, 10.0]), (ids, np.ones(len(ids))), 600)
+    >>> bool((df["access"] >= 0).all()), bool((df["node_id"] == ids).all())
+    (True, True)
     """
-    sn, S, sidx = _points(net, supply, supply_column, "supply")
-    dn, D, didx = _points(net, demand, demand_column, "demand")
+    check_bike_network(net)
+    sn, S, sidx, sdist = _points(net, supply, supply_column, "supply", max_distance_m)
+    dn, D, didx, ddist = _points(net, demand, demand_column, "demand", max_distance_m)
     g, _, entry = _engine_inputs(net)
     catchment_s = check_in_range(catchment_s, "catchment_s", 0, np.inf)
     A, R = engine.two_step_fca(g, sn, S, dn, D, catchment_s, decay, method=method)
@@ -367,10 +446,18 @@ def two_step_fca(
         "catchment_s": catchment_s,
         "decay": None if decay is None else decay.name,
     }
-    ddf = pd.DataFrame({"node": dn.astype(np.int32), "demand": D, "access": A}, index=didx)
+    ddf = pd.DataFrame(
+        {"node_id": net.node_id[dn], "position": dn.astype(np.int32), "snap_distance_m": ddist,
+         "demand": D, "access": A},
+        index=didx,
+    )  # fmt: skip
     ddf.attrs.update(attrs)
     if not return_supply:
         return ddf
-    sdf = pd.DataFrame({"node": sn.astype(np.int32), "supply": S, "ratio": R}, index=sidx)
+    sdf = pd.DataFrame(
+        {"node_id": net.node_id[sn], "position": sn.astype(np.int32), "snap_distance_m": sdist,
+         "supply": S, "ratio": R},
+        index=sidx,
+    )  # fmt: skip
     sdf.attrs.update(attrs)
     return ddf, sdf

@@ -2,14 +2,15 @@
 
 Thin wrappers over :mod:`fietsstad.engine`: they turn a network into engine arrays (cached on
 the network object together with its contraction hierarchy, so repeated calls do not rebuild),
-accept node positions or lon/lat points (snapped with :meth:`BikeNetwork.snap`), and return plain
-numpy arrays or dicts.
+accept OSM node ids (the index of ``net.nodes_gdf()``), marked node positions or lon/lat points
+(snapped with :meth:`BikeNetwork.snap`), and return numpy arrays (or DataFrames labelled by OSM
+ids with ``labels=True``) or dicts.
 
 Example
 -------
 >>> import fietsstad
 >>> net = fietsstad.generate_network(n_nodes=300, seed=1)      # a GENERATED network
->>> T = fietsstad.travel_time_matrix(net, [0, 1, 2])
+>>> T = fietsstad.travel_time_matrix(net, net.nodes_gdf().index[:3])  # OSM node ids
 >>> T.shape == (3, net.n_nodes), T.dtype.name
 (True, 'uint16')
 """
@@ -32,6 +33,7 @@ from fietsstad.engine import _ch
 from fietsstad.engine._memory import check_memory_budget
 from fietsstad.errors import CacheError, MemoryBudgetError, ValidationError
 from fietsstad.network import check_network
+from fietsstad.network._nodeids import NodePositions
 from fietsstad.settings import _log, _log_end, _log_start
 
 log = logging.getLogger("fietsstad.analysis")
@@ -49,9 +51,35 @@ def _note_compile() -> None:
         _log(log, logging.INFO, "compiling numba kernels (first run only, cached afterwards)")
 
 
+def check_bike_network(net, name: str = "net"):
+    """``net`` if it is a :class:`~fietsstad.network.BikeNetwork`, else a clear ValidationError.
+
+    A networkx / osmnx graph is named as such, with the way to turn it into a BikeNetwork.
+
+    Example
+    -------
+    >>> import networkx as nx
+    >>> try:
+    ...     check_bike_network(nx.MultiDiGraph())
+    ... except ValidationError as err:
+    ...     print(str(err)[:40])
+    net: expected a BikeNetwork, got a netwo
+    """
+    mod = type(net).__module__ or ""
+    if mod.split(".")[0] == "networkx":
+        raise ValidationError(
+            f"{name}: expected a BikeNetwork, got a networkx {type(net).__name__} (an osmnx "
+            "graph?). fietsstad routes on its own cycling network: build one with "
+            "fietsstad.load_network(place=... or file=...); an osmnx graph saved with "
+            "osmnx.save_graphml(G, path) loads with fietsstad.load_network(file=path), which "
+            "applies the cycling rules"
+        )
+    return check_network(net, name)
+
+
 def _engine_inputs(net, with_distance: bool = False):
     """``(CSRGraph, metres or None, entry)`` for ``net``; ``entry`` keeps its hierarchy."""
-    check_network(net)
+    check_bike_network(net)
     _note_compile()
     graph = net.engine_graph()
     metres = net.csr("length")[2] if with_distance else None
@@ -60,7 +88,7 @@ def _engine_inputs(net, with_distance: bool = False):
     if entry is None or entry["graph"] is not graph:
         entry = {"graph": graph, "metres": metres, "ch": None}
         cache[with_distance] = entry
-    elif with_distance and not np.array_equal(entry["metres"], metres):
+    elif metres is not None and not np.array_equal(entry["metres"], metres):
         entry.update(metres=metres, ch=None)
     if entry["ch"] is not None:
         _ch.remember(entry["ch"])
@@ -106,23 +134,42 @@ def cached_ch(graph, *, secondary=None) -> _ch.ContractionHierarchy:
     return ch
 
 
-def as_nodes(net, points, name: str = "nodes", *, return_distance: bool = False):
-    """Node positions from positions, a ``(k, 2)`` lon/lat float array, or a GeoDataFrame.
+def as_nodes(
+    net,
+    points,
+    name: str = "nodes",
+    *,
+    return_distance: bool = False,
+    positions: bool = False,
+    max_distance_m: float | None = None,
+):
+    """Node positions (int32) of OSM node ids, lon/lat points or a GeoDataFrame.
 
-    ``None`` stays ``None`` (all nodes). Points are snapped with :meth:`BikeNetwork.snap`
-    (beyond :data:`fietsstad.settings.snap_max_distance_m` it raises
-    :class:`~fietsstad.errors.SnappingError`). A GeoDataFrame or GeoSeries is reprojected to
-    EPSG:4326 when it has another CRS; a polygon or line stands for its representative point;
-    missing or empty geometries are refused. With ``return_distance=True`` the result is
-    ``(nodes, metres)``, the snapping distance of every point (zeros for node positions).
+    Plain integers are **OSM node ids** (the index of ``net.nodes_gdf()``); an id that is not
+    a node of ``net`` raises :class:`~fietsstad.errors.ValidationError` naming ``name``.
+    Integers are node positions ``0..n_nodes-1`` only when marked: a
+    :class:`~fietsstad.network._nodeids.NodePositions` array (from :meth:`BikeNetwork.positions`
+    or :meth:`BikeNetwork.snap`) or ``positions=True``. ``None`` stays ``None`` (all nodes).
+    A ``(k, 2)`` lon/lat float array or a GeoDataFrame / GeoSeries is snapped by geometry with
+    :meth:`BikeNetwork.snap` (beyond ``max_distance_m``, default
+    :data:`fietsstad.settings.snap_max_distance_m`, it raises
+    :class:`~fietsstad.errors.SnappingError`); another CRS is reprojected to EPSG:4326, a polygon
+    or line stands for its representative point, missing or empty geometries are refused.
+    With ``return_distance=True`` the result is ``(positions, metres)``, the snapping distance
+    of every point (zeros for nodes given by id or position).
 
     Example
     -------
     >>> import fietsstad
     >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
-    >>> as_nodes(net, [[net.x[3], net.y[3]]]).tolist(), as_nodes(net, [7, 8]).tolist()
+    >>> ids = net.nodes_gdf().index[[7, 8]]
+    >>> as_nodes(net, [[net.x[3], net.y[3]]]).tolist(), as_nodes(net, ids).tolist()
     ([3], [7, 8])
+    >>> as_nodes(net, [7, 8], positions=True).tolist()
+    [7, 8]
     """
+    from fietsstad.network._nodeids import check_positions
+
     if points is None:
         return (None, None) if return_distance else None
     if hasattr(points, "geometry"):
@@ -140,19 +187,46 @@ def as_nodes(net, points, name: str = "nodes", *, return_distance: bool = False)
             nodes, dist = np.zeros(0, dtype=np.int32), np.zeros(0)
         else:
             pts = geom.representative_point()
-            nodes, dist = net.snap(pts.x.to_numpy(), pts.y.to_numpy(), return_distance=True)
+            nodes, dist = net.snap(
+                pts.x.to_numpy(), pts.y.to_numpy(), max_distance_m=max_distance_m,
+                return_distance=True,
+            )  # fmt: skip
         return (nodes, dist) if return_distance else nodes
+    marked = isinstance(points, NodePositions)
     arr = np.asarray(points)
     if arr.dtype.kind == "f" and arr.ndim == 2 and arr.shape[1] == 2:
-        return net.snap(arr[:, 0], arr[:, 1], return_distance=return_distance)
+        return net.snap(
+            arr[:, 0], arr[:, 1], max_distance_m=max_distance_m, return_distance=return_distance
+        )
     arr = np.atleast_1d(arr)
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
         raise ValidationError(
-            f"{name} must be node positions (int), a (k, 2) lon/lat float array or a "
+            f"{name} must be OSM node ids (int), a (k, 2) lon/lat float array or a "
             f"GeoDataFrame, got {arr.dtype} array of shape {arr.shape}"
         )
-    nodes = arr.astype(np.int64)
+    if marked or positions:
+        nodes = check_positions(arr, net.n_nodes, name)
+    else:
+        nodes = np.asarray(net.positions(arr, name=name))
     return (nodes, np.zeros(len(nodes))) if return_distance else nodes
+
+
+def _ids_of(net, pos) -> np.ndarray:
+    """OSM ids (int64) of positions, ``net.node_id`` itself (no copy) for all nodes."""
+    return net.node_id if pos is None else net.node_id[np.asarray(pos)]
+
+
+def _labelled(net, res, src, dst):
+    """``res`` (array or tuple of arrays) as DataFrames indexed and columned by OSM ids.
+
+    The arrays are wrapped, not copied (:class:`pandas.DataFrame` with ``copy=False``).
+    """
+    import pandas as pd
+
+    rows = pd.Index(_ids_of(net, src), name="origin_id")
+    cols = pd.Index(_ids_of(net, dst), name="destination_id")
+    one = lambda a: pd.DataFrame(a, index=rows, columns=cols, copy=False)  # noqa: E731
+    return tuple(one(a) for a in res) if isinstance(res, tuple) else one(res)
 
 
 def _matrix_alternatives(cutoff_given: bool, dtype) -> list[str]:
@@ -205,13 +279,20 @@ def travel_time_matrix(
     method: str = "auto",
     with_distance: bool = False,
     saturate: bool = False,
+    labels: bool = False,
+    positions: bool = False,
+    max_distance_m: float | None = None,
 ):
     """Cycling travel times (s) from origins to destinations on ``net``.
 
     Parameters
     ----------
     net : BikeNetwork
-    origins, destinations : node positions, (k, 2) lon/lat array, GeoDataFrame, or None (all)
+    origins, destinations : OSM node ids, (k, 2) lon/lat array, GeoDataFrame, or None (all)
+        Integers are OSM node ids (``net.nodes_gdf().index``); node positions only as
+        ``net.positions(...)`` / ``net.snap(...)`` results or with ``positions=True``. Points
+        are snapped to their nearest node (:class:`~fietsstad.errors.SnappingError` beyond
+        ``max_distance_m``). ``None``: all nodes in position order (ids ``net.node_id``).
     cutoff_s : float, optional
         Pairs further apart than ``cutoff_s`` seconds are reported as unreachable. ``None``
         (default) or ``float("inf")``: no cut-off; otherwise a finite number ``>= 0`` (not a
@@ -223,23 +304,40 @@ def travel_time_matrix(
         unreachable pairs), e.g. for the PCT uptake model.
     saturate : bool
         uint16 only: clip times above 65534 s instead of raising.
+    labels : bool
+        Return :class:`pandas.DataFrame` s indexed by the origins' OSM ids (``origin_id``) and
+        columned by the destinations' (``destination_id``), wrapping the matrix without a copy.
+        Default ``False``: the bare numpy array, whose rows and columns are the origins and
+        destinations in the order given (all nodes: ``net.node_id``).
+    positions : bool
+        Read plain integer ``origins`` / ``destinations`` as node positions ``0..n_nodes-1``.
+    max_distance_m : float, optional
+        Snapping limit for points (default :data:`fietsstad.settings.snap_max_distance_m`).
 
     Returns
     -------
-    numpy.ndarray (n_origins, n_destinations), or ``(times, metres)``.
+    numpy.ndarray (n_origins, n_destinations), or ``(times, metres)``; DataFrames with
+    ``labels=True``.
 
     Example
     -------
     >>> import fietsstad
     >>> net = fietsstad.generate_network(n_nodes=300, seed=1)
-    >>> t, m = travel_time_matrix(net, [0], [0, 5], dtype="int32", with_distance=True)
+    >>> ids = net.nodes_gdf().index
+    >>> t, m = travel_time_matrix(net, [ids[0]], [ids[0], ids[5]], dtype="int32",
+    ...                           with_distance=True)
     >>> int(t[0, 0]), int(m[0, 0])
     (0, 0)
+    >>> df = travel_time_matrix(net, ids[:2], ids[:3], labels=True)
+    >>> df.index.name, df.columns.tolist() == ids[:3].tolist()
+    ('origin_id', True)
     """
     cutoff = check_cutoff_s(cutoff_s)
     g, metres, entry = _engine_inputs(net, with_distance)
-    src = as_nodes(net, origins, "origins")
-    dst = as_nodes(net, destinations, "destinations")
+    src = as_nodes(net, origins, "origins", positions=positions, max_distance_m=max_distance_m)
+    dst = as_nodes(
+        net, destinations, "destinations", positions=positions, max_distance_m=max_distance_m
+    )
     _check_matrix_memory(_n(net, src), _n(net, dst), dtype, with_distance, cutoff)
     what = f"travel-time matrix {_n(net, src):,} x {_n(net, dst):,}"
     t0 = _log_start(log, what)
@@ -260,7 +358,7 @@ def travel_time_matrix(
         raise MemoryBudgetError(f"{head} Alternatives: {alts}") from None
     _keep_ch(entry)
     _log_end(log, what, t0)
-    return res
+    return _labelled(net, res, src, dst) if labels else res
 
 
 #: :func:`travel_time_matrix` shows a progress bar (``settings.progress``) from this many
@@ -313,12 +411,16 @@ def iter_travel_time_blocks(
     method: str = "auto",
     with_distance: bool = False,
     saturate: bool = False,
+    positions: bool = False,
+    max_distance_m: float | None = None,
 ) -> Iterator[tuple]:
     """Stream :func:`travel_time_matrix` by blocks of origin rows.
 
-    Yields ``(origin_positions, block)`` (plus a metres block with ``with_distance``); every
-    block is a fresh array. Arguments are checked when this is called (not at the first
-    block); ``cutoff_s`` as in :func:`travel_time_matrix`. With ``method="auto"`` on a large
+    Yields ``(origin_ids, block)`` (plus a metres block with ``with_distance``): the OSM node
+    ids (int64) of the block's rows, and a fresh array whose columns are the destinations in
+    the order given (all nodes: ``net.node_id``). Arguments are checked when this is called
+    (not at the first block); ``origins``, ``destinations``, ``cutoff_s``, ``positions`` and
+    ``max_distance_m`` as in :func:`travel_time_matrix`. With ``method="auto"`` on a large
     network without a cached hierarchy the blocks come from bounded Dijkstra searches, so the
     first block arrives in seconds (see :func:`fietsstad.engine.iter_blocks` for the rule).
 
@@ -328,11 +430,16 @@ def iter_travel_time_blocks(
     >>> net = fietsstad.generate_network(n_nodes=300, seed=1)
     >>> sum(int((b < 600).sum()) for _, b in iter_travel_time_blocks(net, block_size=100)) > 0
     True
+    >>> ids, block = next(iter_travel_time_blocks(net, net.nodes_gdf().index[[4, 2]]))
+    >>> ids.tolist() == net.nodes_gdf().index[[4, 2]].tolist(), block.shape[1] == net.n_nodes
+    (True, True)
     """
     cutoff = check_cutoff_s(cutoff_s)
     g, metres, entry = _engine_inputs(net, with_distance)
-    src = as_nodes(net, origins, "origins")
-    dst = as_nodes(net, destinations, "destinations")
+    src = as_nodes(net, origins, "origins", positions=positions, max_distance_m=max_distance_m)
+    dst = as_nodes(
+        net, destinations, "destinations", positions=positions, max_distance_m=max_distance_m
+    )
     blocks = engine.iter_blocks(
         g,
         src,
@@ -345,22 +452,36 @@ def iter_travel_time_blocks(
         secondary=metres,
         saturate=saturate,
     )
-    return _stream(blocks, entry)
+    return _stream(net, blocks, entry)
 
 
-def _stream(blocks: Iterator[tuple], entry: dict) -> Iterator[tuple]:
-    yield from blocks
+def _stream(net, blocks: Iterator[tuple], entry: dict) -> Iterator[tuple]:
+    for rows, *arrays in blocks:
+        yield (net.node_id[np.asarray(rows)], *arrays)
     _keep_ch(entry)
 
 
-def shortest_route(net, origin, destination) -> dict[str, Any]:
-    """The fastest route between two nodes (positions) or two ``(lon, lat)`` points.
+def shortest_route(
+    net,
+    origin,
+    destination,
+    *,
+    positions: bool = False,
+    max_distance_m: float | None = None,
+) -> dict[str, Any]:
+    """The fastest route between two nodes (OSM node ids) or two ``(lon, lat)`` points.
+
+    ``origin`` and ``destination`` are OSM node ids (``net.nodes_gdf().index``), node
+    positions with ``positions=True`` (or as a :class:`NodePositions` from
+    ``net.positions(...)``), or ``(lon, lat)`` pairs snapped to their nearest node
+    (:class:`~fietsstad.errors.SnappingError` beyond ``max_distance_m``).
 
     Returns
     -------
-    dict with ``nodes`` (int32 positions), ``node_ids`` (int64), ``edges`` (edge indices),
-    ``travel_time_s`` (int), ``length_m`` (float), ``geometry`` ((k, 2) lon/lat array) and
-    ``generated`` (True when the network is GENERATED, not OpenStreetMap).
+    dict with ``nodes`` (int64 OSM node ids along the route, as ``node_ids``), ``positions``
+    (int32 node positions), ``edges`` (edge indices), ``travel_time_s`` (int), ``length_m``
+    (float), ``geometry`` ((k, 2) lon/lat array), ``snap_distance_m`` (metres from each given
+    point to its node, 0 for nodes) and ``generated`` (True when the network is GENERATED).
 
     Raises :class:`~fietsstad.errors.GraphError` if the destination is unreachable.
 
@@ -368,12 +489,18 @@ def shortest_route(net, origin, destination) -> dict[str, Any]:
     -------
     >>> import fietsstad
     >>> net = fietsstad.generate_network(n_nodes=300, seed=1)
-    >>> r = shortest_route(net, 0, 10)
-    >>> int(r["nodes"][0]), int(r["nodes"][-1]), r["geometry"].shape[1]
-    (0, 10, 2)
+    >>> ids = net.nodes_gdf().index
+    >>> r = shortest_route(net, ids[0], ids[10])
+    >>> bool(r["nodes"][0] == ids[0]), bool(r["nodes"][-1] == ids[10]), r["geometry"].shape[1]
+    (True, True, 2)
+    >>> int(shortest_route(net, 0, 10, positions=True)["positions"][-1])
+    10
     """
     g, _, _ = _engine_inputs(net)
-    o, d = (_one_node(net, p, n) for p, n in ((origin, "origin"), (destination, "destination")))
+    (o, do), (d, dd) = (
+        _one_node(net, p, n, positions, max_distance_m)
+        for p, n in ((origin, "origin"), (destination, "destination"))
+    )
     path = engine.shortest_path(g, o, d)
     edges = np.empty(len(path) - 1, dtype=np.int64)
     for i, (a, b) in enumerate(zip(path[:-1].tolist(), path[1:].tolist())):
@@ -385,21 +512,29 @@ def shortest_route(net, origin, destination) -> dict[str, Any]:
         geometry = np.vstack([geoms[0]] + [gm[1:] for gm in geoms[1:]])
     else:
         geometry = np.array([[net.x[o], net.y[o]]])
+    ids = net.node_id[path]
     return {
-        "nodes": path,
-        "node_ids": net.node_id[path],
+        "nodes": ids,
+        "node_ids": ids,
+        "positions": np.asarray(path, dtype=np.int32),
         "edges": edges,
         "travel_time_s": int(net.travel_time[edges].sum()),
         "length_m": float(net.length[edges].astype(np.float64).sum()),
         "geometry": geometry,
+        "snap_distance_m": {"origin": do, "destination": dd},
         "generated": bool(net.is_generated),
     }
 
 
-def _one_node(net, p, name: str) -> int:
+def _one_node(net, p, name: str, positions: bool, max_distance_m) -> tuple[int, float]:
+    """``(position, snapping distance in metres)`` of one id, position or (lon, lat) pair."""
     arr = np.asarray(p)
     if arr.dtype.kind == "f" and arr.shape == (2,):
-        return int(net.snap([arr[0]], [arr[1]])[0])
-    if arr.ndim == 0 and arr.dtype.kind in "iu":
-        return int(arr)
-    raise ValidationError(f"{name} must be a node position (int) or a (lon, lat) pair, got {p!r}")
+        pos, dist = net.snap([arr[0]], [arr[1]], max_distance_m=max_distance_m,
+                             return_distance=True)  # fmt: skip
+        return int(pos[0]), float(dist[0])
+    if arr.size == 1 and arr.ndim <= 1 and arr.dtype.kind in "iu":
+        marked = positions or isinstance(p, NodePositions)
+        nodes = as_nodes(net, arr.reshape(1), name, positions=marked)
+        return int(nodes[0]), 0.0
+    raise ValidationError(f"{name} must be an OSM node id (int) or a (lon, lat) pair, got {p!r}")

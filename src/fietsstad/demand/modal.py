@@ -83,7 +83,9 @@ def _matrices(net_or_cost: Any, zt: pd.DataFrame, distances: Any) -> tuple[np.nd
         net = net_or_cost
         nodes = zt["node"].to_numpy(np.int32) if "node" in zt.columns else snap_zones(net, zt)
         # uint16 seconds and int32 metres along the fastest routes (sentinel 2**31-1)
-        cost, dist = travel_time_matrix(net, nodes, nodes, with_distance=True, saturate=True)
+        cost, dist = travel_time_matrix(
+            net, nodes, nodes, with_distance=True, saturate=True, positions=True
+        )
     else:
         cost = net_or_cost
         if distances is None:

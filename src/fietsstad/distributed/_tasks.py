@@ -58,7 +58,7 @@ def _warm_kernels() -> float:
         accessibility(
             g,
             np.ones((g.n, 2)),
-            [Decay.cumulative(10), Decay.exponential(0.1)],
+            [Decay.cumulative(10), Decay.exponential(rate_per_s=0.1 / 60)],
             cutoff=20,
             method=method,
         )

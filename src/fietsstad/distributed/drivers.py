@@ -186,8 +186,10 @@ def travel_time_matrix_dask(
     client : distributed.Client
     net : BikeNetwork, engine.CSRGraph or (indptr, indices, weights)
         The network (edge weights: travel time in seconds).
-    origins, destinations : node positions, (k, 2) lon/lat array, GeoDataFrame, or None (all)
-        Rows and columns; points (BikeNetwork only) are snapped as in ``travel_time_matrix``.
+    origins, destinations : node ids, (k, 2) lon/lat array, GeoDataFrame, or None (all)
+        Rows and columns. On a BikeNetwork, integers are OSM node ids (``net.positions(...)``
+        for positions) and points are snapped, as in ``travel_time_matrix``; on engine arrays,
+        node positions.
     cutoff_s, dtype, method, with_distance, saturate
         As in :func:`fietsstad.analysis.travel_time_matrix` (``with_distance`` needs a
         BikeNetwork). ``method`` is resolved once on the client; with PHAST the contraction
@@ -686,7 +688,7 @@ def uptake_totals_dask(
     ----------
     client : distributed.Client
     net : BikeNetwork
-    origins, destinations : node positions, lon/lat points, GeoDataFrame or None (all nodes)
+    origins, destinations : OSM node ids, lon/lat points, GeoDataFrame or None (all nodes)
     trips : float array (n_origins, n_destinations), optional
         All-mode trips per pair (default 1 per pair: totals become pair counts).
     model : UptakeModel or preset name

@@ -58,13 +58,14 @@ class Decay:
     kind          f(t)                                   parameters
     ============  =====================================  ====================================
     cumulative    1 if t <= threshold_s else 0           ``threshold_s``
-    exponential   exp(-beta * t)                         ``beta`` per second (see below)
+    exponential   exp(-rate * t)                         ``rate_per_s`` or ``half_life_s``
     power         min(1, (t / t0_s) ** -beta)            ``beta``, ``t0_s`` (default 60 s)
     logistic      1 / (1 + exp(slope * (t - midpoint)))  ``midpoint_s``, ``slope`` per second
     ============  =====================================  ====================================
 
-    Build them with the class methods; :meth:`exponential` takes ``beta`` per minute by
-    default (the usual unit in accessibility studies) and stores it per second. Built directly,
+    Build them with the class methods; every parameter is in seconds (or per second), e.g.
+    ``Decay.exponential(half_life_s=600)``; the old ``Decay.exponential(beta)`` per minute
+    still works for one release with a DeprecationWarning. Built directly,
     ``Decay(kind, p1, p2)`` takes the parameters in the units of this table, and the
     constructor refuses (:class:`~fietsstad.errors.ValidationError`, naming the parameter) what
     makes no sense for the kind: non-numbers, NaN/inf, a negative threshold, beta or midpoint, a
@@ -73,7 +74,7 @@ class Decay:
 
     Example
     -------
-    >>> Decay.exponential(0.1).weight(600.0)  # beta 0.1 per minute, 10 minutes
+    >>> Decay.exponential(rate_per_s=0.1 / 60).weight(600.0)  # 0.1 per minute, 10 minutes
     0.36787944117144233
     >>> Decay.cumulative(900).name
     'cum900s'
@@ -135,10 +136,54 @@ class Decay:
         return cls("cumulative", t, 0.0, f"cum{t:g}s")
 
     @classmethod
-    def exponential(cls, beta: float, per: str = "minute") -> Decay:
-        """``exp(-beta * t)`` with ``beta`` per ``"minute"`` (default) or per ``"second"``."""
+    def exponential(
+        cls,
+        beta: float | None = None,
+        per: str | None = None,
+        *,
+        rate_per_s: float | None = None,
+        half_life_s: float | None = None,
+    ) -> Decay:
+        """``exp(-rate_per_s * t)``: give ``half_life_s`` (the weight halves every so many
+        seconds) or ``rate_per_s``, both in seconds like every other Decay parameter.
+
+        The old ``exponential(beta, per="minute")`` (``beta`` per minute by default) keeps
+        working for one release with a DeprecationWarning, with the same weights and name.
+
+        Example
+        -------
+        >>> Decay.exponential(half_life_s=600).weight(600.0)
+        0.5
+        >>> Decay.exponential(rate_per_s=0.001).name
+        'exp0.001persec'
+        """
         from fietsstad.errors import ParameterError
 
+        given = [k for k, v in (("beta", beta), ("rate_per_s", rate_per_s),
+                                ("half_life_s", half_life_s)) if v is not None]  # fmt: skip
+        if len(given) != 1:
+            raise ParameterError(
+                "exponential decay: give exactly one of half_life_s= or rate_per_s= (seconds), "
+                f"got {', '.join(given) or 'none'}"
+            )
+        if half_life_s is not None:
+            h = cls._real(half_life_s, "exponential", "half_life_s")
+            if h <= 0:
+                raise ParameterError(f"exponential decay: half_life_s must be > 0, got {h:g}")
+            return cls("exponential", math.log(2.0) / h, 0.0, f"exphalf{h:g}s")
+        if rate_per_s is not None:
+            r = cls._real(rate_per_s, "exponential", "rate_per_s")
+            return cls("exponential", r, 0.0, f"exp{r:g}persec")
+        import warnings
+
+        warnings.warn(
+            "Decay.exponential(beta, per=...) is deprecated (beta was per minute by default, "
+            "unlike every other Decay parameter): pass half_life_s= or rate_per_s= in seconds "
+            "(rate_per_s = beta / 60 for beta per minute)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        per = "minute" if per is None else per
         if per not in ("minute", "second"):
             raise ParameterError(
                 f"exponential decay: per must be 'minute' or 'second', not {per!r}"

@@ -7,7 +7,7 @@ Three steps a planner takes, one call each:
 * :func:`hub_catchments`: for each hub and each band (5, 10, 15 minutes by default) the area from
   which a cyclist **can reach the hub** within that time on the network, as a polygon, and the
   population inside it.
-* :func:`place_hubs`: choose ``k`` hubs that cover the most population within ``minutes``
+* :func:`place_hubs`: choose ``k`` hubs that cover the most population within ``cutoff_min`` minutes
   (the maximal covering location problem, MCLP; Church & ReVelle 1974): greedy with each hub's
   marginal gain, or exact by mixed-integer programming (:func:`scipy.optimize.milp`) for small
   cases, with the coverage curve (population covered against number of hubs) and optional fixed
@@ -35,7 +35,7 @@ Example
 >>> from fietsstad.hubs import hub_candidates, place_hubs
 >>> net = fietsstad.generate_network(n_nodes=400, seed=1)             # GENERATED network
 >>> cands = hub_candidates(net.x[::40], net.y[::40])
->>> pl = place_hubs(net, cands, population=np.ones(net.n_nodes), k=3, minutes=5)
+>>> pl = place_hubs(net, cands, population=np.ones(net.n_nodes), k=3, cutoff_min=5)
 >>> len(pl.hubs), pl.coverage_curve["covered"].is_monotonic_increasing
 (3, True)
 """
@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from fietsstad._validate import renamed_parameters
+from fietsstad.analysis.routing import check_bike_network
 from fietsstad.engine import travel_times
 from fietsstad.errors import CRSError, ValidationError
 from fietsstad.network import BikeNetwork
@@ -217,7 +219,8 @@ def node_population(
     Returns
     -------
     numpy.ndarray
-        float64 ``(n_nodes,)``; its sum equals the sum of the counts.
+        float64 ``(n_nodes,)`` in node-position order (the rows of ``net.nodes_gdf()``, whose
+        index holds the OSM ids); its sum equals the sum of the counts.
 
     Example
     -------
@@ -229,6 +232,7 @@ def node_population(
     """
     import geopandas as gpd
 
+    check_bike_network(net)
     n = net.n_nodes
     if isinstance(population, gpd.GeoDataFrame):
         gdf = population
@@ -340,7 +344,11 @@ def _bounded_times(
         yield slice(start, start + len(sl)), np.atleast_2d(d)
 
 
-def _snap_candidates(net: BikeNetwork, candidates) -> tuple[Any, np.ndarray]:
+def _snap_candidates(
+    net: BikeNetwork, candidates, max_distance_m: float | None = None
+) -> tuple[Any, np.ndarray]:
+    """Candidates as a GeoDataFrame with ``node_id``, ``position`` and ``snap_distance_m``
+    (metres to the nearest node; SnappingError beyond ``max_distance_m``) and their positions."""
     import geopandas as gpd
 
     if not isinstance(candidates, gpd.GeoDataFrame):
@@ -351,9 +359,15 @@ def _snap_candidates(net: BikeNetwork, candidates) -> tuple[Any, np.ndarray]:
                 "hubs/candidates must be a GeoDataFrame of points or a (lon, lat) tuple"
                 " (see hub_candidates)"
             )
+    check_bike_network(net, "net")
     cands = hub_candidates(candidates)
-    nodes = net.snap(cands.geometry.x.to_numpy(), cands.geometry.y.to_numpy())
-    return cands.assign(node=nodes), nodes
+    nodes, dist = net.snap(
+        cands.geometry.x.to_numpy(), cands.geometry.y.to_numpy(), max_distance_m=max_distance_m,
+        return_distance=True,
+    )  # fmt: skip
+    out = cands.assign(node_id=net.node_id[nodes], position=np.asarray(nodes, dtype=np.int32),
+                       snap_distance_m=dist)  # fmt: skip
+    return out, nodes
 
 
 def _metric_crs(lon: np.ndarray, lat: np.ndarray):
@@ -369,16 +383,18 @@ def _metric_crs(lon: np.ndarray, lat: np.ndarray):
 # ---------------------------------------------------------------------------------------------
 # catchments
 # ---------------------------------------------------------------------------------------------
+@renamed_parameters({"minutes": "bands_min"})
 def hub_catchments(
     net: BikeNetwork,
     hubs: Any,
-    minutes: tuple[float, ...] | list[float] = (5, 10, 15),
+    bands_min: tuple[float, ...] | list[float] = (5, 10, 15),
     population: Any = None,
     population_column: str | None = None,
     distribute: Literal["snap", "nearest"] = "snap",
     direction: Literal["to_hub", "from_hub"] = "to_hub",
     shape: Literal["buffer", "concave", "convex"] = "buffer",
     buffer_m: float = 100.0,
+    max_distance_m: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Catchment of each hub for each time band: polygon and population inside.
 
@@ -395,8 +411,9 @@ def hub_catchments(
         The network (its travel times, seconds, are used).
     hubs
         GeoDataFrame of hub points (e.g. from :func:`hub_candidates`) or a ``(lon, lat)`` tuple.
-    minutes
-        Time bands in minutes, each > 0.
+    bands_min
+        Time bands in minutes, each > 0 (was ``minutes``, still accepted with a
+        DeprecationWarning).
     population
         Anything :func:`node_population` accepts, or None (then ``population`` is NaN).
     population_column, distribute
@@ -407,19 +424,22 @@ def hub_catchments(
         ``"buffer"`` (default), ``"concave"`` or ``"convex"``.
     buffer_m
         Buffer distance in metres for ``shape="buffer"``.
+    max_distance_m
+        Snapping limit for the hubs (default :data:`fietsstad.settings.snap_max_distance_m`).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per hub and band: ``hub`` (name), ``hub_index``, ``node``, ``minutes``, ``nodes``
-        (nodes reached), ``population``, ``area_km2``, polygon ``geometry`` (EPSG:4326).
+        One row per hub and band: ``hub`` (name), ``hub_index``, ``node_id`` (OSM id of the
+        hub's node), ``position``, ``snap_distance_m``, ``minutes`` (the band), ``nodes`` (nodes
+        reached), ``population``, ``area_km2``, polygon ``geometry`` (EPSG:4326).
         ``attrs["generated"]`` says whether the network was generated.
 
     Example
     -------
     >>> import fietsstad
     >>> net = fietsstad.generate_network(n_nodes=300, seed=2)
-    >>> c = hub_catchments(net, hub_candidates([net.x[0]], [net.y[0]]), minutes=(2, 4),
+    >>> c = hub_catchments(net, hub_candidates([net.x[0]], [net.y[0]]), bands_min=(2, 4),
     ...                    population=np.ones(net.n_nodes))
     >>> bool(c["population"].iloc[0] <= c["population"].iloc[1])
     True
@@ -428,14 +448,14 @@ def hub_catchments(
     import shapely
     from pyproj import Transformer
 
-    bands = np.asarray(sorted(float(m) for m in minutes), dtype=np.float64)
+    bands = np.asarray(sorted(float(m) for m in bands_min), dtype=np.float64)
     if len(bands) == 0 or not np.all(np.isfinite(bands)) or np.any(bands <= 0):
-        raise ValidationError(f"minutes must be positive numbers, got {minutes!r}")
+        raise ValidationError(f"bands_min must be positive numbers, got {bands_min!r}")
     if shape not in ("buffer", "concave", "convex"):
         raise ValidationError(f"shape must be 'buffer', 'concave' or 'convex', not {shape!r}")
     if not (np.isfinite(buffer_m) and buffer_m > 0):
         raise ValidationError("buffer_m must be > 0")
-    cands, nodes = _snap_candidates(net, hubs)
+    cands, nodes = _snap_candidates(net, hubs, max_distance_m)
     pop = (
         None
         if population is None
@@ -461,7 +481,9 @@ def hub_catchments(
                     {
                         "hub": str(cands["name"].iloc[h]),
                         "hub_index": h,
-                        "node": int(nodes[h]),
+                        "node_id": int(net.node_id[nodes[h]]),
+                        "position": int(nodes[h]),
+                        "snap_distance_m": float(cands["snap_distance_m"].iloc[h]),
                         "minutes": float(band),
                         "nodes": int(reached.sum()),
                         "population": float(pop[reached].sum()) if pop is not None else np.nan,

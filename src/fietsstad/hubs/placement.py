@@ -1,6 +1,6 @@
 """Where to put k mobility hubs: maximal covering location (MCLP), greedy or exact.
 
-:func:`place_hubs` chooses ``k`` hubs that cover the most population within ``minutes`` by bike
+:func:`place_hubs` chooses ``k`` hubs that cover the most population within ``cutoff_min`` minutes by bike
 (Church & ReVelle 1974): greedy with each hub's marginal gain (within ``1 - 1/e`` of the optimum),
 or exact by mixed-integer programming (:func:`scipy.optimize.milp`), with the coverage curve
 (population covered against number of hubs) and optional fixed (existing) hubs. Catchments and
@@ -12,7 +12,7 @@ Example
 >>> from fietsstad.hubs import hub_candidates, place_hubs
 >>> net = fietsstad.generate_network(n_nodes=400, seed=1)             # GENERATED network
 >>> cands = hub_candidates(net.x[::40], net.y[::40])
->>> pl = place_hubs(net, cands, population=np.ones(net.n_nodes), k=3, minutes=5)
+>>> pl = place_hubs(net, cands, population=np.ones(net.n_nodes), k=3, cutoff_min=5)
 >>> len(pl.hubs), pl.coverage_curve["covered"].is_monotonic_increasing
 (3, True)
 """
@@ -25,6 +25,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from fietsstad._validate import renamed_parameters
+from fietsstad.analysis.routing import as_nodes
 from fietsstad.errors import ConvergenceError, ValidationError
 from fietsstad.hubs.catchments import _bounded_times, _snap_candidates, node_population
 from fietsstad.network import BikeNetwork
@@ -38,19 +40,22 @@ class HubPlacement:
     Attributes
     ----------
     hubs : geopandas.GeoDataFrame
-        Chosen hubs in order (fixed ones first): ``name``, ``kind``, ``node``, ``fixed``, ``rank``,
+        Chosen hubs in order (fixed ones first): ``name``, ``kind``, ``node_id`` (OSM id),
+        ``position``, ``snap_distance_m``, ``fixed``, ``rank``,
         ``marginal_gain`` (population newly covered by this hub given the ones before it),
         ``covered_after`` (cumulative), ``alone`` (population this hub covers by itself).
     candidates : geopandas.GeoDataFrame
-        All candidates with ``node``, ``alone`` and ``chosen``.
+        All candidates with ``node_id``, ``position``, ``snap_distance_m``, ``alone`` and
+        ``chosen``.
     coverage_curve : pandas.DataFrame
         Indexed by ``n_hubs`` (new hubs, 0..k): ``covered`` and ``share`` of the method used, and
         ``greedy`` (greedy's coverage, always), plus ``optimal`` for ``method="exact"``.
     covered_population, total_population : float
     minutes : float ; method : str ; k : int
-    node_population : numpy.ndarray  (n_nodes,) demand per node
+    node_population : numpy.ndarray  (n_nodes,) demand per node, in node-position order (the rows
+        of ``net.nodes_gdf()``; ``meta["node_id"]`` holds their OSM ids)
     node_covered : numpy.ndarray  (n_nodes,) bool, demand node (population > 0) within ``minutes``
-        of a chosen hub
+        of a chosen hub, in the same order
     generated : bool  the network was GENERATED
     """
 
@@ -132,31 +137,40 @@ class HubPlacement:
         return html_table("Hub placement", rows, warning=warning)
 
 
+@renamed_parameters({"minutes": "cutoff_min"})
 def coverage_sets(
     net: BikeNetwork,
     candidates: Any,
-    minutes: float,
-    demand_nodes: np.ndarray,
+    cutoff_min: float,
+    demand_nodes: Any,
     direction: Literal["to_hub", "from_hub"] = "to_hub",
+    *,
+    positions: bool = False,
+    max_distance_m: float | None = None,
 ) -> list[np.ndarray]:
-    """For each candidate, the positions in ``demand_nodes`` it covers within ``minutes``.
+    """For each candidate, the indices into ``demand_nodes`` it covers within ``cutoff_min``.
+
+    ``demand_nodes`` are OSM node ids (node positions with ``positions=True`` or as
+    ``net.positions(...)``); candidates are snapped as in :func:`place_hubs`.
 
     Example
     -------
     >>> import fietsstad
     >>> from fietsstad.hubs import hub_candidates
     >>> net = fietsstad.generate_network(n_nodes=200, seed=0)
-    >>> s = coverage_sets(net, hub_candidates([net.x[0]], [net.y[0]]), 5, np.arange(net.n_nodes))
+    >>> ids = net.nodes_gdf().index
+    >>> s = coverage_sets(net, hub_candidates([net.x[0]], [net.y[0]]), 5, ids)
     >>> 0 in s[0]
     True
     """
-    _, nodes = _snap_candidates(net, candidates)
-    return _coverage_sets(net, nodes, float(minutes), np.asarray(demand_nodes), direction)
+    _, nodes = _snap_candidates(net, candidates, max_distance_m)
+    demand = as_nodes(net, demand_nodes, "demand_nodes", positions=positions)
+    return _coverage_sets(net, nodes, float(cutoff_min), np.asarray(demand), direction)
 
 
 def _coverage_sets(net, nodes, minutes, demand_nodes, direction) -> list[np.ndarray]:
     if not (np.isfinite(minutes) and minutes > 0):
-        raise ValidationError(f"minutes must be > 0, got {minutes!r}")
+        raise ValidationError(f"cutoff_min must be > 0, got {minutes!r}")
     out: list[np.ndarray] = []
     for _, d in _bounded_times(net, nodes, minutes * 60.0, direction):
         sub = d[:, demand_nodes] <= minutes * 60.0
@@ -254,22 +268,24 @@ def _order_by_gain(sets, w, chosen, fixed) -> tuple[list[int], list[float]]:
     return [chosen[i - len(fixed)] for i in order], gains
 
 
+@renamed_parameters({"minutes": "cutoff_min", "time_limit": "time_limit_s"})
 def place_hubs(
     net: BikeNetwork,
     candidates: Any,
     population: Any,
     k: int,
-    minutes: float = 10.0,
+    cutoff_min: float = 10.0,
     fixed: tuple[int, ...] | list[int] = (),
     method: Literal["greedy", "exact"] = "greedy",
     population_column: str | None = None,
     distribute: Literal["snap", "nearest"] = "snap",
     direction: Literal["to_hub", "from_hub"] = "to_hub",
-    time_limit: float | None = None,
+    time_limit_s: float | None = None,
+    max_distance_m: float | None = None,
 ) -> HubPlacement:
-    """Place ``k`` hubs to cover the most population within ``minutes`` of cycling (MCLP).
+    """Place ``k`` hubs to cover the most population within ``cutoff_min`` of cycling (MCLP).
 
-    A demand node is *covered* if it can reach at least one chosen hub within ``minutes``
+    A demand node is *covered* if it can reach at least one chosen hub within ``cutoff_min``
     (``direction="to_hub"``). ``method="greedy"`` adds, k times, the candidate with the largest
     marginal gain; it is within ``1 - 1/e`` of the optimum. ``method="exact"`` solves the
     integer program (:func:`scipy.optimize.milp`, HiGHS) for the coverage curve's every point
@@ -285,16 +301,21 @@ def place_hubs(
         Demand: anything :func:`node_population` accepts.
     k
         Number of *new* hubs to place (in addition to ``fixed``).
-    minutes
-        Coverage threshold in minutes of cycling.
+    cutoff_min
+        Coverage threshold in minutes of cycling (was ``minutes``, still accepted with a
+        DeprecationWarning).
     fixed
         Row positions in ``candidates`` of existing hubs that are kept.
     method
         ``"greedy"`` or ``"exact"``.
     population_column, distribute, direction
         See :func:`node_population` and :func:`hub_catchments`.
-    time_limit
-        Seconds the MILP solver may take per solve (exact only).
+    time_limit_s
+        Seconds the MILP solver may take per solve (exact only; was ``time_limit``).
+    max_distance_m
+        Snapping limit in metres for the candidates and for population points (default
+        :data:`fietsstad.settings.snap_max_distance_m`); ``candidates`` and ``hubs`` get
+        ``node_id``, ``position`` and ``snap_distance_m`` (metres) columns.
 
     Returns
     -------
@@ -306,8 +327,8 @@ def place_hubs(
     >>> from fietsstad.hubs import hub_candidates
     >>> net = fietsstad.generate_network(n_nodes=300, seed=3)
     >>> c = hub_candidates(net.x[::30], net.y[::30])
-    >>> g = place_hubs(net, c, np.ones(net.n_nodes), k=2, minutes=4)
-    >>> e = place_hubs(net, c, np.ones(net.n_nodes), k=2, minutes=4, method="exact")
+    >>> g = place_hubs(net, c, np.ones(net.n_nodes), k=2, cutoff_min=4)
+    >>> e = place_hubs(net, c, np.ones(net.n_nodes), k=2, cutoff_min=4, method="exact")
     >>> bool(e.covered_population >= g.covered_population)
     True
     """
@@ -315,7 +336,7 @@ def place_hubs(
 
     if method not in ("greedy", "exact"):
         raise ValidationError(f"method must be 'greedy' or 'exact', not {method!r}")
-    cands, nodes = _snap_candidates(net, candidates)
+    cands, nodes = _snap_candidates(net, candidates, max_distance_m)
     nc = len(cands)
     fixed = [int(f) for f in fixed]
     if any(f < 0 or f >= nc for f in fixed) or len(set(fixed)) != len(fixed):
@@ -327,7 +348,7 @@ def place_hubs(
         raise ValidationError(
             f"k={k} new hubs requested but only {nc - len(fixed)} free candidates"
         )
-    pop = node_population(net, population, population_column, distribute)
+    pop = node_population(net, population, population_column, distribute, max_distance_m)
     demand = np.flatnonzero(pop > 0).astype(np.int32)
     w = pop[demand]
     if not len(w):
@@ -335,7 +356,8 @@ def place_hubs(
             "the population is zero everywhere: there is nobody to cover; check the population "
             "column and that the zones lie on the network"
         )
-    sets = _coverage_sets(net, nodes, float(minutes), demand, direction)
+    minutes = float(cutoff_min)
+    sets = _coverage_sets(net, nodes, minutes, demand, direction)
 
     g_chosen, g_gains = _greedy(sets, w, k, fixed)
     base = float(w[_covered(sets, fixed, len(w))].sum())
@@ -347,7 +369,7 @@ def place_hubs(
         optimal = [base]
         chosen = []
         for p in range(1, k + 1):
-            sol = _exact(sets, w, p, fixed, time_limit)
+            sol = _exact(sets, w, p, fixed, time_limit_s)
             optimal.append(float(w[_covered(sets, fixed + sol, len(w))].sum()))
             chosen = sol
         chosen, gains = _order_by_gain(sets, w, chosen, fixed)
@@ -397,6 +419,7 @@ def place_hubs(
             "fixed": fixed,
             "n_candidates": nc,
             "n_demand_nodes": int(len(demand)),
+            "node_id": net.node_id,
         },
     )
 

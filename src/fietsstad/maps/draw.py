@@ -22,8 +22,8 @@ Example
 >>> from fietsstad.hubs import hub_candidates, hub_catchments, place_hubs
 >>> net = fietsstad.generate_network(n_nodes=400, seed=1)
 >>> c = hub_candidates(net.x[::80], net.y[::80])
->>> pl = place_hubs(net, c, np.ones(net.n_nodes), k=2, minutes=5)
->>> m = hubs_map(pl, hub_catchments(net, pl.hubs, minutes=(5,)))
+>>> pl = place_hubs(net, c, np.ones(net.n_nodes), k=2, cutoff_min=5)
+>>> m = hubs_map(pl, hub_catchments(net, pl.hubs, bands_min=(5,)))
 >>> "GENERATED" in m.get_root().render()
 True
 """

@@ -496,7 +496,9 @@ class BikeNetwork:
         ])
 
     def snap(self, lon, lat, max_distance_m: float | None = None, return_distance: bool = False):
-        """Nearest network node (int32 position) of each lon/lat point.
+        """Nearest network node (int32 position, marked :class:`NodePositions`) of each point.
+
+        :meth:`nearest_nodes` gives OSM node ids instead.
 
         Raises :class:`~fietsstad.errors.SnappingError` if a point is further than
         ``max_distance_m`` (default :data:`fietsstad.settings.snap_max_distance_m`) from any node.
@@ -540,7 +542,9 @@ class BikeNetwork:
                 f"lon={lon[i]:.6f}, lat={lat[i]:.6f}, {d[i]:.0f} m away). Check the study area, or raise "
                 "max_distance_m"
             )
-        idx = idx.astype(np.int32)
+        from fietsstad.network._nodeids import NodePositions
+
+        idx = NodePositions(idx)  # marked: fietsstad functions read it as positions, not ids
         return (idx, d) if return_distance else idx
 
     # ------------------------------------------------------------------ conversions
@@ -881,6 +885,8 @@ class BikeNetwork:
         ``key`` a file saved for another key raises :class:`fietsstad.errors.ForeignCacheEntryError`
         (a :class:`CacheError`).
         """
+        if not Path(path).exists():
+            raise InputFileError(f"{path}: no such file (save a network there with net.save first)")
         arrays, meta = load_arrays(path, key=key)
         try:
             net = cls(profile=meta["profile"], meta=meta.get("meta", {}),
@@ -900,6 +906,62 @@ class BikeNetwork:
                 or len(net.y) != n or len(net.node_id) != n or len(net.node_signal) != n):
             raise CacheError(f"{path}: invalid network structure (CSR, ids or travel times); rebuild it")
         return net
+
+    # ------------------------------------------------------------------ node identity
+    def node_ids(self, positions: Any) -> np.ndarray:
+        """OSM node ids (int64) of node positions ``0..n_nodes-1`` (as ``nodes_gdf().index``).
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> int(net.node_ids([4])[0]) == int(net.nodes_gdf().index[4])
+        True
+        """
+        from fietsstad.network._nodeids import check_positions
+
+        return self.node_id[check_positions(positions, self.n_nodes, "positions")]
+
+    def positions(self, ids: Any, *, name: str = "ids") -> Any:
+        """Node positions (int32 :class:`~fietsstad.network._nodeids.NodePositions`) of OSM ids.
+
+        An id that is not a node of this network raises
+        :class:`~fietsstad.errors.ValidationError` naming it. The result is marked as positions,
+        so fietsstad functions given it do not read it as ids.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> ids = net.nodes_gdf().index[[7, 2]]
+        >>> net.positions(ids).tolist()
+        [7, 2]
+        """
+        from fietsstad.network._nodeids import NodePositions, lookup_positions
+
+        cache = self.__dict__.setdefault("_id_lookup", {})
+        return NodePositions(lookup_positions(self.node_id, cache, ids, name))
+
+    def nearest_nodes(
+        self, lon: Any, lat: Any, max_distance_m: float | None = None, return_distance: bool = False
+    ) -> Any:
+        """OSM node id (int64) of the nearest node of each lon/lat point (like osmnx's).
+
+        :meth:`snap` with ids instead of positions: ``return_distance=True`` also returns the
+        distances in metres; beyond ``max_distance_m`` (default
+        :data:`fietsstad.settings.snap_max_distance_m`) it raises
+        :class:`~fietsstad.errors.SnappingError`.
+
+        Example
+        -------
+        >>> import fietsstad
+        >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
+        >>> int(net.nearest_nodes([net.x[5]], [net.y[5]])[0]) == int(net.node_id[5])
+        True
+        """
+        pos, dist = self.snap(lon, lat, max_distance_m=max_distance_m, return_distance=True)
+        ids = self.node_id[np.asarray(pos)]
+        return (ids, dist) if return_distance else ids
 
 
 def _digest(*arrays: np.ndarray) -> str:
