@@ -138,3 +138,26 @@ def test_commuters_against_cbs_matches_a_numpy_gravity_and_the_cbs_table(region_
     assert t.attrs["correlation"] == pytest.approx(want_r, abs=1e-12)
     with pytest.raises(ValidationError, match="home_to_work_share"):
         demo_mod.commuters_against_cbs(region_net, home_to_work_share=2.0)
+
+
+def test_the_snelfietspad_example_runs_on_the_region(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    env = dict(os.environ, FIETSSTAD_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "04_snelfietspad.py"), "--region"]
+        + ["--nodes", "2000", "--seed", "1", "--route", "Zwolle-Kampen"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "GENERATED" in out.stdout and "Kampen" in out.stdout and "(clipped)" not in out.stdout
+    html = (tmp_path / "examples-out" / "snelfietspad.html").read_text()
+    assert "GENERATED network" in html and "Kampen" in html
