@@ -40,6 +40,11 @@ def test_demo_on_the_generated_region_writes_report_and_maps(tmp_path, capsys):
     assert "| 3,276 | 2,457 |" in rows["Dalfsen"] and "| 3,345 | 2,509 |" in rows["Kampen"]
     assert len([r for r in rows if r not in ("municipality", "---", "**total**")]) == 21
     assert "Correlation over the 21 municipalities" in table
+    ratios = {k: float(v.split("|")[5]) for k, v in rows.items() if k[0].isupper()}
+    few = sorted(k for k, r in ratios.items() if r < 0.1)
+    if few:  # the far municipalities the cycling-time gravity misses are named
+        assert "under a tenth of CBS's commuters from" in table
+        assert all(k in table.split("under a tenth")[1] for k in few)
     assert "hubs stay on Zwolle's 16 wijken" in report
     sfp = (out / "snelfietspad.html").read_text()
     hubs = (out / "hubs.html").read_text()

@@ -915,6 +915,15 @@ def _commuter_lines(t: Any, gen: bool) -> list[str]:
         f"**{_n(a['correlation'], 2)}**.",
         "",
     ]
+    few = t.loc[t["ratio"] < 0.1, "municipality"].tolist()
+    if few:
+        lines += [
+            f"The model has under a tenth of CBS's commuters from {', '.join(map(_md, few))}: "
+            "the distribution runs on cycling times with the default deterrence, so long "
+            "commutes (mostly by car or train) are nearly absent; a commuting purpose with its "
+            "own trip-length distribution is left to the demand model.",
+            "",
+        ]
     return lines
 
 
