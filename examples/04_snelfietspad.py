@@ -6,6 +6,11 @@ folium map (network coloured by the change in bike flow, the corridor, districts
 
     python examples/04_snelfietspad.py --route Zwolle-Kampen     # GENERATED network, offline
     python examples/04_snelfietspad.py --place "Gemeente Zwolle, Overijssel, Nederland"
+    python examples/04_snelfietspad.py --region --nodes 25000   # GENERATED regional network
+
+``--region`` runs on Regio Zwolle: the GENERATED regional network (docs/region.md) and the
+region's 37 zones (Zwolle's 16 wijken and the 21 municipalities around it); the route then
+reaches its real end points (Kampen, Dalfsen, ...) instead of being clipped to the city.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 
 from _common import example_parser, get_network
 
+import fietsstad
 from fietsstad.maps import snelfietspad_map
 from fietsstad.scenario import evaluate_snelfietspad, zwolle_routes
 
@@ -23,15 +29,24 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap = example_parser(__doc__)
     ap.add_argument("--route", default="Dalfsen-Zwolle", choices=sorted(zwolle_routes()))
     ap.add_argument("--out", default="examples-out", help="output folder")
+    ap.add_argument(
+        "--region",
+        action="store_true",
+        help="GENERATED regional network and the region's 37 zones (--nodes at least 2000)",
+    )
     return ap.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
-    net = get_network(args)
+    if args.region:
+        net = fietsstad.generate_region_network(max(args.nodes, 2000), seed=args.seed)
+        zones = fietsstad.zwolle_region_zones()
+    else:
+        net, zones = get_network(args), None  # zones None: Zwolle's 16 districts
     print(net.describe().splitlines()[0])
 
-    result = evaluate_snelfietspad(net, args.route)
+    result = evaluate_snelfietspad(net, args.route, zones, clip=not args.region)
     s = result.summary
     print(
         f"route {s['route_name']}: {s['route_length_km']:.1f} km on the network, directness "

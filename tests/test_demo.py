@@ -14,7 +14,8 @@ from fietsstad.cli import main
 from fietsstad.errors import PlaceNotFoundError, ValidationError
 from fietsstad.network import generate_network
 
-SMALL = ["--nodes", "1500", "--hubs", "3", "--seed", "2"]
+#: the city alone (a small generated network over the study area); the region: test_demo_region.py
+SMALL = ["--area", "zwolle", "--nodes", "1500", "--hubs", "3", "--seed", "2"]
 
 
 def _offline(*args, **kwargs):
@@ -127,7 +128,7 @@ def test_demo_bad_arguments(tmp_path, capsys):
 
 
 def test_build_demo_network_generated_is_marked():
-    net = demo_mod.build_demo_network("generated", nodes=400, seed=1, echo=None)
+    net = demo_mod.build_demo_network("generated", nodes=400, seed=1, echo=None, area="zwolle")
     assert net.is_generated and net.meta["source"] == "generated"
     assert "Zwolle study area" in net.meta["description"]
 

@@ -1,21 +1,30 @@
-"""The demo: Zwolle's bike network, one snelfietspad scenario and a hub placement, as maps + report.
+"""The demo: Regio Zwolle's bike network, a snelfietspad scenario and hubs, as maps + report.
 
 :func:`run_demo` (and ``fietsstad demo`` on the command line) does, in order:
 
-1. builds Zwolle's network: the cached OpenStreetMap network, else a download, else (offline) a
-   GENERATED network over the Zwolle study area, announced loudly on stdout, in the report and in
-   the map titles (``network="auto"``); ``"osm"`` insists on OSM, ``"generated"`` never tries it;
-2. evaluates one snelfietspad (default the shipped Dalfsen-Zwolle route, F340 along the Vecht,
-   clipped to the network) with :func:`fietsstad.scenario.evaluate_snelfietspad`;
-3. places ``k`` mobility hubs among the built-in Zwolle candidates (station, P+R, district
-   centres) covering the most inhabitants within ``minutes`` by bike (greedy, and exact by MILP
-   to show how close greedy is), with catchments of 5, 10 and 15 minutes;
-4. writes ``snelfietspad.html``, ``hubs.html``, ``report.md`` and ``manifest.json`` to ``out``.
+1. builds the network of Regio Zwolle (``area="region"``, the default: Zwolle's 16 wijken and the
+   21 municipalities around it, :func:`fietsstad.zwolle.zwolle_region_zones`): the cached
+   OpenStreetMap network of the union of the zones' polygons, else a download, else (offline) the
+   GENERATED regional network (:func:`fietsstad.network.generate_region_network`), announced
+   loudly on stdout, in the report and in the map titles (``network="auto"``); ``"osm"`` insists
+   on OSM, ``"generated"`` never tries it. ``area="zwolle"`` gives the city alone (study area);
+2. evaluates one snelfietspad (default the shipped Dalfsen-Zwolle route, F340 along the Vecht)
+   with :func:`fietsstad.scenario.evaluate_snelfietspad` on the region's 37 zones; on a regional
+   network the route reaches its real end points (not clipped);
+3. compares the model's commuters from each neighbouring municipality to Zwolle with the CBS
+   home-to-work flows (:func:`commuters_against_cbs`);
+4. places ``k`` mobility hubs among the built-in Zwolle candidates (station, P+R, district
+   centres) covering the most of Zwolle's inhabitants within ``minutes`` by bike (greedy, and
+   exact by MILP to show how close greedy is), with catchments of 5, 10 and 15 minutes; the hubs
+   stay on Zwolle's 16 wijken, also on the regional network (the candidates are Zwolle's);
+5. writes ``snelfietspad.html``, ``hubs.html``, ``report.md`` and ``manifest.json`` to ``out``.
 
 Any network: ``run_demo(file="extract.osm.pbf")`` (``fietsstad demo --file ...``) reads an OSM
 extract, and ``run_demo(net=...)`` takes a BikeNetwork the caller built. Zwolle's districts, hub
 sites and snelfietspad routes apply only when the network covers Zwolle (most district points inside
-its bounding box). Elsewhere the report says so: the snelfietspad scenario is skipped with a note
+its bounding box); the regional zones and the commuter table only when it covers the region (most
+municipality points inside its bounding box; else Zwolle's 16 districts are the zones and the route
+is clipped to the network, as for a city-only network). Elsewhere the report says so: the snelfietspad scenario is skipped with a note
 when the shipped route does not touch the network (no ``snelfietspad.html``), and the hubs are placed
 on candidates from the network itself (:func:`network_hub_candidates`: its best-connected junctions,
 spread out) with every network node weighing 1 (no population data for an arbitrary area).
@@ -32,7 +41,7 @@ or :class:`ValidationError` before any work for an existing file at ``out``).
 Example
 -------
 >>> from fietsstad.demo import run_demo
->>> paths = run_demo("demo-out", network="generated", nodes=1500, echo=None)  # doctest: +SKIP
+>>> paths = run_demo("demo-out", network="generated", nodes=2000, echo=None)  # doctest: +SKIP
 >>> sorted(p.name for p in paths.values())                                   # doctest: +SKIP
 ['hubs.html', 'manifest.json', 'report.md', 'snelfietspad.html']
 """
@@ -72,23 +81,44 @@ DEMO_FILES = ("snelfietspad.html", "hubs.html", "report.md")
 _LOUD = (
     "\n" + "!" * 78 + "\n"
     "!!  GENERATED NETWORK: {why}\n"
-    "!!  The demo runs on a SYNTHETIC street-like network over Zwolle's study area.\n"
+    "!!  The demo runs on a SYNTHETIC street-like network over {area}.\n"
     "!!  It shows how fietsstad works; its numbers are NOT Zwolle's. For real results run\n"
     "!!  online once (fietsstad demo --network osm) or load an OSM extract.\n" + "!" * 78 + "\n"
 )
+
+#: Default size of a generated network per area (the regional one ends near 22,500 nodes).
+DEFAULT_NODES = {"region": 25_000, "zwolle": 20_000}
 
 
 def _noop(*_: Any, **__: Any) -> None:
     return None
 
 
+def region_polygon() -> Any:
+    """The union of the polygons of :func:`fietsstad.zwolle.zwolle_region_zones` (lon/lat).
+
+    The area the demo loads from OpenStreetMap for the region.
+
+    Example
+    -------
+    >>> round(region_polygon().bounds[0], 1), round(region_polygon().bounds[3], 1)
+    (5.6, 52.9)
+    """
+    from shapely.ops import unary_union
+
+    from fietsstad.zwolle import zwolle_region_zones
+
+    return unary_union(list(zwolle_region_zones().geometry))
+
+
 def build_demo_network(
     network: Literal["auto", "osm", "generated"] = "auto",
-    nodes: int = 20_000,
+    nodes: int | None = None,
     seed: int = 0,
     echo: Callable[[str], Any] | None = print,
+    area: Literal["region", "zwolle"] = "region",
 ) -> BikeNetwork:
-    """Zwolle's network for the demo: cached/downloaded OSM, or a GENERATED one (said loudly).
+    """The demo's network: cached/downloaded OSM, or a GENERATED one (said loudly).
 
     Parameters
     ----------
@@ -96,9 +126,15 @@ def build_demo_network(
         ``"auto"`` (OSM if cached or downloadable, else generated), ``"osm"`` (OSM or an error),
         ``"generated"``.
     nodes, seed
-        Size and seed of a generated network.
+        Size and seed of a generated network (default size :data:`DEFAULT_NODES` of the area;
+        at least 2,000 for the region, 100 for Zwolle).
     echo
         Where messages go (``print`` by default; None for silence).
+    area
+        ``"region"`` (default): Regio Zwolle, OSM over :func:`region_polygon` or
+        :func:`fietsstad.network.generate_region_network`; ``"zwolle"``: the city, OSM of
+        :data:`fietsstad.network.osm.ZWOLLE` or :func:`fietsstad.network.generate_network` over
+        the study area.
 
     Returns
     -------
@@ -107,42 +143,55 @@ def build_demo_network(
     Raises
     ------
     PlaceNotFoundError
-        ``network="osm"`` and Zwolle's network can be neither loaded from the cache nor downloaded.
+        ``network="osm"`` and the network can be neither loaded from the cache nor downloaded.
 
     Example
     -------
-    >>> net = build_demo_network("generated", nodes=500, echo=None)
+    >>> net = build_demo_network("generated", nodes=500, echo=None, area="zwolle")
     >>> net.is_generated
     True
     """
     say = echo or _noop
     if network not in ("auto", "osm", "generated"):
         raise ValidationError(f"network must be 'auto', 'osm' or 'generated', not {network!r}")
-    if not isinstance(nodes, (int, np.integer)) or nodes < 100:
-        raise ValidationError(f"nodes must be an integer >= 100, got {nodes!r}")
+    if area not in ("region", "zwolle"):
+        raise ValidationError(f"area must be 'region' or 'zwolle', not {area!r}")
+    nodes = DEFAULT_NODES[area] if nodes is None else nodes
+    least = 2000 if area == "region" else 100
+    if not isinstance(nodes, (int, np.integer)) or isinstance(nodes, bool) or nodes < least:
+        raise ValidationError(f"nodes must be an integer >= {least} (area {area!r}), got {nodes!r}")
+    place = "Regio Zwolle" if area == "region" else "Zwolle"
     why = "you asked for one (--network generated)"
     if network in ("auto", "osm"):
         from fietsstad.network import osm
 
-        cached = osm.network_cache_path(osm.ZWOLLE).exists()
+        where: dict[str, Any] = (
+            {"polygon": region_polygon()} if area == "region" else {"place": osm.ZWOLLE}
+        )
+        cached = osm.network_cache_path(**where).exists()
         say(
-            f"Loading Zwolle's OpenStreetMap network ({'from the cache' if cached else 'download'})"
+            f"Loading {place}'s OpenStreetMap network "
+            f"({'from the cache' if cached else 'download'})"
         )
         try:
-            net = osm.load_network(osm.ZWOLLE)
+            net = osm.load_network(**where)
         except PlaceNotFoundError as err:
             if network == "osm":
                 raise
-            why = f"OpenStreetMap data for Zwolle could not be loaded ({str(err)[:90]}...)"
+            why = f"OpenStreetMap data for {place} could not be loaded ({str(err)[:90]}...)"
         else:
             say(f"Network: {net.describe().splitlines()[0]}")
             return net
-    from fietsstad.network import generate_network
+    from fietsstad.network import generate_network, generate_region_network
 
-    say(_LOUD.format(why=why))
-    net = generate_network(
-        int(nodes), seed=int(seed), description="demo network over the Zwolle study area"
-    )
+    if area == "region":
+        say(_LOUD.format(why=why, area="Regio Zwolle (towns, regional roads, rivers)"))
+        net = generate_region_network(int(nodes), seed=int(seed))
+    else:
+        say(_LOUD.format(why=why, area="Zwolle's study area"))
+        net = generate_network(
+            int(nodes), seed=int(seed), description="demo network over the Zwolle study area"
+        )
     say(net.describe().splitlines()[0])
     return net
 
@@ -187,15 +236,155 @@ def zwolle_applies(net: BikeNetwork, share: float = 0.5) -> bool:
     from fietsstad.zwolle import zwolle_districts
 
     d = zwolle_districts()
-    pad = 0.007
-    x, y = d.geometry.x.to_numpy(), d.geometry.y.to_numpy()
+    return _share_inside(net, d.geometry.x.to_numpy(), d.geometry.y.to_numpy()) >= share
+
+
+def _share_inside(net: BikeNetwork, x: np.ndarray, y: np.ndarray, pad: float = 0.007) -> float:
+    """Share of the points (lon, lat) inside the network's bounding box widened by ``pad``."""
     inside = (
         (x >= net.x.min() - pad)
         & (x <= net.x.max() + pad)
         & (y >= net.y.min() - pad)
         & (y <= net.y.max() + pad)
     )
-    return bool(inside.mean() >= share)
+    return float(inside.mean())
+
+
+@contextlib.contextmanager
+def _one_numba_thread() -> Any:
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def region_applies(net: BikeNetwork, share: float = 0.5) -> bool:
+    """Whether the regional zones apply: most of the region's municipality points on the network.
+
+    True when at least ``share`` of the points of the 21 municipalities around Zwolle
+    (:func:`fietsstad.zwolle.zwolle_region_zones`, ``kind == "gemeente"``) lie inside the
+    network's bounding box (widened by about 500 m).
+
+    Example
+    -------
+    >>> from fietsstad.network import generate_network
+    >>> region_applies(generate_network(300, seed=1))                       # the city alone
+    False
+    """
+    from fietsstad.zwolle import zwolle_region_zones
+
+    z = zwolle_region_zones()
+    g = z[z["kind"] == "gemeente"]
+    return _share_inside(net, g["lon"].to_numpy(float), g["lat"].to_numpy(float)) >= share
+
+
+#: Share of all trips of the demand model that go from home to work. The demand model has no trip
+#: purposes yet, so the commuters are this share of its distributed trips. ASSUMPTION: in ODiN
+#: (CBS, Onderweg in Nederland) about one trip in five is to or from work; half of those go
+#: from home to work: 0.10.
+HOME_TO_WORK_SHARE = 0.10
+
+#: Home-to-work trips per CBS commuter per working day. CBS flows count persons (living in A,
+#: working in B), not trips; a worker goes to the work place on about 3.75 of 5 working days
+#: (part-time work, leave, sickness, working from home). ASSUMPTION: 0.75.
+TRIPS_PER_COMMUTER_PER_WORKDAY = 0.75
+
+
+def commuters_against_cbs(
+    net: BikeNetwork,
+    zones: Any = None,
+    *,
+    period: str = "2012-2017",
+    home_to_work_share: float = HOME_TO_WORK_SHARE,
+    trips_per_commuter: float = TRIPS_PER_COMMUTER_PER_WORKDAY,
+) -> Any:
+    """Commuters from each neighbouring municipality to Zwolle: demand model against CBS.
+
+    The model side uses the public demand functions only: productions and attractions from
+    :func:`fietsstad.demand.trip_generation` (inhabitants, jobs), distributed by
+    :func:`fietsstad.demand.gravity_distribution` (doubly constrained, default deterrence) on the
+    zone-to-zone cycling times of ``net`` (a ``zones x zones`` matrix, not the full node matrix).
+    It has no trip purposes, so model commuters = distributed trips from the municipality to
+    Zwolle's 16 wijken x ``home_to_work_share``. The model's trips are per average day and are
+    taken as per working day. The CBS side: :func:`fietsstad.zwolle.zwolle_commute_flows`
+    (persons) x ``trips_per_commuter`` = home-to-work trips per working day.
+
+    Parameters
+    ----------
+    net
+        The network covering the region.
+    zones
+        Zones with ``kind`` (``wijk`` / ``gemeente``), ``gemeente_code``, ``inhabitants``, ``jobs``
+        (default :func:`fietsstad.zwolle.zwolle_region_zones`).
+    period
+        CBS period (``"2012-2017"`` default, or ``"2007-2012"``).
+    home_to_work_share, trips_per_commuter
+        See :data:`HOME_TO_WORK_SHARE` and :data:`TRIPS_PER_COMMUTER_PER_WORKDAY`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per municipality (not Zwolle), by CBS flow descending: ``municipality``,
+        ``gemeente_code``, ``model_trips`` (home->work per day), ``cbs_persons``, ``cbs_trips``
+        (per working day), ``ratio`` (model / CBS trips). ``attrs`` holds ``correlation``
+        (Pearson, model against CBS trips over the municipalities), ``period`` and the two
+        factors.
+
+    Example
+    -------
+    >>> from fietsstad.network import generate_region_network
+    >>> t = commuters_against_cbs(generate_region_network(2000, seed=1))
+    >>> len(t) >= 20, {"Dalfsen", "Kampen"} <= set(t["municipality"])
+    (True, True)
+    """
+    import pandas as pd
+
+    from fietsstad.analysis import travel_time_matrix
+    from fietsstad.demand import gravity_distribution, snap_zones, trip_generation
+    from fietsstad.zwolle import zwolle_commute_flows, zwolle_region_zones
+
+    for val, nm in ((home_to_work_share, "home_to_work_share"), (trips_per_commuter,
+                    "trips_per_commuter")):  # fmt: skip
+        if not isinstance(val, (int, float)) or not 0 < val <= 1:
+            raise ValidationError(f"{nm} must be a number in (0, 1], got {val!r}")
+    zones = zwolle_region_zones() if zones is None else zones
+    tg = trip_generation(zones, population_col="inhabitants", jobs_col="jobs")
+    nodes = snap_zones(net, zones)
+    cost = travel_time_matrix(net, nodes, nodes, dtype="int32")
+    # 37 x 37 zones: far towns exchange few trips, so Furness takes ~900 passes; on so small a
+    # matrix one thread is 50x faster than the parallel pass's thread sync (measured 0.1 s / 6 s)
+    with _one_numba_thread():
+        grav = gravity_distribution(
+            tg["productions"], tg["attractions"], cost, max_iter=20_000, normalise=True
+        )
+    trips = np.asarray(grav.trips(cost), dtype=np.float64)
+    kind = zones["kind"].to_numpy()
+    codes = zones["gemeente_code"].to_numpy()
+    wijk = kind == "wijk"
+    flows = zwolle_commute_flows(period=period)
+    to_zwolle = flows[flows["destination_code"] == "GM0193"].set_index("origin_code")["commuters"]
+    rows = []
+    for i in np.flatnonzero(kind == "gemeente"):
+        persons = float(to_zwolle.get(codes[i], np.nan))
+        model = float(trips[i, wijk].sum()) * home_to_work_share
+        cbs = persons * trips_per_commuter
+        rows.append((str(zones["name"].iloc[i]), str(codes[i]), model, persons, cbs, model / cbs))
+    cols = ["municipality", "gemeente_code", "model_trips", "cbs_persons", "cbs_trips", "ratio"]
+    out = pd.DataFrame(rows, columns=cols).sort_values("cbs_persons", ascending=False)
+    out = out.reset_index(drop=True)
+    ok = np.isfinite(out["cbs_trips"].to_numpy())
+    corr = np.corrcoef(out["model_trips"].to_numpy()[ok], out["cbs_trips"].to_numpy()[ok])[0, 1]
+    out.attrs.update(
+        correlation=float(corr),
+        period=period,
+        home_to_work_share=float(home_to_work_share),
+        trips_per_commuter=float(trips_per_commuter),
+    )
+    return out
 
 
 def _route_touches(net: BikeNetwork, route: Any) -> bool:
@@ -278,7 +467,7 @@ def network_hub_candidates(net: BikeNetwork, n: int = 20) -> Any:
 def run_demo(
     out: str | os.PathLike = "fietsstad-demo",
     network: Literal["auto", "osm", "generated"] = "auto",
-    nodes: int = 20_000,
+    nodes: int | None = None,
     seed: int = 0,
     route: str = "Dalfsen-Zwolle",
     k: int = 5,
@@ -287,6 +476,7 @@ def run_demo(
     *,
     file: str | os.PathLike | None = None,
     net: BikeNetwork | None = None,
+    area: Literal["region", "zwolle"] = "region",
 ) -> dict[str, Path]:
     """Run the demo and write its maps and report to ``out`` (atomically; see the module docs).
 
@@ -294,7 +484,7 @@ def run_demo(
     ----------
     out
         Output folder (created; existing demo files in it are replaced).
-    network, nodes, seed
+    network, nodes, seed, area
         See :func:`build_demo_network` (not used with ``file`` or ``net``).
     route
         Name of a shipped route (:func:`fietsstad.scenario.zwolle_routes`).
@@ -318,14 +508,14 @@ def run_demo(
     Example
     -------
     >>> import tempfile
-    >>> p = run_demo(tempfile.mkdtemp(), network="generated", nodes=1200, k=2, echo=None)  # doctest: +SKIP
+    >>> p = run_demo(tempfile.mkdtemp(), network="generated", nodes=2000, k=2, echo=None)  # doctest: +SKIP
     >>> "GENERATED" in p["report.md"].read_text()                                        # doctest: +SKIP
     True
     """
     from fietsstad import hubs as H
     from fietsstad import maps
     from fietsstad.scenario import evaluate_snelfietspad, zwolle_routes
-    from fietsstad.zwolle import zwolle_districts
+    from fietsstad.zwolle import zwolle_districts, zwolle_region_zones
 
     say = echo or _noop
     routes = zwolle_routes()
@@ -341,7 +531,7 @@ def run_demo(
     stage = _make_stage(out)
     timings: dict[str, float] = {}
     try:
-        with _progress(5) as bar:
+        with _progress(6) as bar:
 
             def step(name: str) -> float:
                 if bar is not None:
@@ -361,12 +551,13 @@ def run_demo(
                 net = load_network(file=file)
                 _say_network(say, net)
             elif net is None:
-                net = build_demo_network(network, nodes, seed, echo=say)
+                net = build_demo_network(network, nodes, seed, echo=say, area=area)
             else:
                 _say_network(say, net)
             if bar is not None and net.is_generated:  # the label stays on the bar to the end
                 bar.set_description("fietsstad demo (GENERATED network)")
             in_zwolle = zwolle_applies(net)
+            in_region = in_zwolle and region_applies(net)
             done("network", t0)
 
             t0 = step("snelfietspad")
@@ -378,12 +569,25 @@ def run_demo(
                     "scenario was evaluated and no snelfietspad.html was written."
                 )
                 say(skipped)
+            elif in_region:
+                say(
+                    f"Evaluating the snelfietspad {route} on the region's 37 zones (approximate "
+                    "route to its real end points)"
+                )
+                res = evaluate_snelfietspad(net, routes[route], zwolle_region_zones(), clip=False)
             else:
                 say(
                     f"Evaluating the snelfietspad {route} (approximate route, clipped to the network)"
                 )
                 res = evaluate_snelfietspad(net, routes[route])
             done("snelfietspad", t0)
+
+            t0 = step("commuters")
+            commuters = None
+            if in_region:
+                say("Comparing the model's commuters to Zwolle with CBS home-to-work flows")
+                commuters = commuters_against_cbs(net)
+            done("commuters", t0)
 
             t0 = step("hubs")
             if in_zwolle:
@@ -416,11 +620,22 @@ def run_demo(
             t0 = step("maps")
             if res is not None:
                 maps.snelfietspad_map(res, stage / "snelfietspad.html")
-            maps.hubs_map(best, catch, stage / "hubs.html", net=net, population_label=pop_label)
+            title = None
+            if in_region:  # the map spans the network: say the region is drawn, hubs in Zwolle
+                title = (
+                    f"Mobility hubs in Zwolle: {best.k} new hub(s), {best.method} placement, "
+                    "on the Regio Zwolle network"
+                )
+            maps.hubs_map(
+                best, catch, stage / "hubs.html", net=net, population_label=pop_label, title=title
+            )
             done("maps", t0)
 
             t0 = step("report")
-            text = _report(net, res, greedy, best, catch, in_zwolle=in_zwolle, skipped=skipped)
+            text = _report(
+                net, res, greedy, best, catch, in_zwolle=in_zwolle, skipped=skipped,
+                commuters=commuters,
+            )  # fmt: skip
             from fietsstad._io import atomic_write
 
             with atomic_write(stage / "report.md", "w") as fh:
@@ -594,11 +809,14 @@ def _report(
     catch: Any,
     in_zwolle: bool = True,
     skipped: str = "",
+    commuters: Any = None,
 ) -> str:
     ns = net.summary()
     gen = net.is_generated
     label = network_label(net.meta, gen)
-    lines = [f"# fietsstad demo: {'Zwolle' if in_zwolle else _md(label)}", ""]
+    region = commuters is not None
+    place = "Regio Zwolle" if region else "Zwolle" if in_zwolle else _md(label)
+    lines = [f"# fietsstad demo: {place}", ""]
     if gen and not in_zwolle:
         lines += [
             "> **GENERATED network (synthetic, not OpenStreetMap).** The figures below show how "
@@ -608,8 +826,8 @@ def _report(
     elif gen:
         lines += [
             "> **GENERATED network (synthetic, not OpenStreetMap).** No OpenStreetMap data for "
-            "Zwolle was used: the figures below show how fietsstad works, not what would happen "
-            "in Zwolle.",
+            f"{place} was used: the figures below show how fietsstad works, not what would happen "
+            f"in {place}.",
             "",
         ]
     lines += [
@@ -623,11 +841,29 @@ def _report(
         + ", ".join(f"{_md(k)} {v:,.1f}" for k, v in ns["km_by_infra"].items()),
         "",
     ]
+    if region:
+        lines += [
+            "## Zones: the region",
+            "",
+            "37 zones: Zwolle's 16 wijken and the 21 municipalities around it (Dalfsen, Kampen, "
+            "Hattem, Meppel, Staphorst, ...; CBS 2024 inhabitants, 2017 jobs). The snelfietspad "
+            "scenario and the commuter table use all 37; the hubs use Zwolle's wijken.",
+            "",
+        ]
     if res is None:
         lines += ["## Snelfietspad: not evaluated", "", f"> {_md(skipped)}", ""]
     else:
         lines += _scenario_lines(res.summary)
+    if region:
+        lines += _commuter_lines(commuters, gen)
     lines += _hub_lines(net, greedy, exact, catch, in_zwolle)
+    if region:
+        lines[-1:-1] = [
+            "",
+            "The hubs stay on Zwolle's 16 wijken: the candidate sites (station, P+R, district "
+            "centres) are Zwolle's, so the region's other municipalities are not part of the "
+            "placement.",
+        ]
     lines += [
         "## Files",
         "",
@@ -646,8 +882,57 @@ def _report(
     return "\n".join(lines)
 
 
+def _commuter_lines(t: Any, gen: bool) -> list[str]:
+    a = t.attrs
+    lines = [
+        "## Commuters to Zwolle: model against CBS",
+        "",
+        "Home-to-work trips per day from each neighbouring municipality to Zwolle. **Model**: the "
+        "demand model's doubly constrained gravity distribution (`trip_generation`, "
+        "`gravity_distribution` on the zone-to-zone cycling times"
+        + (" of the GENERATED network" if gen else "")
+        + "); it has no trip purposes, so commuters = its trips from the municipality to "
+        f"Zwolle's wijken x {a['home_to_work_share']:g} (assumed share of all trips that go from "
+        "home to work: about one trip in five is to or from work in ODiN, half of them from "
+        f"home). **CBS**: home-to-work flows {a['period']} (persons living in the municipality "
+        f"and working in Zwolle) x {a['trips_per_commuter']:g} home-to-work trips per working "
+        "day (assumed: part-time work, leave, working from home). Both are assumptions until "
+        "the demand model has a commuting purpose.",
+        "",
+        "| municipality | model trips/day | CBS persons | CBS trips/working day | model / CBS |",
+        "|---|---|---|---|---|",
+    ]
+    for _, r in t.iterrows():
+        lines.append(
+            f"| {_md(r['municipality'])} | {_n(r['model_trips'], 0)} | {_n(r['cbs_persons'], 0)} "
+            f"| {_n(r['cbs_trips'], 0)} | {_n(r['ratio'], 2)} |"
+        )
+    lines += [
+        f"| **total** | {_n(t['model_trips'].sum(), 0)} | {_n(t['cbs_persons'].sum(), 0)} | "
+        f"{_n(t['cbs_trips'].sum(), 0)} | {_n(t['model_trips'].sum() / t['cbs_trips'].sum(), 2)} |",
+        "",
+        f"Correlation over the {len(t)} municipalities (Pearson, model against CBS trips): "
+        f"**{_n(a['correlation'], 2)}**.",
+        "",
+    ]
+    few = t.loc[t["ratio"] < 0.1, "municipality"].tolist()
+    if few:
+        lines += [
+            f"The model has under a tenth of CBS's commuters from {', '.join(map(_md, few))}: "
+            "the distribution runs on cycling times with the default deterrence, so long "
+            "commutes (mostly by car or train) are nearly absent; a commuting purpose with its "
+            "own trip-length distribution is left to the demand model.",
+            "",
+        ]
+    return lines
+
+
 def _scenario_lines(s: dict) -> list[str]:
-    clipped = " (clipped to the network area)" if s.get("route_clipped") else ""
+    clipped = (
+        " (clipped to the network area)"
+        if s.get("route_clipped")
+        else " reaching its real end points"
+    )
     return [
         f"## Snelfietspad: {_md(s.get('route_name', ''))}",
         "",
@@ -736,6 +1021,12 @@ __all__ = [
     "build_demo_network",
     "network_hub_candidates",
     "zwolle_applies",
+    "region_applies",
+    "region_polygon",
+    "commuters_against_cbs",
+    "HOME_TO_WORK_SHARE",
+    "TRIPS_PER_COMMUTER_PER_WORKDAY",
+    "DEFAULT_NODES",
     "clean_stale_staging",
     "DEMO_FILES",
 ]

@@ -1,4 +1,7 @@
-"""``fietsstad demo``: Zwolle's network (or any OSM file), a snelfietspad scenario and hub placement.
+"""``fietsstad demo``: Regio Zwolle's network (or any OSM file), a snelfietspad scenario and hubs.
+
+By default the demo runs on Regio Zwolle (Zwolle's 16 wijken and the 21 municipalities around
+it); ``--area zwolle`` runs it on the city alone.
 
 ``fietsstad demo --file extract.osm.pbf`` runs the demo on an OpenStreetMap extract of any place
 (Zwolle's routes and districts then apply only if the extract covers Zwolle; see
@@ -7,7 +10,7 @@
 Example
 -------
 >>> from fietsstad.cli import main
->>> main(["demo", "--out", "demo-out", "--network", "generated", "--nodes", "2000"])  # doctest: +SKIP
+>>> main(["demo", "--out", "demo-out", "--network", "generated", "--nodes", "4000"])  # doctest: +SKIP
 0
 """
 
@@ -29,11 +32,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     """
     p = subparsers.add_parser(
         "demo",
-        help="run the demo (Zwolle, or any OSM file): snelfietspad and mobility-hub maps, report",
-        description="Build Zwolle's bike network (cached OSM, else download, else a GENERATED "
-        "network over the study area, said loudly) or read an OSM extract (--file), evaluate a "
-        "snelfietspad, place mobility hubs, and write snelfietspad.html, hubs.html and report.md "
-        "to --out.",
+        help="run the demo (Regio Zwolle, or any OSM file): snelfietspad and hub maps, report",
+        description="Build Regio Zwolle's bike network (cached OSM, else download, else a "
+        "GENERATED regional network, said loudly) or read an OSM extract (--file), evaluate a "
+        "snelfietspad on the region's zones, compare the model's commuters to Zwolle with CBS, "
+        "place mobility hubs, and write snelfietspad.html, hubs.html and report.md to --out.",
     )
     p.add_argument("--out", default="fietsstad-demo", help="output folder (default: %(default)s)")
     src = p.add_mutually_exclusive_group()
@@ -50,10 +53,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="where the network comes from (default: %(default)s)",
     )
     p.add_argument(
+        "--area",
+        choices=("region", "zwolle"),
+        default="region",
+        help="Regio Zwolle (37 zones) or the city of Zwolle alone (default: %(default)s)",
+    )
+    p.add_argument(
         "--nodes",
         type=int,
-        default=20_000,
-        help="size of a generated network (default: %(default)s)",
+        default=None,
+        help="size of a generated network (default: 25000 for the region, 20000 for Zwolle; "
+        "at least 2000 for the region)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of a generated network")
     p.add_argument(
@@ -85,5 +95,6 @@ def run(args: argparse.Namespace) -> int:
         k=args.hubs,
         minutes=args.minutes,
         file=args.file,
+        area=args.area,
     )
     return 0
