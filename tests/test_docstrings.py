@@ -49,13 +49,10 @@ NO_EXAMPLE_YET = {
     "fietsstad.demand.gravity.GravityModel",
     "fietsstad.engine._ch.ContractionHierarchy",
     "fietsstad.engine._graph.CSRGraph",
-    "fietsstad.engine._memory.available_memory_bytes",
     "fietsstad.hubs.placement.HubPlacement",
     "fietsstad.network.bikenetwork.BikeNetwork",
-    "fietsstad.network.profiles.Infra",
     "fietsstad.scenario.evaluate.ScenarioResult",
     "fietsstad.scenario.incremental.UpdateStats",
-    "fietsstad.scenario.route.RouteOnNetwork",
 }
 
 

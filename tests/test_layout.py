@@ -167,9 +167,6 @@ UNTYPED_YET = {
     "fietsstad.network.bikenetwork.BikeNetwork.to_networkx",
     "fietsstad.network.bikenetwork.BikeNetwork.nodes_gdf",
     "fietsstad.network.bikenetwork.BikeNetwork.edges_gdf",
-    "fietsstad.zwolle.zwolle_boundary",
-    "fietsstad.zwolle.zwolle_districts",
-    "fietsstad.zwolle.zwolle_study_area",
 }
 
 

@@ -37,8 +37,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fietsstad.errors import FietsstadError, InputFileError
+
+if TYPE_CHECKING:  # annotations only: geopandas, pandas and shapely load on first use
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Polygon
+    from shapely.geometry.base import BaseGeometry
 
 #: Bounding box of the municipality of Zwolle, ``(min_lon, min_lat, max_lon, max_lat)`` EPSG:4326.
 #: Source: CBS/PDOK gebiedsindelingen, gemeente 2023 (GM0193), generalised; CC-BY 4.0.
@@ -97,7 +104,7 @@ _FLOW_COLUMNS = [
 _BOUNDARY_FILE = Path("data") / "zwolle" / "zwolle_gemeente_2023.geojson"
 
 
-def zwolle_study_area():
+def zwolle_study_area() -> Polygon:
     """Zwolle's study area: the municipality's bounding box as a shapely ``Polygon`` (lon/lat).
 
     Returns
@@ -116,7 +123,7 @@ def zwolle_study_area():
     return box(*ZWOLLE_BBOX)
 
 
-def zwolle_boundary(shared_dir: str | os.PathLike | None = None):
+def zwolle_boundary(shared_dir: str | os.PathLike[str] | None = None) -> BaseGeometry:
     """The municipal boundary of Zwolle (CBS/PDOK 2023, generalised) from the shared data folder.
 
     Parameters
@@ -173,7 +180,7 @@ def _default_shared_dir() -> Path:
     return next((c for c in candidates if (c / _BOUNDARY_FILE).is_file()), candidates[0])
 
 
-def zwolle_districts():
+def zwolle_districts() -> gpd.GeoDataFrame:
     """The 16 districts (CBS wijken) of Zwolle as points, with 2024 inhabitants and dwellings.
 
     Returns
@@ -230,7 +237,7 @@ def zwolle_jobs_total() -> int:
     return ZWOLLE_JOBS_2017
 
 
-def zwolle_region_zones():
+def zwolle_region_zones() -> gpd.GeoDataFrame:
     """Regio Zwolle as zones: Zwolle's 16 wijken plus the 21 other municipalities within 15 km.
 
     Returns
@@ -281,7 +288,7 @@ def zwolle_region_zones():
     return gdf.set_crs(4326, allow_override=True)
 
 
-def zwolle_commute_flows(period: str | None = None):
+def zwolle_commute_flows(period: str | None = None) -> pd.DataFrame:
     """CBS home-to-work flows (commuters) among the 22 municipalities of the region.
 
     Parameters
@@ -335,7 +342,7 @@ def zwolle_commute_flows(period: str | None = None):
     return df
 
 
-def zwolle_route_table() -> list[dict]:
+def zwolle_route_table() -> list[dict[str, Any]]:
     """The shipped snelfietspaden around Zwolle as plain records (``data/snelfietspaden.json``).
 
     Each record has ``name``, ``waypoints`` (a list of ``(lon, lat)``), ``approximate``, ``note``

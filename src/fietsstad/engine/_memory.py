@@ -33,7 +33,14 @@ def estimate_matrix_bytes(n_sources: int, n_targets: int, dtype=np.uint16) -> in
 
 
 def available_memory_bytes() -> int:
-    """Currently available memory: ``MemAvailable`` of /proc/meminfo, else psutil, else 4 GiB."""
+    """Currently available memory: ``MemAvailable`` of /proc/meminfo, else psutil, else 4 GiB.
+
+    Example
+    -------
+    >>> n = available_memory_bytes()
+    >>> isinstance(n, int) and n > 0
+    True
+    """
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:

@@ -35,7 +35,15 @@ from fietsstad.errors import ValidationError
 
 
 class Infra(IntEnum):
-    """Infrastructure category of a directed edge (stored as int8 in networks)."""
+    """Infrastructure category of a directed edge (stored as int8 in networks).
+
+    Example
+    -------
+    >>> Infra.CYCLE_STREET == 2, Infra(7).name
+    (True, 'FAST_ROUTE')
+    >>> INFRA_NAMES[int(Infra.SHARED_PATH)]
+    'shared_path'
+    """
 
     CYCLE_PATH = 0  #: separated cycle path (highway=cycleway, or a designated path)
     CYCLE_LANE = 1  #: painted cycle lane or cycleway:left/right=lane on a road
@@ -123,7 +131,16 @@ class Profile:
         return replace(self, speeds_kmh=sp)
 
 
-def _speeds(path, lane, street, mixed, main, shared, track, fast) -> dict[int, float]:
+def _speeds(
+    path: float,
+    lane: float,
+    street: float,
+    mixed: float,
+    main: float,
+    shared: float,
+    track: float,
+    fast: float,
+) -> dict[int, float]:
     vals = (path, lane, street, mixed, main, shared, track, fast)
     return {int(c): float(v) for c, v in zip(Infra, vals)}
 
@@ -133,8 +150,11 @@ PROFILES: dict[str, Profile] = {
     "bike": Profile("bike", _speeds(18, 17, 18, 16, 15, 12, 13, 20)),
     "ebike": Profile("ebike", _speeds(22, 21, 22, 20, 19, 14, 16, 24), unpaved_factor=0.8),
     "speed_pedelec": Profile(
-        "speed_pedelec", _speeds(30, 30, 25, 25, 32, 14, 18, 35), unpaved_factor=0.7,
-        signal_delay_s=20.0, crossing_delay_s=8.0,
+        "speed_pedelec",
+        _speeds(30, 30, 25, 25, 32, 14, 18, 35),
+        unpaved_factor=0.7,
+        signal_delay_s=20.0,
+        crossing_delay_s=8.0,
     ),
 }
 

@@ -122,6 +122,16 @@ class RouteOnNetwork:
         Whether the route was cut to the network area, and the length of the line as defined.
     before_to_after : int64 array
         Index in ``network`` of every edge of the input network.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(n_nodes=400, seed=1)  # GENERATED network
+    >>> r = Snelfietspad.from_waypoints([(6.05, 52.48), (6.15, 52.55)]).resolve(net)
+    >>> set(r.path_edges.tolist()) <= set(r.changed_edges.tolist())
+    True
+    >>> bool(r.directness >= 1.0), r.network.n_edges == net.n_edges + len(r.added_edges)
+    (True, True)
     """
 
     network: BikeNetwork
@@ -220,7 +230,10 @@ class Snelfietspad:
 
     @classmethod
     def from_geojson(
-        cls, obj: dict | str | os.PathLike, name: str | None = None, **kwargs: Any
+        cls,
+        obj: dict[str, Any] | str | os.PathLike[str],
+        name: str | None = None,
+        **kwargs: Any,
     ) -> Snelfietspad:
         """A route along a GeoJSON LineString (a dict, a Feature, a one-feature collection, or a file).
 
@@ -233,28 +246,32 @@ class Snelfietspad:
         [[6.09, 52.5], [6.06, 52.47]]
         """
         props: dict[str, Any] = {}
+        geo: Any = obj
+        what = "obj"
         if not isinstance(obj, dict):
             path = Path(obj)
             try:
-                obj = json.loads(path.read_text(encoding="utf-8"))
+                geo = json.loads(path.read_text(encoding="utf-8"))
             except OSError as err:
                 raise InputFileError(f"cannot read GeoJSON file {path}: {err}") from err
             except ValueError as err:
                 raise InputFileError(f"{path} is not valid JSON: {err}") from err
-        if obj.get("type") == "FeatureCollection":
-            feats = obj.get("features") or []
+            what = f"the content of {path}"
+        geo = _geojson_object(geo, what)
+        if geo.get("type") == "FeatureCollection":
+            feats = geo.get("features") or []
             if len(feats) != 1:
                 raise ValidationError(
                     "a FeatureCollection must hold exactly one LineString feature"
                 )
-            obj = feats[0]
-        if obj.get("type") == "Feature":
-            props = obj.get("properties") or {}
-            obj = obj.get("geometry") or {}
-        if obj.get("type") != "LineString":
-            raise ValidationError(f"expected a GeoJSON LineString, got type {obj.get('type')!r}")
+            geo = _geojson_object(feats[0], "the feature of the FeatureCollection")
+        if geo.get("type") == "Feature":
+            props = _geojson_object(geo.get("properties") or {}, "the feature's properties")
+            geo = _geojson_object(geo.get("geometry") or {}, "the feature's geometry")
+        if geo.get("type") != "LineString":
+            raise ValidationError(f"expected a GeoJSON LineString, got type {geo.get('type')!r}")
         nm = name if name is not None else str(props.get("name", "snelfietspad"))
-        return cls(name=nm, waypoints=obj.get("coordinates"), **kwargs)
+        return cls(name=nm, waypoints=geo.get("coordinates"), **kwargs)
 
     # ---------------------------------------------------------------- resolution
     def resolve(self, net: BikeNetwork, *, clip: bool = True) -> RouteOnNetwork:
@@ -279,8 +296,10 @@ class Snelfietspad:
         if not isinstance(net, BikeNetwork):
             raise ValidationError(f"net must be a BikeNetwork, got {type(net).__name__}")
         if self.way_ids is not None:
-            return _resolve_way_ids(self, net)
-        return _resolve_waypoints(self, net, clip)
+            return _resolve_way_ids(self, self.way_ids, net)
+        if self.waypoints is None:  # both set to None after construction
+            raise ValidationError("a Snelfietspad needs exactly one of waypoints or way_ids")
+        return _resolve_waypoints(self, self.waypoints, net, clip)
 
     def apply(self, net: BikeNetwork, *, clip: bool = True) -> tuple[BikeNetwork, np.ndarray]:
         """The upgraded network (new object) and the indices of its changed or added edges.
@@ -298,6 +317,13 @@ class Snelfietspad:
 
 
 # --------------------------------------------------------------------------------- helpers
+def _geojson_object(obj: Any, what: str) -> dict[str, Any]:
+    """``obj`` if it is a GeoJSON object (a JSON object, i.e. a dict), else a ValidationError."""
+    if not isinstance(obj, dict):
+        raise ValidationError(f"{what} must be a GeoJSON object (a dict), got {type(obj).__name__}")
+    return obj
+
+
 def _check_waypoints(wp: Any) -> np.ndarray:
     try:
         a = np.asarray(wp, dtype=np.float64)
@@ -389,8 +415,9 @@ def _fastest_path_trees(net: BikeNetwork, origins: np.ndarray) -> np.ndarray:
     return np.vstack([np.asarray(predecessors(g, int(o)), dtype=np.int64) for o in origins])
 
 
-def _resolve_waypoints(route: Snelfietspad, net: BikeNetwork, clip: bool) -> RouteOnNetwork:
-    wp = route.waypoints
+def _resolve_waypoints(
+    route: Snelfietspad, wp: np.ndarray, net: BikeNetwork, clip: bool
+) -> RouteOnNetwork:
     requested_m = _line_length_m(wp)
     parts = _clip_parts(net, wp) if clip else [wp]
     if not parts:
@@ -408,7 +435,9 @@ def _resolve_waypoints(route: Snelfietspad, net: BikeNetwork, clip: bool) -> Rou
                 f"route {route.name!r} does not come within snapping distance of "
                 "the network; check the waypoints are lon/lat"
             )
-    clipped = clip and (len(parts) > 1 or sum(_line_length_m(p) for p in parts) < requested_m - 1.0)
+    clipped = clip and (
+        len(parts) > 1 or sum((_line_length_m(p) for p in parts), 0.0) < requested_m - 1.0
+    )
     segs: list[tuple[int, int, np.ndarray]] = []  # (node a, node b, given line between them)
     for part in parts:
         try:
@@ -456,10 +485,10 @@ def _resolve_waypoints(route: Snelfietspad, net: BikeNetwork, clip: bool) -> Rou
     return _build(route, net, path_steps, clipped, requested_m)
 
 
-def _resolve_way_ids(route: Snelfietspad, net: BikeNetwork) -> RouteOnNetwork:
+def _resolve_way_ids(route: Snelfietspad, way_ids: np.ndarray, net: BikeNetwork) -> RouteOnNetwork:
     import networkx as nx
 
-    sel = np.flatnonzero(np.isin(net.way_id, route.way_ids))
+    sel = np.flatnonzero(np.isin(net.way_id, way_ids))
     if len(sel) == 0:
         raise ValidationError(
             f"route {route.name!r}: none of the way ids is in this network (a "
@@ -485,8 +514,8 @@ def _resolve_way_ids(route: Snelfietspad, net: BikeNetwork) -> RouteOnNetwork:
     nodes_path = nx.shortest_path(H, int(ends_arr[i]), int(ends_arr[j]), weight="length")
     steps: list[tuple[str, Any]] = []
     for p, q in zip(nodes_path[:-1], nodes_path[1:]):
-        e = _best_edge(net, p, q)
-        steps.append(("edge", e if e >= 0 else int(H[p][q]["e"])))
+        best = _best_edge(net, p, q)
+        steps.append(("edge", best if best >= 0 else int(H[p][q]["e"])))
     return _build(route, net, steps, False, 0.0, extra_edges=sel)
 
 
@@ -533,7 +562,7 @@ def _build(
     inv = np.empty_like(order)
     inv[order] = np.arange(len(order))
 
-    def cat(a, b):
+    def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.concatenate([np.asarray(a), np.asarray(b, dtype=np.asarray(a).dtype)])[order]
 
     infra = net.infra.copy()
