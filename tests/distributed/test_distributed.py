@@ -606,15 +606,10 @@ def test_gravity_dask_bad_margins_same_errors_as_single_machine(client):
         gravity_distribution_dask(client, one, one, "not a matrix".split())
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug, open in issue #13: a worker SIGKILLed during the Dask Furness passes can "
-    "make the scheduler cancel a held pass sum ('already forgotten' / 'lost dependencies'); "
-    "the rewritten driver does not yet rebuild the chain",
-)
 def test_worker_killed_during_balancing_does_not_change_the_result(client, net):
-    """SIGKILL a worker while the Furness passes run: lost routing blocks and the chain of
-    ``a`` blocks are recomputed from the scattered network; the tables are unchanged."""
+    """SIGKILL a worker while the Furness passes run (issue #13): the pass under way is
+    recomputed, or made again from client-held inputs if scattered data died with the worker;
+    the tables are unchanged."""
     import threading
 
     import pandas as pd
