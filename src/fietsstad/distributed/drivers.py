@@ -499,11 +499,13 @@ def gravity_distribution_dask(
 
     Furness balancing of ``T_ij = a_i b_j f(c_ij)`` where the cost matrix is never gathered:
     the Furness loop is the single-machine one (:func:`fietsstad.demand.gravity.furness_balance`), and
-    every pass runs :func:`fietsstad.demand.gravity.furness_block` on each row block on the workers (each
-    keeps its new ``a`` rows); the partial column sums and row errors are combined pairwise on
-    the cluster (:func:`tree_reduce`), so only a length-``m`` vector reaches the client. Same
-    parameters (plus ``client`` first), same convergence test and errors, and the same ``a``,
-    ``b`` up to float summation order of the column sums.
+    every pass runs :func:`fietsstad.demand.gravity.furness_block` on each row block on the workers
+    (with ``a`` and ``b`` sent by the client); the partial column sums and row errors are combined
+    pairwise on the cluster (:func:`tree_reduce`), so only a length-``m`` vector and the new
+    ``a`` (``n`` floats) reach the client. A pass depends on no earlier pass: a worker killed
+    mid-run costs at most the pass under way (run again, from blocks made again if their data
+    died with the worker). Same parameters (plus ``client`` first), same convergence test and
+    errors, and the same ``a``, ``b`` up to float summation order of the column sums.
 
     Parameters
     ----------
