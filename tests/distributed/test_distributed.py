@@ -613,15 +613,32 @@ def test_gravity_dask_bad_margins_same_errors_as_single_machine(client):
         gravity_distribution_dask(client, one, one, "not a matrix".split())
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug, open in issue #13: a worker SIGKILLed during the Dask Furness passes can "
-    "make the scheduler cancel a held pass sum ('already forgotten' / 'lost dependencies'); "
-    "the rewritten driver does not yet rebuild the chain",
-)
+def test_run_renew_makes_lost_scattered_inputs_again(client):
+    """Issue #13's mechanism without a kill: scattered data the scheduler forgot (what a worker's
+    death does to its only copy) cancels what was built on it; ``renew`` makes both again under
+    fresh keys from the client-held recipes, with the same values."""
+    from concurrent.futures import CancelledError
+
+    from fietsstad.distributed._cluster import _Run
+
+    with _Run(client) as run:
+        x = run.scatter(np.arange(5.0), broadcast=False)
+        y = run.submit(np.multiply, x, 2.0, key=("double", 0))
+        assert y.result().tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]
+        client.cancel([x], force=True)  # the scheduler forgets x and everything built on it
+        with pytest.raises(CancelledError):
+            y.result(timeout=30)
+        (y2,) = run.renew([y])
+        assert y2.key != y.key and y2.key.startswith(f"fietsstad-double-{run.token}-0-renew")
+        assert y2.result().tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]
+        assert y.key not in {f.key for f in run.held}  # the replaced futures are released
+        assert run.renew([3, None]) == [3, None]  # not futures of this run: as they are
+
+
 def test_worker_killed_during_balancing_does_not_change_the_result(client, net):
-    """SIGKILL a worker while the Furness passes run: lost routing blocks and the chain of
-    ``a`` blocks are recomputed from the scattered network; the tables are unchanged."""
+    """SIGKILL a worker while the Furness passes run (issue #13): the pass under way is
+    recomputed, or made again from client-held inputs if scattered data died with the worker;
+    the tables are unchanged."""
     import threading
 
     import pandas as pd

@@ -145,6 +145,14 @@ class _Run:
     (``fietsstad-<name>-<token>-<i>...``), ``run.blocks`` submits one task per row block. Every
     future is held until the ``with`` ends (Dask can recompute a block lost with a worker only
     while the chain behind it is held), then cancelled if still running and released.
+
+    Scattered data is *not* safe on the cluster: Dask's active memory manager (on by default,
+    policy ``ReduceReplicas``) drops the extra copies of a broadcast input once no task waits
+    for it, so its only copy may die with a worker, and Dask cannot recompute scattered data
+    (the scheduler forgets it and cancels everything built on it: "lost dependencies",
+    "already forgotten"). So ``run`` also keeps the recipe of every future it made (the
+    scattered object, or the task and its arguments), and :meth:`renew` makes futures again
+    under fresh keys from what the client holds.
     """
 
     def __init__(self, client: Client) -> None:
@@ -155,6 +163,9 @@ class _Run:
         self.client = client
         self.token = uuid.uuid4().hex[:12]
         self.held: list = []
+        # key -> ("scatter", obj, broadcast) or ("submit", func, args, key parts): see renew()
+        self._recipes: dict[Any, tuple] = {}
+        self._renewals = 0
 
     def __enter__(self) -> _Run:
         prepare_workers(self.client)
@@ -163,18 +174,56 @@ class _Run:
     def __exit__(self, *exc) -> None:
         _release(self.held)
 
-    def scatter(self, obj):
-        """``obj`` on every worker once (None stays None)."""
+    def scatter(self, obj, broadcast: bool = True):
+        """``obj`` on every worker once (one worker with ``broadcast=False``; None stays None)."""
         if obj is None:
             return None
-        fut = self.client.scatter([obj], broadcast=True, hash=False)[0]
+        fut = self.client.scatter([obj], broadcast=broadcast, hash=False)[0]
         self.held.append(fut)
+        self._recipes[fut.key] = ("scatter", obj, broadcast)
         return fut
 
     def submit(self, func, *args, key: tuple):
         fut = self.client.submit(func, *args, key=_key(key[0], self.token, *key[1:]))
         self.held.append(fut)
+        self._recipes[fut.key] = ("submit", func, args, key)
         return fut
+
+    def renew(self, futures: list) -> list:
+        """The same futures made again, under fresh keys, from what the client holds.
+
+        Scattered inputs are scattered again; tasks are submitted again on renewed arguments
+        (an input shared by several futures is renewed once). Futures this ``run`` did not make
+        (given by the caller) come back as they are. The replaced futures are released.
+        """
+        from distributed import Future
+
+        self._renewals += 1
+        made: dict[Any, Any] = {}
+
+        def again(x):
+            if isinstance(x, (list, tuple)):
+                return type(x)(again(v) for v in x)
+            if not isinstance(x, Future) or x.key not in self._recipes:
+                return x
+            if x.key not in made:
+                kind, *recipe = self._recipes[x.key]
+                if kind == "scatter":
+                    made[x.key] = self.scatter(*recipe)
+                else:
+                    func, args, key = recipe
+                    made[x.key] = self.submit(
+                        func, *again(args), key=(*key, f"renew{self._renewals}")
+                    )
+            return made[x.key]
+
+        out = [again(f) for f in futures]
+        old = [f for f in self.held if f.key in made]
+        self.held[:] = [f for f in self.held if f.key not in made]
+        for key in made:
+            del self._recipes[key]
+        _release(old)
+        return out
 
     def blocks(self, func, n: int, block_size: int, args, name: str) -> list:
         """``func(*args(a, b))`` for every row block ``a:b`` of ``n`` rows."""
@@ -348,18 +397,24 @@ def _create_store(
     return arr
 
 
-def _cost_blocks(client: Client, cost, block_size: int | None, held: list) -> list:
-    """Row-block futures of a cost matrix: given futures, a Zarr array/store, or numpy."""
+def _cost_blocks(run: _Run, cost, block_size: int | None) -> list:
+    """Row-block futures of a cost matrix: given futures, a Zarr array/store, or numpy.
+
+    Blocks made here (Zarr reads, scattered numpy rows) are made by ``run``, so
+    :meth:`_Run.renew` can make them again after a worker died with them.
+    """
     from distributed import Future
 
+    client = run.client
     if isinstance(cost, (list, tuple)) and cost and all(isinstance(f, Future) for f in cost):
         return list(cost)
     if isinstance(cost, (str, os.PathLike)) or type(cost).__module__.startswith("zarr"):
         import zarr
 
+        arr: Any  # a zarr.Array (zarr types its items as a union of scalars and arrays)
         if isinstance(cost, (str, os.PathLike)):
             store = str(cost) if "://" in str(cost) else str(Path(cost).expanduser().resolve())
-            node = zarr.open(store=store, mode="r")
+            node: Any = zarr.open(store=store, mode="r")
             path = "travel_time" if isinstance(node, zarr.Group) else ""
             arr = node["travel_time"] if path else node
         else:
@@ -367,22 +422,17 @@ def _cost_blocks(client: Client, cost, block_size: int | None, held: list) -> li
         if arr.ndim != 2:
             raise ValidationError(f"cost must be a 2-D matrix, got shape {arr.shape}")
         bs = _block_arg(block_size) or int(arr.chunks[0])
-        token = uuid.uuid4().hex[:12]
-        futs = [
-            client.submit(_zarr_rows, store, path, a, b, key=f"fietsstad-zrows-{token}-{i}")
+        return [
+            run.submit(_zarr_rows, store, path, a, b, key=("zrows", i))
             for i, (a, b) in enumerate(_blocks(arr.shape[0], bs))
         ]
-        held.extend(futs)
-        return futs
     if isinstance(cost, np.ndarray):
         if cost.ndim != 2:
             raise ValidationError(f"cost must be a 2-D matrix, got shape {cost.shape}")
         bs = _block_arg(block_size) or choose_block_size(
             cost.shape[0], cost.shape[1] * cost.itemsize, _total_threads(client)
         )
-        futs = client.scatter([cost[a:b] for a, b in _blocks(cost.shape[0], bs)], hash=False)
-        held.extend(futs)
-        return futs
+        return [run.scatter(cost[a:b], broadcast=False) for a, b in _blocks(cost.shape[0], bs)]
     raise ValidationError(
         "cost must be a list of row-block futures (in row order), a Zarr array or store path, "
         f"or a numpy matrix, not {type(cost).__name__}"

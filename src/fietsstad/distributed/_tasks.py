@@ -273,13 +273,13 @@ def _w(x: np.ndarray) -> np.ndarray:
     return x if x.flags.writeable and x.flags.c_contiguous else np.array(x, order="C")
 
 
-def _furness_block(block, f, P, prev, b, row0: int):
-    """:func:`fietsstad.demand.gravity.furness_block` on a row block; ``prev`` is the block's result of
-    the previous pass (its ``a`` comes first), or None on the first pass."""
+def _furness_block(block, f, P, a_prev, b, row0: int):
+    """:func:`fietsstad.demand.gravity.furness_block` on a row block; ``a_prev`` is the block's
+    ``a`` of the previous pass (sent by the client), or None on the first pass."""
     from fietsstad.demand.gravity import furness_block
 
     _apply_threads()
-    a_prev = None if prev is None else _w(prev[0])
+    a_prev = None if a_prev is None else _w(a_prev)
     return furness_block(_w(_cost_of(block)), _w(f), _w(P), a_prev, _w(b), row0)
 
 

@@ -80,6 +80,7 @@ from fietsstad.distributed._cluster import (  # noqa: F401 - public names re-exp
     _cost_blocks,
     _create_store,
     _key,
+    _release,
     _Run,
     _total_threads,
     choose_block_size,
@@ -418,8 +419,15 @@ def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterren
              max_iter, scale, cutoff, normalise):  # fmt: skip
     """:func:`fietsstad.demand.gravity.furness_balance` with every pass run on the row blocks' workers.
 
-    P slices and ``b`` travel inside the task specs (small vectors), so a lost block can always
-    be recomputed along its chain of passes back to its cost block (all held by ``run``).
+    The client holds everything a pass needs besides the cost blocks: ``a`` and ``b`` (numpy,
+    gathered after each pass: ``n + m`` floats) and the productions travel inside the task specs,
+    and the deterrence table is scattered by ``run``. So a pass depends on no earlier pass, its
+    futures are released when it ends, and a worker's death costs at most the pass under way:
+    Dask recomputes its lost blocks, and if it cannot (a scattered input died with the worker,
+    the scheduler cancels with "lost dependencies" or "already forgotten"), the cost blocks and
+    the table are made again under fresh keys (:meth:`_Run.renew`) and the pass is submitted
+    again, from the same client-held vectors, so the result is the same. ``blocks`` is updated
+    in place.
     """
     bounds = np.cumsum([0] + rows)
     p_s = [P[bounds[i] : bounds[i + 1]] for i in range(len(blocks))]
@@ -427,35 +435,43 @@ def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterren
 
     def start(table):
         f_f = run.scatter(table)
-        prev: list = [None] * len(blocks)
+        a_s: list = [None] * len(blocks)  # the blocks' ``a`` of the previous pass (None: first)
         it = [0]
 
+        def submit_pass(b, attempt: int, keep: list):
+            res = [
+                client.submit(_furness_block, blk, f_f, p_s[i], a_s[i], b, int(bounds[i]),
+                              key=_key("furness", run.token, it[0], i, attempt))
+                for i, blk in enumerate(blocks)
+            ]  # fmt: skip
+            keep.extend(res)
+            total = tree_reduce(
+                client, res, _furness_combine, _key("fsum", run.token, it[0], attempt), hold=keep
+            )
+            a_f = [
+                client.submit(_item, r, 0, key=_key("fa", run.token, it[0], i, attempt))
+                for i, r in enumerate(res)
+            ]
+            keep += [total, *a_f]
+            return _partial(total.result()), client.gather(a_f)
+
         def run_pass(b):
+            nonlocal f_f
             it[0] += 1
-            # a pass is deterministic: if the scheduler cancels it after a worker died (seen under
-            # load as "already forgotten"), it is submitted again under fresh keys, from the
-            # previous pass's blocks (held by ``run``, so Dask can recompute them)
             for attempt in range(_PASS_ATTEMPTS):
-                res = [
-                    run.submit(_furness_block, blk, f_f, p_s[i], prev[i], b, int(bounds[i]),
-                               key=("furness", it[0], i, attempt))
-                    for i, blk in enumerate(blocks)
-                ]  # fmt: skip
-                total = tree_reduce(
-                    client, res, _furness_combine,
-                    _key("fsum", run.token, it[0], attempt), hold=run.held,
-                )  # fmt: skip
-                run.held.append(total)
+                keep: list = []
                 try:
-                    partial = _partial(total.result())
+                    partial, a_new = submit_pass(b, attempt, keep)
                     break
                 except CancelledError:
                     if attempt == _PASS_ATTEMPTS - 1:
                         raise
-            prev[:] = res
-            return partial, lambda: np.concatenate(
-                client.gather([client.submit(_item, r, 0) for r in res])
-            )
+                    fresh = run.renew([*blocks, f_f])
+                    blocks[:], f_f = fresh[:-1], fresh[-1]
+                finally:
+                    _release(keep)
+            a_s[:] = a_new
+            return partial, lambda: np.concatenate(a_new)
 
         return run_pass
 
@@ -483,11 +499,13 @@ def gravity_distribution_dask(
 
     Furness balancing of ``T_ij = a_i b_j f(c_ij)`` where the cost matrix is never gathered:
     the Furness loop is the single-machine one (:func:`fietsstad.demand.gravity.furness_balance`), and
-    every pass runs :func:`fietsstad.demand.gravity.furness_block` on each row block on the workers (each
-    keeps its new ``a`` rows); the partial column sums and row errors are combined pairwise on
-    the cluster (:func:`tree_reduce`), so only a length-``m`` vector reaches the client. Same
-    parameters (plus ``client`` first), same convergence test and errors, and the same ``a``,
-    ``b`` up to float summation order of the column sums.
+    every pass runs :func:`fietsstad.demand.gravity.furness_block` on each row block on the workers
+    (with ``a`` and ``b`` sent by the client); the partial column sums and row errors are combined
+    pairwise on the cluster (:func:`tree_reduce`), so only a length-``m`` vector and the new
+    ``a`` (``n`` floats) reach the client. A pass depends on no earlier pass: a worker killed
+    mid-run costs at most the pass under way (run again, from blocks made again if their data
+    died with the worker). Same parameters (plus ``client`` first), same convergence test and
+    errors, and the same ``a``, ``b`` up to float summation order of the column sums.
 
     Parameters
     ----------
@@ -526,7 +544,7 @@ def gravity_distribution_dask(
     P = check_finite_nonneg(productions, "productions").ravel()
     A = check_finite_nonneg(attractions, "attractions").ravel()
     with run:
-        futs = _cost_blocks(client, cost, block_size, run.held)
+        futs = _cost_blocks(run, cost, block_size)
         rows, size = _check_blocks(client, futs, len(P), len(A))
         return _balance(
             run, P, A, futs, rows, size, deterrence, tol, max_iter, scale, cutoff, normalise
@@ -634,8 +652,8 @@ def modal_share_dask(
             )  # fmt: skip
             size = 65536
         else:
-            blocks = client.scatter([(cost[a:b], dist[a:b]) for a, b in spans], hash=False)
-            run.held.extend(blocks)
+            assert dist is not None  # modal_matrices returns both matrices
+            blocks = [run.scatter((cost[a:b], dist[a:b]), broadcast=False) for a, b in spans]
             size = _check_blocks(client, blocks, n, len(A))[1]
         rows = [b - a for a, b in spans]
         grav = _balance(
