@@ -278,8 +278,9 @@ def test_travel_time_is_rounded_length_over_speed_plus_delay(profile):
     prof = get_profile(profile)
     speed = np.array([prof.speed(int(c), bool(u)) for c, u in zip(net.infra, net.unpaved)])
     np.testing.assert_array_equal(net.speed_kmh, speed.astype(np.float32))
-    expected = np.maximum(np.rint(net.length.astype(np.float64) * 3.6 / speed) + net.delay, 1)
-    np.testing.assert_array_equal(net.travel_time, expected.astype(np.int32))
+    length = net.length.astype(np.float64)
+    expected = np.maximum(np.rint(length * 36.0 / speed + net.delay * 10.0), 1) / 10  # 0.1 s
+    np.testing.assert_array_equal(net.travel_time, expected)
     assert net.profile == profile
 
 

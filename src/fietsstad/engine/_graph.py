@@ -172,10 +172,10 @@ class CSRGraph:
             return self._cache[key]
         h = hashlib.blake2b(digest_size=16)
         for a in (self.indptr, self.indices, self.weights):
-            h.update(np.ascontiguousarray(a).view(np.uint8))
+            h.update(np.ascontiguousarray(a).view(np.uint8).data)
         if extra is not None:
             h.update(b"secondary")
-            h.update(np.ascontiguousarray(extra).view(np.uint8))
+            h.update(np.ascontiguousarray(extra).view(np.uint8).data)
         d = h.hexdigest()
         if key:
             self._cache[key] = d

@@ -504,7 +504,7 @@ def _download_graph(place: str | None = None, polygon: Any = None) -> Any:
     what = f"place {place!r}" if place is not None else "the polygon"
     try:
         with osmnx_settings():
-            kw = {
+            kw: dict[str, Any] = {
                 "network_type": _NETWORK_TYPE,
                 "custom_filter": CUSTOM_FILTER,
                 "simplify": False,
@@ -568,7 +568,7 @@ def _segments(tables: OsmTables, prof: Profile) -> dict[str, Any]:
             f"{tables.source or 'the input'} holds no way a cyclist may ride under the fietsstad "
             f"cycling rules ({len(tables.way_ids)} highway ways read); see docs/cycling_rules.md"
         )
-    seg = {k: np.concatenate(v) for k, v in parts.items()}
+    seg: dict[str, Any] = {k: np.concatenate(v) for k, v in parts.items()}
     seg["name"] = np.asarray(names, dtype=object)
     seg["n_ways"] = n_ways
     # junction delays on the edge into the head node
