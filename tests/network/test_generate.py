@@ -367,12 +367,14 @@ def test_networkx_round_trip_and_dijkstra_agree():
     G = net.to_networkx()
     assert G.number_of_nodes() == net.n_nodes
     assert G.number_of_edges() == net.n_edges
-    indptr, indices, w = net.csr()
+    indptr, indices, w = net.csr("travel_time_ticks")  # integer deciseconds: exact sums
     A = csr_matrix((w.astype(np.float64), indices, indptr), shape=(net.n_nodes,) * 2)
     sources = [0, net.n_nodes // 2, net.n_nodes - 1]
     dist = dijkstra(A, directed=True, indices=sources)
     for row, src in zip(dist, sources):
-        ref = nx.single_source_dijkstra_path_length(G, int(net.node_id[src]), weight="travel_time")
+        ref = nx.single_source_dijkstra_path_length(
+            G, int(net.node_id[src]), weight="travel_time_ticks"
+        )
         got = {int(net.node_id[i]): int(d) for i, d in enumerate(row)}
         assert got == {k: int(v) for k, v in ref.items()}
         assert np.isfinite(row).all()  # one strongly connected component

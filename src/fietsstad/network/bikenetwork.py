@@ -288,10 +288,13 @@ class BikeNetwork:
         return np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.indptr))
 
     def csr(self, weight: str = "travel_time") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(indptr, indices, weights)`` for the engine; ``weight`` is ``travel_time`` or ``length``.
+        """``(indptr, indices, weights)`` arrays; ``weight`` is ``travel_time``, ``travel_time_ticks`` or ``length``.
 
-        ``travel_time`` weights are int32 ticks (deciseconds, :meth:`travel_time_ticks`), ``length``
-        whole metres.
+        ``travel_time``: int32 whole seconds per edge (rounded half up from the deciseconds, at
+        least 1), for tools that take plain arrays (a tuple carries no unit). Summing them
+        re-introduces per-edge rounding: for sub-second accuracy use :meth:`engine_graph` (it
+        carries its unit) or ``travel_time_ticks`` (int32 deciseconds, :meth:`travel_time_ticks`)
+        with ``CSRGraph.from_arrays(..., ticks_per_s=10)``. ``length``: whole metres.
 
         Example
         -------
@@ -301,11 +304,14 @@ class BikeNetwork:
         (dtype('int32'), dtype('int32'), dtype('int32'))
         """
         if weight == "travel_time":
+            w = np.maximum((self.travel_time_ticks() + TICKS_PER_S // 2) // TICKS_PER_S, 1).astype(np.int32)
+        elif weight == "travel_time_ticks":
             w = self.travel_time_ticks()
         elif weight == "length":
             w = np.rint(self.length).astype(np.int32)
         else:
-            raise ValidationError(f"weight must be 'travel_time' or 'length', not {weight!r}")
+            raise ValidationError(
+                f"weight must be 'travel_time', 'travel_time_ticks' or 'length', not {weight!r}")
         return self.indptr, self.indices, w
 
     def travel_time_ticks(self) -> np.ndarray:
@@ -350,7 +356,7 @@ class BikeNetwork:
         """
         from fietsstad.engine import CSRGraph  # numba loads on first use, not on import
 
-        indptr, indices, w = self.csr()
+        indptr, indices, w = self.csr("travel_time_ticks")
         key = (bool(reverse), _digest(indptr, indices, w))
         cache = self.__dict__.setdefault("_engine_graphs", {})
         g = cache.get(key[0])

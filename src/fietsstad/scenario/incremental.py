@@ -382,7 +382,7 @@ def update_travel_times(
             )
     out = mat if usable_inplace else src.copy()
     affected = np.flatnonzero(_affected_sources(out, unreach, cap, cu, cv, cw)).astype(np.int32)
-    indptr, indices, w = after_net.csr()
+    indptr, indices, w = after_net.csr("travel_time_ticks")
     n_chunks = max(1, min(len(affected), nb.get_num_threads() * 8))
     changed = _repair(
         out,
