@@ -127,11 +127,7 @@ def check_memory_budget(
     need = int(np.dtype(dtype).itemsize)
     for d in dims:
         need *= d
-    if (
-        isinstance(extra_bytes, bool)
-        or not isinstance(extra_bytes, (int, np.integer))
-        or extra_bytes < 0
-    ):
+    if isinstance(extra_bytes, bool) or not isinstance(extra_bytes, (int, np.integer)) or extra_bytes < 0:
         raise GraphError(f"extra_bytes must be a whole number >= 0, got {extra_bytes!r}")
     need += int(extra_bytes)
     if budget_bytes is None:
