@@ -74,7 +74,7 @@ def generated_graph(n_nodes: int, seed: int = SEED):
         from fietsstad.network import generate_network
 
         net = generate_network(n_nodes, seed=seed)
-        return CSRGraph.from_arrays(*net.csr()), net.x, net.y, f"GENERATED {net.n_nodes} nodes"
+        return net.engine_graph(), net.x, net.y, f"GENERATED {net.n_nodes} nodes"  # deciseconds
     except ImportError:  # pragma: no cover - the generator is part of the package now
         sys.path.insert(0, str(REPO / "tests"))
         from naive import perturbed_grid
@@ -101,10 +101,8 @@ def liechtenstein_net():
 
 def liechtenstein_graph():
     """``(CSRGraph, x, y, label)`` of the real Liechtenstein OSM bike network."""
-    from fietsstad.engine import CSRGraph
-
     net = liechtenstein_net()
-    return CSRGraph.from_arrays(*net.csr()), net.x, net.y, f"Liechtenstein OSM {net.n_nodes} nodes"
+    return net.engine_graph(), net.x, net.y, f"Liechtenstein OSM {net.n_nodes} nodes"
 
 
 def _scipy_matrix(g):
@@ -212,7 +210,7 @@ def profile_switch(net, to: str = "ebike") -> dict:
     _MEMO.clear()
     t0 = time.perf_counter()
     other = net.with_profile(to)
-    g2 = CSRGraph.from_arrays(*other.csr())
+    g2 = other.engine_graph()
     run_fietsstad_matrix(g2)
     switch = time.perf_counter() - t0
     _MEMO.clear()
@@ -370,7 +368,9 @@ def compare(
         res["scipy_matrix_warm_s"], S = _timed(_scipy_dijkstra, M)
         res["scipy_matrix_s"] = t_build + res["scipy_matrix_warm_s"]
         del M
-        S = np.where(np.isinf(S), UNREACHABLE_U16, S)
+        # peers sum the same integer ticks; fietsstad rounds them half up to seconds at the end
+        tps = g.ticks_per_s
+        S = np.where(np.isinf(S), UNREACHABLE_U16, np.floor((S + tps // 2) / tps))
         res["agrees_with_scipy"] = bool(np.array_equal(T, S.astype(np.uint16)))
         del S
         res["matrix_vs_scipy"] = res["scipy_matrix_s"] / res["fietsstad_matrix_s"]
@@ -408,8 +408,8 @@ def compare(
             tf_first, _ = _timed(run_fietsstad_access, g, c, values)  # builds what it needs
             res["pandana_build_s"], pnet = _timed(pandana_network, g, x, y)
             tf, A = _timed(run_fietsstad_access, g, c, values)
-            tp, P = _timed(run_pandana, pnet, c, values)
-            tp_warm, _ = _timed(_pandana_aggregate, pnet, c)  # precompute done above
+            tp, P = _timed(run_pandana, pnet, c * g.ticks_per_s, values)  # pandana: ticks
+            tp_warm, _ = _timed(_pandana_aggregate, pnet, c * g.ticks_per_s)  # precompute done above
             res[f"pandana_build_{c}s_s"] = res["pandana_build_s"]
             res[f"fietsstad_access_{c}s_s"] = tf
             res[f"fietsstad_access_{c}s_first_call_s"] = tf_first
@@ -463,7 +463,7 @@ def main(argv=None) -> int:
         net = generated_net(a.nodes)
         label = f"GENERATED {net.n_nodes} nodes"
         loader = f"compare.generated_graph({a.nodes})[0]"
-    g = CSRGraph.from_arrays(*net.csr())
+    g = net.engine_graph()
     peers = {s.strip() for s in a.peers.split(",") if s.strip()}
     cutoffs = [int(c) for c in a.cutoffs.split(",")]
     res = compare(g, net.x, net.y, label, peers, cutoffs, None if a.no_memory else loader, net=net)
@@ -471,7 +471,7 @@ def main(argv=None) -> int:
         if not a.liechtenstein:
             if LIECHTENSTEIN.exists():
                 li = liechtenstein_net()
-                gl = CSRGraph.from_arrays(*li.csr())
+                gl = li.engine_graph()
                 lab = f"Liechtenstein OSM {li.n_nodes} nodes"
                 # scipy and pandana only: the ratios with the first calls, in CI's time budget
                 li_peers = peers & {"scipy", "pandana"}

@@ -211,10 +211,13 @@ def pct(model, d):
 
 # ----------------------------------------------------------------------------- incremental update
 def network_times(net, sources=None, dtype=np.uint16):
-    """scipy Dijkstra on the minimum weight per (u, v) pair, converted to the matrix convention."""
+    """scipy Dijkstra on the minimum weight per (u, v) pair, converted to the matrix convention.
+
+    In engine ticks (deciseconds, ``net.travel_time_ticks()``): the unit of the incremental update.
+    """
     src = net.edge_sources()
     best = {}
-    for a, b, w in zip(src.tolist(), net.indices.tolist(), net.travel_time.tolist()):
+    for a, b, w in zip(src.tolist(), net.indices.tolist(), net.travel_time_ticks().tolist()):
         best[(a, b)] = min(w, best.get((a, b), w))
     n = net.n_nodes
     keys = list(best)

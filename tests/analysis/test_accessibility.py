@@ -32,7 +32,7 @@ def net():
 
 @pytest.fixture(scope="module")
 def T(net):
-    return scipy_times(*net.csr())
+    return scipy_times(*net.csr("travel_time_ticks")) / 10  # exact seconds (0.1 s edges)
 
 
 def test_dataframe_with_several_columns_and_decays(net, T):

@@ -474,7 +474,7 @@ def test_modal_share_on_generated_network_against_scipy():
     # equally fast paths the shortest is taken (as documented for the engine); all sums are
     # integers below 2**53, exact in float64
     src = net.edge_sources()
-    w = net.travel_time.astype(np.int64) * 10**8 + np.rint(net.length).astype(np.int64)
+    w = net.travel_time_ticks().astype(np.int64) * 10**8 + np.rint(net.length).astype(np.int64)
     order = np.lexsort((w, net.indices, src))
     first = np.ones(len(order), bool)
     first[1:] = (src[order][1:] != src[order][:-1]) | (
@@ -485,7 +485,7 @@ def test_modal_share_on_generated_network_against_scipy():
         (w[keep].astype(float), (src[keep], net.indices[keep])), shape=(net.n_nodes, net.n_nodes)
     )
     lex = dijkstra(G, indices=nodes)[:, nodes].astype(np.int64)
-    T_s = (lex // 10**8).astype(np.uint16)
+    T_s = ((lex // 10**8 + 5) // 10).astype(np.uint16)  # deciseconds, rounded half up to s
     D = (lex % 10**8).astype(np.int32)
     ref = modal_share(T_s, tg, distances=D, distance_scale=0.001)
     for col in ("trips", "trip_km", "bike_trips", "bike_km", "ebike_trips"):

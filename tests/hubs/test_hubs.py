@@ -17,20 +17,25 @@ from fietsstad.network import BikeNetwork
 
 
 def _times_to(net: BikeNetwork, targets) -> np.ndarray:
-    """Oracle: full scipy Dijkstra on the forward graph; column t = time from every node to t."""
-    indptr, indices, w = net.csr()
+    """Oracle: full scipy Dijkstra on the forward graph; column t = time from every node to t.
+
+    Exact seconds: integer deciseconds (the engine's ticks) summed, then divided by 10.
+    """
+    indptr, indices, w = net.csr("travel_time_ticks")
     A = csr_matrix((w.astype(float), indices, indptr), shape=(net.n_nodes, net.n_nodes))
     D = dijkstra(A, directed=True)
-    return D[:, np.asarray(targets)]
+    return D[:, np.asarray(targets)] / 10
 
 
 def _nx_times_to(net: BikeNetwork, target: int, cutoff: float) -> dict[int, float]:
-    """Oracle 2: networkx on the reversed graph."""
+    """Oracle 2: networkx on the reversed graph, in integer deciseconds (the engine's ticks)."""
     G = nx.DiGraph()
     src = net.edge_sources()
+    ticks = net.travel_time_ticks()
     for e in range(net.n_edges):
-        G.add_edge(int(src[e]), int(net.indices[e]), w=int(net.travel_time[e]))
-    return nx.single_source_dijkstra_path_length(G.reverse(), target, cutoff=cutoff, weight="w")
+        G.add_edge(int(src[e]), int(net.indices[e]), w=int(ticks[e]))
+    d = nx.single_source_dijkstra_path_length(G.reverse(), target, cutoff=cutoff * 10, weight="w")
+    return {k: v / 10 for k, v in d.items()}
 
 
 # ------------------------------------------------------------------------------ candidates
@@ -139,9 +144,9 @@ def test_catchment_direction_differs_on_one_way_streets():
         net, cands, bands_min=(3,), population=np.ones(net.n_nodes), direction="from_hub"
     )
     T = _times_to(net, [20])[:, 0]
-    indptr, indices, w = net.csr()
+    indptr, indices, w = net.csr("travel_time_ticks")
     A = csr_matrix((w.astype(float), indices, indptr), shape=(net.n_nodes,) * 2)
-    F = dijkstra(A, directed=True, indices=[20])[0]
+    F = dijkstra(A, directed=True, indices=[20])[0] / 10
     assert to["nodes"].iloc[0] == (T <= 180).sum()
     assert fr["nodes"].iloc[0] == (F <= 180).sum()
     assert (T <= 180).sum() != (F <= 180).sum()

@@ -278,8 +278,9 @@ def test_travel_time_is_rounded_length_over_speed_plus_delay(profile):
     prof = get_profile(profile)
     speed = np.array([prof.speed(int(c), bool(u)) for c, u in zip(net.infra, net.unpaved)])
     np.testing.assert_array_equal(net.speed_kmh, speed.astype(np.float32))
-    expected = np.maximum(np.rint(net.length.astype(np.float64) * 3.6 / speed) + net.delay, 1)
-    np.testing.assert_array_equal(net.travel_time, expected.astype(np.int32))
+    length = net.length.astype(np.float64)
+    expected = np.maximum(np.rint(length * 36.0 / speed + net.delay * 10.0), 1) / 10  # 0.1 s
+    np.testing.assert_array_equal(net.travel_time, expected)
     assert net.profile == profile
 
 
@@ -366,12 +367,14 @@ def test_networkx_round_trip_and_dijkstra_agree():
     G = net.to_networkx()
     assert G.number_of_nodes() == net.n_nodes
     assert G.number_of_edges() == net.n_edges
-    indptr, indices, w = net.csr()
+    indptr, indices, w = net.csr("travel_time_ticks")  # integer deciseconds: exact sums
     A = csr_matrix((w.astype(np.float64), indices, indptr), shape=(net.n_nodes,) * 2)
     sources = [0, net.n_nodes // 2, net.n_nodes - 1]
     dist = dijkstra(A, directed=True, indices=sources)
     for row, src in zip(dist, sources):
-        ref = nx.single_source_dijkstra_path_length(G, int(net.node_id[src]), weight="travel_time")
+        ref = nx.single_source_dijkstra_path_length(
+            G, int(net.node_id[src]), weight="travel_time_ticks"
+        )
         got = {int(net.node_id[i]): int(d) for i, d in enumerate(row)}
         assert got == {k: int(v) for k, v in ref.items()}
         assert np.isfinite(row).all()  # one strongly connected component

@@ -26,8 +26,9 @@ def test_travel_time_is_length_over_speed_plus_delay_by_hand():
     bike = get_profile("bike")
     src = net.edge_sources()
     for e in range(net.n_edges):
-        expected = round(float(net.length[e]) / (bike.speed(int(net.infra[e])) / 3.6)) + int(net.delay[e])
-        assert net.travel_time[e] == max(expected, 1), (src[e], net.indices[e])
+        # deciseconds (issue #12): 0.1 s resolution per edge, rounded sums only at the output
+        expected = round(float(net.length[e]) * 36.0 / bike.speed(int(net.infra[e])) + int(net.delay[e]) * 10.0)
+        assert net.travel_time[e] == max(expected, 1) / 10, (src[e], net.indices[e])
     # 0->1: 100 m on a cycle path at 18 km/h = 20 s
     assert net.travel_time[0] == 20
 
@@ -73,11 +74,11 @@ def test_networkx_conversion_matches_scipy_distances():
     G = net.to_networkx()
     assert G.number_of_nodes() == 4 and G.number_of_edges() == 7
     assert G.graph["crs"] == "EPSG:4326"
-    A = csr_matrix((net.travel_time.astype(float), net.indices, net.indptr), shape=(4, 4))
+    A = csr_matrix((net.travel_time_ticks().astype(float), net.indices, net.indptr), shape=(4, 4))
     D = dijkstra(A)
     ids = net.node_id.tolist()
     for i, s in enumerate(ids):
-        lengths = nx.single_source_dijkstra_path_length(G, s, weight="travel_time")
+        lengths = nx.single_source_dijkstra_path_length(G, s, weight="travel_time_ticks")
         for j, t in enumerate(ids):
             assert lengths[t] == D[i, j]
 

@@ -138,11 +138,15 @@ def test_networkx_dijkstra_equals_fietsstad_travel_times(net):
     assert G.number_of_nodes() == net.n_nodes and G.number_of_edges() == net.n_edges
     sources = np.random.default_rng(12).choice(net.n_nodes, 4, replace=False)
     T = travel_time_matrix(net, sources, None, dtype="int32", positions=True)
+    F = travel_time_matrix(net, sources, None, dtype="float32", positions=True)
     ids = net.node_id
-    for row, s in zip(T, sources.tolist()):
-        d = nx.single_source_dijkstra_path_length(G, int(ids[s]), weight="travel_time")
+    for row, frow, s in zip(T, F, sources.tolist()):
+        # integer deciseconds (exact sums); the matrix rounds them half up only at the output
+        d = nx.single_source_dijkstra_path_length(G, int(ids[s]), weight="travel_time_ticks")
         assert len(d) == net.n_nodes  # one strongly connected component
-        np.testing.assert_array_equal(row, [d[i] for i in ids.tolist()])
+        ticks = np.array([d[i] for i in ids.tolist()], dtype=np.int64)
+        np.testing.assert_array_equal(row, (ticks + 5) // 10)
+        np.testing.assert_array_equal(frow, (ticks / 10).astype(np.float32))
 
 
 def test_networkx_carries_geometry_and_street_count(net):

@@ -132,9 +132,12 @@ def test_crossing_delay_only_from_minor_way(junctions):
 def test_travel_time_is_length_over_speed_plus_delay(junctions):
     bike = get_profile("bike")
     speed = np.array([bike.speed(i, u) for i, u in zip(junctions.infra, junctions.unpaved)])
-    expect = np.maximum(
-        np.rint(junctions.length.astype(np.float64) * 3.6 / speed) + junctions.delay, 1
-    )
+    expect = (
+        np.maximum(
+            np.rint(junctions.length.astype(np.float64) * 36.0 / speed + junctions.delay * 10.0), 1
+        )
+        / 10
+    )  # 0.1 s per edge (issue #12)
     np.testing.assert_array_equal(junctions.travel_time, expect)
     gravel = junctions.way_id == 505
     assert gravel.any() and junctions.unpaved[gravel].all()

@@ -60,7 +60,8 @@ def _one_scc(net) -> bool:
 def _check_travel_time(net):
     prof = get_profile(net.profile)
     speed = np.array([prof.speed(i, u) for i, u in zip(net.infra, net.unpaved)])
-    expect = np.maximum(np.rint(net.length.astype(np.float64) * 3.6 / speed) + net.delay, 1)
+    length = net.length.astype(np.float64)
+    expect = np.maximum(np.rint(length * 36.0 / speed + net.delay * 10.0), 1) / 10  # 0.1 s
     np.testing.assert_array_equal(net.travel_time, expect)
     assert set(np.unique(net.delay).tolist()) <= {
         0,

@@ -96,8 +96,8 @@ def assert_valid_network(net) -> None:
         assert len(getattr(net, k)) == m, k
     for k in ("x", "y", "node_id", "node_signal"):
         assert len(getattr(net, k)) == n, k
-    assert net.travel_time.dtype == np.int32
-    assert np.all(net.travel_time >= 1)
+    assert net.travel_time.dtype == np.float64  # seconds to 0.1 s (issue #12)
+    assert np.all(net.travel_time >= 0.1)
     assert np.all(np.isfinite(net.length)) and np.all(net.length >= 0)
     assert np.all(np.isfinite(net.speed_kmh)) and np.all(net.speed_kmh > 0)
     assert np.all(np.isfinite(net.x)) and np.all(np.isfinite(net.y))

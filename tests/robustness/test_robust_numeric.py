@@ -228,7 +228,8 @@ def osm_net():
 def osm_times(osm_net):
     from naive import scipy_times
 
-    return scipy_times(*osm_net.csr("travel_time"))
+    # exact seconds: the engine's integer deciseconds summed, then divided by 10
+    return scipy_times(*osm_net.csr("travel_time_ticks")) / 10
 
 
 def test_cutoff_none_inf_and_numbers_match_scipy(osm_net, osm_times):
@@ -398,7 +399,8 @@ def test_iter_blocks_auto_streams_large_networks_with_dijkstra(monkeypatch, osm_
     from fietsstad.engine import _ch, _matrix
 
     g = _engine_inputs(osm_net)[0]
-    want = to_uint16(osm_times)
+    finite = np.isfinite(osm_times)  # rounded half up to whole seconds at the output
+    want = to_uint16(np.where(finite, np.floor(np.where(finite, osm_times, 0) + 0.5), np.inf))
     src = np.arange(g.n)
     assert len(src) >= max(_matrix.AUTO_MIN_SOURCES, g.n // _matrix.AUTO_BUILD_DIVISOR)
     builds = []  # one entry per hierarchy really built (not fetched from the memo)

@@ -32,20 +32,20 @@ def _net(n, u, v, w):
 
 def _with_weights(net, w):
     out = net.recompute_travel_time()
-    out.travel_time = np.asarray(w, dtype=np.int32)
+    out.travel_time = np.asarray(w, dtype=np.float64)
     return out
 
 
 def test_hand_made_line_upgrade():
-    # 0 <-> 1 <-> 2 <-> 3, 100 s each way; make 1 -> 2 take 10 s
+    # 0 <-> 1 <-> 2 <-> 3, 100 s each way; make 1 -> 2 take 10 s (matrices in deciseconds)
     net = _net(4, [0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2], [100] * 6)
     old = full_travel_times(net)
-    assert old[0].tolist() == [0, 100, 200, 300]
+    assert old[0].tolist() == [0, 1000, 2000, 3000]
     after = _with_weights(net, [100, 100, 10, 100, 100, 100])
     new, stats = update_travel_times(old, net, after, np.array([2]))
     assert np.array_equal(new, update_travel_times(old, net, after, method="repair")[0])
-    assert new[0].tolist() == [0, 100, 110, 210]
-    assert new[1].tolist() == [100, 0, 10, 110]
+    assert new[0].tolist() == [0, 1000, 1100, 2100]
+    assert new[1].tolist() == [1000, 0, 100, 1100]
     assert new[3].tolist() == old[3].tolist()  # 3 -> anything never uses 1 -> 2
     # sources 0 and 1 improve (2 pairs each); 2 and 3 cannot
     assert stats.sources_touched == 2 and stats.pairs_changed == 4 and not stats.full_recompute
@@ -68,19 +68,19 @@ def test_new_link_joins_components_and_uint16_sentinel():
     )
     new, stats = update_travel_times(old, net, bridged)
     assert new.tolist() == network_times(bridged).tolist()
-    assert new[0, 3] == 50 + 20 + 50
+    assert new[0, 3] == (50 + 20 + 50) * 10  # deciseconds
 
 
 def test_saturating_uint16_stays_unreachable():
-    # 0 -> 1 -> 2 with 40 000 s each: 0 -> 2 is 80 000 s, beyond uint16 (reported unreachable)
-    net = _net(3, [0, 1], [1, 2], [40_000, 40_000])
+    # 0 -> 1 -> 2 with 4 000 s (40 000 ds) each: 0 -> 2 is 80 000 ds, beyond uint16 (unreachable)
+    net = _net(3, [0, 1], [1, 2], [4_000, 4_000])
     old = network_times(net)
     assert old[0, 2] == 65535
-    after = _with_weights(net, [30_000, 40_000])
+    after = _with_weights(net, [3_000, 4_000])
     for method in ("hubs", "repair"):
         new, _ = update_travel_times(old, net, after, method=method)
-        assert new[0, 1] == 30_000 and new[0, 2] == 65535  # 70 000 s still does not fit
-        after2 = _with_weights(net, [20_000, 40_000])
+        assert new[0, 1] == 30_000 and new[0, 2] == 65535  # 70 000 ds still does not fit
+        after2 = _with_weights(net, [2_000, 4_000])
         new2, _ = update_travel_times(old, net, after2, method=method)
         assert new2[0, 2] == 60_000
 
@@ -139,16 +139,16 @@ def test_removed_edge_falls_back_to_full_recompute():
     old = network_times(net)
     fewer = _net(3, [0, 1], [1, 2], [10, 10])
     new, stats = update_travel_times(old, net, fewer)
-    assert stats.full_recompute and new[0, 2] == 20
+    assert stats.full_recompute and new[0, 2] == 200  # deciseconds
 
 
 def test_parallel_edges_use_the_fastest():
     net = _net(2, [0, 0], [1, 1], [30, 50])
     old = full_travel_times(net)
-    assert old[0, 1] == 30
+    assert old[0, 1] == 300  # deciseconds
     after = _with_weights(net, [30, 20])
     new, stats = update_travel_times(old, net, after)
-    assert new[0, 1] == 20 and stats.changed_arcs == 1
+    assert new[0, 1] == 200 and stats.changed_arcs == 1
 
 
 def test_bad_input_raises_fietsstad_errors():
@@ -304,12 +304,12 @@ def test_two_corridors_and_a_new_link_on_a_generated_network(dtype):
         infra=np.r_[after.infra, 0],
     )
     order = np.lexsort((np.r_[after.indices, far[1]], np.r_[src, far[0]]))
-    both.travel_time = np.r_[after.travel_time, 30].astype(np.int32)[order]
+    both.travel_time = np.r_[after.travel_time, 30.0][order]
     stats = _compare_all_modes(old, net, both, dtype)
     assert stats.changed_arcs >= 3 and 0 < stats.entries_per_source
     # the new one-way link helps one direction only
     ref = network_times(both, dtype=dtype)
-    assert ref[far[0], far[1]] <= 30 < ref[far[1], far[0]]
+    assert ref[far[0], far[1]] <= 300 < ref[far[1], far[0]]  # deciseconds
 
 
 def test_one_way_corridor_and_unreachable_pairs_keep_their_sentinels():
@@ -324,18 +324,19 @@ def test_one_way_corridor_and_unreachable_pairs_keep_their_sentinels():
         assert old[0, 9] == sentinel and old[9, 0] == sentinel
         _compare_all_modes(old, net, after, dtype)
         new, _ = update_travel_times(old, net, after)
-        assert new[2, 6] == 40 and new[2, 7] == 45 and new[0, 7] == 120 + 40 + 5  # 0-1-2-6-7
-        assert new[0, 5] == 120 + 40 + 60  # 0-1-2-6-5
+        assert new[2, 6] == 400 and new[2, 7] == 450  # deciseconds
+        assert new[0, 7] == (120 + 40 + 5) * 10  # 0-1-2-6-7
+        assert new[0, 5] == (120 + 40 + 60) * 10  # 0-1-2-6-5
         assert (new[5:, :5] == sentinel).all()  # still no way back
 
 
 def test_uint16_saturation_across_the_corridor():
-    # 0 -(30000)-> 1 -(w)-> 2 -(35000)-> 3; the corridor arc 1 -> 2 gets faster
-    net = _net(4, [0, 1, 2], [1, 2, 3], [30_000, 1_000, 35_000])
+    # 0 -(30000)-> 1 -(w)-> 2 -(35000)-> 3 deciseconds; the corridor arc 1 -> 2 gets faster
+    net = _net(4, [0, 1, 2], [1, 2, 3], [3_000, 100, 3_500])
     old = network_times(net)
-    assert old[0, 3] == 65535  # 66 000 s does not fit
-    for w12, want in [(536, 65535), (535, 65535), (534, 65534), (1, 65001)]:
-        after = _with_weights(net, [30_000, w12, 35_000])
+    assert old[0, 3] == 65535  # 66 000 ds does not fit
+    for w12, want in [(53.6, 65535), (53.5, 65535), (53.4, 65534), (0.1, 65001)]:
+        after = _with_weights(net, [3_000, w12, 3_500])
         for method in ("hubs", "repair"):
             new, stats = update_travel_times(old, net, after, method=method)
             assert new[0, 3] == want, (w12, method)

@@ -27,17 +27,20 @@ LAT_M = 111_194.93  # metres per degree of latitude on the fietsstad sphere (R =
 
 
 def _scipy_all_pairs(net: BikeNetwork, sources=None) -> np.ndarray:
-    """Independent oracle: scipy Dijkstra on the minimum weight of each (u, v) pair."""
+    """Independent oracle: scipy Dijkstra on the minimum weight of each (u, v) pair.
+
+    Summed in integer deciseconds (the engine's ticks), then divided by 10: seconds.
+    """
     src = net.edge_sources()
     best: dict[tuple[int, int], int] = {}
-    for a, b, w in zip(src.tolist(), net.indices.tolist(), net.travel_time.tolist()):
+    for a, b, w in zip(src.tolist(), net.indices.tolist(), net.travel_time_ticks().tolist()):
         best[(a, b)] = min(w, best.get((a, b), w))
     keys = list(best)
     A = csr_matrix(
         ([best[k] for k in keys], ([k[0] for k in keys], [k[1] for k in keys])),
         shape=(net.n_nodes, net.n_nodes),
     )
-    return dijkstra(A, directed=True, indices=sources)
+    return dijkstra(A, directed=True, indices=sources) / 10
 
 
 def _ladder(
@@ -134,8 +137,9 @@ def test_upgrade_changes_only_route_edges(gen, gen_route):
     assert np.all(after.infra[r.changed_edges] == Infra.FAST_ROUTE)
     # travel time recomputed from the new speed / delay
     e = r.changed_edges
-    expect = np.maximum(np.rint(after.length[e] * 3.6 / after.speed_kmh[e]) + after.delay[e], 1)
-    np.testing.assert_array_equal(after.travel_time[e], expect.astype(np.int32))
+    length, speed = after.length[e].astype(np.float64), after.speed_kmh[e].astype(np.float64)
+    expect = np.maximum(np.rint(length * 36 / speed + after.delay[e] * 10.0), 1) / 10  # 0.1 s
+    np.testing.assert_array_equal(after.travel_time[e], expect)
     assert np.all(after.speed_kmh[e] == np.float32(get_profile("bike").speed(Infra.FAST_ROUTE)))
     # the path edges form a connected walk from the first to the last waypoint
     src = after.edge_sources()
@@ -451,10 +455,11 @@ def test_flows_on_a_line_by_hand():
     # pairs over the upgraded half get faster; z0 <-> z1 does not change
     assert od.loc[("z0", "z1"), "time_change_s"] == 0
     assert od.loc[("z1", "z2"), "time_change_s"] < 0
-    # 5 segments of 100.08 m at 16 km/h (mixed, 23 s each) -> 20 km/h (fast route, 18 s each)
+    # 5 segments of 100.08 m at 16 km/h (mixed, 22.5 s each; 23 s when edges were rounded to
+    # whole seconds) -> 20 km/h (fast route, 18.0 s each)
     assert (
-        od.loc[("z1", "z2"), "time_before_s"] == 5 * 23
-        and od.loc[("z1", "z2"), "time_after_s"] == 5 * 18
+        od.loc[("z1", "z2"), "time_before_s"] == 5 * 22.5
+        and od.loc[("z1", "z2"), "time_after_s"] == 5 * 18.0
     )
     assert res.summary["generated"] is False and "GENERATED" not in res.report()
     assert res.summary["directness"] == pytest.approx(1.0, abs=1e-5)

@@ -518,7 +518,9 @@ def shortest_route(
         "node_ids": ids,
         "positions": np.asarray(path, dtype=np.int32),
         "edges": edges,
-        "travel_time_s": int(net.travel_time[edges].sum()),
+        # tick-accurate sum, rounded half up to whole seconds as in every travel-time matrix
+        "travel_time_s": (int(net.travel_time_ticks()[edges].sum()) + g.ticks_per_s // 2)
+        // g.ticks_per_s,
         "length_m": float(net.length[edges].astype(np.float64).sum()),
         "geometry": geometry,
         "snap_distance_m": {"origin": do, "destination": dd},

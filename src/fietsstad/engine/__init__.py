@@ -1,7 +1,10 @@
 """fietsstad's numba engine: arrays in, arrays out (no OSM, geopandas or folium here).
 
 Graphs are int32 CSR arrays (:class:`CSRGraph`); node ids are positions ``0..n-1``; weights
-are int32 seconds. Main entry points:
+are int32 *ticks* of ``1 / ticks_per_s`` seconds (whole seconds by default, deciseconds for a
+:class:`~fietsstad.network.BikeNetwork`). Cut-offs are seconds; matrices are seconds, rounded
+half up from the exact tick sums only at the output (float32: the exact fractional seconds).
+Main entry points:
 
 * :func:`travel_times` / :func:`iter_blocks` - many-to-many matrices (PHAST over a contraction
   hierarchy, or bounded Dijkstra), optionally with a secondary cost along the fastest path;

@@ -9,8 +9,9 @@ For every origin ``i``, opportunity column ``c`` and decay ``d``::
     A[i, c * n_decays + d] = sum over nodes v with t(i, v) <= cutoff of opp[v, c] * f_d(t(i, v))
 
 All columns and decays are accumulated in one pass over the nodes each search reaches. Decay
-weights of whole seconds come from a lookup table (exact same formula, evaluated once per second
-value), so no ``exp`` runs in the hot loop.
+weights come from a lookup table indexed by the tick-accurate time (exact same formula,
+evaluated once per tick value, at ``ticks / ticks_per_s`` seconds), so no ``exp`` runs in the
+hot loop.
 
 Example
 -------
@@ -276,8 +277,9 @@ def _weight_nb(kind, p1, p2, t):
 
 
 @numba.njit(**NJIT)
-def _add(acc, d, v, opp, kinds, params, table):
-    """``acc[c * nd + di] += f_di(d) * opp[v, c]`` (table lookup; formula beyond the table)."""
+def _add(acc, d, v, opp, kinds, params, table, tps):
+    """``acc[c * nd + di] += f_di(d) * opp[v, c]`` for ``d`` ticks (table lookup; the formula at
+    ``d / tps`` seconds beyond the table)."""
     ncol = opp.shape[1]
     nd = kinds.size
     T = table.shape[1] - 1  # the last column is the zero used beyond the cut-off
@@ -285,7 +287,7 @@ def _add(acc, d, v, opp, kinds, params, table):
         if d < T:
             f = table[di, d]
         else:
-            f = _weight_nb(kinds[di], params[di, 0], params[di, 1], float(d))
+            f = _weight_nb(kinds[di], params[di, 0], params[di, 1], d / tps)
         if f != 0.0:
             for c in range(ncol):
                 acc[c * nd + di] += f * opp[v, c]
@@ -293,7 +295,7 @@ def _add(acc, d, v, opp, kinds, params, table):
 
 @numba.njit(**NJIT_PAR)
 def _access_dijkstra(
-    indptr, indices, weights, sources, cutoff, opp, nz, kinds, params, table, out, nthr, nbuckets
+    indptr, indices, weights, sources, cutoff, opp, nz, kinds, params, table, tps, out, nthr, nbk
 ):
     n = indptr.size - 1
     m = indices.size
@@ -303,13 +305,13 @@ def _access_dijkstra(
         dist = np.full(n, dj.INF, np.int64)
         touched = np.empty(n, np.int32)
         hk = np.empty(m + 1, np.int64)
-        head = np.full(max(nbuckets, 1), -1, np.int32)
-        enode = np.empty(m + 1 if nbuckets > 0 else 1, np.int32)
-        enext = np.empty(m + 1 if nbuckets > 0 else 1, np.int32)
+        head = np.full(max(nbk, 1), -1, np.int32)
+        enode = np.empty(m + 1 if nbk > 0 else 1, np.int32)
+        enext = np.empty(m + 1 if nbk > 0 else 1, np.int32)
         tmark = np.zeros(1, np.bool_)
         acc = np.zeros(out.shape[1], np.float64)
         for i in range(c * ns // nch, (c + 1) * ns // nch):
-            if nbuckets > 0:
+            if nbk > 0:
                 nt = dj._sssp_dial(
                     indptr,
                     indices,
@@ -332,7 +334,7 @@ def _access_dijkstra(
             for t in range(nt):
                 v = touched[t]
                 if nz[v]:
-                    _add(acc, dist[v], v, opp, kinds, params, table)
+                    _add(acc, dist[v], v, opp, kinds, params, table, tps)
                 dist[v] = dj.INF
             out[i, :] = acc
 
@@ -381,6 +383,7 @@ def _access_phast(
     kinds,
     params,
     table,
+    tps,
     out,
     nthr,
     K,
@@ -427,7 +430,7 @@ def _access_phast(
                         d = D[v, k]
                         if d <= cutoff:
                             row[:] = 0.0
-                            _add(row, d, v, opp_pos, kinds, params, table)
+                            _add(row, d, v, opp_pos, kinds, params, table, tps)
                             for q in range(ncol * nd):
                                 acc[q, k] += row[q]
             for k in range(lanes):
@@ -567,7 +570,9 @@ def _local_order(g: CSRGraph, src: np.ndarray) -> np.ndarray:
     return np.argsort(rank[src], kind="stable")
 
 
-def _decay_arrays(decays: Sequence[Decay], tmax: int):
+def _decay_arrays(decays: Sequence[Decay], tmax: int, ticks_per_s: int = 1):
+    """Kinds, parameters and the lookup table ``table[d, t]`` = decay ``d`` at ``t`` ticks
+    (``t / ticks_per_s`` seconds) for ``t <= tmax`` ticks, plus a trailing zero column."""
     if isinstance(decays, Decay):
         decays = [decays]
     decays = list(decays)
@@ -576,7 +581,7 @@ def _decay_arrays(decays: Sequence[Decay], tmax: int):
     kinds = np.array([_KINDS[d.kind] for d in decays], dtype=np.int64)
     params = np.array([[d.p1, d.p2] for d in decays], dtype=np.float64).reshape(-1, 2)
     T = int(min(max(tmax, 0), _TABLE_MAX)) + 1
-    ts = np.arange(T, dtype=np.float64)
+    ts = np.arange(T, dtype=np.float64) / ticks_per_s
     table = np.zeros((len(decays), T + 1), dtype=np.float64)  # trailing zero: beyond cut-off
     for i, d in enumerate(decays):
         table[i, :T] = d.weight(ts)
@@ -645,9 +650,10 @@ def accessibility(
     g = as_graph(graph)
     opp = _opportunities(opportunities, g.n)
     src = check_nodes(sources, g.n, "sources")
-    c = _cutoff(cutoff)
+    c = _cutoff(cutoff, g.ticks_per_s)
     tmax = c if c < MAX_I32 else min(g.total_weight(), MAX_I32)
-    kinds, params, table = _decay_arrays(decays, tmax)
+    kinds, params, table = _decay_arrays(decays, tmax, g.ticks_per_s)
+    tps = float(g.ticks_per_s)
     ncols = opp.shape[1] * len(kinds)
     check_memory(estimate_matrix_bytes(len(src), ncols, np.float64), "the accessibility table")
     out = np.zeros((len(src), ncols), dtype=np.float64)
@@ -693,6 +699,7 @@ def accessibility(
             kinds,
             params,
             table,
+            tps,
             out,
             numba.get_num_threads(),
             lanes_for(len(src), numba.get_num_threads()),
@@ -709,6 +716,7 @@ def accessibility(
             kinds,
             params,
             table,
+            tps,
             out,
             numba.get_num_threads(),
             dj.n_buckets(g.weights),

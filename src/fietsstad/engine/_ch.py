@@ -42,6 +42,7 @@ import numpy as np
 from fietsstad.engine._graph import CSRGraph, as_graph, check_secondary
 from fietsstad.engine._heap import heap_pop as _hpop
 from fietsstad.engine._heap import heap_push as _hpush
+from fietsstad.engine._units import phast_limit_message
 from fietsstad.engine.config import INF64, NJIT, PHAST_INF
 from fietsstad.errors import GraphError
 
@@ -522,7 +523,7 @@ def build_ch(
     g = as_graph(graph)
     sec = None if secondary is None else check_secondary(secondary, g)
     if g.total_weight() >= PHAST_INF:
-        raise GraphError("contraction hierarchies need the sum of all edge weights below 2**30")
+        raise GraphError(phast_limit_message(g))
     if sec is not None and int(sec.sum(dtype=np.int64)) >= 2**31:
         raise GraphError("secondary weights must sum below 2**31 for a contraction hierarchy")
     key = _memo_key(g, sec)

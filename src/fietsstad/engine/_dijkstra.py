@@ -5,8 +5,9 @@ The heap is a lazy-deletion binary heap of packed ``int64`` keys ``distance << 3
 after a search only the nodes it touched are reset, so a short cut-off search costs what it
 visits, not O(n).
 
-Distances are ``int32`` seconds; ``UNREACHABLE_I32 = 2**31 - 1`` marks unreached nodes and sums
-saturate at ``2**31 - 2`` (never overflow). The secondary variant is a lexicographic Dijkstra
+Distances are integer ticks (see :mod:`fietsstad.engine._units`; written into matrices as
+seconds); ``UNREACHABLE_I32 = 2**31 - 1`` marks unreached nodes and sums saturate at
+``2**31 - 2`` (never overflow). The secondary variant is a lexicographic Dijkstra
 on ``(time, secondary)``: among the fastest paths it keeps the one with the least secondary
 cost, so "metres along the fastest route" is well defined even with ties.
 
@@ -26,6 +27,7 @@ import numpy as np
 from numba import prange
 
 from fietsstad.engine._heap import heap_pop, heap_push
+from fietsstad.engine._units import put_time
 from fietsstad.engine.config import MAX_I32, NJIT, NJIT_PAR, UNREACHABLE_I32
 
 INF = np.int32(UNREACHABLE_I32)
@@ -176,18 +178,12 @@ def _sssp_sec(
 
 
 @numba.njit(**NJIT)
-def _write_row(dist, targets, out, i, unreach, cap):
-    """``out[i, j] = dist[targets[j]]`` with sentinel and saturation; returns #clipped values."""
+def _write_row(dist, targets, out, i, unreach, cap, tps, exact):
+    """``out[i, j] = dist[targets[j]]`` in seconds (``tps`` ticks each; exact for float
+    ``out``, else rounded half up) with sentinel and saturation; returns #clipped values."""
     over = 0
     for j in range(targets.size):
-        d = dist[targets[j]]
-        if d == INF:
-            out[i, j] = unreach
-        elif d > cap:
-            out[i, j] = cap
-            over += 1
-        else:
-            out[i, j] = d
+        over += put_time(out, i, j, dist[targets[j]], MAXD, unreach, cap, tps, exact)
     return over
 
 
@@ -204,10 +200,14 @@ def dijkstra_matrix(
     out,
     unreach,
     cap,
+    tps,
+    exact,
     nthr,
     nbuckets,
 ):
     """Fill ``out[i, j]`` = time from ``sources[i]`` to ``targets[j]``; returns #clipped values.
+
+    ``cutoff`` in ticks; ``out`` in seconds (``tps`` ticks per second, ``exact``: float ``out``).
 
     ``nbuckets > 0``: Dial's bucket queue with that many buckets (max weight + 1), else a heap.
     """
@@ -243,7 +243,7 @@ def dijkstra_matrix(
                 nt = _sssp(
                     indptr, indices, weights, sources[i], cutoff, dist, touched, hk, tmark, n_tgt
                 )
-            over[c] += _write_row(dist, targets, out, i, unreach, cap)
+            over[c] += _write_row(dist, targets, out, i, unreach, cap, tps, exact)
             for t in range(nt):
                 dist[touched[t]] = INF
     return over.sum()
@@ -272,6 +272,8 @@ def dijkstra_matrix_sec(
     out_sec,
     unreach,
     cap,
+    tps,
+    exact,
     nthr,
 ):
     """:func:`dijkstra_matrix` plus ``out_sec`` (int32) = secondary cost along the fastest path."""
@@ -302,8 +304,8 @@ def dijkstra_matrix_sec(
                 tmark,
                 n_tgt,
             )
-            over[c] += _write_row(dist, targets, out, i, unreach, cap)
-            _write_row(sec, targets, out_sec, i, INF, MAXD)
+            over[c] += _write_row(dist, targets, out, i, unreach, cap, tps, exact)
+            _write_row(sec, targets, out_sec, i, INF, MAXD, np.int64(1), False)
             for t in range(nt):
                 dist[touched[t]] = INF
                 sec[touched[t]] = INF
@@ -340,7 +342,7 @@ def sssp_pred(indptr, indices, weights, src):
 
 
 def single_source(indptr, indices, weights, src: int, cutoff: int = MAXD) -> np.ndarray:
-    """Int64 distances from one source (``2**31 - 1`` = unreached); a serial convenience."""
+    """Int64 distances in ticks from one source (``2**31 - 1`` = unreached); serial."""
     n = len(indptr) - 1
     dist = np.full(n, INF, np.int64)
     touched = np.empty(max(n, 1), np.int32)

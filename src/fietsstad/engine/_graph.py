@@ -5,8 +5,8 @@ Example
 >>> import numpy as np
 >>> from fietsstad.engine import CSRGraph
 >>> g = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [5, 7])
->>> g.n, g.m, g.reverse().indices.tolist()
-(3, 2, [0, 1])
+>>> g.n, g.m, g.reverse().indices.tolist(), g.ticks_per_s
+(3, 2, [0, 1], 1)
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fietsstad.engine._units import check_ticks_per_s
 from fietsstad.engine.config import MAX_I32
 from fietsstad.errors import GraphError
 
@@ -42,7 +43,12 @@ def _as_int_array(a, name: str, *, allow_float_integral: bool = False) -> np.nda
 
 @dataclass(frozen=True, eq=False)
 class CSRGraph:
-    """A directed graph in compressed sparse row form with int32 weights (seconds).
+    """A directed graph in compressed sparse row form with int32 weights (ticks).
+
+    Weights are integer *ticks* of ``1 / ticks_per_s`` seconds: whole seconds by default,
+    deciseconds (``ticks_per_s=10``) for :meth:`fietsstad.network.BikeNetwork.engine_graph`.
+    Kernels add ticks only; every entry point takes cut-offs in seconds and writes seconds
+    (rounded half up in integer matrices, exact in float ones), see :mod:`._units`.
 
     Build it with :meth:`from_arrays`, which validates everything; the constructor itself trusts
     its input. Edges of node ``i`` are ``indices[indptr[i]:indptr[i+1]]`` with ``weights`` at the
@@ -54,17 +60,20 @@ class CSRGraph:
     indices : int32 (m,)
         Head node of every edge.
     weights : int32 (m,)
-        Non-negative edge costs (whole seconds, or any integer unit).
+        Non-negative edge costs in ticks.
+    ticks_per_s : int
+        Ticks per second (1 .. 1000; default 1: weights are whole seconds).
     """
 
     indptr: np.ndarray
     indices: np.ndarray
     weights: np.ndarray
+    ticks_per_s: int = 1
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_arrays(cls, indptr, indices, weights) -> CSRGraph:
-        """Validate and cast CSR arrays to int32.
+    def from_arrays(cls, indptr, indices, weights, *, ticks_per_s: int = 1) -> CSRGraph:
+        """Validate and cast CSR arrays to int32; ``weights`` are ticks of ``1/ticks_per_s`` s.
 
         Raises :class:`~fietsstad.errors.GraphError` for bad shapes, non-monotone ``indptr``, ids
         out of range, or weights that are negative, NaN, infinite, fractional or above 2**31 - 1.
@@ -73,11 +82,14 @@ class CSRGraph:
         -------
         >>> CSRGraph.from_arrays([0, 1, 1], [1], [3]).n
         2
+        >>> CSRGraph.from_arrays([0, 1, 1], [1], [35], ticks_per_s=10).ticks_per_s
+        10
         >>> CSRGraph.from_arrays([0, 1, 1], [1], [-3])
         Traceback (most recent call last):
         ...
         fietsstad.errors.GraphError: weights must be >= 0 (1 negative)
         """
+        tps = check_ticks_per_s(ticks_per_s)
         ip = _as_int_array(indptr, "indptr")
         ix = _as_int_array(indices, "indices")
         wt = np.asarray(weights)
@@ -107,11 +119,12 @@ class CSRGraph:
         if m and int(wt.min()) < 0:
             raise GraphError(f"weights must be >= 0 ({int((wt < 0).sum())} negative)")
         if m and int(wt.max()) > MAX_I32:
-            raise GraphError("weights must be <= 2**31 - 2 (int32 seconds)")
+            raise GraphError("weights must be <= 2**31 - 2 (int32 ticks)")
         return cls(
             np.ascontiguousarray(ip, dtype=np.int32),
             np.ascontiguousarray(ix, dtype=np.int32),
             np.ascontiguousarray(wt, dtype=np.int32),
+            tps,
         )
 
     @property
@@ -147,6 +160,7 @@ class CSRGraph:
                 indptr.astype(np.int32),
                 src[order].astype(np.int32),
                 self.weights[order].astype(np.int32),
+                self.ticks_per_s,
             )
             self._cache["reverse"] = rev
         return rev
@@ -158,17 +172,17 @@ class CSRGraph:
             return self._cache[key]
         h = hashlib.blake2b(digest_size=16)
         for a in (self.indptr, self.indices, self.weights):
-            h.update(np.ascontiguousarray(a).view(np.uint8))
+            h.update(np.ascontiguousarray(a).view(np.uint8).data)
         if extra is not None:
             h.update(b"secondary")
-            h.update(np.ascontiguousarray(extra).view(np.uint8))
+            h.update(np.ascontiguousarray(extra).view(np.uint8).data)
         d = h.hexdigest()
         if key:
             self._cache[key] = d
         return d
 
     def total_weight(self) -> int:
-        """Sum of all edge weights (an upper bound of every shortest-path length)."""
+        """Sum of all edge weights in ticks (an upper bound of every shortest-path length)."""
         tw = self._cache.get("total_weight")
         if tw is None:
             tw = int(self.weights.sum(dtype=np.int64))

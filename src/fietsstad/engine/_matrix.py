@@ -37,6 +37,7 @@ from fietsstad.engine._ch import build_ch, has_cached_ch
 from fietsstad.engine._graph import CSRGraph, as_graph, check_nodes, check_secondary
 from fietsstad.engine._memory import check_memory, check_memory_budget, estimate_matrix_bytes
 from fietsstad.engine._phast import phast_fill
+from fietsstad.engine._units import cutoff_ticks, phast_limit_message
 from fietsstad.engine.config import (
     DEFAULT_BLOCK_ROWS,
     MAX_I32,
@@ -82,8 +83,8 @@ def _out_spec(dtype):
     return dt, *_DTYPES[dt]
 
 
-def _cutoff(cutoff) -> int:
-    """The engine's cut-off in whole seconds: ``None`` or ``+inf`` mean none; else a real >= 0.
+def _cutoff(cutoff, ticks_per_s: int = 1) -> int:
+    """The engine's cut-off in whole ticks: ``None`` or ``+inf`` mean none; else seconds >= 0.
 
     The same rule as the public ``cutoff_s`` (:func:`fietsstad._validate.check_cutoff_s`):
     ``-inf``, NaN, strings and booleans are refused, never read as "no cut-off".
@@ -104,7 +105,7 @@ def _cutoff(cutoff) -> int:
         raise GraphError(f"cutoff must be >= 0, got {cutoff}")
     if not np.isfinite(c):
         return MAX_I32
-    return int(min(np.floor(c), MAX_I32))
+    return cutoff_ticks(c, ticks_per_s)
 
 
 def _target_marks(targets: np.ndarray, n: int, all_targets: bool):
@@ -138,8 +139,8 @@ def choose_method(
 ) -> str:
     """Resolve ``method`` ("auto" | "phast" | "dijkstra") for this query.
 
-    ``auto`` picks, in this order: Dijkstra when PHAST cannot run (weights sum to 2**30 or
-    more), for no sources or a single node; when no hierarchy is at hand (``ch`` or memoised)
+    ``cutoff`` is in ticks. ``auto`` picks, in this order: Dijkstra when PHAST cannot run
+    (weights sum to 2**30 ticks or more), for no sources or a single node; when no hierarchy is at hand (``ch`` or memoised)
     and building one would delay the first result: ``stream=True`` (:func:`iter_blocks`) on a
     network above :data:`AUTO_STREAM_BUILD_MAX_NODES` nodes, or fewer sources than
     ``max(AUTO_MIN_SOURCES, n / AUTO_BUILD_DIVISOR)``; when a sampled cut-off search touches
@@ -150,10 +151,7 @@ def choose_method(
     phast_ok = g.total_weight() < PHAST_INF
     if method == "phast":
         if not phast_ok:
-            raise GraphError(
-                "method='phast' needs the sum of all edge weights below 2**30; "
-                "use method='dijkstra'"
-            )
+            raise GraphError(phast_limit_message(g))
         return "phast"
     if method == "dijkstra" or not phast_ok or len(sources) == 0 or g.n < 2:
         return "dijkstra"
@@ -186,13 +184,18 @@ def resolve_method(graph, sources=None, *, cutoff=None, method="auto", secondary
     g = as_graph(graph)
     src = check_nodes(sources, g.n, "sources")
     sec_w = None if secondary is None else check_secondary(secondary, g)
-    return choose_method(g, src, _cutoff(cutoff), method, sec_w)
+    return choose_method(g, src, _cutoff(cutoff, g.ticks_per_s), method, sec_w)
 
 
 def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w, unreach, cap, ch):
-    """Compute rows for ``sources`` into ``out`` (and ``out_sec``); returns #clipped values."""
+    """Compute rows for ``sources`` into ``out`` (and ``out_sec``); returns #clipped values.
+
+    ``cutoff`` is in ticks; ``out`` gets seconds (:func:`fietsstad.engine._units.put_time`).
+    """
     if len(sources) == 0 or len(targets) == 0:
         return 0
+    tps = np.int64(g.ticks_per_s)
+    exact = out.dtype.kind == "f"
     if method == "phast":
         return phast_fill(
             g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets
@@ -212,6 +215,8 @@ def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w,
                 out,
                 unreach,
                 cap,
+                tps,
+                exact,
                 numba.get_num_threads(),
                 dj.n_buckets(g.weights),
             )
@@ -231,6 +236,8 @@ def _fill(g, sources, targets, all_targets, cutoff, method, out, out_sec, sec_w,
             out_sec,
             unreach,
             cap,
+            tps,
+            exact,
             numba.get_num_threads(),
         )
     )
@@ -260,13 +267,15 @@ def travel_times(
     Parameters
     ----------
     graph : CSRGraph or (indptr, indices, weights)
-        Directed graph with int32 weights (seconds).
+        Directed graph with int32 weights in ticks (a tuple: whole seconds).
     sources, targets : array of int or None
         Node positions; ``None`` means all nodes. Repeats are allowed.
     cutoff : float, optional
-        Pairs further than ``cutoff`` seconds are reported as unreachable (inclusive bound).
+        Pairs further than ``cutoff`` seconds are reported as unreachable (inclusive bound,
+        compared with the tick-accurate time).
     dtype : uint16 (default), int32 or float32
-        Output type; unreachable is 65535, 2**31 - 1 or inf respectively.
+        Output type; unreachable is 65535, 2**31 - 1 or inf respectively. Integer matrices hold
+        the tick-accurate time rounded half up to whole seconds; float32 the fractional seconds.
     method : "auto", "phast" or "dijkstra"
         Algorithm (see module docs); results are identical.
     ch : ContractionHierarchy, optional
@@ -307,7 +316,7 @@ def travel_times(
     if sec_w is not None:
         nbytes += estimate_matrix_bytes(len(src), len(tgt), np.int32)
     check_memory(nbytes, f"a {len(src):,} x {len(tgt):,} {dt} travel-time matrix")
-    c = _cutoff(cutoff)
+    c = _cutoff(cutoff, g.ticks_per_s)
     meth = choose_method(g, src, c, method, sec_w)
     if meth == "phast" and ch is None:
         ch = build_ch(g, secondary=sec_w)
@@ -367,7 +376,7 @@ def iter_blocks(
     src = check_nodes(sources, g.n, "sources")
     tgt = check_nodes(targets, g.n, "targets")
     sec_w = None if secondary is None else check_secondary(secondary, g)
-    c = _cutoff(cutoff)
+    c = _cutoff(cutoff, g.ticks_per_s)
     row_bytes = max(1, len(tgt) * (dt.itemsize + (4 if sec_w is not None else 0)))
     if block_size is None:
         block_size = int(max(1, min(DEFAULT_BLOCK_ROWS, (256 * 2**20) // row_bytes)))

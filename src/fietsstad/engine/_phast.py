@@ -5,9 +5,11 @@ upward graph writes labels into column ``k`` of ``U`` (n, K); then one linear sw
 sweep positions (highest rank first) computes, for every node ``v``,
 ``D[v, :] = min(U[v, :], min over incoming downward edges (u, v) of D[u, :] + w)``
 with the 16 lanes in the innermost loop so LLVM vectorises it, and resets ``U[v, :]`` on the
-way (no O(n) re-initialisation per group). Labels are int32 with ``PHAST_INF = 2**30``; the
-caller guarantees the sum of all weights is below 2**30, so ``label + w`` never overflows.
-Rows are written straight into the caller's output (target order, requested dtype).
+way (no O(n) re-initialisation per group). Labels are int32 ticks with ``PHAST_INF = 2**30``;
+the caller guarantees the sum of all weights is below 2**30 ticks, so ``label + w`` never
+overflows (with deciseconds: below about 1.2 days of summed edge time; larger graphs are
+refused by ``method="phast"`` and answered by Dijkstra under ``"auto"``). Rows are written
+straight into the caller's output (target order, requested dtype, seconds).
 
 Example
 -------
@@ -25,6 +27,7 @@ import numpy as np
 from numba import prange
 
 from fietsstad.engine._heap import heap_pop, heap_push
+from fietsstad.engine._units import put_time
 from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES, UNREACHABLE_I32
 from fietsstad.errors import GraphError
 
@@ -87,8 +90,9 @@ def _sweep(dn_indptr, dn_src, dn_t, U, D):
 
 
 @numba.njit(**NJIT)
-def _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap):
-    """Write lanes ``0..lanes-1`` as rows ``s0..`` of ``out`` (target order, output dtype).
+def _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, tps, exact):
+    """Write lanes ``0..lanes-1`` as rows ``s0..`` of ``out`` (target order, output dtype,
+    seconds of ``tps`` ticks: :func:`fietsstad.engine._units.put_time`).
 
     All targets: read ``D`` sequentially and scatter into the rows (stores do not stall);
     a target subset: gather ``D[tgt_pos[j]]``. Returns the number of clipped values.
@@ -99,26 +103,12 @@ def _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap):
         for p in range(D.shape[0]):
             j = order[p]
             for k in range(lanes):
-                d = D[p, k]
-                if d > lim:
-                    out[s0 + k, j] = unreach
-                elif d > cap:
-                    out[s0 + k, j] = cap
-                    over += 1
-                else:
-                    out[s0 + k, j] = d
+                over += put_time(out, s0 + k, j, D[p, k], lim, unreach, cap, tps, exact)
         return over
     for j in range(tgt_pos.size):
         p = tgt_pos[j]
         for k in range(lanes):
-            d = D[p, k]
-            if d > lim:
-                out[s0 + k, j] = unreach
-            elif d > cap:
-                out[s0 + k, j] = cap
-                over += 1
-            else:
-                out[s0 + k, j] = d
+            over += put_time(out, s0 + k, j, D[p, k], lim, unreach, cap, tps, exact)
     return over
 
 
@@ -138,6 +128,8 @@ def phast_matrix(
     out,
     unreach,
     cap,
+    tps,
+    exact,
     nthr,
     K,
 ):
@@ -164,7 +156,9 @@ def phast_matrix(
                     src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched
                 )
             _sweep(dn_indptr, dn_src, dn_t, U, D)
-            over[c] += _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap)
+            over[c] += _emit(
+                D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, tps, exact
+            )
     return over.sum()
 
 
@@ -259,6 +253,8 @@ def phast_matrix_sec(
     out_sec,
     unreach,
     cap,
+    tps,
+    exact,
     nthr,
     K,
 ):
@@ -300,7 +296,9 @@ def phast_matrix_sec(
                     touched,
                 )
             _sweep_sec(dn_indptr, dn_src, dn_t, dn_s, U, US, D, DS)
-            over[c] += _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap)
+            over[c] += _emit(
+                D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, tps, exact
+            )
             for j in range(tgt_pos.size):
                 p = tgt_pos[j]
                 for k in range(lanes):
@@ -314,7 +312,9 @@ def phast_matrix_sec(
 def phast_fill(
     g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets=False
 ) -> int:
-    """Fill ``out`` (and ``out_sec``) for node ids ``sources`` x ``targets`` with PHAST."""
+    """Fill ``out`` (and ``out_sec``) for node ids ``sources`` x ``targets`` with PHAST.
+
+    ``cutoff`` in ticks of ``g``; ``out`` in seconds."""
     if ch.n != g.n or ch.graph_key != g.content_hash():
         raise GraphError(
             f"this contraction hierarchy was built for another graph ({ch.n} nodes; the graph has "
@@ -326,6 +326,8 @@ def phast_fill(
     c = np.int64(min(int(cutoff), PHAST_INF - 1))
     nthr = numba.get_num_threads()
     K = lanes_for(len(sources), nthr)
+    tps = np.int64(g.ticks_per_s)
+    exact = out.dtype.kind == "f"
     if sec_w is None:
         return int(
             phast_matrix(
@@ -343,6 +345,8 @@ def phast_fill(
                 out,
                 unreach,
                 cap,
+                tps,
+                exact,
                 nthr,
                 K,
             )
@@ -371,6 +375,8 @@ def phast_fill(
             out_sec,
             unreach,
             cap,
+            tps,
+            exact,
             nthr,
             K,
         )

@@ -67,21 +67,47 @@ FILE_FORMATS: dict[str, str] = {
 #: Graph attribute that marks a GraphML file written by :meth:`BikeNetwork.to_file`.
 GRAPHML_MARK = "fietsstad_network"
 
+#: Layout version of :meth:`BikeNetwork.save` files: 2 = float64 ``travel_time`` seconds at
+#: 0.1 s resolution (1, implicit: int32 whole seconds; refused on load, rebuild).
+NETWORK_FORMAT: int = 2
+
 _EDGE_FIELDS = ("indices", "length", "speed_kmh", "delay", "travel_time", "infra", "unpaved",
                 "contraflow", "way_id", "name")
 
 
-def travel_time_seconds(length_m: np.ndarray, speed_kmh: np.ndarray, delay_s: np.ndarray) -> np.ndarray:
-    """Integer travel time per edge: ``round(length / speed) + delay``, at least 1 s, int32.
+#: Engine ticks per second of edge travel times: the engine adds int32 deciseconds, so
+#: per-edge rounding no longer accumulates along a route (issue #12); matrices are rounded to
+#: whole seconds only at the output.
+TICKS_PER_S: int = 10
+
+
+def travel_time_ticks(length_m: np.ndarray, speed_kmh: np.ndarray, delay_s: np.ndarray) -> np.ndarray:
+    """Engine weight per edge: ``round(10 * (length / speed + delay))`` deciseconds, at least 1, int32.
 
     Example
     -------
-    >>> travel_time_seconds(np.array([100.0]), np.array([18.0]), np.array([20])).tolist()
-    [40]
+    >>> travel_time_ticks(np.array([100.0, 13.0]), np.array([18.0, 45.0]), np.array([20, 0])).tolist()
+    [400, 10]
     """
-    t = np.rint(np.asarray(length_m, np.float64) * 3.6 / np.asarray(speed_kmh, np.float64))
-    t = t + np.asarray(delay_s, np.float64)
+    t = np.asarray(length_m, np.float64) * (3.6 * TICKS_PER_S) / np.asarray(speed_kmh, np.float64)
+    t = np.rint(t + np.asarray(delay_s, np.float64) * TICKS_PER_S)
     return np.clip(t, 1, 2**31 - 2).astype(np.int32)  # saturate: never wrap to negative
+
+
+def travel_time_seconds(length_m: np.ndarray, speed_kmh: np.ndarray, delay_s: np.ndarray) -> np.ndarray:
+    """Travel time per edge in seconds (float64): ``length / speed + delay`` to 0.1 s, at least 0.1 s.
+
+    The :func:`travel_time_ticks` divided by :data:`TICKS_PER_S`, so the seconds a user reads and
+    the engine's integer weights are the same numbers.
+
+    Example
+    -------
+    >>> travel_time_seconds(np.array([100.0, 13.0]), np.array([18.0, 45.0]), np.array([20, 0])).tolist()
+    [40.0, 1.0]
+    >>> travel_time_seconds(np.array([5.2]), np.array([18.0]), np.array([0])).tolist()
+    [1.0]
+    """
+    return travel_time_ticks(length_m, speed_kmh, delay_s) / TICKS_PER_S
 
 
 @dataclass
@@ -102,7 +128,8 @@ class BikeNetwork:
     length : float32 (m,)   metres
     speed_kmh : float32 (m,)  cruising speed of the profile on this edge
     delay : int32 (m,)  seconds of junction delay at the head node (signals, crossings)
-    travel_time : int32 (m,)  seconds, ``round(length/speed) + delay`` (see :func:`travel_time_seconds`)
+    travel_time : float64 (m,)  seconds, ``length/speed + delay`` to 0.1 s (see :func:`travel_time_seconds`);
+        the engine uses :meth:`travel_time_ticks` (int32 deciseconds)
     infra : int8 (m,)  :class:`~fietsstad.profiles.Infra` code
     unpaved : bool (m,) ; contraflow : bool (m,)  (ridden against a one-way street)
     way_id : int64 (m,)  OSM way id (-1 for generated or scenario edges)
@@ -168,7 +195,7 @@ class BikeNetwork:
         ...     node_id=np.array([1, 2]), u=np.array([0, 1]), v=np.array([1, 0]),
         ...     length=np.array([680.0, 680.0]), infra=np.array([0, 0]))
         >>> net.travel_time.tolist()
-        [136, 136]
+        [136.0, 136.0]
         """
         from fietsstad._validate import check_edge_table
 
@@ -261,7 +288,13 @@ class BikeNetwork:
         return np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.indptr))
 
     def csr(self, weight: str = "travel_time") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(indptr, indices, weights)`` for the engine; ``weight`` is ``travel_time`` or ``length``.
+        """``(indptr, indices, weights)`` arrays; ``weight`` is ``travel_time``, ``travel_time_ticks`` or ``length``.
+
+        ``travel_time``: int32 whole seconds per edge (rounded half up from the deciseconds, at
+        least 1), for tools that take plain arrays (a tuple carries no unit). Summing them
+        re-introduces per-edge rounding: for sub-second accuracy use :meth:`engine_graph` (it
+        carries its unit) or ``travel_time_ticks`` (int32 deciseconds, :meth:`travel_time_ticks`)
+        with ``CSRGraph.from_arrays(..., ticks_per_s=10)``. ``length``: whole metres.
 
         Example
         -------
@@ -271,15 +304,40 @@ class BikeNetwork:
         (dtype('int32'), dtype('int32'), dtype('int32'))
         """
         if weight == "travel_time":
-            w = self.travel_time
+            w = np.maximum((self.travel_time_ticks() + TICKS_PER_S // 2) // TICKS_PER_S, 1).astype(np.int32)
+        elif weight == "travel_time_ticks":
+            w = self.travel_time_ticks()
         elif weight == "length":
             w = np.rint(self.length).astype(np.int32)
         else:
-            raise ValidationError(f"weight must be 'travel_time' or 'length', not {weight!r}")
+            raise ValidationError(
+                f"weight must be 'travel_time', 'travel_time_ticks' or 'length', not {weight!r}")
         return self.indptr, self.indices, w
 
+    def travel_time_ticks(self) -> np.ndarray:
+        """Edge travel times as the engine's int32 weights: deciseconds (``TICKS_PER_S = 10``).
+
+        ``round(travel_time * 10)``; raises :class:`ValidationError` if ``travel_time`` holds a
+        negative, NaN or infinite value (e.g. after an edit by hand).
+
+        Example
+        -------
+        >>> net = BikeNetwork.from_edges(x=np.array([6.0, 6.01]), y=np.array([52.5, 52.5]),
+        ...     node_id=np.array([1, 2]), u=np.array([0]), v=np.array([1]),
+        ...     length=np.array([13.0]), infra=np.array([0]))
+        >>> net.travel_time.tolist(), net.travel_time_ticks().tolist()
+        ([2.6], [26])
+        """
+        t = np.asarray(self.travel_time, dtype=np.float64)
+        if t.size and (not np.all(np.isfinite(t)) or float(t.min()) < 0):
+            raise ValidationError("travel_time must hold finite seconds >= 0 on every edge")
+        return np.minimum(np.rint(t * TICKS_PER_S), 2**31 - 2).astype(np.int32)
+
     def engine_graph(self, *, reverse: bool = False) -> CSRGraph:
-        """The network as the engine's :class:`~fietsstad.engine.CSRGraph` (travel time in s).
+        """The network as the engine's :class:`~fietsstad.engine.CSRGraph` (int32 deciseconds).
+
+        Its weights are :meth:`travel_time_ticks` with ``ticks_per_s = 10``: the engine sums
+        deciseconds and reports seconds (rounded only at the output).
 
         The one adapter from a network to the engine: every layer above asks for it here. The
         graph is kept on the network object and rebuilt only when the edge arrays change
@@ -293,10 +351,12 @@ class BikeNetwork:
         >>> g = net.engine_graph()
         >>> g.n == net.n_nodes, g is net.engine_graph(), net.engine_graph(reverse=True).n == g.n
         (True, True, True)
+        >>> g.ticks_per_s
+        10
         """
         from fietsstad.engine import CSRGraph  # numba loads on first use, not on import
 
-        indptr, indices, w = self.csr()
+        indptr, indices, w = self.csr("travel_time_ticks")
         key = (bool(reverse), _digest(indptr, indices, w))
         cache = self.__dict__.setdefault("_engine_graphs", {})
         g = cache.get(key[0])
@@ -307,9 +367,9 @@ class BikeNetwork:
                 counts = np.bincount(indices, minlength=self.n_nodes)
                 rptr = np.zeros(self.n_nodes + 1, dtype=np.int32)
                 np.cumsum(counts, out=rptr[1:])
-                graph = CSRGraph.from_arrays(rptr, src[order], w[order])
+                graph = CSRGraph.from_arrays(rptr, src[order], w[order], ticks_per_s=TICKS_PER_S)
             else:
-                graph = CSRGraph.from_arrays(indptr, indices, w)
+                graph = CSRGraph.from_arrays(indptr, indices, w, ticks_per_s=TICKS_PER_S)
             g = (key[1], graph)
             cache[key[0]] = g
         return g[1]
@@ -382,7 +442,7 @@ class BikeNetwork:
         src = self.edge_sources()
         ekeep = keep[src] & keep[self.indices]
         geoms = None
-        if self.geom_offsets is not None:
+        if self.geom_offsets is not None and self.geom_xy is not None:
             geoms = [self.geom_xy[self.geom_offsets[e]:self.geom_offsets[e + 1]] for e in np.flatnonzero(ekeep)]
         meta = dict(self.meta)
         meta["dropped_nodes"] = int(meta.get("dropped_nodes", 0)) + int(n - keep.sum())
@@ -416,7 +476,7 @@ class BikeNetwork:
         if not -m <= int(e) < m:
             raise ValidationError(f"edge {e} out of range: the network has {m} edges")
         e = int(e) % m
-        if self.geom_offsets is not None:
+        if self.geom_offsets is not None and self.geom_xy is not None:
             g = self.geom_xy[self.geom_offsets[e]:self.geom_offsets[e + 1]]
             if len(g) >= 2:
                 return g
@@ -454,7 +514,8 @@ class BikeNetwork:
         offsets = np.zeros(m + 1, dtype=np.int64)
         np.cumsum(sizes, out=offsets[1:])
         # row of every output point in [geom_xy; straight]: a run from each edge's start
-        start = np.where(own, goff[:-1], len(self.geom_xy) + 2 * np.arange(m, dtype=np.int64))
+        n_xy = 0 if self.geom_xy is None else len(self.geom_xy)
+        start = np.where(own, goff[:-1], n_xy + 2 * np.arange(m, dtype=np.int64))
         rows = np.repeat(start - offsets[:-1], sizes) + np.arange(offsets[-1], dtype=np.int64)
         both = np.concatenate([np.asarray(self.geom_xy, dtype=np.float64).reshape(-1, 2), straight])
         return both[rows], offsets
@@ -553,7 +614,8 @@ class BikeNetwork:
 
         Nodes carry ``x``, ``y``, ``street_count`` (as :meth:`street_count`, the attribute osmnx
         puts on every node) and ``highway='traffic_signals'`` where signalled; edges carry
-        ``length`` (m), ``travel_time`` (s), ``speed_kph``, ``infra``, ``contraflow``, ``osmid``
+        ``length`` (m), ``travel_time`` (float s), ``travel_time_ticks`` (the engine's int
+        deciseconds), ``speed_kph``, ``infra``, ``contraflow``, ``osmid``
         and ``name``, and edges whose course is not a straight line (merged by simplification)
         their shapely ``geometry``, as osmnx stores it. Graph attributes: ``crs``
         (``"EPSG:4326"``), ``simplified``, ``source``, ``generated`` and ``profile``. So
@@ -586,11 +648,13 @@ class BikeNetwork:
         src = self.edge_sources().tolist()
         dst = self.indices.tolist()
         length, tt, speed = self.length.tolist(), self.travel_time.tolist(), self.speed_kmh.tolist()
+        ticks = self.travel_time_ticks().tolist()
         infra = [INFRA_NAMES[c] for c in self.infra.tolist()]
         contra, way, name = self.contraflow.tolist(), self.way_id.tolist(), self.name.tolist()
         add = G.add_edge  # one call per edge: faster than add_edges_from's lookups
         for e in range(self.n_edges):
-            attrs = {"length": length[e], "travel_time": tt[e], "speed_kph": speed[e],
+            attrs = {"length": length[e], "travel_time": tt[e], "travel_time_ticks": ticks[e],
+                     "speed_kph": speed[e],
                      "infra": infra[e], "contraflow": contra[e], "osmid": way[e], "name": str(name[e])}
             if e in geoms:
                 attrs["geometry"] = geoms[e]
@@ -874,7 +938,9 @@ class BikeNetwork:
         if self.geom_offsets is not None:
             arrays["geom_offsets"] = self.geom_offsets
             arrays["geom_xy"] = self.geom_xy
-        save_arrays(path, arrays, {"profile": self.profile, "meta": _jsonable(self.meta)}, key=key)
+        arrays["travel_time"] = np.asarray(self.travel_time, dtype=np.float64)
+        info = {"profile": self.profile, "meta": _jsonable(self.meta), "format": NETWORK_FORMAT}
+        save_arrays(path, arrays, info, key=key)
         return Path(path)
 
     @classmethod
@@ -888,6 +954,12 @@ class BikeNetwork:
         if not Path(path).exists():
             raise InputFileError(f"{path}: no such file (save a network there with net.save first)")
         arrays, meta = load_arrays(path, key=key)
+        if meta.get("format", 1) != NETWORK_FORMAT:
+            raise CacheError(
+                f"{path}: a network saved by an older fietsstad (format {meta.get('format', 1)}, "
+                f"whole-second edge times; this version reads format {NETWORK_FORMAT}, 0.1 s): "
+                "rebuild it (load_network rebuilds cached networks by itself)"
+            )
         try:
             net = cls(profile=meta["profile"], meta=meta.get("meta", {}),
                       geom_offsets=arrays.pop("geom_offsets", None), geom_xy=arrays.pop("geom_xy", None),
@@ -899,10 +971,10 @@ class BikeNetwork:
                 len(getattr(net, k)) != m for k in _EDGE_FIELDS):
             raise CacheError(f"{path}: inconsistent array sizes")
         if (net.indptr.dtype != np.int32 or net.indices.dtype != np.int32
-                or net.travel_time.dtype != np.int32 or int(net.indptr[0]) != 0
+                or net.travel_time.dtype != np.float64 or int(net.indptr[0]) != 0
                 or np.any(np.diff(net.indptr) < 0)
                 or (m and (int(net.indices.min()) < 0 or int(net.indices.max()) >= n))
-                or (m and int(net.travel_time.min()) < 1)
+                or (m and not (float(net.travel_time.min()) > 0 and np.all(np.isfinite(net.travel_time))))
                 or len(net.y) != n or len(net.node_id) != n or len(net.node_signal) != n):
             raise CacheError(f"{path}: invalid network structure (CSR, ids or travel times); rebuild it")
         return net
@@ -968,7 +1040,7 @@ def _digest(*arrays: np.ndarray) -> str:
     """A content hash of arrays (to know when a cached derivative is stale)."""
     h = hashlib.blake2b(digest_size=16)
     for a in arrays:
-        h.update(np.ascontiguousarray(a).view(np.uint8))
+        h.update(np.ascontiguousarray(a).view(np.uint8).data)
     return h.hexdigest()
 
 
@@ -1114,7 +1186,7 @@ def _network_from_graphml(cls, G) -> BikeNetwork:
         length=col("length", float, np.float32),
         speed_kmh=col("speed_kph", float, np.float32),
         delay=col("delay", int, np.int32),
-        travel_time=col("travel_time", int, np.int32),
+        travel_time=col("travel_time", float, np.float64),
         infra=col("infra", codes.__getitem__, np.int8),
         unpaved=col("unpaved", flag, bool),
         contraflow=col("contraflow", flag, bool),

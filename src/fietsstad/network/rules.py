@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from fietsstad.network.profiles import Infra
 
-#: Version of the rules; part of every network cache key.
-RULES_VERSION: str = "2"
+#: Version of the rules; part of every network cache key (3: edge times to 0.1 s, issue #12).
+RULES_VERSION: str = "3"
 
 #: Main roads: mixed traffic here is MAIN_ROAD, and minor ways crossing them wait (crossing delay).
 MAIN_HIGHWAYS: frozenset[str] = frozenset(

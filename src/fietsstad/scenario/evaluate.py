@@ -41,7 +41,7 @@ from fietsstad.engine._paths import trace_paths
 from fietsstad.engine.config import UNREACHABLE_I32
 from fietsstad.errors import ValidationError
 from fietsstad.network import BikeNetwork
-from fietsstad.network.bikenetwork import html_table
+from fietsstad.network.bikenetwork import TICKS_PER_S, html_table
 from fietsstad.scenario.incremental import UpdateStats, full_travel_times, update_travel_times
 from fietsstad.scenario.route import RouteOnNetwork, Snelfietspad, zwolle_routes
 from fietsstad.settings import _log_end, _log_start
@@ -230,7 +230,7 @@ def _paths(
         rptr,
         redge,
         rtail,
-        net.travel_time.astype(np.int64),
+        net.travel_time_ticks().astype(np.int64),
         net.length.astype(np.float64),
         corridor,
         rows.dtype.type(UNREACHABLE_I32),
@@ -433,8 +433,8 @@ def evaluate_snelfietspad(
     # 1. travel times zone -> every node, before (engine) and after (incremental)
     rows_b = full_travel_times(before, zone_nodes, dtype=np.int32)
     rows_a, stats = update_travel_times(rows_b, before, after, r.changed_edges, sources=zone_nodes)
-    tb = rows_b[:, zone_nodes].astype(np.float64)
-    ta = rows_a[:, zone_nodes].astype(np.float64)
+    tb = rows_b[:, zone_nodes] / TICKS_PER_S  # ticks (deciseconds) -> seconds
+    ta = rows_a[:, zone_nodes] / TICKS_PER_S
     tb[rows_b[:, zone_nodes] == UNREACHABLE_I32] = np.inf
     ta[rows_a[:, zone_nodes] == UNREACHABLE_I32] = np.inf
 

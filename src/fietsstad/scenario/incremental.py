@@ -24,6 +24,11 @@ so the tails' rows stay in L2 and the row in L1, parallel over row chunks, in pl
 changed arc; for those, a Dijkstra seeded on the changed arcs that only expands nodes whose
 label beats the old distance (decrease-only dynamic SSSP) finds exactly the improved targets.
 
+Units: the matrices of this module are in the network's engine **ticks** (deciseconds,
+:meth:`BikeNetwork.travel_time_ticks`), not seconds: an update adds edge weights to old
+distances, which is exact only on the unrounded sums (seconds rounded per entry would not be).
+Divide by :data:`fietsstad.network.bikenetwork.TICKS_PER_S` for seconds.
+
 Kernels are numba (``cache=True``, parallel over sources) with int32 ids and no Python objects
 inside. If any arc got *slower* or disappeared, distances may grow and neither argument holds:
 the update then falls back to a full recomputation (``stats.full_recompute`` says so).
@@ -40,8 +45,8 @@ Example
 >>> faster = net.recompute_travel_time()
 >>> faster.travel_time = faster.travel_time // 2
 >>> new, stats = update_travel_times(old, net, faster, changed_edges=np.arange(4))
->>> int(new[0, 2]), stats.full_recompute
-(100, False)
+>>> int(new[0, 2]), stats.full_recompute  # deciseconds: 100 s
+(1000, False)
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from fietsstad.engine import travel_times
+from fietsstad.engine import CSRGraph, travel_times
 from fietsstad.engine._incremental import (
     _INF,
     _affected_sources,
@@ -107,7 +112,7 @@ def _arc_minima(net: BikeNetwork) -> tuple[np.ndarray, np.ndarray]:
     key = net.edge_sources().astype(np.int64) * n + net.indices.astype(np.int64)
     order = np.argsort(key, kind="stable")
     ks = key[order]
-    ws = net.travel_time[order].astype(np.int64)
+    ws = net.travel_time_ticks()[order].astype(np.int64)
     if len(ks) == 0:
         return ks, ws
     starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
@@ -162,10 +167,12 @@ def changed_arcs(
 def full_travel_times(
     net: BikeNetwork, sources: np.ndarray | None = None, dtype: Any = np.uint16
 ) -> np.ndarray:
-    """Travel times (s) from ``sources`` (default: every node) to every node.
+    """Travel times in engine ticks (deciseconds) from ``sources`` (default: every node) to every node.
 
-    Uses the engine (:func:`fietsstad.engine.travel_times`). Unreachable pairs hold the dtype's sentinel
-    (65535 for uint16, ``2**31-1`` for int32, ``inf`` for floats); uint16 sums saturate at 65535.
+    Uses the engine (:func:`fietsstad.engine.travel_times`) on the unrounded tick sums (the unit
+    of :func:`update_travel_times`). Unreachable pairs hold the dtype's sentinel
+    (65535 for uint16, ``2**31-1`` for int32, ``inf`` for floats); uint16 sums saturate at 65535
+    (6553.5 s in deciseconds).
 
     Example
     -------
@@ -173,16 +180,20 @@ def full_travel_times(
     >>> from fietsstad.network import BikeNetwork
     >>> net = BikeNetwork.from_edges(x=np.array([6.0, 6.01]), y=np.full(2, 52.5), node_id=np.arange(2),
     ...     u=np.array([0]), v=np.array([1]), length=np.array([500.0]), infra=np.array([0]))
-    >>> full_travel_times(net).tolist()
-    [[0, 100], [65535, 0]]
+    >>> full_travel_times(net).tolist()  # 100 s
+    [[0, 1000], [65535, 0]]
     """
     src = (
         np.arange(net.n_nodes, dtype=np.int32)
         if sources is None
         else np.asarray(sources, dtype=np.int32)
     )
-    out = travel_times(net.engine_graph(), src, None, dtype=dtype)
-    return np.ascontiguousarray(out, dtype=dtype)
+    g = net.engine_graph()
+    ticks = CSRGraph(g.indptr, g.indices, g.weights)  # the same arrays, read as 1 tick per unit
+    if np.dtype(dtype) != np.uint16:
+        return np.ascontiguousarray(travel_times(ticks, src, None, dtype=dtype), dtype=dtype)
+    wide = travel_times(ticks, src, None, dtype=np.int32)  # uint16: beyond 65534 saturates
+    return np.where(wide >= UNREACHABLE_U16, UNREACHABLE_U16, wide).astype(np.uint16)
 
 
 #: Largest number of corridor nodes for ``method="hubs"`` (Floyd-Warshall on them is cubic).
@@ -253,7 +264,8 @@ def update_travel_times(
     Parameters
     ----------
     old_matrix
-        Travel times (s) on ``before_net``, shape ``(len(sources), n_nodes)``: every node as a
+        Travel times in engine ticks (deciseconds, as :func:`full_travel_times` gives) on
+        ``before_net``, shape ``(len(sources), n_nodes)``: every node as a
         target (the repair needs old distances to all nodes). uint16 (65535 = unreachable),
         int32 (``2**31-1``) or float32/64 (``inf``).
     before_net, after_net
@@ -302,8 +314,8 @@ def update_travel_times(
     >>> old = full_travel_times(net)
     >>> new_net = net.recompute_travel_time(); new_net.travel_time[:] = 10
     >>> new, stats = update_travel_times(old, net, new_net)
-    >>> new[0].tolist(), stats.pairs_changed
-    ([0, 10, 20], 3)
+    >>> new[0].tolist(), stats.pairs_changed  # deciseconds
+    ([0, 100, 200], 3)
     """
     if method not in ("auto", "hubs", "repair"):
         raise ValidationError(f"method must be 'auto', 'hubs' or 'repair', not {method!r}")
@@ -370,7 +382,7 @@ def update_travel_times(
             )
     out = mat if usable_inplace else src.copy()
     affected = np.flatnonzero(_affected_sources(out, unreach, cap, cu, cv, cw)).astype(np.int32)
-    indptr, indices, w = after_net.csr()
+    indptr, indices, w = after_net.csr("travel_time_ticks")
     n_chunks = max(1, min(len(affected), nb.get_num_threads() * 8))
     changed = _repair(
         out,
