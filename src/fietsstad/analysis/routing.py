@@ -67,7 +67,7 @@ def _note_compile() -> None:
         _log(log, logging.INFO, "compiling numba kernels (first run only, cached afterwards)")
 
 
-def check_bike_network(net, name: str = "net"):
+def check_bike_network(net: Any, name: str = "net") -> BikeNetwork:
     """``net`` if it is a :class:`~fietsstad.network.BikeNetwork`, else a clear ValidationError.
 
     A networkx / osmnx graph is named as such, with the way to turn it into a BikeNetwork.
@@ -116,7 +116,9 @@ def _keep_ch(entry: dict) -> None:
         entry["ch"] = _ch.find_ch(entry["graph"], entry["metres"])
 
 
-def cached_ch(graph, *, secondary=None) -> _ch.ContractionHierarchy:
+def cached_ch(
+    graph: engine.CSRGraph, *, secondary: np.ndarray | None = None
+) -> _ch.ContractionHierarchy:
     """:func:`fietsstad.engine.build_ch`, stored in and read from ``settings.cache_dir / "ch"``.
 
     The file is checksummed and pickle-free (:mod:`fietsstad._io`); one that is damaged, foreign
@@ -151,8 +153,8 @@ def cached_ch(graph, *, secondary=None) -> _ch.ContractionHierarchy:
 
 
 def as_nodes(
-    net,
-    points,
+    net: BikeNetwork,
+    points: Any,  # NodesLike; Any: the body tells the kinds apart by duck typing
     name: str = "nodes",
     *,
     return_distance: bool = False,
