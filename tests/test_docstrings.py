@@ -46,12 +46,9 @@ _EXAMPLE = re.compile(r"^[ \t]*Examples?[ \t]*\n[ \t]*-{7,}[ \t]*\n", re.MULTILI
 #: Public names whose docstring has no example yet (issue #12). They belong to other layers'
 #: owners; each runs as a non-strict xfail until its example lands (then delete it here).
 NO_EXAMPLE_YET = {
-    "fietsstad.demand.gravity.GravityModel",
     "fietsstad.engine._ch.ContractionHierarchy",
     "fietsstad.engine._graph.CSRGraph",
-    "fietsstad.hubs.placement.HubPlacement",
     "fietsstad.network.bikenetwork.BikeNetwork",
-    "fietsstad.scenario.evaluate.ScenarioResult",
     "fietsstad.scenario.incremental.UpdateStats",
 }
 
@@ -130,10 +127,7 @@ def test_doctest_collects_every_public_function_class_and_method(name):
 
 
 #: Examples whose every ``>>>`` line is a comment, so nothing runs (other layers' files).
-ONLY_COMMENTS_YET = {
-    "fietsstad.scenario.evaluate.ScenarioResult.report",
-    "fietsstad.scenario.evaluate.ScenarioResult._repr_html_",
-}
+ONLY_COMMENTS_YET: set[str] = set()
 
 
 def test_no_example_is_only_comments():

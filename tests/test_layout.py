@@ -137,11 +137,6 @@ _CALLABLES = _public_callables()
 #: Public signatures not fully annotated yet (other layers' files; issue #12). Each is a
 #: non-strict xfail until its owner adds the hints (then delete it here).
 UNTYPED_YET = {
-    "fietsstad.analysis.access.accessibility",
-    "fietsstad.analysis.access.two_step_fca",
-    "fietsstad.analysis.routing.iter_travel_time_blocks",
-    "fietsstad.analysis.routing.shortest_route",
-    "fietsstad.analysis.routing.travel_time_matrix",
     "fietsstad.distributed._cluster.tree_reduce",
     "fietsstad.distributed._cluster.tree_sum",
     "fietsstad.distributed._tasks.NumbaWarmup.setup",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import numpy as np
 import pandas as pd
@@ -35,11 +36,22 @@ from fietsstad._validate import (
     check_in_range,
     renamed_parameters,
 )
-from fietsstad.analysis.routing import _engine_inputs, _keep_ch, as_nodes, check_bike_network
+from fietsstad.analysis.routing import (
+    NodesLike,
+    _engine_inputs,
+    _keep_ch,
+    as_nodes,
+    check_bike_network,
+)
 from fietsstad.engine import Decay
 from fietsstad.engine._memory import check_memory_budget
 from fietsstad.errors import ValidationError, _describe
+from fietsstad.network import BikeNetwork
 from fietsstad.settings import _log_end, _log_start
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy.typing as npt
 
 __all__ = ["Decay", "accessibility", "two_step_fca", "DEFAULT_DECAYS"]
 
@@ -47,6 +59,15 @@ log = logging.getLogger("fietsstad.analysis")
 
 #: Default decay of :func:`accessibility`: opportunities within 15 minutes.
 DEFAULT_DECAYS: tuple[Decay, ...] = (Decay.cumulative(900),)
+
+#: What :func:`accessibility` takes as ``opportunities``: a GeoDataFrame / GeoSeries (placed by
+#: geometry), a DataFrame / Series / dict keyed by OSM node id, or an (n,) / (n, k) array.
+OpportunitiesLike: TypeAlias = (
+    "gpd.GeoDataFrame | gpd.GeoSeries | pd.DataFrame | pd.Series | dict[Any, Any] | npt.ArrayLike"
+)
+#: What :func:`two_step_fca` takes as ``supply`` / ``demand``: a ``(nodes or points, values)``
+#: tuple, a GeoDataFrame of points, or a DataFrame with ``node_id`` / ``position``.
+PointsLike: TypeAlias = "tuple[NodesLike, npt.ArrayLike] | gpd.GeoDataFrame | pd.DataFrame"
 
 
 def _opportunity_frame_from_dict(opportunities: dict, node_id: np.ndarray):
@@ -272,12 +293,12 @@ def _to_frame(
 
 @renamed_parameters({"sources": "origins"})
 def accessibility(
-    net,
-    opportunities,
+    net: BikeNetwork,
+    opportunities: OpportunitiesLike,
     decays: Sequence[Decay | float] | Decay | float = DEFAULT_DECAYS,
     cutoff_s: float | None = None,
     *,
-    origins=None,
+    origins: NodesLike = None,
     method: str = "auto",
     positions: bool = False,
     max_distance_m: float | None = None,
@@ -385,10 +406,33 @@ def _points(
     )
 
 
+# The overloads tell a type checker what comes back for each return_supply.
+# fmt: off
+@overload
 def two_step_fca(
-    net,
-    supply,
-    demand,
+    net: BikeNetwork, supply: PointsLike, demand: PointsLike, catchment_s: float,
+    decay: Decay | None = ..., *, supply_column: str = ..., demand_column: str = ...,
+    method: str = ..., return_supply: Literal[False] = ..., max_distance_m: float | None = ...,
+) -> pd.DataFrame: ...
+@overload
+def two_step_fca(
+    net: BikeNetwork, supply: PointsLike, demand: PointsLike, catchment_s: float,
+    decay: Decay | None = ..., *, supply_column: str = ..., demand_column: str = ...,
+    method: str = ..., return_supply: Literal[True], max_distance_m: float | None = ...,
+) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+@overload
+def two_step_fca(
+    net: BikeNetwork, supply: PointsLike, demand: PointsLike, catchment_s: float,
+    decay: Decay | None = ..., *, supply_column: str = ..., demand_column: str = ...,
+    method: str = ..., return_supply: bool = ..., max_distance_m: float | None = ...,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]: ...
+# fmt: on
+
+
+def two_step_fca(
+    net: BikeNetwork,
+    supply: PointsLike,
+    demand: PointsLike,
     catchment_s: float,
     decay: Decay | None = None,
     *,
@@ -397,7 +441,7 @@ def two_step_fca(
     method: str = "auto",
     return_supply: bool = False,
     max_distance_m: float | None = None,
-):
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Two-step floating catchment (2SFCA; enhanced 2SFCA with a ``decay``) on the network.
 
     Parameters

@@ -22,9 +22,10 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from fietsstad import engine, settings
 from fietsstad._io import load_arrays, save_arrays
@@ -32,9 +33,24 @@ from fietsstad._validate import check_cutoff_s
 from fietsstad.engine import _ch
 from fietsstad.engine._memory import check_memory_budget
 from fietsstad.errors import CacheError, MemoryBudgetError, ValidationError
-from fietsstad.network import check_network
+from fietsstad.network import BikeNetwork, check_network
 from fietsstad.network._nodeids import NodePositions
 from fietsstad.settings import _log, _log_end, _log_start
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+#: What ``origins`` / ``destinations`` accept (see :func:`as_nodes`): OSM node ids, marked node
+#: positions, a ``(k, 2)`` lon/lat array, a GeoDataFrame / GeoSeries, or ``None`` (all nodes).
+NodesLike: TypeAlias = "npt.ArrayLike | pd.Index | gpd.GeoDataFrame | gpd.GeoSeries | None"
+#: One node: an OSM node id (a position with ``positions=True``) or a ``(lon, lat)`` pair.
+NodeLike: TypeAlias = "int | np.integer | tuple[float, float] | npt.ArrayLike"
+#: What :func:`travel_time_matrix` returns: times, or ``(times, metres)`` with
+#: ``with_distance=True``; DataFrames labelled by OSM ids with ``labels=True``.
+MatrixResult: TypeAlias = (
+    "np.ndarray | tuple[np.ndarray, np.ndarray] | pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]"
+)
 
 log = logging.getLogger("fietsstad.analysis")
 _COMPILE_NOTED: list[bool] = []  # the first-run numba note, once per process
@@ -51,7 +67,7 @@ def _note_compile() -> None:
         _log(log, logging.INFO, "compiling numba kernels (first run only, cached afterwards)")
 
 
-def check_bike_network(net, name: str = "net"):
+def check_bike_network(net: Any, name: str = "net") -> BikeNetwork:
     """``net`` if it is a :class:`~fietsstad.network.BikeNetwork`, else a clear ValidationError.
 
     A networkx / osmnx graph is named as such, with the way to turn it into a BikeNetwork.
@@ -100,7 +116,9 @@ def _keep_ch(entry: dict) -> None:
         entry["ch"] = _ch.find_ch(entry["graph"], entry["metres"])
 
 
-def cached_ch(graph, *, secondary=None) -> _ch.ContractionHierarchy:
+def cached_ch(
+    graph: engine.CSRGraph, *, secondary: np.ndarray | None = None
+) -> _ch.ContractionHierarchy:
     """:func:`fietsstad.engine.build_ch`, stored in and read from ``settings.cache_dir / "ch"``.
 
     The file is checksummed and pickle-free (:mod:`fietsstad._io`); one that is damaged, foreign
@@ -135,8 +153,8 @@ def cached_ch(graph, *, secondary=None) -> _ch.ContractionHierarchy:
 
 
 def as_nodes(
-    net,
-    points,
+    net: BikeNetwork,
+    points: Any,  # NodesLike; Any: the body tells the kinds apart by duck typing
     name: str = "nodes",
     *,
     return_distance: bool = False,
@@ -269,10 +287,45 @@ def _n(net, nodes) -> int:
     return net.n_nodes if nodes is None else len(nodes)
 
 
+# The overloads tell a type checker what comes back for each with_distance / labels.
+# fmt: off
+@overload
 def travel_time_matrix(
-    net,
-    origins=None,
-    destinations=None,
+    net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
+    cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: Literal[False] = ..., saturate: bool = ...,
+    labels: Literal[False] = ..., positions: bool = ..., max_distance_m: float | None = ...,
+) -> np.ndarray: ...
+@overload
+def travel_time_matrix(
+    net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
+    cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: Literal[True], saturate: bool = ...,
+    labels: Literal[False] = ..., positions: bool = ..., max_distance_m: float | None = ...,
+) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def travel_time_matrix(
+    net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
+    cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: Literal[False] = ..., saturate: bool = ...,
+    labels: Literal[True], positions: bool = ..., max_distance_m: float | None = ...,
+) -> pd.DataFrame: ...
+@overload
+def travel_time_matrix(
+    net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
+    cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: Literal[True], saturate: bool = ...,
+    labels: Literal[True], positions: bool = ..., max_distance_m: float | None = ...,
+) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+@overload
+def travel_time_matrix(
+    net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
+    cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: bool = ..., saturate: bool = ...,
+    labels: bool = ..., positions: bool = ..., max_distance_m: float | None = ...,
+) -> MatrixResult: ...
+# fmt: on
+
+
+def travel_time_matrix(
+    net: BikeNetwork,
+    origins: NodesLike = None,
+    destinations: NodesLike = None,
     *,
     cutoff_s: float | None = None,
     dtype: str = "uint16",
@@ -282,7 +335,7 @@ def travel_time_matrix(
     labels: bool = False,
     positions: bool = False,
     max_distance_m: float | None = None,
-):
+) -> MatrixResult:
     """Cycling travel times (s) from origins to destinations on ``net``.
 
     Parameters
@@ -401,9 +454,9 @@ def _matrix_with_bar(g, src, dst, method: str, kw: dict):
 
 
 def iter_travel_time_blocks(
-    net,
-    origins=None,
-    destinations=None,
+    net: BikeNetwork,
+    origins: NodesLike = None,
+    destinations: NodesLike = None,
     *,
     block_size: int | None = None,
     cutoff_s: float | None = None,
@@ -413,7 +466,7 @@ def iter_travel_time_blocks(
     saturate: bool = False,
     positions: bool = False,
     max_distance_m: float | None = None,
-) -> Iterator[tuple]:
+) -> Iterator[tuple[np.ndarray, ...]]:
     """Stream :func:`travel_time_matrix` by blocks of origin rows.
 
     Yields ``(origin_ids, block)`` (plus a metres block with ``with_distance``): the OSM node
@@ -462,9 +515,9 @@ def _stream(net, blocks: Iterator[tuple], entry: dict) -> Iterator[tuple]:
 
 
 def shortest_route(
-    net,
-    origin,
-    destination,
+    net: BikeNetwork,
+    origin: NodeLike,
+    destination: NodeLike,
     *,
     positions: bool = False,
     max_distance_m: float | None = None,

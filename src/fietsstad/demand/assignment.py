@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+import numpy.typing as npt
 from numba import prange
 
 from fietsstad.engine._heap import heap_pop, heap_push
@@ -342,7 +343,7 @@ class Assignment:
     unassigned: float
     route_choice: str
 
-    def corridor_users(self, flows) -> float:
+    def corridor_users(self, flows: npt.ArrayLike) -> float:
         """Trips whose route uses the corridor: ``sum(flows * corridor_share)``.
 
         Example
@@ -414,9 +415,9 @@ def _check(
 
 def assign(
     net: BikeNetwork,
-    od_origins,
-    od_destinations,
-    flows,
+    od_origins: npt.ArrayLike,
+    od_destinations: npt.ArrayLike,
+    flows: npt.ArrayLike,
     *,
     route_choice: str = "logit",
     theta_per_min: float = THETA_PER_MIN,

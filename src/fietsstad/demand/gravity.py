@@ -342,6 +342,20 @@ class GravityModel:
     table : float64 deterrence lookup table indexed by integer cost
     iterations : int   Furness passes used
     max_error : float  largest relative row-margin error (columns are met exactly)
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> cost = np.array([[0, 600], [600, 0]], dtype=np.uint16)   # seconds, 2 zones
+    >>> model = gravity_distribution([10.0, 20.0], [15.0, 15.0], cost)
+    >>> a, b = model                                             # the balancing factors
+    >>> T = model.trips(cost)
+    >>> np.allclose(T.sum(axis=0), [15, 15]), np.allclose(T.sum(axis=1), [10, 20], rtol=1e-5)
+    (True, True)
+    >>> np.allclose(T, a[:, None] * b[None, :] * model.table[cost])
+    True
+    >>> model.max_error < 1e-6
+    True
     """
 
     a: np.ndarray

@@ -556,7 +556,9 @@ def _steps_bar(desc: str, total: int) -> Any:
     )
 
 
-def modal_matrices(net_or_cost: Any, zones: pd.DataFrame, distances: Any = None):
+def modal_matrices(
+    net_or_cost: Any, zones: pd.DataFrame, distances: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The validated ``(cost, distances)`` zone matrices :func:`modal_share` works on.
 
     From a network: uint16 seconds and int32 metres along the fastest routes between the zones'

@@ -57,6 +57,19 @@ class HubPlacement:
     node_covered : numpy.ndarray  (n_nodes,) bool, demand node (population > 0) within ``minutes``
         of a chosen hub, in the same order
     generated : bool  the network was GENERATED
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> from fietsstad.hubs import hub_candidates
+    >>> net = fietsstad.generate_network(n_nodes=300, seed=0)             # a GENERATED network
+    >>> pl = place_hubs(net, hub_candidates(net.x[:3], net.y[:3]), np.ones(net.n_nodes), k=2)
+    >>> len(pl.hubs), pl.k, pl.generated
+    (2, 2, True)
+    >>> bool(np.isclose(pl.covered_population, pl.node_population[pl.node_covered].sum()))
+    True
+    >>> 0 <= pl.covered_population <= pl.total_population == net.n_nodes
+    True
     """
 
     hubs: Any

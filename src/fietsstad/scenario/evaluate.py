@@ -95,6 +95,18 @@ class ScenarioResult:
     route : RouteOnNetwork
     assumptions : Assumptions
         The :class:`fietsstad.Assumptions` the evaluation used.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> from fietsstad.scenario import Snelfietspad, evaluate_snelfietspad
+    >>> net = fietsstad.generate_network(n_nodes=600, seed=2)          # a GENERATED network
+    >>> route = Snelfietspad.from_waypoints([(6.05, 52.47), (6.17, 52.56)])
+    >>> res = evaluate_snelfietspad(net, route)
+    >>> res.summary["generated"], res.edge_flow_change.shape == (res.after.n_edges,)
+    (True, True)
+    >>> bool((res.zones["access_after"] >= res.zones["access_before"]).all())
+    True
     """
 
     before: BikeNetwork
@@ -116,7 +128,15 @@ class ScenarioResult:
 
         Example
         -------
-        >>> # result = evaluate_snelfietspad(net, route); print(result.report())
+        >>> import fietsstad
+        >>> from fietsstad.scenario import Snelfietspad, evaluate_snelfietspad
+        >>> net = fietsstad.generate_network(n_nodes=600, seed=2)          # a GENERATED network
+        >>> route = Snelfietspad.from_waypoints([(6.05, 52.47), (6.17, 52.56)])
+        >>> res = evaluate_snelfietspad(net, route)
+        >>> print(res.report())
+        *** GENERATED network (synthetic, not OpenStreetMap): ... ***
+        Snelfietspad 'snelfietspad' on a GENERATED network, profile bike
+        ...
         """
         s = self.summary
         lines = []
@@ -164,7 +184,14 @@ class ScenarioResult:
 
         Example
         -------
-        >>> # result = evaluate_snelfietspad(net, route); result  (in a notebook)
+        >>> import fietsstad
+        >>> from fietsstad.scenario import Snelfietspad, evaluate_snelfietspad
+        >>> net = fietsstad.generate_network(n_nodes=600, seed=2)          # a GENERATED network
+        >>> route = Snelfietspad.from_waypoints([(6.05, 52.47), (6.17, 52.56)])
+        >>> res = evaluate_snelfietspad(net, route)
+        >>> html = res._repr_html_()                # what a notebook shows for ``res``
+        >>> html.startswith('<div class="fietsstad-repr">'), "GENERATED NETWORK" in html
+        (True, True)
         """
         s = self.summary
         rows = [
