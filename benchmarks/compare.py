@@ -204,7 +204,7 @@ def _pandana_aggregate(pnet, cutoff):
 def profile_switch(net, to: str = "ebike") -> dict:
     """Switch ``net`` to another profile's weights and recompute the full matrix, over a rebuild
     of the hierarchy plus the sweeps on those weights (the switch is a rebuild today: ~1.0)."""
-    from fietsstad.engine import CSRGraph, build_ch
+    from fietsstad.engine import build_ch
     from fietsstad.engine._ch import _MEMO
 
     _MEMO.clear()
@@ -451,7 +451,6 @@ def main(argv=None) -> int:
         "--no-liechtenstein", action="store_true", help="skip the real extract and its build"
     )
     a = p.parse_args(argv)
-    from fietsstad.engine import CSRGraph
 
     # first: the network build is timed as the first build in this process
     build = {} if a.no_liechtenstein else network_build()

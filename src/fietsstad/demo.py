@@ -354,7 +354,7 @@ def commuters_against_cbs(
     zones = zwolle_region_zones() if zones is None else zones
     tg = trip_generation(zones, population_col="inhabitants", jobs_col="jobs")
     nodes = snap_zones(net, zones)
-    cost = travel_time_matrix(net, nodes, nodes, dtype="int32")
+    cost = travel_time_matrix(net, nodes, nodes, dtype="int32", positions=True)
     # 37 x 37 zones: far towns exchange few trips, so Furness takes ~900 passes; on so small a
     # matrix one thread is 50x faster than the parallel pass's thread sync (measured 0.1 s / 6 s)
     with _one_numba_thread():
