@@ -39,8 +39,29 @@ from fietsstad.engine._furness import _bike_block, _modal_rows
 from fietsstad.engine._uptake import _uptake_flat
 from fietsstad.errors import ValidationError
 from fietsstad.network import BikeNetwork
+from fietsstad.zwolle import zwolle_default_zones
 
 log = logging.getLogger("fietsstad.demand")
+
+
+def zones_or_default(net_or_cost: Any, zones: Any) -> Any:
+    """``zones``, or for ``None`` the default zones of the network (one rule for every caller).
+
+    The default is :func:`fietsstad.zwolle.zwolle_default_zones`: the 37 zones of Regio Zwolle
+    when the network covers the region, else Zwolle's 16 districts. A cost matrix has no
+    coordinates, so it needs its zones.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> len(zones_or_default(fietsstad.generate_network(300, seed=1), None))
+    16
+    """
+    if zones is not None:
+        return zones
+    if not isinstance(net_or_cost, BikeNetwork):
+        raise ValidationError("zones=... is needed with a cost matrix (it has no coordinates)")
+    return zwolle_default_zones(net_or_cost.x, net_or_cost.y)
 
 
 def zone_table(zones: Any, assumptions: Assumptions | None = None) -> pd.DataFrame:
@@ -393,7 +414,7 @@ def _result_tables(zt, rows, col, hist, bad, assumptions, m_b, m_e, grav, hw, hm
 # ------------------------------------------------------------------------- modal share
 def modal_share(
     net_or_cost: Any,
-    zones: Any,
+    zones: Any = None,
     model: str | UptakeModel = ZWOLLE_2024,
     ebike_model: str | UptakeModel = ZWOLLE_2024_EBIKE,
     *,
@@ -434,7 +455,9 @@ def modal_share(
         ``fietsstad.routing.travel_time_matrix(net, nodes, nodes, with_distance=True)``), or a
         ``(zones x zones)`` uint16/int32 travel-time matrix in seconds.
     zones
-        (Geo)DataFrame with ``productions`` and ``attractions`` (see :func:`trip_generation`), or
+        Default (``None``, with a network): :func:`fietsstad.zwolle.zwolle_default_zones`, the
+        37 zones of Regio Zwolle when the network covers the region, else Zwolle's 16 districts.
+        Or a (Geo)DataFrame with ``productions`` and ``attractions`` (see :func:`trip_generation`), or
         with population (and jobs) columns, from which they are generated.
     model, ebike_model
         Uptake models (default: the Zwolle 2024 presets).
@@ -497,7 +520,7 @@ def modal_share(
     200.0
     """
     asm = _assumptions(assumptions, car_share, co2_kg_per_km)
-    zt = zone_table(zones, asm)
+    zt = zone_table(zones_or_default(net_or_cost, zones), asm)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
     A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
     what = f"modal share of {len(zt):,} zones"

@@ -45,7 +45,7 @@ from fietsstad.network.bikenetwork import TICKS_PER_S, html_table
 from fietsstad.scenario.incremental import UpdateStats, full_travel_times, update_travel_times
 from fietsstad.scenario.route import RouteOnNetwork, Snelfietspad, zwolle_routes
 from fietsstad.settings import _log_end, _log_start
-from fietsstad.zwolle import zwolle_districts
+from fietsstad.zwolle import zwolle_default_zones
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -286,8 +286,6 @@ def _paths(
 def _zone_table(zones, population_column: str | None):
     import geopandas as gpd
 
-    if zones is None:
-        zones = zwolle_districts()
     if not isinstance(zones, gpd.GeoDataFrame):
         raise ValidationError(
             f"zones must be a GeoDataFrame of points or polygons, got {type(zones).__name__}"
@@ -351,8 +349,9 @@ def evaluate_snelfietspad(
         A :class:`~fietsstad.scenario.Snelfietspad`, or the name of a shipped Zwolle route
         (:func:`~fietsstad.scenario.zwolle_routes`).
     zones
-        Zones as a GeoDataFrame of points or polygons with a population column; default Zwolle's
-        16 districts (:func:`fietsstad.zwolle.zwolle_districts`). Each zone is snapped to its
+        Zones as a GeoDataFrame of points or polygons with a population column; default
+        :func:`fietsstad.zwolle.zwolle_default_zones`: the 37 zones of Regio Zwolle when the
+        network covers the region, else Zwolle's 16 districts. Each zone is snapped to its
         nearest node (within :data:`fietsstad.settings.snap_max_distance_m`).
     profile
         Cyclist profile to cost the network with (default: the network's own).
@@ -453,6 +452,8 @@ def evaluate_snelfietspad(
     before = net if profile is None else net.with_profile(profile)
     r: RouteOnNetwork = route.resolve(before, clip=clip)
     after = r.network
+    if zones is None:  # the region's 37 zones on a regional network, else Zwolle's 16 districts
+        zones = zwolle_default_zones(before.x, before.y)
     zones_gdf, names, pop, zx, zy = _zone_table(zones, population_column)
     zone_nodes = before.snap(zx, zy)
     nz = len(zone_nodes)
