@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from fietsstad import settings
-from fietsstad._validate import check_array, check_finite_nonneg, check_in_range, check_int
+from fietsstad._validate import (
+    check_array,
+    check_finite_nonneg,
+    check_in_range,
+    check_int,
+    renamed_parameters,
+)
 from fietsstad.analysis import travel_time_matrix
 from fietsstad.demand.assumptions import Assumptions, get_assumptions, intrazonal_distances
 from fietsstad.demand.gravity import (
@@ -87,7 +93,7 @@ def zone_table(zones: Any, assumptions: Assumptions | None = None) -> pd.DataFra
             a.trips_per_person,
             a.attraction_per_job,
             a.attraction_per_inhabitant,
-            jobs_col=None if has_jobs else False,
+            jobs_column=None if has_jobs else False,
         )
         for col in ("lon", "lat", "node"):  # keep what snapping needs
             if col in zones.columns and col not in zt.columns:
@@ -412,6 +418,7 @@ def _result_tables(zt, rows, col, hist, bad, assumptions, m_b, m_e, grav, hw, hm
 
 
 # ------------------------------------------------------------------------- modal share
+@renamed_parameters({"car_share": "car_share_of_shifted", "co2_kg_per_km": "co2_kg_per_car_km"})
 def modal_share(
     net_or_cost: Any,
     zones: Any = None,
@@ -427,8 +434,8 @@ def modal_share(
     tol: float = 1e-6,
     max_iter: int = 500,
     normalise: bool = True,
-    car_share: float | None = None,
-    co2_kg_per_km: float | None = None,
+    car_share_of_shifted: float | None = None,
+    co2_kg_per_car_km: float | None = None,
     top_pairs: int = 1000,
     hist_width_km: float = 0.1,
     hist_max_km: float = 40.0,
@@ -444,7 +451,7 @@ def modal_share(
     reduced in one parallel numba pass over the integer matrices: no trip or share matrix is
     stored. The e-bike scenario evaluates ``ebike_model`` on the same trips; the trips it gains
     and the trips it loses (the PCT e-bike curve is lower under about 2.5 km) are reported
-    separately, and only the gains are turned into car trips replaced (``car_share`` of them),
+    separately, and only the gains are turned into car trips replaced (``car_share_of_shifted`` of them),
     car-km (each gained trip at its own route distance) and CO2 avoided.
 
     Parameters
@@ -470,7 +477,7 @@ def modal_share(
     deterrence, scale, cutoff, tol, max_iter, normalise
         Passed to :func:`gravity_distribution` (totals are normalised by default);
         ``deterrence`` defaults to ``assumptions.deterrence``.
-    car_share, co2_kg_per_km
+    car_share_of_shifted, co2_kg_per_car_km
         Overrides of ``assumptions.car_share_of_shifted`` and ``assumptions.co2_kg_per_car_km``.
     top_pairs
         Number of OD pairs (largest bike trips) in the ``"od"`` table; 0 for none.
@@ -519,7 +526,7 @@ def modal_share(
     >>> round(float(r["city"]["trips"].iloc[0]), 6)
     200.0
     """
-    asm = _assumptions(assumptions, car_share, co2_kg_per_km)
+    asm = _assumptions(assumptions, car_share_of_shifted, co2_kg_per_car_km)
     zt = zone_table(zones_or_default(net_or_cost, zones), asm)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
     A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
@@ -552,16 +559,16 @@ def modal_share(
 
 
 def _assumptions(
-    assumptions: Assumptions | None, car_share: float | None, co2_kg_per_km: float | None
+    assumptions: Assumptions | None, car_share_of_shifted: float | None, co2_kg_per_car_km: float | None
 ) -> Assumptions:
     """``assumptions`` (default the documented ones) with the per-call overrides applied."""
     asm = get_assumptions(assumptions)
-    if car_share is not None:
-        check_in_range(car_share, "car_share", 0.0, 1.0)
-        asm = asm.replace(car_share_of_shifted=float(car_share))
-    if co2_kg_per_km is not None:
-        check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
-        asm = asm.replace(co2_kg_per_car_km=float(co2_kg_per_km))
+    if car_share_of_shifted is not None:
+        check_in_range(car_share_of_shifted, "car_share_of_shifted", 0.0, 1.0)
+        asm = asm.replace(car_share_of_shifted=float(car_share_of_shifted))
+    if co2_kg_per_car_km is not None:
+        check_in_range(co2_kg_per_car_km, "co2_kg_per_car_km", 0.0, math.inf, hi_open=True)
+        asm = asm.replace(co2_kg_per_car_km=float(co2_kg_per_car_km))
     return asm
 
 
@@ -602,6 +609,7 @@ def modal_matrices(
     return cost, dist
 
 
+@renamed_parameters({"car_share": "car_share_of_shifted", "co2_kg_per_km": "co2_kg_per_car_km"})
 def modal_setup(
     shape: tuple[int, int],
     model: str | UptakeModel = ZWOLLE_2024,
@@ -609,8 +617,8 @@ def modal_setup(
     *,
     distance_scale: float = 0.001,
     gradient: Any = 0.0,
-    car_share: float | None = None,
-    co2_kg_per_km: float | None = None,
+    car_share_of_shifted: float | None = None,
+    co2_kg_per_car_km: float | None = None,
     top_pairs: int = 1000,
     hist_width_km: float = 0.1,
     hist_max_km: float = 40.0,
@@ -636,7 +644,7 @@ def modal_setup(
     dscale = check_in_range(
         distance_scale, "distance_scale", 0, math.inf, lo_open=True, hi_open=True
     )
-    asm = _assumptions(assumptions, car_share, co2_kg_per_km)
+    asm = _assumptions(assumptions, car_share_of_shifted, co2_kg_per_car_km)
     top_pairs = check_int(top_pairs, "top_pairs", min_value=0)
     hw = check_in_range(hist_width_km, "hist_width_km", 0, math.inf, lo_open=True, hi_open=True)
     hmax = check_in_range(hist_max_km, "hist_max_km", hw, 1e6)
@@ -808,18 +816,19 @@ def _pair_shift(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
+@renamed_parameters({"car_share": "car_share_of_shifted", "co2_kg_per_km": "co2_kg_per_car_km"})
 def compare_scenarios(
     before: dict[str, pd.DataFrame],
     after: dict[str, pd.DataFrame],
-    car_share: float | None = None,
-    co2_kg_per_km: float | None = None,
+    car_share_of_shifted: float | None = None,
+    co2_kg_per_car_km: float | None = None,
     assumptions: Assumptions | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Change between two :func:`modal_share` results (e.g. before/after a snelfietspad).
 
     Per zone and city-wide: change in bike trips (absolute, percent, percentage points of bike
     share) and bike-km; per OD pair the bike trips gained and lost; car trips replaced
-    (``car_share`` of the gained trips, divided by the car occupancy), car-km replaced (each
+    (``car_share_of_shifted`` of the gained trips, divided by the car occupancy), car-km replaced (each
     gained trip at its own distance, the pair's route distance before the change) and CO2
     avoided. Rerouted cyclists change bike-km, never car-km.
 
@@ -828,7 +837,7 @@ def compare_scenarios(
     before, after
         Two :func:`modal_share` results on the same zones, each with every OD pair in its
         ``"od"`` table (``top_pairs >= n_zones**2``).
-    car_share, co2_kg_per_km
+    car_share_of_shifted, co2_kg_per_car_km
         Overrides of the assumptions' ``car_share_of_shifted`` and ``co2_kg_per_car_km``.
     assumptions
         Default: the :class:`~fietsstad.Assumptions` that ``before`` was computed with.
@@ -856,7 +865,7 @@ def compare_scenarios(
     base = assumptions
     if base is None:
         base = before.get("city", pd.DataFrame()).attrs.get("Assumptions")
-    asm = _assumptions(base, car_share, co2_kg_per_km)
+    asm = _assumptions(base, car_share_of_shifted, co2_kg_per_car_km)
     pairs = _pair_shift(before["od"], after["od"])
     gain = pairs["change"].clip(lower=0.0)
     pairs["gained"] = gain

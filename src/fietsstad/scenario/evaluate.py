@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fietsstad._validate import ensure_crs_4326
+from fietsstad._validate import ensure_crs_4326, renamed_parameters
 from fietsstad.engine._paths import trace_paths
 from fietsstad.engine.config import UNREACHABLE_I32
 from fietsstad.errors import ValidationError
@@ -321,6 +321,7 @@ def _zone_table(zones, population_column: str | None):
 
 
 # ------------------------------------------------------------------------------- evaluator
+@renamed_parameters({"car_share_of_new_cyclists": "car_share_of_shifted"})
 def evaluate_snelfietspad(
     net: BikeNetwork,
     route: Snelfietspad | str,
@@ -333,7 +334,7 @@ def evaluate_snelfietspad(
     trips_per_person: float | None = None,
     gradient_pct: float = 0.0,
     access_minutes: float = ACCESS_MINUTES,
-    car_share_of_new_cyclists: float | None = None,
+    car_share_of_shifted: float | None = None,
     co2_kg_per_car_km: float | None = None,
     clip: bool = True,
     route_choice: str = "logit",
@@ -370,7 +371,7 @@ def evaluate_snelfietspad(
     access_minutes
         Threshold of the cumulative accessibility per zone (inhabitants of all zones reachable
         within this many minutes; default 15).
-    trips_per_person, car_share_of_new_cyclists, co2_kg_per_car_km
+    trips_per_person, car_share_of_shifted, co2_kg_per_car_km
         Overrides of ``assumptions.trips_per_person``, ``.car_share_of_shifted`` and
         ``.co2_kg_per_car_km`` (defaults 2.7, 0.14, 0.17; see :class:`fietsstad.Assumptions`).
     clip
@@ -435,7 +436,7 @@ def evaluate_snelfietspad(
     for val, nm, lo, hi in (
         (trips_per_person, "trips_per_person", 0, np.inf),
         (access_minutes, "access_minutes", 0, np.inf),
-        (car_share_of_new_cyclists, "car_share_of_new_cyclists", 0, 1),
+        (car_share_of_shifted, "car_share_of_shifted", 0, 1),
         (co2_kg_per_car_km, "co2_kg_per_car_km", 0, np.inf),
         (gradient_pct, "gradient_pct", -100, 100),
     ):
@@ -443,7 +444,7 @@ def evaluate_snelfietspad(
             continue
         if not isinstance(val, (int, float)) or not (lo <= val <= hi) or not np.isfinite(val):
             raise ValidationError(f"{nm} must be a number in [{lo}, {hi}], got {val!r}")
-    asm = _assumptions(assumptions, car_share_of_new_cyclists, co2_kg_per_car_km)
+    asm = _assumptions(assumptions, car_share_of_shifted, co2_kg_per_car_km)
     if trips_per_person is not None:
         if trips_per_person <= 0:
             raise ValidationError(f"trips_per_person must be > 0, got {trips_per_person!r}")
