@@ -118,7 +118,7 @@ def test_commuters_against_cbs_matches_a_numpy_gravity_and_the_cbs_table(region_
     assert len(t) == 21 and "Zwolle" not in set(t["municipality"])
     # oracle: the margins of trip_generation (public), distributed by a plain numpy Furness with
     # the documented default deterrence exp(-0.1 * minutes)
-    tg = fietsstad.trip_generation(z, population_col="inhabitants", jobs_col="jobs")
+    tg = fietsstad.trip_generation(z, population_column="inhabitants", jobs_column="jobs")
     P, A = tg["productions"].to_numpy(float), tg["attractions"].to_numpy(float)
     assert P.sum() == pytest.approx(2.7 * z["inhabitants"].sum())
     nodes = snap_zones(region_net, z)

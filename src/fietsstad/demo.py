@@ -352,7 +352,7 @@ def commuters_against_cbs(
         if not isinstance(val, (int, float)) or not 0 < val <= 1:
             raise ValidationError(f"{nm} must be a number in (0, 1], got {val!r}")
     zones = zwolle_region_zones() if zones is None else zones
-    tg = trip_generation(zones, population_col="inhabitants", jobs_col="jobs")
+    tg = trip_generation(zones, population_column="inhabitants", jobs_column="jobs")
     nodes = snap_zones(net, zones)
     cost = travel_time_matrix(net, nodes, nodes, dtype="int32", positions=True)
     # 37 x 37 zones: far towns exchange few trips, so Furness takes ~900 passes; on so small a

@@ -376,6 +376,42 @@ def zwolle_route_table() -> list[dict[str, Any]]:
         ) from err
 
 
+def zwolle_default_zones(lon: Any, lat: Any, share: float = 0.5) -> gpd.GeoDataFrame:
+    """The default zones for a network with node coordinates ``lon``, ``lat``.
+
+    The 37 zones of Regio Zwolle (:func:`zwolle_region_zones`: Zwolle's 16 wijken and the 21
+    municipalities within 15 km) when at least ``share`` of the 21 municipalities' points lie
+    inside the network's bounding box (widened by about 500 m), i.e. the network covers the
+    region; otherwise Zwolle's 16 districts (:func:`zwolle_districts`). ``modal_share`` and
+    ``evaluate_snelfietspad`` use it when no zones are given.
+
+    Example
+    -------
+    >>> z = zwolle_default_zones([6.0, 6.2], [52.45, 52.60])          # a box around the city
+    >>> len(z)
+    16
+    >>> len(zwolle_default_zones([5.7, 6.6], [52.2, 52.85]))          # the whole region
+    37
+    """
+    import numpy as np
+
+    x = np.asarray(lon, dtype=float)
+    y = np.asarray(lat, dtype=float)
+    if x.size == 0 or y.size == 0:
+        return zwolle_districts()
+    region = zwolle_region_zones()
+    g = region[region["kind"] == "gemeente"]
+    gx, gy = g["lon"].to_numpy(float), g["lat"].to_numpy(float)
+    pad = 0.007
+    inside = (
+        (gx >= np.nanmin(x) - pad)
+        & (gx <= np.nanmax(x) + pad)
+        & (gy >= np.nanmin(y) - pad)
+        & (gy <= np.nanmax(y) + pad)
+    )
+    return region if float(inside.mean()) >= share else zwolle_districts()
+
+
 __all__ = [
     "ZWOLLE_PLACE",
     "ZWOLLE_TARGETS",
@@ -391,4 +427,5 @@ __all__ = [
     "zwolle_jobs_total",
     "zwolle_region_zones",
     "zwolle_commute_flows",
+    "zwolle_default_zones",
 ]

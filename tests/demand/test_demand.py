@@ -67,7 +67,7 @@ def test_trip_generation_zwolle_districts_without_jobs():
     from fietsstad.zwolle import zwolle_districts
 
     d = zwolle_districts()
-    tg = trip_generation(d, jobs_col=False)
+    tg = trip_generation(d, jobs_column=False)
     assert tg.crs.to_epsg() == 4326 and "geometry" in tg.columns
     np.testing.assert_allclose(tg["productions"].sum(), 2.7 * d["inhabitants_2024"].sum())
     np.testing.assert_allclose(tg["attractions"], tg["productions"])  # population only
@@ -374,7 +374,7 @@ def test_modal_share_errors():
     with pytest.raises(ValidationError):
         modal_share(cost, z, distances=dist[:5])
     with pytest.raises(ValidationError):
-        modal_share(cost, z, distances=dist, car_share=1.5)
+        modal_share(cost, z, distances=dist, car_share_of_shifted=1.5)
     c = cost.copy()
     c[0, :] = U16
     with pytest.raises(ConvergenceError):
@@ -388,7 +388,7 @@ def test_compare_scenarios_shorter_routes_add_bike_trips():
     # uptake peak (2.3 km) a shorter route is always cycled more
     shorter = np.where(dist > 3500, np.rint(dist * 0.8), dist).astype(np.int32)
     after = modal_share(cost, z, distances=shorter)
-    cmp = compare_scenarios(before, after, car_share=0.5, co2_kg_per_km=0.2)
+    cmp = compare_scenarios(before, after, car_share_of_shifted=0.5, co2_kg_per_car_km=0.2)
     city = cmp["city"].iloc[0]
     assert city["bike_trips_change"] == pytest.approx(
         after["city"]["bike_trips"].iloc[0] - before["city"]["bike_trips"].iloc[0]
@@ -523,7 +523,7 @@ def test_zwolle_districts_end_to_end_on_generated_network():
 
     net = generate_network(3000, seed=5)  # GENERATED network over Zwolle's box
     d = zwolle_districts()
-    tg = trip_generation(d, jobs_col=False, net=net)
+    tg = trip_generation(d, jobs_column=False, net=net)
     np.testing.assert_array_equal(tg["node"], net.snap(d["lon"], d["lat"]))
     r = modal_share(net, tg, intrazonal_km=1.0, top_pairs=20)
     z = r["zones"]

@@ -491,7 +491,7 @@ def test_evaluate_by_route_name_and_bad_input(gen):
     with pytest.raises(ValidationError):
         evaluate_snelfietspad("not a network", "Zwolle-Hattem")
     with pytest.raises(ValidationError, match="car_share"):
-        evaluate_snelfietspad(gen, "Zwolle-Hattem", car_share_of_new_cyclists=2.0)
+        evaluate_snelfietspad(gen, "Zwolle-Hattem", car_share_of_shifted=2.0)
     with pytest.raises(ValidationError, match="demand"):
         evaluate_snelfietspad(gen, "Zwolle-Hattem", demand=np.ones((3, 3)))
     zones = gpd.GeoDataFrame(

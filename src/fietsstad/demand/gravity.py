@@ -55,6 +55,7 @@ from fietsstad._validate import (
     check_in_range,
     check_int,
     ensure_crs_4326,
+    renamed_parameters,
 )
 from fietsstad.demand.assumptions import DEFAULT_ASSUMPTIONS
 from fietsstad.demand.pct import (
@@ -151,14 +152,15 @@ def snap_zones(net: Any, zones: Any) -> np.ndarray:
     return np.asarray(net.snap(lon, lat), dtype=np.int32)
 
 
+@renamed_parameters({"population_col": "population_column", "jobs_col": "jobs_column"})
 def trip_generation(
     zones: pd.DataFrame,
     trips_per_inhabitant: float = TRIPS_PER_INHABITANT,
     attraction_per_job: float = ATTRACTION_PER_JOB,
     attraction_per_inhabitant: float = ATTRACTION_PER_INHABITANT,
     *,
-    population_col: str | None = None,
-    jobs_col: str | None | bool = None,
+    population_column: str | None = None,
+    jobs_column: str | None | bool = None,
     net: Any = None,
 ) -> pd.DataFrame:
     """Daily trip productions and attractions per zone from population and jobs.
@@ -173,10 +175,10 @@ def trip_generation(
         A DataFrame or GeoDataFrame, one row per zone (e.g. Zwolle's 16 wijken).
     trips_per_inhabitant, attraction_per_job, attraction_per_inhabitant
         Rates (defaults: the documented assumptions of this module).
-    population_col
+    population_column
         Population column (default: the first of ``population``, ``aantal_inwoners``,
         ``inhabitants``, ``pop``).
-    jobs_col
+    jobs_column
         Jobs column (default: ``jobs``/``banen``/``employment``); ``False`` for zones without jobs
         data (attractions then follow population only).
     net
@@ -205,12 +207,12 @@ def trip_generation(
     wp = check_in_range(
         attraction_per_inhabitant, "attraction_per_inhabitant", 0, math.inf, hi_open=True
     )
-    pcol = _pick_col(zones, population_col, _POP_COLS, "population")
+    pcol = _pick_col(zones, population_column, _POP_COLS, "population")
     pop = check_finite_nonneg(zones[pcol].to_numpy(), f"zones[{pcol!r}]")
-    if jobs_col is False:
+    if jobs_column is False:
         jobs = np.zeros(len(zones))
     else:
-        jcol = _pick_col(zones, jobs_col if isinstance(jobs_col, str) else None, _JOB_COLS, "jobs")
+        jcol = _pick_col(zones, jobs_column if isinstance(jobs_column, str) else None, _JOB_COLS, "jobs")
         jobs = check_finite_nonneg(zones[jcol].to_numpy(), f"zones[{jcol!r}]")
     prod = rate * pop
     weight = wj * jobs + wp * pop

@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from fietsstad import settings
-from fietsstad._validate import check_array, check_finite_nonneg, check_in_range, check_int
+from fietsstad._validate import (
+    check_array,
+    check_finite_nonneg,
+    check_in_range,
+    check_int,
+    renamed_parameters,
+)
 from fietsstad.analysis import travel_time_matrix
 from fietsstad.demand.assumptions import Assumptions, get_assumptions, intrazonal_distances
 from fietsstad.demand.gravity import (
@@ -39,8 +45,29 @@ from fietsstad.engine._furness import _bike_block, _modal_rows
 from fietsstad.engine._uptake import _uptake_flat
 from fietsstad.errors import ValidationError
 from fietsstad.network import BikeNetwork
+from fietsstad.zwolle import zwolle_default_zones
 
 log = logging.getLogger("fietsstad.demand")
+
+
+def zones_or_default(net_or_cost: Any, zones: Any) -> Any:
+    """``zones``, or for ``None`` the default zones of the network (one rule for every caller).
+
+    The default is :func:`fietsstad.zwolle.zwolle_default_zones`: the 37 zones of Regio Zwolle
+    when the network covers the region, else Zwolle's 16 districts. A cost matrix has no
+    coordinates, so it needs its zones.
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> len(zones_or_default(fietsstad.generate_network(300, seed=1), None))
+    16
+    """
+    if zones is not None:
+        return zones
+    if not isinstance(net_or_cost, BikeNetwork):
+        raise ValidationError("zones=... is needed with a cost matrix (it has no coordinates)")
+    return zwolle_default_zones(net_or_cost.x, net_or_cost.y)
 
 
 def zone_table(zones: Any, assumptions: Assumptions | None = None) -> pd.DataFrame:
@@ -66,7 +93,7 @@ def zone_table(zones: Any, assumptions: Assumptions | None = None) -> pd.DataFra
             a.trips_per_person,
             a.attraction_per_job,
             a.attraction_per_inhabitant,
-            jobs_col=None if has_jobs else False,
+            jobs_column=None if has_jobs else False,
         )
         for col in ("lon", "lat", "node"):  # keep what snapping needs
             if col in zones.columns and col not in zt.columns:
@@ -391,9 +418,10 @@ def _result_tables(zt, rows, col, hist, bad, assumptions, m_b, m_e, grav, hw, hm
 
 
 # ------------------------------------------------------------------------- modal share
+@renamed_parameters({"car_share": "car_share_of_shifted", "co2_kg_per_km": "co2_kg_per_car_km"})
 def modal_share(
     net_or_cost: Any,
-    zones: Any,
+    zones: Any = None,
     model: str | UptakeModel = ZWOLLE_2024,
     ebike_model: str | UptakeModel = ZWOLLE_2024_EBIKE,
     *,
@@ -406,8 +434,8 @@ def modal_share(
     tol: float = 1e-6,
     max_iter: int = 500,
     normalise: bool = True,
-    car_share: float | None = None,
-    co2_kg_per_km: float | None = None,
+    car_share_of_shifted: float | None = None,
+    co2_kg_per_car_km: float | None = None,
     top_pairs: int = 1000,
     hist_width_km: float = 0.1,
     hist_max_km: float = 40.0,
@@ -423,7 +451,7 @@ def modal_share(
     reduced in one parallel numba pass over the integer matrices: no trip or share matrix is
     stored. The e-bike scenario evaluates ``ebike_model`` on the same trips; the trips it gains
     and the trips it loses (the PCT e-bike curve is lower under about 2.5 km) are reported
-    separately, and only the gains are turned into car trips replaced (``car_share`` of them),
+    separately, and only the gains are turned into car trips replaced (``car_share_of_shifted`` of them),
     car-km (each gained trip at its own route distance) and CO2 avoided.
 
     Parameters
@@ -434,7 +462,9 @@ def modal_share(
         ``fietsstad.routing.travel_time_matrix(net, nodes, nodes, with_distance=True)``), or a
         ``(zones x zones)`` uint16/int32 travel-time matrix in seconds.
     zones
-        (Geo)DataFrame with ``productions`` and ``attractions`` (see :func:`trip_generation`), or
+        Default (``None``, with a network): :func:`fietsstad.zwolle.zwolle_default_zones`, the
+        37 zones of Regio Zwolle when the network covers the region, else Zwolle's 16 districts.
+        Or a (Geo)DataFrame with ``productions`` and ``attractions`` (see :func:`trip_generation`), or
         with population (and jobs) columns, from which they are generated.
     model, ebike_model
         Uptake models (default: the Zwolle 2024 presets).
@@ -447,7 +477,7 @@ def modal_share(
     deterrence, scale, cutoff, tol, max_iter, normalise
         Passed to :func:`gravity_distribution` (totals are normalised by default);
         ``deterrence`` defaults to ``assumptions.deterrence``.
-    car_share, co2_kg_per_km
+    car_share_of_shifted, co2_kg_per_car_km
         Overrides of ``assumptions.car_share_of_shifted`` and ``assumptions.co2_kg_per_car_km``.
     top_pairs
         Number of OD pairs (largest bike trips) in the ``"od"`` table; 0 for none.
@@ -496,8 +526,8 @@ def modal_share(
     >>> round(float(r["city"]["trips"].iloc[0]), 6)
     200.0
     """
-    asm = _assumptions(assumptions, car_share, co2_kg_per_km)
-    zt = zone_table(zones, asm)
+    asm = _assumptions(assumptions, car_share_of_shifted, co2_kg_per_car_km)
+    zt = zone_table(zones_or_default(net_or_cost, zones), asm)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
     A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
     what = f"modal share of {len(zt):,} zones"
@@ -529,16 +559,16 @@ def modal_share(
 
 
 def _assumptions(
-    assumptions: Assumptions | None, car_share: float | None, co2_kg_per_km: float | None
+    assumptions: Assumptions | None, car_share_of_shifted: float | None, co2_kg_per_car_km: float | None
 ) -> Assumptions:
     """``assumptions`` (default the documented ones) with the per-call overrides applied."""
     asm = get_assumptions(assumptions)
-    if car_share is not None:
-        check_in_range(car_share, "car_share", 0.0, 1.0)
-        asm = asm.replace(car_share_of_shifted=float(car_share))
-    if co2_kg_per_km is not None:
-        check_in_range(co2_kg_per_km, "co2_kg_per_km", 0.0, math.inf, hi_open=True)
-        asm = asm.replace(co2_kg_per_car_km=float(co2_kg_per_km))
+    if car_share_of_shifted is not None:
+        check_in_range(car_share_of_shifted, "car_share_of_shifted", 0.0, 1.0)
+        asm = asm.replace(car_share_of_shifted=float(car_share_of_shifted))
+    if co2_kg_per_car_km is not None:
+        check_in_range(co2_kg_per_car_km, "co2_kg_per_car_km", 0.0, math.inf, hi_open=True)
+        asm = asm.replace(co2_kg_per_car_km=float(co2_kg_per_car_km))
     return asm
 
 
@@ -579,6 +609,7 @@ def modal_matrices(
     return cost, dist
 
 
+@renamed_parameters({"car_share": "car_share_of_shifted", "co2_kg_per_km": "co2_kg_per_car_km"})
 def modal_setup(
     shape: tuple[int, int],
     model: str | UptakeModel = ZWOLLE_2024,
@@ -586,8 +617,8 @@ def modal_setup(
     *,
     distance_scale: float = 0.001,
     gradient: Any = 0.0,
-    car_share: float | None = None,
-    co2_kg_per_km: float | None = None,
+    car_share_of_shifted: float | None = None,
+    co2_kg_per_car_km: float | None = None,
     top_pairs: int = 1000,
     hist_width_km: float = 0.1,
     hist_max_km: float = 40.0,
@@ -613,7 +644,7 @@ def modal_setup(
     dscale = check_in_range(
         distance_scale, "distance_scale", 0, math.inf, lo_open=True, hi_open=True
     )
-    asm = _assumptions(assumptions, car_share, co2_kg_per_km)
+    asm = _assumptions(assumptions, car_share_of_shifted, co2_kg_per_car_km)
     top_pairs = check_int(top_pairs, "top_pairs", min_value=0)
     hw = check_in_range(hist_width_km, "hist_width_km", 0, math.inf, lo_open=True, hi_open=True)
     hmax = check_in_range(hist_max_km, "hist_max_km", hw, 1e6)
@@ -785,18 +816,19 @@ def _pair_shift(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
+@renamed_parameters({"car_share": "car_share_of_shifted", "co2_kg_per_km": "co2_kg_per_car_km"})
 def compare_scenarios(
     before: dict[str, pd.DataFrame],
     after: dict[str, pd.DataFrame],
-    car_share: float | None = None,
-    co2_kg_per_km: float | None = None,
+    car_share_of_shifted: float | None = None,
+    co2_kg_per_car_km: float | None = None,
     assumptions: Assumptions | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Change between two :func:`modal_share` results (e.g. before/after a snelfietspad).
 
     Per zone and city-wide: change in bike trips (absolute, percent, percentage points of bike
     share) and bike-km; per OD pair the bike trips gained and lost; car trips replaced
-    (``car_share`` of the gained trips, divided by the car occupancy), car-km replaced (each
+    (``car_share_of_shifted`` of the gained trips, divided by the car occupancy), car-km replaced (each
     gained trip at its own distance, the pair's route distance before the change) and CO2
     avoided. Rerouted cyclists change bike-km, never car-km.
 
@@ -805,7 +837,7 @@ def compare_scenarios(
     before, after
         Two :func:`modal_share` results on the same zones, each with every OD pair in its
         ``"od"`` table (``top_pairs >= n_zones**2``).
-    car_share, co2_kg_per_km
+    car_share_of_shifted, co2_kg_per_car_km
         Overrides of the assumptions' ``car_share_of_shifted`` and ``co2_kg_per_car_km``.
     assumptions
         Default: the :class:`~fietsstad.Assumptions` that ``before`` was computed with.
@@ -833,7 +865,7 @@ def compare_scenarios(
     base = assumptions
     if base is None:
         base = before.get("city", pd.DataFrame()).attrs.get("Assumptions")
-    asm = _assumptions(base, car_share, co2_kg_per_km)
+    asm = _assumptions(base, car_share_of_shifted, co2_kg_per_car_km)
     pairs = _pair_shift(before["od"], after["od"])
     gain = pairs["change"].clip(lower=0.0)
     pairs["gained"] = gain

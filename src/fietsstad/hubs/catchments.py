@@ -189,10 +189,11 @@ def zwolle_hub_candidates(include_districts: bool = True) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------------------------------------
 # population on nodes
 # ---------------------------------------------------------------------------------------------
+@renamed_parameters({"column": "population_column"})
 def node_population(
     net: BikeNetwork,
     population: Any,
-    column: str | None = None,
+    population_column: str | None = None,
     distribute: Literal["snap", "nearest"] = "snap",
     max_distance_m: float | None = None,
 ) -> np.ndarray:
@@ -205,7 +206,7 @@ def node_population(
     population
         One of: an array with one value per node; a ``(lon, lat, counts)`` tuple of arrays; a
         GeoDataFrame of points or polygons with a count column.
-    column
+    population_column
         Count column of a GeoDataFrame (default: the first of ``population``,
         ``inhabitants_2024``, ``aantal_inwoners``, ``inhabitants``, ``pop`` present).
     distribute
@@ -239,10 +240,10 @@ def node_population(
         if gdf.crs is None:
             raise CRSError("the population GeoDataFrame has no CRS; set one (e.g. EPSG:4326)")
         gdf = gdf.to_crs(4326)
-        col = column or next((c for c in _POP_COLUMNS if c in gdf.columns), None)
+        col = population_column or next((c for c in _POP_COLUMNS if c in gdf.columns), None)
         if col is None or col not in gdf.columns:
             raise ValidationError(
-                f"population column {column!r} not found; columns are {list(gdf.columns)}"
+                f"population column {population_column!r} not found; columns are {list(gdf.columns)}"
             )
         counts = _valid_counts(gdf[col].to_numpy())
         geom = gdf.geometry

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fietsstad._validate import ensure_crs_4326
+from fietsstad._validate import ensure_crs_4326, renamed_parameters
 from fietsstad.engine._paths import trace_paths
 from fietsstad.engine.config import UNREACHABLE_I32
 from fietsstad.errors import ValidationError
@@ -45,7 +45,7 @@ from fietsstad.network.bikenetwork import TICKS_PER_S, html_table
 from fietsstad.scenario.incremental import UpdateStats, full_travel_times, update_travel_times
 from fietsstad.scenario.route import RouteOnNetwork, Snelfietspad, zwolle_routes
 from fietsstad.settings import _log_end, _log_start
-from fietsstad.zwolle import zwolle_districts
+from fietsstad.zwolle import zwolle_default_zones
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -286,8 +286,6 @@ def _paths(
 def _zone_table(zones, population_column: str | None):
     import geopandas as gpd
 
-    if zones is None:
-        zones = zwolle_districts()
     if not isinstance(zones, gpd.GeoDataFrame):
         raise ValidationError(
             f"zones must be a GeoDataFrame of points or polygons, got {type(zones).__name__}"
@@ -323,6 +321,7 @@ def _zone_table(zones, population_column: str | None):
 
 
 # ------------------------------------------------------------------------------- evaluator
+@renamed_parameters({"car_share_of_new_cyclists": "car_share_of_shifted"})
 def evaluate_snelfietspad(
     net: BikeNetwork,
     route: Snelfietspad | str,
@@ -335,7 +334,7 @@ def evaluate_snelfietspad(
     trips_per_person: float | None = None,
     gradient_pct: float = 0.0,
     access_minutes: float = ACCESS_MINUTES,
-    car_share_of_new_cyclists: float | None = None,
+    car_share_of_shifted: float | None = None,
     co2_kg_per_car_km: float | None = None,
     clip: bool = True,
     route_choice: str = "logit",
@@ -351,8 +350,9 @@ def evaluate_snelfietspad(
         A :class:`~fietsstad.scenario.Snelfietspad`, or the name of a shipped Zwolle route
         (:func:`~fietsstad.scenario.zwolle_routes`).
     zones
-        Zones as a GeoDataFrame of points or polygons with a population column; default Zwolle's
-        16 districts (:func:`fietsstad.zwolle.zwolle_districts`). Each zone is snapped to its
+        Zones as a GeoDataFrame of points or polygons with a population column; default
+        :func:`fietsstad.zwolle.zwolle_default_zones`: the 37 zones of Regio Zwolle when the
+        network covers the region, else Zwolle's 16 districts. Each zone is snapped to its
         nearest node (within :data:`fietsstad.settings.snap_max_distance_m`).
     profile
         Cyclist profile to cost the network with (default: the network's own).
@@ -371,7 +371,7 @@ def evaluate_snelfietspad(
     access_minutes
         Threshold of the cumulative accessibility per zone (inhabitants of all zones reachable
         within this many minutes; default 15).
-    trips_per_person, car_share_of_new_cyclists, co2_kg_per_car_km
+    trips_per_person, car_share_of_shifted, co2_kg_per_car_km
         Overrides of ``assumptions.trips_per_person``, ``.car_share_of_shifted`` and
         ``.co2_kg_per_car_km`` (defaults 2.7, 0.14, 0.17; see :class:`fietsstad.Assumptions`).
     clip
@@ -436,7 +436,7 @@ def evaluate_snelfietspad(
     for val, nm, lo, hi in (
         (trips_per_person, "trips_per_person", 0, np.inf),
         (access_minutes, "access_minutes", 0, np.inf),
-        (car_share_of_new_cyclists, "car_share_of_new_cyclists", 0, 1),
+        (car_share_of_shifted, "car_share_of_shifted", 0, 1),
         (co2_kg_per_car_km, "co2_kg_per_car_km", 0, np.inf),
         (gradient_pct, "gradient_pct", -100, 100),
     ):
@@ -444,7 +444,7 @@ def evaluate_snelfietspad(
             continue
         if not isinstance(val, (int, float)) or not (lo <= val <= hi) or not np.isfinite(val):
             raise ValidationError(f"{nm} must be a number in [{lo}, {hi}], got {val!r}")
-    asm = _assumptions(assumptions, car_share_of_new_cyclists, co2_kg_per_car_km)
+    asm = _assumptions(assumptions, car_share_of_shifted, co2_kg_per_car_km)
     if trips_per_person is not None:
         if trips_per_person <= 0:
             raise ValidationError(f"trips_per_person must be > 0, got {trips_per_person!r}")
@@ -453,6 +453,8 @@ def evaluate_snelfietspad(
     before = net if profile is None else net.with_profile(profile)
     r: RouteOnNetwork = route.resolve(before, clip=clip)
     after = r.network
+    if zones is None:  # the region's 37 zones on a regional network, else Zwolle's 16 districts
+        zones = zwolle_default_zones(before.x, before.y)
     zones_gdf, names, pop, zx, zy = _zone_table(zones, population_column)
     zone_nodes = before.snap(zx, zy)
     nz = len(zone_nodes)
