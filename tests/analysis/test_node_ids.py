@@ -52,10 +52,11 @@ def net(request):
 
 
 def _graph(net, transpose=False):
-    """scipy CSR matrix of ``net`` keeping the fastest of parallel edges (travel times >= 1 s)."""
+    """scipy CSR matrix of ``net`` in the engine's integer deciseconds, keeping the fastest of
+    parallel edges (so every oracle value is a sum of ticks; seconds are ticks / 10)."""
     from scipy.sparse import csr_matrix
 
-    indptr, indices, w = net.csr()
+    indptr, indices, w = net.csr("travel_time_ticks")
     src = np.repeat(np.arange(net.n_nodes), np.diff(indptr))
     order = np.lexsort((w, indices, src))
     u, v, w = src[order], indices[order], w[order].astype(float)
@@ -85,10 +86,11 @@ def test_nodes_gdf_index_k_routes_from_node_k(net):
     ids = net.nodes_gdf().index
     ref = _ref_rows(net, [k])[0]
     row = travel_time_matrix(net, [ids[k]], dtype="int32")[0]
-    np.testing.assert_array_equal(row[np.isfinite(ref)], ref[np.isfinite(ref)])
+    fin = np.isfinite(ref)
+    np.testing.assert_array_equal(row[fin], (ref[fin] + 5) // 10)  # rounded half up, once
     dest = int(np.flatnonzero(np.isfinite(ref))[-1])
     r = shortest_route(net, ids[k], ids[dest])
-    assert r["travel_time_s"] == ref[dest]
+    assert r["travel_time_s"] == (ref[dest] + 5) // 10  # whole seconds, rounded once
     assert r["nodes"][0] == ids[k] and r["nodes"][-1] == ids[dest]
     # an edge of edges_gdf() goes from u to v: the route's consecutive ids are such edges
     e = net.edges_gdf()
@@ -107,19 +109,20 @@ def test_round_trip_ids_through_every_public_function(net):
     # matrix: labelled by ids, values from the oracle
     df = travel_time_matrix(net, ids, ids, labels=True, dtype="float32")
     assert df.index.tolist() == ids.tolist() and df.columns.tolist() == ids.tolist()
-    np.testing.assert_array_equal(df.to_numpy(), ref[:, pos].astype(np.float32))
+    np.testing.assert_array_equal(df.to_numpy(), (ref[:, pos] / 10).astype(np.float32))
     # blocks: the ids of their rows
     got = list(iter_travel_time_blocks(net, ids, ids, block_size=4, dtype="float32"))
     assert np.concatenate([i for i, _ in got]).tolist() == ids.tolist()
     np.testing.assert_array_equal(np.vstack([b for _, b in got]), df.to_numpy())
     # route: ids in, ids out
     r = shortest_route(net, ids[0], ids[1])
-    assert r["travel_time_s"] == ref[0, pos[1]] and r["nodes"][0] == ids[0]
+    assert r["travel_time_s"] == (ref[0, pos[1]] + 5) // 10
+    assert r["nodes"][0] == ids[0]
     # accessibility: opportunities keyed by id, origins by id, result indexed by id
     opp = pd.Series(1.0, index=ids)
     acc = accessibility(net, opp, 900, cutoff_s=900, origins=ids)
     assert acc.index.tolist() == ids.tolist() and acc["position"].tolist() == pos.tolist()
-    np.testing.assert_array_equal(acc.iloc[:, 1], (ref[:, pos] <= 900).sum(axis=1))
+    np.testing.assert_array_equal(acc.iloc[:, 1], (ref[:, pos] <= 9000).sum(axis=1))
     # 2SFCA: node_id columns back
     d = two_step_fca(net, (ids[:2], [5.0, 5.0]), (ids, np.ones(6)), 900)
     assert d["node_id"].tolist() == ids.tolist()
@@ -130,7 +133,7 @@ def test_round_trip_ids_through_every_public_function(net):
     assert pl.hubs["node_id"].iloc[0] in set(ids[:3].tolist())
     sets = hubs.coverage_sets(net, cands, 5, ids)
     for j in range(3):
-        assert set(sets[j]) == set(np.flatnonzero(_ref_rows_to(net, pos[j])[pos] <= 300))
+        assert set(sets[j]) == set(np.flatnonzero(_ref_rows_to(net, pos[j])[pos] <= 3000))
 
 
 def _ref_rows_to(net, target):

@@ -90,8 +90,9 @@ def _nx(net: BikeNetwork) -> nx.MultiDiGraph:
     """The independent oracle's graph, keyed by node position."""
     G = nx.MultiDiGraph()
     G.add_nodes_from(range(net.n_nodes))
+    # integer deciseconds, the engine's weights (exact sums); seconds are ticks / 10
     for a, b, t in zip(net.edge_sources().tolist(), net.indices.tolist(),
-                       net.travel_time.tolist(), strict=True):  # fmt: skip
+                       net.travel_time_ticks().tolist(), strict=True):  # fmt: skip
         G.add_edge(a, b, travel_time=t)
     return G
 
@@ -102,7 +103,7 @@ def _check_routes(net: BikeNetwork, pairs, G) -> None:
     for o, d in pairs:
         routes = route_alternatives(net, int(o), int(d))
         truth = nx.shortest_path_length(G, int(o), int(d), weight="travel_time")
-        assert routes[0]["time_s"] == truth
+        assert routes[0]["time_s"] == pytest.approx(truth / 10, abs=1e-9)
         assert sum(r["probability"] for r in routes) == pytest.approx(1.0, abs=1e-12)
         seen = set()
         for r in routes:

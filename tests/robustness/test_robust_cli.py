@@ -201,7 +201,7 @@ def test_demo_interrupted_leaves_no_complete_output(tmp_path, sig, point):
     the KeyboardInterrupt or turns it into another exception): exit 130, "interrupted" on
     stderr, no output that looks complete, no staging folder."""
     out = tmp_path / "demo-out"
-    args = ["demo", "--out", str(out), "--network", "generated", "--nodes", "1200", "--hubs", "2"]
+    args = ["demo", "--out", str(out), "--network", "generated", "--area", "zwolle", "--nodes", "1200", "--hubs", "2"]
     proc, stderr = _interrupt_at(point, sig, args, tmp_path, out)
     assert proc.returncode in INTERRUPTED_CODES, (proc.returncode, stderr[-3000:])
     assert "interrupted" in stderr
@@ -232,6 +232,8 @@ def test_interrupted_rerun_keeps_previous_complete_output(tmp_path):
             str(out),
             "--network",
             "generated",
+            "--area",
+            "zwolle",
             "--nodes",
             "1200",
             "--hubs",
@@ -243,7 +245,7 @@ def test_interrupted_rerun_keeps_previous_complete_output(tmp_path):
     )
     assert first.returncode == 0, first.stderr[-2000:]
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    args = ["demo", "--out", str(out), "--network", "generated", "--nodes", "1500", "--hubs", "2"]
+    args = ["demo", "--out", str(out), "--network", "generated", "--area", "zwolle", "--nodes", "1500", "--hubs", "2"]
     proc, stderr = _interrupt_at("maps", signal.SIGINT, args, tmp_path, out)
     assert proc.returncode in INTERRUPTED_CODES and "interrupted" in stderr
     after = {p.name: p.read_bytes() for p in out.iterdir()}

@@ -58,7 +58,7 @@ def _mask_manifest(text: str) -> dict:
 @pytest.mark.slow
 def test_demo_twice_gives_identical_maps_and_report(tmp_path):
     demo = importlib.import_module("fietsstad.demo")
-    kw = dict(network="generated", nodes=1200, k=2, echo=None)
+    kw = dict(network="generated", area="zwolle", nodes=1200, k=2, echo=None)
     a = demo.run_demo(tmp_path / "a", **kw)
     b = demo.run_demo(tmp_path / "b", **kw)
     for name in ("snelfietspad.html", "hubs.html"):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from _robust import run_guarded
 
-DEMO = ["demo", "--network", "generated", "--nodes", "1200", "--hubs", "2"]
+DEMO = ["demo", "--network", "generated", "--area", "zwolle", "--nodes", "1200", "--hubs", "2"]
 
 #: ``fietsstad.cli.main(argv)`` with every write of fietsstad._io failing as on a full disk.
 _FULL_DISK = textwrap.dedent(

@@ -55,6 +55,7 @@ from fietsstad.engine._heap import heap_pop, heap_push
 from fietsstad.engine.config import INF64, MAX_I32, NJIT, NJIT_PAR
 from fietsstad.errors import ValidationError
 from fietsstad.network import BikeNetwork
+from fietsstad.network.bikenetwork import TICKS_PER_S
 
 __all__ = [
     "THETA_PER_MIN",
@@ -433,7 +434,8 @@ def assign(
     Parameters
     ----------
     net
-        The network; routes follow ``net.travel_time`` (whole seconds).
+        The network; routes follow the engine's exact edge times (``net.travel_time_ticks()``,
+        deciseconds); times are reported in seconds.
     od_origins, od_destinations
         Node positions of each pair (``net.snap`` gives them for coordinates).
     flows
@@ -487,7 +489,7 @@ def assign(
         beta_ps,
     )
     kk = 1 if route_choice == "aon" else int(k)
-    w = net.travel_time.astype(np.int64)
+    w = net.travel_time_ticks().astype(np.int64)  # the engine's exact deciseconds
     nchunk = max(1, min(len(o), 4 * numba.get_num_threads()))
     flow, corr, elen, etime, best, count = _assign_kernel(
         net.indptr,
@@ -502,10 +504,11 @@ def assign(
         float(penalty),
         float(max_ratio),
         float(overlap_max),
-        float(theta_per_min) / 60.0,
+        float(theta_per_min) / (60.0 * TICKS_PER_S),
         float(beta_ps),
         nchunk,
     )
+    etime, best = etime / TICKS_PER_S, best / TICKS_PER_S  # ticks -> seconds
     unassigned = float(q[(count == 0) & (o != d)].sum())
     return Assignment(flow, corr, elen, etime, best, count, unassigned, route_choice)
 
@@ -550,7 +553,7 @@ def route_alternatives(
         beta_ps,
     )
     n = net.n_nodes
-    w = net.travel_time.astype(np.int64)
+    w = net.travel_time_ticks().astype(np.int64)  # the engine's exact deciseconds
     length = net.length.astype(np.float64)
     bufs = _buffers(w, int(k), n)
     mark, buf, starts, rtime, rlen = bufs[1], bufs[3], bufs[4], bufs[5], bufs[6]
@@ -562,12 +565,12 @@ def route_alternatives(
     if kept == 0:
         return []
     _choice(
-        buf, starts, rtime, rlen, kept, length, mark, theta_per_min / 60.0, float(beta_ps), prob
+        buf, starts, rtime, rlen, kept, length, mark, theta_per_min / (60.0 * TICKS_PER_S), float(beta_ps), prob
     )
     return [
         {
             "edges": buf[starts[r] : starts[r + 1]].copy(),
-            "time_s": float(rtime[r]),
+            "time_s": float(rtime[r]) / TICKS_PER_S,
             "length_m": float(rlen[r]),
             "probability": float(prob[r]),
         }

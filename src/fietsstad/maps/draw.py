@@ -187,7 +187,7 @@ def _edge_tip(net: BikeNetwork, e: int, extra: str) -> str:
     nm = str(net.name[e]) if len(net.name) else ""
     head = f"<b>{st.esc(nm)}</b><br>" if nm else ""
     return (
-        f"{head}{st.fmt(net.length[e], 0)} m, {int(net.travel_time[e])} s, "
+        f"{head}{st.fmt(net.length[e], 0)} m, {st.fmt(net.travel_time[e], 0)} s, "
         f"{st.fmt(net.speed_kmh[e])} km/h<br>{extra}"
     )
 
