@@ -136,33 +136,7 @@ _CALLABLES = _public_callables()
 
 #: Public signatures not fully annotated yet (other layers' files; issue #12). Each is a
 #: non-strict xfail until its owner adds the hints (then delete it here).
-UNTYPED_YET = {
-    "fietsstad.distributed._cluster.tree_reduce",
-    "fietsstad.distributed._cluster.tree_sum",
-    "fietsstad.distributed._tasks.NumbaWarmup.setup",
-    "fietsstad.distributed.drivers.accessibility_dask",
-    "fietsstad.distributed.drivers.accessibility_matrix_dask",
-    "fietsstad.distributed.drivers.evaluate_scenarios_dask",
-    "fietsstad.distributed.drivers.gravity_distribution_dask",
-    "fietsstad.distributed.drivers.modal_share_dask",
-    "fietsstad.distributed.drivers.travel_time_matrix_dask",
-    "fietsstad.distributed.drivers.uptake_totals_dask",
-    "fietsstad.engine._access.Decay.weight",
-    "fietsstad.engine._access.accessibility",
-    "fietsstad.engine._access.two_step_fca",
-    "fietsstad.engine._ch.build_ch",
-    "fietsstad.engine._graph.CSRGraph.from_arrays",
-    "fietsstad.engine._matrix.iter_blocks",
-    "fietsstad.engine._matrix.resolve_method",
-    "fietsstad.engine._matrix.travel_times",
-    "fietsstad.engine._memory.estimate_matrix_bytes",
-    "fietsstad.engine._paths.predecessors",
-    "fietsstad.engine._paths.shortest_path",
-    "fietsstad.network.bikenetwork.BikeNetwork.snap",
-    "fietsstad.network.bikenetwork.BikeNetwork.to_networkx",
-    "fietsstad.network.bikenetwork.BikeNetwork.nodes_gdf",
-    "fietsstad.network.bikenetwork.BikeNetwork.edges_gdf",
-}
+UNTYPED_YET: set[str] = set()
 
 
 @pytest.mark.parametrize(

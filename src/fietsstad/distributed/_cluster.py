@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ from fietsstad.distributed._tasks import (
 from fietsstad.errors import ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from distributed import Client
+    from distributed import Client, Future
 
 #: Bytes one block of a travel-time matrix should take by default (128 MiB).
 DEFAULT_BLOCK_BYTES: int = 128 * 2**20
@@ -300,8 +301,12 @@ def _release(futures) -> None:
 
 
 def tree_reduce(
-    client: Client, futures: list, func, key: str | None = None, hold: list | None = None
-):
+    client: Client,
+    futures: list[Future],
+    func: Callable[[Any, Any], Any],
+    key: str | None = None,
+    hold: list[Future] | None = None,
+) -> Future:
     """Combine futures pairwise on the cluster with ``func(x, y)`` (a binary tree of tasks).
 
     Only the final future's value needs to travel to the client. ``hold``, when given, receives
@@ -337,7 +342,7 @@ def tree_reduce(
     return level[0]
 
 
-def tree_sum(client: Client, futures: list, hold: list | None = None):
+def tree_sum(client: Client, futures: list[Future], hold: list[Future] | None = None) -> Future:
     """Sum futures pairwise on the cluster (a binary tree of ``client.submit`` additions).
 
     Only the final sum travels to the client; partial sums stay on the workers.

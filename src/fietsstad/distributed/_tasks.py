@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from distributed.diagnostics.plugin import WorkerPlugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from distributed import Worker
 
 #: Name of the worker plugin registered by :func:`fietsstad.distributed.prepare_workers`.
 PLUGIN_NAME: str = "fietsstad-numba"
@@ -152,7 +155,7 @@ class NumbaWarmup(WorkerPlugin):
     def __init__(self, numba_threads: int | None = None) -> None:
         self.numba_threads = numba_threads
 
-    async def setup(self, worker) -> None:
+    async def setup(self, worker: Worker) -> None:
         """Run on the worker: set the thread count and load every kernel once.
 
         The warm-up runs in a thread, so the worker's event loop keeps answering the scheduler

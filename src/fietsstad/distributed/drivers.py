@@ -44,7 +44,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import CancelledError
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
@@ -60,7 +60,18 @@ from fietsstad.errors import GraphError, ValidationError
 from fietsstad.scenario import evaluate as _ev
 
 if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+    import numpy.typing as npt
+    import pandas as pd
+    import zarr
+
     from distributed import Client
+    from fietsstad.analysis.access import OpportunitiesLike
+    from fietsstad.analysis.routing import NodesLike
+    from fietsstad.demand.gravity import GravityModel
+    from fietsstad.network import BikeNetwork
+    from fietsstad.scenario.evaluate import ScenarioResult
+    from fietsstad.scenario.route import Snelfietspad
 
 try:
     import distributed  # noqa: F401
@@ -101,6 +112,12 @@ from fietsstad.distributed._tasks import (
     _tt_rows,
     _tt_to_zarr,
     _uptake_block,
+)
+
+#: What the ``net`` of a ``*_dask`` function may be: a network, an engine graph, or the
+#: ``(indptr, indices, weights)`` arrays of one.
+NetLike: TypeAlias = (
+    "BikeNetwork | engine.CSRGraph | tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]"
 )
 
 
@@ -160,9 +177,9 @@ def _plan(run: _Run, g, src, cutoff, method, secondary=None):
 
 def travel_time_matrix_dask(
     client: Client,
-    net,
-    origins=None,
-    destinations=None,
+    net: NetLike,
+    origins: NodesLike = None,
+    destinations: NodesLike = None,
     *,
     cutoff_s: float | None = None,
     dtype: str = "uint16",
@@ -173,7 +190,7 @@ def travel_time_matrix_dask(
     store: str | os.PathLike | None = None,
     overwrite: bool = False,
     gather: bool = False,
-):
+) -> zarr.Array | np.ndarray | tuple[zarr.Array, zarr.Array] | tuple[np.ndarray, np.ndarray]:
     """Many-to-many travel times on a Dask cluster, written chunked to Zarr.
 
     Mirrors :func:`fietsstad.analysis.travel_time_matrix` (same parameters, plus ``client`` first;
@@ -300,12 +317,12 @@ def travel_time_matrix_dask(
 
 def accessibility_matrix_dask(
     client: Client,
-    graph,
-    opportunities,
-    decays,
+    graph: NetLike,
+    opportunities: npt.ArrayLike,
+    decays: Sequence[engine.Decay],
     *,
     cutoff: float | None = None,
-    sources=None,
+    sources: npt.ArrayLike | None = None,
     method: str = "auto",
     block_size: int | None = None,
 ) -> np.ndarray:
@@ -361,15 +378,15 @@ def accessibility_matrix_dask(
 
 def accessibility_dask(
     client: Client,
-    net,
-    opportunities,
-    decays=DEFAULT_DECAYS,
+    net: BikeNetwork,
+    opportunities: OpportunitiesLike,
+    decays: Sequence[engine.Decay | float] | engine.Decay | float = DEFAULT_DECAYS,
     cutoff_s: float | None = None,
     *,
-    sources=None,
+    sources: NodesLike = None,
     method: str = "auto",
     block_size: int | None = None,
-):
+) -> pd.DataFrame:
     """:func:`fietsstad.analysis.accessibility` on a Dask cluster: the identical DataFrame.
 
     Mirrors :func:`fietsstad.analysis.accessibility` (same parameters, plus ``client`` first):
@@ -483,9 +500,9 @@ def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterren
 
 def gravity_distribution_dask(
     client: Client,
-    productions,
-    attractions,
-    cost,
+    productions: npt.ArrayLike,
+    attractions: npt.ArrayLike,
+    cost: Any,  # futures, a Zarr array / group / path or a numpy matrix: told apart at run time
     deterrence: Any = DEFAULT_DETERRENCE,
     tol: float = 1e-6,
     max_iter: int = 500,
@@ -494,7 +511,7 @@ def gravity_distribution_dask(
     cutoff: float | None = None,
     normalise: bool = False,
     block_size: int | None = None,
-):
+) -> GravityModel:
     """:func:`fietsstad.demand.gravity_distribution` with the cost matrix in row blocks on a cluster.
 
     Furness balancing of ``T_ij = a_i b_j f(c_ij)`` where the cost matrix is never gathered:
@@ -553,7 +570,7 @@ def gravity_distribution_dask(
 
 # fmt: off
 def modal_share_dask(
-    client: Client, net_or_cost, zones, model: Any = ZWOLLE_2024,
+    client: Client, net_or_cost: Any, zones: Any, model: Any = ZWOLLE_2024,
     ebike_model: Any = ZWOLLE_2024_EBIKE, *, distances: Any = None,
     distance_scale: float = 0.001, gradient: Any = 0.0, deterrence: Any = None,
     scale: float = 1.0 / 60.0, cutoff: float | None = None, tol: float = 1e-6,
@@ -562,7 +579,7 @@ def modal_share_dask(
     hist_width_km: float = 0.1, hist_max_km: float = 40.0, intrazonal_km: Any = "auto",
     uptake_on: str = "distance", reference_speed_kmh: float = 16.0, assumptions: Any = None,
     block_size: int | None = None,  # Dask only
-) -> dict:
+) -> dict[str, pd.DataFrame]:
     # fmt: on
     """:func:`fietsstad.demand.modal_share` run on a Dask cluster, block by block.
 
@@ -674,11 +691,11 @@ def modal_share_dask(
 
 def uptake_totals_dask(
     client: Client,
-    net,
-    origins=None,
-    destinations=None,
-    trips=None,
-    model="zwolle_2024",
+    net: BikeNetwork,
+    origins: NodesLike = None,
+    destinations: NodesLike = None,
+    trips: npt.ArrayLike | None = None,
+    model: Any = "zwolle_2024",
     *,
     gradient_pct: float = 0.0,
     cutoff_s: float | None = None,
@@ -780,9 +797,9 @@ def uptake_totals_dask(
 
 def evaluate_scenarios_dask(
     client: Client,
-    net,
-    routes: Sequence,
-    zones=None,
+    net: BikeNetwork,
+    routes: Sequence[Snelfietspad | str],
+    zones: gpd.GeoDataFrame | None = None,
     *,
     profile: Any = None,
     model: Any = "zwolle_2024",
@@ -796,7 +813,7 @@ def evaluate_scenarios_dask(
     clip: bool = True,
     route_choice: str = "logit",
     assumptions: Any = None,
-) -> list:
+) -> list[ScenarioResult]:
     """:func:`fietsstad.scenario.evaluate_snelfietspad` over many routes on a Dask cluster.
 
     Mirrors what it maps over: the parameters of ``evaluate_snelfietspad``, in order and with

@@ -28,15 +28,16 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, overload
 
 import numba
 import numpy as np
+import numpy.typing as npt
 from numba import prange
 
 from fietsstad.engine import _dijkstra as dj
 from fietsstad.engine._ch import build_ch
-from fietsstad.engine._graph import CSRGraph, as_graph, check_nodes
+from fietsstad.engine._graph import CSRGraph, GraphLike, as_graph, check_nodes
 from fietsstad.engine._matrix import _cutoff, choose_method
 from fietsstad.engine._memory import check_memory, estimate_matrix_bytes
 from fietsstad.engine._phast import PINF, _sweep, _upward, lanes_for
@@ -241,7 +242,11 @@ class Decay:
             return f"pow{p1:g}" if p2 == 60.0 else f"pow{p1:g}from{p2:g}s"
         return f"logit{p1:g}s"
 
-    def weight(self, t):
+    @overload
+    def weight(self, t: float) -> float: ...
+    @overload
+    def weight(self, t: npt.ArrayLike) -> float | np.ndarray: ...
+    def weight(self, t: npt.ArrayLike) -> float | np.ndarray:
         """Evaluate the decay at ``t`` seconds (scalar or array), with numpy."""
         t = np.asarray(t, dtype=np.float64)
         return _weights_np(_KINDS[self.kind], self.p1, self.p2, t)
@@ -610,12 +615,12 @@ def _opportunities(opportunities, n: int) -> np.ndarray:
 
 
 def accessibility(
-    graph,
-    opportunities,
+    graph: GraphLike,
+    opportunities: npt.ArrayLike,
     decays: Sequence[Decay],
     *,
     cutoff: float | None = None,
-    sources=None,
+    sources: npt.ArrayLike | None = None,
     method: str = "auto",
 ) -> np.ndarray:
     """Accessibility of every source to weighted opportunities, in one traversal per source.
@@ -725,11 +730,11 @@ def accessibility(
 
 
 def two_step_fca(
-    graph,
-    supply_nodes,
-    supply,
-    demand_nodes,
-    demand,
+    graph: GraphLike,
+    supply_nodes: npt.ArrayLike,
+    supply: npt.ArrayLike,
+    demand_nodes: npt.ArrayLike,
+    demand: npt.ArrayLike,
     catchment_s: float,
     decay: Decay | None = None,
     *,

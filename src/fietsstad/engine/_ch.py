@@ -38,8 +38,9 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+import numpy.typing as npt
 
-from fietsstad.engine._graph import CSRGraph, as_graph, check_secondary
+from fietsstad.engine._graph import CSRGraph, GraphLike, as_graph, check_secondary
 from fietsstad.engine._heap import heap_pop as _hpop
 from fietsstad.engine._heap import heap_push as _hpush
 from fietsstad.engine._units import phast_limit_message
@@ -72,6 +73,16 @@ class ContractionHierarchy:
     key : str  content hash of the graph (and secondary weights) it was built for.
     graph_key : str  content hash of the graph alone (checked before every query).
     n_shortcuts : int ; build_seconds : float ; has_secondary : bool
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph, build_ch, travel_times
+    >>> g = CSRGraph.from_arrays([0, 2, 3, 3], [1, 2, 2], [60, 150, 30])  # 0->1, 0->2, 1->2
+    >>> ch = build_ch(g)
+    >>> ch.n, sorted(ch.rank.tolist()), ch.has_secondary
+    (3, [0, 1, 2], False)
+    >>> travel_times(g, [0], method="phast", ch=ch).tolist()  # 0 -> 2 via 1: 90 s, not 150 s
+    [[0, 60, 90]]
     """
 
     n: int
@@ -495,7 +506,10 @@ def has_cached_ch(graph, secondary=None) -> bool:
 
 
 def build_ch(
-    graph, *, secondary=None, settle_limit: int = WITNESS_SETTLE_LIMIT
+    graph: GraphLike,
+    *,
+    secondary: npt.ArrayLike | None = None,
+    settle_limit: int = WITNESS_SETTLE_LIMIT,
 ) -> ContractionHierarchy:
     """Build (or fetch the memoised) contraction hierarchy of ``graph``.
 

@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from fietsstad.engine._units import check_ticks_per_s
 from fietsstad.engine.config import MAX_I32
 from fietsstad.errors import GraphError
+
+#: What every engine function takes as ``graph``: a :class:`CSRGraph` or the
+#: ``(indptr, indices, weights)`` arrays of one (weights in whole seconds).
+GraphLike: TypeAlias = "CSRGraph | tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]"
 
 
 def _as_int_array(a, name: str, *, allow_float_integral: bool = False) -> np.ndarray:
@@ -63,6 +69,15 @@ class CSRGraph:
         Non-negative edge costs in ticks.
     ticks_per_s : int
         Ticks per second (1 .. 1000; default 1: weights are whole seconds).
+
+    Example
+    -------
+    >>> g = CSRGraph.from_arrays([0, 2, 3, 3], [1, 2, 2], [60, 150, 30])  # 0->1, 0->2, 1->2
+    >>> g.n, g.m, g.indices[g.indptr[0] : g.indptr[1]].tolist()  # the heads of node 0's edges
+    (3, 3, [1, 2])
+    >>> from fietsstad.engine import travel_times
+    >>> travel_times(g, [0]).tolist()  # 0 -> 2 via 1: 90 s, not 150 s
+    [[0, 60, 90]]
     """
 
     indptr: np.ndarray
@@ -72,7 +87,14 @@ class CSRGraph:
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_arrays(cls, indptr, indices, weights, *, ticks_per_s: int = 1) -> CSRGraph:
+    def from_arrays(
+        cls,
+        indptr: npt.ArrayLike,
+        indices: npt.ArrayLike,
+        weights: npt.ArrayLike,
+        *,
+        ticks_per_s: int = 1,
+    ) -> CSRGraph:
         """Validate and cast CSR arrays to int32; ``weights`` are ticks of ``1/ticks_per_s`` s.
 
         Raises :class:`~fietsstad.errors.GraphError` for bad shapes, non-monotone ``indptr``, ids

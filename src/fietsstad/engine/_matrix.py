@@ -28,13 +28,21 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterator
+from typing import overload
 
 import numba
 import numpy as np
+import numpy.typing as npt
 
 from fietsstad.engine import _dijkstra as dj
-from fietsstad.engine._ch import build_ch, has_cached_ch
-from fietsstad.engine._graph import CSRGraph, as_graph, check_nodes, check_secondary
+from fietsstad.engine._ch import ContractionHierarchy, build_ch, has_cached_ch
+from fietsstad.engine._graph import (
+    CSRGraph,
+    GraphLike,
+    as_graph,
+    check_nodes,
+    check_secondary,
+)
 from fietsstad.engine._memory import check_memory, check_memory_budget, estimate_matrix_bytes
 from fietsstad.engine._phast import phast_fill
 from fietsstad.engine._units import cutoff_ticks, phast_limit_message
@@ -165,7 +173,14 @@ def choose_method(
     return "phast"
 
 
-def resolve_method(graph, sources=None, *, cutoff=None, method="auto", secondary=None) -> str:
+def resolve_method(
+    graph: GraphLike,
+    sources: npt.ArrayLike | None = None,
+    *,
+    cutoff: float | None = None,
+    method: str = "auto",
+    secondary: npt.ArrayLike | None = None,
+) -> str:
     """The algorithm :func:`travel_times` would run for this query: ``"phast"`` or ``"dijkstra"``.
 
     Resolving ``"auto"`` once for a whole source set lets a caller that splits the sources into
@@ -250,18 +265,34 @@ def _overflow_error(dt, cap) -> GraphError:
     )
 
 
+# fmt: off
+@overload
 def travel_times(
-    graph,
-    sources=None,
-    targets=None,
+    graph: GraphLike, sources: npt.ArrayLike | None = ..., targets: npt.ArrayLike | None = ..., *,
+    cutoff: float | None = ..., dtype: npt.DTypeLike = ..., method: str = ...,
+    ch: ContractionHierarchy | None = ..., secondary: None = ..., saturate: bool = ...,
+) -> np.ndarray: ...
+@overload
+def travel_times(
+    graph: GraphLike, sources: npt.ArrayLike | None = ..., targets: npt.ArrayLike | None = ..., *,
+    cutoff: float | None = ..., dtype: npt.DTypeLike = ..., method: str = ...,
+    ch: ContractionHierarchy | None = ..., secondary: npt.ArrayLike, saturate: bool = ...,
+) -> tuple[np.ndarray, np.ndarray]: ...
+# fmt: on
+
+
+def travel_times(
+    graph: GraphLike,
+    sources: npt.ArrayLike | None = None,
+    targets: npt.ArrayLike | None = None,
     *,
     cutoff: float | None = None,
-    dtype=np.uint16,
+    dtype: npt.DTypeLike = np.uint16,
     method: str = "auto",
-    ch=None,
-    secondary=None,
+    ch: ContractionHierarchy | None = None,
+    secondary: npt.ArrayLike | None = None,
     saturate: bool = False,
-):
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Travel times from every source to every target, as one C-ordered matrix.
 
     Parameters
@@ -325,20 +356,20 @@ def travel_times(
     over = _fill(g, src, tgt, targets is None, c, meth, out, out_sec, sec_w, unreach, cap, ch)
     if over and not saturate and dt == np.uint16:
         raise _overflow_error(dt, cap)
-    return out if sec_w is None else (out, out_sec)
+    return out if out_sec is None else (out, out_sec)
 
 
 def iter_blocks(
-    graph,
-    sources=None,
-    targets=None,
+    graph: GraphLike,
+    sources: npt.ArrayLike | None = None,
+    targets: npt.ArrayLike | None = None,
     *,
     block_size: int | None = None,
     cutoff: float | None = None,
-    dtype=np.uint16,
+    dtype: npt.DTypeLike = np.uint16,
     method: str = "auto",
-    ch=None,
-    secondary=None,
+    ch: ContractionHierarchy | None = None,
+    secondary: npt.ArrayLike | None = None,
     saturate: bool = False,
 ) -> Iterator[tuple]:
     """Stream the travel-time matrix by blocks of source rows.

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from fietsstad import settings
 from fietsstad.errors import GraphError, MemoryBudgetError
 
 
-def estimate_matrix_bytes(n_sources: int, n_targets: int, dtype=np.uint16) -> int:
+def estimate_matrix_bytes(n_sources: int, n_targets: int, dtype: npt.DTypeLike = np.uint16) -> int:
     """Bytes of an ``(n_sources, n_targets)`` matrix of ``dtype`` (computed, nothing allocated).
 
     Example

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from fietsstad.engine._dijkstra import INF, sssp_pred
-from fietsstad.engine._graph import as_graph, check_nodes
+from fietsstad.engine._graph import GraphLike, as_graph, check_nodes
 from fietsstad.engine.config import NJIT
 from fietsstad.errors import GraphError
 
@@ -26,7 +26,7 @@ def _tree(graph, source: int):
     return g, s, dist, pred
 
 
-def predecessors(graph, source: int) -> np.ndarray:
+def predecessors(graph: GraphLike, source: int) -> np.ndarray:
     """Predecessor of every node on a fastest path from ``source`` (int32; -1: none/source).
 
     Example
@@ -38,7 +38,7 @@ def predecessors(graph, source: int) -> np.ndarray:
     return _tree(graph, source)[3]
 
 
-def shortest_path(graph, source: int, target: int) -> np.ndarray:
+def shortest_path(graph: GraphLike, source: int, target: int) -> np.ndarray:
     """Node positions of a fastest path ``source -> target`` (inclusive, int32).
 
     Raises :class:`~fietsstad.errors.GraphError` if ``target`` is unreachable.

@@ -36,7 +36,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -55,7 +55,12 @@ from fietsstad.errors import (
 from fietsstad.network.profiles import INFRA_NAMES, Profile, get_profile
 
 if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+    import networkx as nx
+    import numpy.typing as npt
+
     from fietsstad.engine import CSRGraph
+    from fietsstad.network._nodeids import NodePositions
 
 #: File formats of :meth:`BikeNetwork.to_file`, by file name ending.
 FILE_FORMATS: dict[str, str] = {
@@ -140,6 +145,15 @@ class BikeNetwork:
     node_signal : bool (n,)  node has traffic signals
     profile : str
     meta : dict  ``source``, ``generated``, ``description``, ``dropped_nodes``, ``dropped_km``, ...
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(n_nodes=100, seed=0)  # GENERATED, not OSM
+    >>> net.is_generated, len(net.x) == net.n_nodes, len(net.indptr) == net.n_nodes + 1
+    (True, True, True)
+    >>> int(net.indptr[-1]) == len(net.indices) == len(net.travel_time) == net.n_edges
+    True
     """
 
     x: np.ndarray
@@ -556,7 +570,27 @@ class BikeNetwork:
             np.deg2rad(lat) * EARTH_RADIUS_M,
         ])
 
-    def snap(self, lon, lat, max_distance_m: float | None = None, return_distance: bool = False):
+    # fmt: off
+    @overload
+    def snap(self, lon: npt.ArrayLike, lat: npt.ArrayLike, max_distance_m: float | None = ...,
+             return_distance: Literal[False] = ...) -> NodePositions: ...
+    @overload
+    def snap(self, lon: npt.ArrayLike, lat: npt.ArrayLike, max_distance_m: float | None = ..., *,
+             return_distance: Literal[True]) -> tuple[NodePositions, np.ndarray]: ...
+    @overload
+    def snap(self, lon: npt.ArrayLike, lat: npt.ArrayLike, max_distance_m: float | None,
+             return_distance: Literal[True]) -> tuple[NodePositions, np.ndarray]: ...
+    @overload
+    def snap(self, lon: npt.ArrayLike, lat: npt.ArrayLike, max_distance_m: float | None = ...,
+             return_distance: bool = ...) -> NodePositions | tuple[NodePositions, np.ndarray]: ...
+    # fmt: on
+    def snap(
+        self,
+        lon: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        max_distance_m: float | None = None,
+        return_distance: bool = False,
+    ) -> NodePositions | tuple[NodePositions, np.ndarray]:
         """Nearest network node (int32 position, marked :class:`NodePositions`) of each point.
 
         :meth:`nearest_nodes` gives OSM node ids instead.
@@ -609,7 +643,7 @@ class BikeNetwork:
         return (idx, d) if return_distance else idx
 
     # ------------------------------------------------------------------ conversions
-    def to_networkx(self):
+    def to_networkx(self) -> nx.MultiDiGraph:
         """An osmnx-compatible ``networkx.MultiDiGraph`` keyed by OSM/generated node id.
 
         Nodes carry ``x``, ``y``, ``street_count`` (as :meth:`street_count`, the attribute osmnx
@@ -661,7 +695,7 @@ class BikeNetwork:
             add(ids[src[e]], ids[dst[e]], **attrs)
         return G
 
-    def nodes_gdf(self):
+    def nodes_gdf(self) -> gpd.GeoDataFrame:
         """Nodes as a GeoDataFrame (EPSG:4326) indexed by node id.
 
         Example
@@ -694,7 +728,7 @@ class BikeNetwork:
         rows = np.repeat(offsets[edges] - first, sizes) + np.arange(int(sizes.sum()))
         return linestrings(coords[rows], indices=np.repeat(np.arange(len(edges)), sizes))
 
-    def edges_gdf(self):
+    def edges_gdf(self) -> gpd.GeoDataFrame:
         """Edges as a GeoDataFrame (EPSG:4326), one row per directed edge, with ids ``u``, ``v``.
 
         The geometry is each edge's course (see :meth:`edge_coordinates`): merged OSM segments

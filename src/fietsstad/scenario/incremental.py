@@ -95,6 +95,20 @@ class UpdateStats:
     entries_per_source : float
         ``method="hubs"``: mean number of corridor entry points per touched source (each one a
         vectorised min-plus pass over the row); 0.0 for the other methods.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from fietsstad.network import BikeNetwork
+    >>> net = BikeNetwork.from_edges(x=np.array([6.0, 6.01]), y=np.full(2, 52.5),
+    ...     node_id=np.arange(2), u=np.array([0, 1]), v=np.array([1, 0]),
+    ...     length=np.full(2, 500.0), infra=np.zeros(2))
+    >>> old = full_travel_times(net)
+    >>> faster = net.recompute_travel_time()
+    >>> faster.travel_time = faster.travel_time / 2
+    >>> new, stats = update_travel_times(old, net, faster)
+    >>> stats.sources_total, stats.pairs_changed, stats.changed_arcs, stats.full_recompute
+    (2, 2, 2, False)
     """
 
     sources_total: int
