@@ -122,7 +122,7 @@ def test_commuters_against_cbs_matches_a_numpy_gravity_and_the_cbs_table(region_
     P, A = tg["productions"].to_numpy(float), tg["attractions"].to_numpy(float)
     assert P.sum() == pytest.approx(2.7 * z["inhabitants"].sum())
     nodes = snap_zones(region_net, z)
-    c = travel_time_matrix(region_net, nodes, nodes, dtype="int32").astype(float)
+    c = travel_time_matrix(region_net, nodes, nodes, dtype="int32", positions=True).astype(float)
     T = _furness(P, A, np.exp(-0.1 * c / 60.0))
     wijk = (z["kind"] == "wijk").to_numpy()
     byname = t.set_index("municipality")

@@ -204,8 +204,9 @@ def test_accessibility_dask_dataframe_identical(client, net):
     assert got.attrs == ref.attrs and got.attrs["generated"] is True
     with pytest.raises(ValidationError, match="BikeNetwork"):
         accessibility_dask(client, net.csr(), pop, decays)
-    sub = accessibility_dask(client, net, pop, sources=[5, 9])
-    assert_frame_equal(sub, accessibility(net, pop, sources=[5, 9]))
+    ids = net.node_id[[5, 9]]
+    sub = accessibility_dask(client, net, pop, origins=ids)
+    assert_frame_equal(sub, accessibility(net, pop, origins=ids))
 
 
 @pytest.mark.parametrize("method", ["dijkstra", "phast", "auto"])
@@ -743,7 +744,7 @@ def test_modal_share_dask_cost_matrix_and_intrazonal_km(client, net):
         (cost, dict(distances=dist, intrazonal_km=intra, deterrence=("power", 1.5))),
         (net, dict(intrazonal_km=0.8, top_pairs=40)),
     ]:
-        z = zones.assign(node=nodes)
+        z = zones.assign(node=net.positions(nodes))  # a zone table's node column: positions
         ref = modal_share(src, z, **kw)
         got = modal_share_dask(client, src, z, block_size=7, **kw)  # 8 blocks, diagonal in each
         for key in ref:  # column sums added per block: to 1e-9 (see _same_assumptions)

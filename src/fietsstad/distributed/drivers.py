@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 
 from fietsstad import engine
-from fietsstad._validate import check_finite_nonneg, check_node_ids
+from fietsstad._validate import check_finite_nonneg, check_node_ids, renamed_parameters
 from fietsstad.analysis.access import DEFAULT_DECAYS
 from fietsstad.demand.gravity import (
     DEFAULT_DETERRENCE,
@@ -186,6 +186,9 @@ def travel_time_matrix_dask(
     method: str = "auto",
     with_distance: bool = False,
     saturate: bool = False,
+    labels: bool = False,
+    positions: bool = False,
+    max_distance_m: float | None = None,
     block_size: int | None = None,
     store: str | os.PathLike | None = None,
     overwrite: bool = False,
@@ -253,8 +256,12 @@ def travel_time_matrix_dask(
     if bike is not None:
         from fietsstad.analysis.routing import as_nodes
 
-        origins = as_nodes(bike, origins, "origins")
-        destinations = as_nodes(bike, destinations, "destinations")
+        origins = as_nodes(
+            bike, origins, "origins", positions=positions, max_distance_m=max_distance_m
+        )
+        destinations = as_nodes(
+            bike, destinations, "destinations", positions=positions, max_distance_m=max_distance_m
+        )
     elif with_distance:
         raise ValidationError("with_distance=True needs a BikeNetwork (edge lengths)")
     src = _nodes(origins, g.n, "origins")
@@ -265,6 +272,11 @@ def travel_time_matrix_dask(
         raise ValidationError(
             "pass store= (a Zarr path or URL every worker can reach) to write the matrix "
             "chunked, or gather=True (small matrices only), not both"
+        )
+    if labels and (not gather or bike is None):
+        raise ValidationError(
+            "labels=True (rows and columns labelled by OSM node ids) needs gather=True and a "
+            "BikeNetwork; a Zarr store holds the matrix in the order of the origins given"
         )
     if store is not None:
         # workers may run elsewhere: hand them an absolute path (URLs stay as they are)
@@ -302,7 +314,12 @@ def travel_time_matrix_dask(
                     out[a:b], dist[a:b] = block
                 else:
                     out[a:b] = block
-            return (out, dist) if with_distance else out
+            res: Any = (out, dist) if with_distance else out
+            if labels:
+                from fietsstad.analysis.routing import _labelled
+
+                return _labelled(bike, res, src, tgt)
+            return res
         written = sum(client.gather(futures))
     if written != ns:  # pragma: no cover - would be a Dask bug
         raise GraphError(f"only {written} of {ns} rows were written to {store}")
@@ -376,6 +393,7 @@ def accessibility_matrix_dask(
         return np.concatenate(client.gather(futures), axis=0)
 
 
+@renamed_parameters({"sources": "origins"})
 def accessibility_dask(
     client: Client,
     net: BikeNetwork,
@@ -383,8 +401,10 @@ def accessibility_dask(
     decays: Sequence[engine.Decay | float] | engine.Decay | float = DEFAULT_DECAYS,
     cutoff_s: float | None = None,
     *,
-    sources: NodesLike = None,
+    origins: NodesLike = None,
     method: str = "auto",
+    positions: bool = False,
+    max_distance_m: float | None = None,
     block_size: int | None = None,
 ) -> pd.DataFrame:
     """:func:`fietsstad.analysis.accessibility` on a Dask cluster: the identical DataFrame.
@@ -397,8 +417,9 @@ def accessibility_dask(
     ----------
     client : distributed.Client
     net : BikeNetwork
-    opportunities, decays, cutoff_s, sources, method
-        As in :func:`fietsstad.analysis.accessibility`.
+    opportunities, decays, cutoff_s, origins, method, positions, max_distance_m
+        As in :func:`fietsstad.analysis.accessibility` (``sources=`` is the old name of
+        ``origins``, accepted with a DeprecationWarning).
     block_size : int, optional
         Dask only: origins per task.
 
@@ -420,11 +441,13 @@ def accessibility_dask(
         _network(net, "accessibility_dask (for engine arrays use accessibility_matrix_dask)"),
         opportunities,
         decays,
-        sources,
+        origins,
         lambda g, opp, dec, cutoff, src: accessibility_matrix_dask(
             client, g, opp, dec, cutoff=cutoff, sources=src, method=method, block_size=block_size
         ),
         cutoff_s,
+        positions=positions,
+        max_distance_m=max_distance_m,
     )
 
 
@@ -569,13 +592,14 @@ def gravity_distribution_dask(
 
 
 # fmt: off
+@renamed_parameters({"car_share": "car_share_of_shifted", "co2_kg_per_km": "co2_kg_per_car_km"})
 def modal_share_dask(
-    client: Client, net_or_cost: Any, zones: Any, model: Any = ZWOLLE_2024,
+    client: Client, net_or_cost: Any, zones: Any = None, model: Any = ZWOLLE_2024,
     ebike_model: Any = ZWOLLE_2024_EBIKE, *, distances: Any = None,
     distance_scale: float = 0.001, gradient: Any = 0.0, deterrence: Any = None,
     scale: float = 1.0 / 60.0, cutoff: float | None = None, tol: float = 1e-6,
-    max_iter: int = 500, normalise: bool = True, car_share: float | None = None,
-    co2_kg_per_km: float | None = None, top_pairs: int = 1000,
+    max_iter: int = 500, normalise: bool = True, car_share_of_shifted: float | None = None,
+    co2_kg_per_car_km: float | None = None, top_pairs: int = 1000,
     hist_width_km: float = 0.1, hist_max_km: float = 40.0, intrazonal_km: Any = "auto",
     uptake_on: str = "distance", reference_speed_kmh: float = 16.0, assumptions: Any = None,
     block_size: int | None = None,  # Dask only
@@ -604,7 +628,7 @@ def modal_share_dask(
     ----------
     client : distributed.Client
     net_or_cost, zones, model, ebike_model, distances, distance_scale, gradient, deterrence,
-    scale, cutoff, tol, max_iter, normalise, car_share, co2_kg_per_km, top_pairs, hist_width_km,
+    scale, cutoff, tol, max_iter, normalise, car_share_of_shifted, co2_kg_per_car_km, top_pairs, hist_width_km,
     hist_max_km, intrazonal_km, uptake_on, reference_speed_kmh, assumptions
         As in :func:`fietsstad.demand.modal_share` (the same trip generation, deterrence,
         intrazonal distances and shift accounting, from the same :class:`fietsstad.Assumptions`).
@@ -627,9 +651,9 @@ def modal_share_dask(
     from fietsstad.network import BikeNetwork
 
     run = _Run(client)
-    asm = md._assumptions(assumptions, car_share, co2_kg_per_km)
+    asm = md._assumptions(assumptions, car_share_of_shifted, co2_kg_per_car_km)
     deterrence = asm.deterrence if deterrence is None else deterrence
-    zt = md.zone_table(zones, asm)
+    zt = md.zone_table(md.zones_or_default(net_or_cost, zones), asm)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
     A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
     n = len(P)
@@ -795,6 +819,7 @@ def uptake_totals_dask(
     }
 
 
+@renamed_parameters({"car_share_of_new_cyclists": "car_share_of_shifted"})
 def evaluate_scenarios_dask(
     client: Client,
     net: BikeNetwork,
@@ -808,7 +833,7 @@ def evaluate_scenarios_dask(
     trips_per_person: float | None = None,
     gradient_pct: float = 0.0,
     access_minutes: float = _ev.ACCESS_MINUTES,
-    car_share_of_new_cyclists: float | None = None,
+    car_share_of_shifted: float | None = None,
     co2_kg_per_car_km: float | None = None,
     clip: bool = True,
     route_choice: str = "logit",
@@ -829,7 +854,7 @@ def evaluate_scenarios_dask(
         The network before any route (not modified).
     routes : sequence of Snelfietspad or shipped route names
     zones, profile, model, demand, population_column, trips_per_person, gradient_pct,
-    access_minutes, car_share_of_new_cyclists, co2_kg_per_car_km, clip, route_choice,
+    access_minutes, car_share_of_shifted, co2_kg_per_car_km, clip, route_choice,
     assumptions
         As in :func:`fietsstad.scenario.evaluate_snelfietspad`.
 
