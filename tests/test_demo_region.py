@@ -117,13 +117,17 @@ def test_commuters_against_cbs_matches_a_numpy_gravity_and_the_cbs_table(region_
     z = fietsstad.zwolle_region_zones()
     assert len(t) == 21 and "Zwolle" not in set(t["municipality"])
     # oracle: the margins of trip_generation (public), distributed by a plain numpy Furness with
-    # the documented default deterrence exp(-0.1 * minutes)
+    # the documented default deterrence exp(-beta * minutes) of the Assumptions
+    from fietsstad.demand.gravity import DEFAULT_DETERRENCE
+
+    kind, beta = DEFAULT_DETERRENCE
+    assert kind == "exponential"
     tg = fietsstad.trip_generation(z, population_column="inhabitants", jobs_column="jobs")
     P, A = tg["productions"].to_numpy(float), tg["attractions"].to_numpy(float)
     assert P.sum() == pytest.approx(2.7 * z["inhabitants"].sum())
     nodes = snap_zones(region_net, z)
     c = travel_time_matrix(region_net, nodes, nodes, dtype="int32", positions=True).astype(float)
-    T = _furness(P, A, np.exp(-0.1 * c / 60.0))
+    T = _furness(P, A, np.exp(-beta * c / 60.0))
     wijk = (z["kind"] == "wijk").to_numpy()
     byname = t.set_index("municipality")
     for i in np.flatnonzero(~wijk):
