@@ -21,6 +21,7 @@ Example
 from __future__ import annotations
 
 from fietsstad.engine._access import Decay, accessibility, two_step_fca
+from fietsstad.engine._cch import CCH, build_cch
 from fietsstad.engine._ch import ContractionHierarchy, build_ch
 from fietsstad.engine._ch import remember as remember_ch
 from fietsstad.engine._graph import CSRGraph
@@ -35,6 +36,8 @@ __all__ = [
     "CSRGraph",
     "ContractionHierarchy",
     "build_ch",
+    "CCH",
+    "build_cch",
     "remember_ch",
     "travel_times",
     "iter_blocks",
