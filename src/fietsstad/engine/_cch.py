@@ -153,7 +153,9 @@ def _dissect(nodes, a, b, xs, ys, out: list) -> None:
         out.append(nodes[sep])
 
 
-def nested_dissection_order(graph, x=None, y=None) -> np.ndarray:
+def nested_dissection_order(
+    graph: CSRGraph | tuple, x: np.ndarray | None = None, y: np.ndarray | None = None
+) -> np.ndarray:
     """Node order of the CCH (``order[r]`` is the node of rank ``r``), metric-independent.
 
     Parameters
@@ -353,6 +355,14 @@ class CCH:
     n_edges : int  undirected edges of the chordal fill-in (input edges plus fill).
     n_input_edges : int  distinct undirected input edges.
     order_seconds, fill_seconds : float  time of the two metric-independent phases.
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph, build_cch
+    >>> cch = build_cch(CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30]))
+    >>> ch = cch.customize([6, 3])  # another metric, same order and fill-in
+    >>> cch.n, cch.n_edges, sorted(ch.up_t.tolist()), ch.n_shortcuts
+    (3, 2, [3, 6], 0)
     """
 
     n: int
@@ -398,7 +408,7 @@ class CCH:
         g = dataclasses.replace(g0, weights=checked.weights, _cache={})
         return g.weights, g
 
-    def customize(self, weights) -> ContractionHierarchy:
+    def customize(self, weights: np.ndarray | CSRGraph) -> ContractionHierarchy:
         """The hierarchy for arc ``weights`` (same topology), for the PHAST sweeps.
 
         Parameters
@@ -487,7 +497,13 @@ def _max_fill_edges(max_fill_edges: int | None) -> int:
     return int(min(available_memory_bytes() // 2 // BYTES_PER_FILL_EDGE, 2**31 - 2))
 
 
-def build_cch(graph, x=None, y=None, *, max_fill_edges: int | None = None) -> CCH:
+def build_cch(
+    graph: CSRGraph | tuple,
+    x: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    *,
+    max_fill_edges: int | None = None,
+) -> CCH:
     """Order and fill-in of a customizable contraction hierarchy for ``graph``'s topology.
 
     Parameters
