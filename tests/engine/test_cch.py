@@ -65,17 +65,27 @@ def test_recustomized_for_ebike_equals_dijkstra_on_the_reweighted_graph():
     _check_exact(e, cch.customize(e), with_scipy=False)  # a graph of the same topology
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_random_directed_graphs(seed):
-    """One-way arcs, parallel arcs of different weights, self-loops, zero weights."""
+@pytest.mark.parametrize("perfect", [True, False], ids=["perfect", "basic"])
+@pytest.mark.parametrize("seed", range(8))
+def test_random_directed_graphs(seed, perfect):
+    """One-way arcs, parallel arcs of different weights, self-loops, many zero weights."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 90))
-    g = CSRGraph.from_arrays(*random_graph(rng, n, int(rng.integers(n, 4 * n))))
+    g = CSRGraph.from_arrays(*random_graph(rng, n, int(rng.integers(n, 4 * n)), zero_share=0.3))
     cch = build_cch(g)
-    _check_exact(g, cch.customize(g.weights))
-    w2 = rng.integers(0, 50, g.m)
+    _check_exact(g, cch.customize(g.weights, perfect=perfect))
+    w2 = rng.integers(0, 3 if seed % 2 else 50, g.m)  # few distinct weights: many ties
     g2 = CSRGraph.from_arrays(g.indptr, g.indices, w2)
-    _check_exact(g2, cch.customize(w2))
+    _check_exact(g2, cch.customize(w2, perfect=perfect))
+
+
+def test_perfect_customization_prunes_and_keeps_the_basic_arcs_it_needs():
+    net = generate_network(n_nodes=700, seed=8)  # GENERATED
+    g = net.engine_graph()
+    cch = build_cch(g, net.x, net.y)
+    basic, perfect = cch.customize(g.weights, perfect=False), cch.customize(g.weights)
+    assert len(perfect.dn_src) + len(perfect.up_indices) < len(basic.dn_src) + len(basic.up_indices)
+    np.testing.assert_array_equal(_phast(g, perfect), _phast(g, basic))
 
 
 def test_parallel_arcs_loops_and_disconnected_parts():

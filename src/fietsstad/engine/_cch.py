@@ -21,10 +21,17 @@ Three phases (Dibbelt, Strasser, Wagner 2016):
    only its own upward edges, reads only lower levels), so a level runs in parallel (prange).
 
 After the lower-triangle pass every edge weight is the shortest path between its endpoints
-through lower-ranked nodes only, which is all the upward search and PHAST sweep need: the
-result is a :class:`~fietsstad.engine.ContractionHierarchy` in sweep order (by decreasing level,
-then node id), with the directions of infinite weight (no path) dropped, so the existing
-PHAST sweeps and :func:`~fietsstad.engine.travel_times` run on it unchanged.
+through lower-ranked nodes only (the *basic* metric), which is all the upward search and PHAST
+sweep need. **Perfect customization** (default) then walks the levels top-down and lowers every
+weight to the true distance through the intermediate and upper triangles, and drops each arc
+whose distance is *strictly* below its basic weight: such an arc is on no canonical up-down
+path. (For a shortest path ``P`` from ``s`` to its highest node ``h``, the canonical up path
+jumps from each node to the next higher one on ``P``; the skipped part uses lower nodes only,
+so the arc's basic weight is that part's length, which is the distance. Ties and zero weights
+cannot remove a needed arc, since equality keeps it.) Arcs without any path are dropped too.
+The result is a :class:`~fietsstad.engine.ContractionHierarchy` in sweep order (by decreasing
+level, then node id), so the existing PHAST sweeps and :func:`~fietsstad.engine.travel_times`
+run on it unchanged.
 
 Example
 -------
@@ -322,21 +329,70 @@ def _relax_node(u, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, wu, wd, slot):
                 wd[euv] = s
 
 
+@numba.njit(**NJIT)
+def _perfect_node(u, up_ptr, up_idx, pu, pd):
+    """Intermediate and upper triangles of ``u``'s upward edges (the other edges are perfect)."""
+    for i in range(up_ptr[u], up_ptr[u + 1]):
+        w = up_idx[i]
+        f = up_ptr[w]
+        for j in range(i + 1, up_ptr[u + 1]):
+            v = up_idx[j]
+            while up_idx[f] < v:  # v is in w's list: the upward neighbours of u are a clique
+                f += 1
+            wv = np.int64(pu[f])  # w -> v
+            vw = np.int64(pd[f])  # v -> w
+            s = pu[i] + wv  # u -> w -> v
+            if s < pu[j]:
+                pu[j] = s
+            s = vw + pd[i]  # v -> w -> u
+            if s < pd[j]:
+                pd[j] = s
+            s = pu[j] + vw  # u -> v -> w
+            if s < pu[i]:
+                pu[i] = s
+            s = wv + pd[j]  # w -> v -> u
+            if s < pd[i]:
+                pd[i] = s
+
+
+@numba.njit(**NJIT)
+def _node(mode, u, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, wu, wd, slot):
+    if mode == 0:
+        _relax_node(u, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, wu, wd, slot)
+    else:
+        _perfect_node(u, up_ptr, up_idx, wu, wd)
+
+
 @numba.njit(**NJIT_PAR)
-def _customize(n, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, lvl_ptr, lvl_nodes, wu, wd, nthr):
-    """Lower-triangle customization, level by level; a wide level runs in parallel."""
+def _customize(n, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, lvl_ptr, lvl_nodes, w, nthr, perfect):
+    """Customization of ``w = (wu, wd, pu, pd)``, level by level; wide levels run in parallel.
+
+    Pass 0, lowest level first: lower triangles on ``wu, wd`` (the basic metric). Pass 1 (if
+    ``perfect``), highest level first: ``pu, pd`` start as copies and get the intermediate and
+    upper triangles (the perfect metric: every weight is the distance in the graph).
+    """
     slot = np.empty((nthr, max(n, 1)), np.int64)
-    for lv in range(lvl_ptr.size - 1):
-        a = lvl_ptr[lv]
-        cnt = lvl_ptr[lv + 1] - a
-        if cnt < 4 * nthr:
-            for i in range(a, a + cnt):
-                _relax_node(lvl_nodes[i], up_ptr, up_idx, lo_ptr, lo_src, lo_eid, wu, wd, slot[0])
-        else:
-            for c in prange(nthr):
-                sl = slot[c]
-                for i in range(a + c * cnt // nthr, a + (c + 1) * cnt // nthr):
-                    _relax_node(lvl_nodes[i], up_ptr, up_idx, lo_ptr, lo_src, lo_eid, wu, wd, sl)
+    nlv = lvl_ptr.size - 1
+    for mode in range(2 if perfect else 1):
+        a_w = w[2 * mode]
+        a_d = w[2 * mode + 1]
+        if mode == 1:
+            a_w[:] = w[0]
+            a_d[:] = w[1]
+        for step in range(nlv):
+            lv = step if mode == 0 else nlv - 1 - step
+            a = lvl_ptr[lv]
+            cnt = lvl_ptr[lv + 1] - a
+            if cnt < 4 * nthr:
+                for i in range(a, a + cnt):
+                    u = lvl_nodes[i]
+                    _node(mode, u, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, a_w, a_d, slot[0])
+            else:
+                for c in prange(nthr):
+                    sl = slot[c]
+                    for i in range(a + c * cnt // nthr, a + (c + 1) * cnt // nthr):
+                        u = lvl_nodes[i]
+                        _node(mode, u, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, a_w, a_d, sl)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -408,7 +464,9 @@ class CCH:
         g = dataclasses.replace(g0, weights=checked.weights, _cache={})
         return g.weights, g
 
-    def customize(self, weights: np.ndarray | CSRGraph) -> ContractionHierarchy:
+    def customize(
+        self, weights: np.ndarray | CSRGraph, *, perfect: bool = True
+    ) -> ContractionHierarchy:
         """The hierarchy for arc ``weights`` (same topology), for the PHAST sweeps.
 
         Parameters
@@ -416,6 +474,9 @@ class CCH:
         weights : int array (m,) or CSRGraph
             One weight per arc of the graph the CCH was built for (e.g. another profile's
             travel times), or a graph with the same ``indptr``/``indices``.
+        perfect : bool
+            Perfect customization and arc pruning (fewer arcs for the sweeps, same results);
+            ``False`` keeps every arc of the fill-in with a path (the basic metric).
 
         Returns
         -------
@@ -439,6 +500,8 @@ class CCH:
             )
         ne = len(self._up_idx)
         wu, wd = _init_weights(ne, self._arc_eid, self._arc_up, w)
+        pu = np.empty_like(wu) if perfect else wu[:0]
+        pd = np.empty_like(wd) if perfect else wd[:0]
         _customize(
             self.n,
             self._up_ptr,
@@ -448,16 +511,23 @@ class CCH:
             self._lo_eid,
             self._lvl_ptr,
             self._lvl_nodes,
-            wu,
-            wd,
+            (wu, wd, pu, pd),
             numba.get_num_threads(),
+            bool(perfect),
         )
+        # an arc whose distance is shorter than its lower-triangle weight is on no canonical
+        # up-down shortest path (see the module docs): dropped, as are arcs without any path
+        need_u = wu < _INF
+        need_d = wd < _INF
+        if perfect:
+            need_u &= pu == wu
+            need_d &= pd == wd
         n = self.n
         ut = wu[self._perm]
-        keep = ut < _INF
+        keep = need_u[self._perm]
         up_indptr = _indptr(self._up_from[keep], n)
         dt = wd[self._perm]
-        keep_d = dt < _INF
+        keep_d = need_d[self._perm]
         dn_indptr = _indptr(self._dn_to[keep_d], n)
         n_up = int(keep.sum())
         n_dn = int(keep_d.sum())
