@@ -155,3 +155,16 @@ def test_bad_input_is_refused():
         cch.customize(other)
     with pytest.raises(GraphError, match="another graph"):  # the hierarchy knows its weights
         travel_times(g, ch=cch.customize(g.weights * 2), method="phast")
+
+
+def test_separator_is_a_minimum_vertex_cover_of_the_cut():
+    from fietsstad.engine._cch import _min_cover, _undirected_edges
+
+    g = CSRGraph.from_arrays(*perturbed_grid(9, 9, seed=4))
+    a, b = (x.astype(np.int64) for x in _undirected_edges(g))
+    side = np.arange(g.n) % 9 >= 4  # columns 4.. on one side
+    cover = _min_cover(side, a, b)
+    cut = side[a] != side[b]
+    assert np.all(np.isin(a[cut], cover) | np.isin(b[cut], cover))  # every cut edge covered
+    # a cut between two columns of a grid is a matching: its cover has one node per edge
+    assert len(cover) == int(cut.sum())

@@ -5,6 +5,8 @@ are int32 seconds. Main entry points:
 
 * :func:`travel_times` / :func:`iter_blocks` - many-to-many matrices (PHAST over a contraction
   hierarchy, or bounded Dijkstra), optionally with a secondary cost along the fastest path;
+* :func:`build_cch` / :meth:`CCH.customize` - a customizable contraction hierarchy: order and
+  fill-in once per topology, re-weighted per profile in parallel (a hierarchy for ``ch=``);
 * :func:`accessibility` / :func:`two_step_fca` - indicators computed inside the traversal;
 * :func:`predecessors` / :func:`shortest_path` - routes;
 * :func:`estimate_matrix_bytes` / :func:`check_memory` - the memory guard.

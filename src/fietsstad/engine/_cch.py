@@ -52,7 +52,11 @@ import numba
 import numpy as np
 from numba import prange
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.sparse.csgraph import (
+    breadth_first_order,
+    connected_components,
+    maximum_bipartite_matching,
+)
 
 from fietsstad.engine._ch import ContractionHierarchy, _sweep_order
 from fietsstad.engine._graph import CSRGraph, as_graph
@@ -94,6 +98,35 @@ def _separator(side: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     left = np.unique(ends[~sides])
     right = np.unique(ends[sides])
     return left if len(left) <= len(right) else right
+
+
+def _min_cover(side: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Minimum vertex cover of the cut edges of ``side`` (Konig's theorem on a max matching)."""
+    cut = side[a] != side[b]
+    left = np.where(side[a[cut]], b[cut], a[cut])  # endpoint on the False side
+    right = np.where(side[a[cut]], a[cut], b[cut])
+    if len(left) == 0:
+        return np.zeros(0, np.int64)
+    lu, li = np.unique(left, return_inverse=True)
+    ru, ri = np.unique(right, return_inverse=True)
+    big = csr_matrix((np.ones(len(li), np.int8), (li, ri)), shape=(len(lu), len(ru)))
+    match_l = maximum_bipartite_matching(big, perm_type="column")  # right partner of each left
+    match_r = np.full(len(ru), -1, np.int64)
+    ok = match_l >= 0
+    match_r[match_l[ok]] = np.flatnonzero(ok)
+    seen_l = ~ok  # alternating search from the unmatched left nodes
+    seen_r = np.zeros(len(ru), bool)
+    frontier = np.flatnonzero(seen_l)
+    while len(frontier):
+        nxt_r = np.unique(big[frontier].indices)
+        nxt_r = nxt_r[~seen_r[nxt_r]]
+        seen_r[nxt_r] = True
+        nxt_l = match_r[nxt_r]
+        nxt_l = nxt_l[(nxt_l >= 0)]
+        nxt_l = nxt_l[~seen_l[nxt_l]]
+        seen_l[nxt_l] = True
+        frontier = nxt_l
+    return np.concatenate([lu[~seen_l], ru[seen_r]]).astype(np.int64)
 
 
 def _projections(k: int, a: np.ndarray, b: np.ndarray, xs, ys) -> list[np.ndarray]:
@@ -139,6 +172,9 @@ def _dissect(nodes, a, b, xs, ys, out: list) -> None:
                     best = (side_c, sep_c)
         assert best is not None
         side, sep = best
+        cover = _min_cover(side, a, b)
+        if len(cover) < len(sep):
+            sep = cover
     in_sep = np.zeros(k, bool)
     in_sep[sep] = True
     for s in (False, True):
