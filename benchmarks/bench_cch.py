@@ -12,16 +12,19 @@ caches on a small graph, it prints side by side:
 
 Every CCH matrix is checked equal to the CH one. Run::
 
-    python benchmarks/bench_cch.py [n_nodes ...]
+    python benchmarks/bench_cch.py [n_nodes | liechtenstein ...]
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import numba
 import numpy as np
+
+HERE = Path(__file__).resolve().parent
 
 
 def _timed(fn, *args, **kw):
@@ -44,16 +47,30 @@ def _warm() -> None:
     travel_times(g, ch=build_cch(g, net.x, net.y).customize(g.weights), method="phast")
 
 
-def run(n_nodes: int) -> dict:
-    """All timings for one GENERATED network of ``n_nodes`` nodes (seconds)."""
-    from fietsstad.engine import CSRGraph, build_cch, build_ch, travel_times
-    from fietsstad.engine._ch import _MEMO
+def _network(which: str):
+    """``(label, network)``: a GENERATED network of ``which`` nodes, or the Liechtenstein PBF."""
+    from fietsstad import settings
     from fietsstad.network import generate_network
 
-    net = generate_network(n_nodes=n_nodes, seed=42)
+    if which == "liechtenstein":
+        from fietsstad.network.osm import load_network
+
+        settings.progress = False
+        pbf = HERE.parent.parent / "shared" / "data" / "osm" / "liechtenstein-latest.osm.pbf"
+        return "Liechtenstein", load_network(file=pbf)
+    net = generate_network(n_nodes=int(which), seed=42)
+    return "GENERATED", net
+
+
+def run(which: str) -> dict:
+    """All timings for one network (seconds): ``which`` is a node count or "liechtenstein"."""
+    from fietsstad.engine import CSRGraph, build_cch, build_ch, travel_times
+    from fietsstad.engine._ch import _MEMO
+
+    name, net = _network(which)
     g = CSRGraph.from_arrays(*net.csr())
     e = CSRGraph.from_arrays(*net.with_profile("ebike").csr())
-    r: dict = {"label": f"GENERATED {net.n_nodes} nodes, {g.m} arcs"}
+    r: dict = {"label": f"{name} {net.n_nodes} nodes, {g.m} arcs"}
 
     _MEMO.clear()
     ch, r["ch_build"] = _timed(build_ch, g)
@@ -87,7 +104,7 @@ def run(n_nodes: int) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    sizes = [int(a) for a in argv] or [20_000, 10_000]
+    sizes = argv or ["20000", "10000"]
     _warm()
     print(f"threads: {numba.get_num_threads()}")
     rows = [

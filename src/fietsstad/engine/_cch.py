@@ -130,15 +130,17 @@ def _min_cover(side: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _projections(k: int, a: np.ndarray, b: np.ndarray, xs, ys) -> list[np.ndarray]:
+    """Node orders to split at: the BFS order from a pseudo-peripheral node, and with
+    coordinates also four directions (0, 45, 90, 135 degrees)."""
+    out = []
     if xs is not None:
-        out = []
         for ang in (0.0, 45.0, 90.0, 135.0):
             t = np.deg2rad(ang)
             out.append(np.argsort(xs * np.cos(t) + ys * np.sin(t), kind="stable"))
-        return out
     mat = csr_matrix((np.ones(2 * len(a), np.int8), (np.r_[a, b], np.r_[b, a])), shape=(k, k))
     far = int(breadth_first_order(mat, 0, directed=False, return_predecessors=False)[-1])
-    return [np.asarray(breadth_first_order(mat, far, directed=False, return_predecessors=False))]
+    out.append(np.asarray(breadth_first_order(mat, far, directed=False, return_predecessors=False)))
+    return out
 
 
 def _dissect(nodes, a, b, xs, ys, out: list) -> None:
