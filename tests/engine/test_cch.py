@@ -112,6 +112,7 @@ def test_grid_with_coordinates_and_tiny_graphs():
         assert _phast(h, build_cch(h).customize(h.weights)).shape == (n, n)
 
 
+@pytest.mark.slow
 def test_liechtenstein_extract(liechtenstein_pbf):
     from fietsstad.network.osm import load_network
 

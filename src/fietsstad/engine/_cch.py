@@ -73,6 +73,11 @@ LEAF_SIZE = 16
 #: guards the allocation): upward ids, lower adjacency, two weights, sweep-order copies.
 BYTES_PER_FILL_EDGE = 48
 
+#: Levels of the elimination tree with fewer nodes are customized serially: every parallel
+#: level ends in a barrier, which on a busy (oversubscribed) machine waits for a descheduled
+#: thread; the narrow upper levels are cheap anyway.
+PAR_MIN_LEVEL_NODES = 2048
+
 #: Split ratios tried per projection (the separator is the smallest found).
 _SPLITS = (0.4, 0.5, 0.6)
 
@@ -402,8 +407,11 @@ def _node(mode, u, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, wu, wd, slot):
 
 
 @numba.njit(**NJIT_PAR)
-def _customize(n, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, lvl_ptr, lvl_nodes, w, nthr, perfect):
-    """Customization of ``w = (wu, wd, pu, pd)``, level by level; wide levels run in parallel.
+def _customize(
+    n, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, lvl_ptr, lvl_nodes, w, nthr, perfect, par_min
+):
+    """Customization of ``w = (wu, wd, pu, pd)``, level by level; levels of at least
+    ``par_min`` nodes run in parallel.
 
     Pass 0, lowest level first: lower triangles on ``wu, wd`` (the basic metric). Pass 1 (if
     ``perfect``), highest level first: ``pu, pd`` start as copies and get the intermediate and
@@ -421,7 +429,7 @@ def _customize(n, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, lvl_ptr, lvl_nodes, w,
             lv = step if mode == 0 else nlv - 1 - step
             a = lvl_ptr[lv]
             cnt = lvl_ptr[lv + 1] - a
-            if cnt < 4 * nthr:
+            if cnt < par_min or nthr < 2:
                 for i in range(a, a + cnt):
                     u = lvl_nodes[i]
                     _node(mode, u, up_ptr, up_idx, lo_ptr, lo_src, lo_eid, a_w, a_d, slot[0])
@@ -552,6 +560,7 @@ class CCH:
             (wu, wd, pu, pd),
             numba.get_num_threads(),
             bool(perfect),
+            PAR_MIN_LEVEL_NODES,
         )
         # an arc whose distance is shorter than its lower-triangle weight is on no canonical
         # up-down shortest path (see the module docs): dropped, as are arcs without any path
