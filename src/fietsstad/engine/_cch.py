@@ -53,8 +53,6 @@ import numpy as np
 from numba import prange
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import (
-    breadth_first_order,
-    connected_components,
     maximum_bipartite_matching,
 )
 
@@ -134,7 +132,57 @@ def _min_cover(side: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.concatenate([lu[~seen_l], ru[seen_r]]).astype(np.int64)
 
 
-def _projections(k: int, a: np.ndarray, b: np.ndarray, xs, ys) -> list[np.ndarray]:
+@numba.njit(**NJIT)
+def _bfs(start, ptr, adj, order, seen, stamp):
+    """BFS from ``start`` over nodes whose ``seen`` differs from ``stamp``; fills ``order``."""
+    seen[start] = stamp
+    order[0] = start
+    head = 0
+    tail = 1
+    while head < tail:
+        v = order[head]
+        head += 1
+        for e in range(ptr[v], ptr[v + 1]):
+            x = adj[e]
+            if seen[x] != stamp:
+                seen[x] = stamp
+                order[tail] = x
+                tail += 1
+    return tail
+
+
+@numba.njit(**NJIT)
+def _components_and_bfs(k, a, b):
+    """Component labels of the local graph ``(k, a, b)``, their number, and (one component)
+    the BFS order from a pseudo-peripheral node (the last node of a BFS from node 0)."""
+    ptr = np.zeros(k + 1, np.int64)
+    for i in range(a.size):
+        ptr[a[i] + 1] += 1
+        ptr[b[i] + 1] += 1
+    for v in range(k):
+        ptr[v + 1] += ptr[v]
+    fill = ptr[:-1].copy()
+    adj = np.empty(2 * a.size, np.int64)
+    for i in range(a.size):
+        adj[fill[a[i]]] = b[i]
+        fill[a[i]] += 1
+        adj[fill[b[i]]] = a[i]
+        fill[b[i]] += 1
+    comp = np.full(k, -1, np.int64)
+    order = np.empty(k, np.int64)
+    ncomp = 0
+    for v in range(k):
+        if comp[v] < 0:
+            _bfs(v, ptr, adj, order, comp, ncomp)
+            ncomp += 1
+    if ncomp == 1:
+        seen = np.full(k, -1, np.int64)
+        _bfs(0, ptr, adj, order, seen, 0)
+        _bfs(order[k - 1], ptr, adj, order, seen, 1)
+    return comp, ncomp, order
+
+
+def _projections(bfs_order: np.ndarray, xs, ys) -> list[np.ndarray]:
     """Node orders to split at: the BFS order from a pseudo-peripheral node, and with
     coordinates also four directions (0, 45, 90, 135 degrees)."""
     out = []
@@ -142,9 +190,7 @@ def _projections(k: int, a: np.ndarray, b: np.ndarray, xs, ys) -> list[np.ndarra
         for ang in (0.0, 45.0, 90.0, 135.0):
             t = np.deg2rad(ang)
             out.append(np.argsort(xs * np.cos(t) + ys * np.sin(t), kind="stable"))
-    mat = csr_matrix((np.ones(2 * len(a), np.int8), (np.r_[a, b], np.r_[b, a])), shape=(k, k))
-    far = int(breadth_first_order(mat, 0, directed=False, return_predecessors=False)[-1])
-    out.append(np.asarray(breadth_first_order(mat, far, directed=False, return_predecessors=False)))
+    out.append(bfs_order)
     return out
 
 
@@ -154,8 +200,7 @@ def _dissect(nodes, a, b, xs, ys, out: list) -> None:
     if k <= LEAF_SIZE or len(a) == 0:
         out.append(nodes)
         return
-    mat = csr_matrix((np.ones(len(a), np.int8), (a, b)), shape=(k, k))
-    ncomp, comp = connected_components(mat, directed=False)
+    comp, ncomp, bfs_order = _components_and_bfs(k, a, b)
     if ncomp > 1:
         # components are independent: no separator; recurse on two balanced groups
         sizes = np.bincount(comp, minlength=ncomp)
@@ -170,7 +215,7 @@ def _dissect(nodes, a, b, xs, ys, out: list) -> None:
         sep = np.zeros(0, np.int64)
     else:
         best = None
-        for perm in _projections(k, a, b, xs, ys):
+        for perm in _projections(bfs_order, xs, ys):
             for frac in _SPLITS:
                 side_c = np.ones(k, bool)
                 side_c[perm[: max(1, int(k * frac))]] = False
