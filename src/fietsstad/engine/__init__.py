@@ -8,6 +8,8 @@ Main entry points:
 
 * :func:`travel_times` / :func:`iter_blocks` - many-to-many matrices (PHAST over a contraction
   hierarchy, or bounded Dijkstra), optionally with a secondary cost along the fastest path;
+* :func:`build_cch` / :meth:`CCH.customize` - a customizable contraction hierarchy: order and
+  fill-in once per topology, re-weighted per profile in parallel (a hierarchy for ``ch=``);
 * :func:`accessibility` / :func:`two_step_fca` - indicators computed inside the traversal;
 * :func:`predecessors` / :func:`shortest_path` - routes;
 * :func:`estimate_matrix_bytes` / :func:`check_memory` - the memory guard.
@@ -24,6 +26,7 @@ Example
 from __future__ import annotations
 
 from fietsstad.engine._access import Decay, accessibility, two_step_fca
+from fietsstad.engine._cch import CCH, build_cch
 from fietsstad.engine._ch import ContractionHierarchy, build_ch
 from fietsstad.engine._ch import remember as remember_ch
 from fietsstad.engine._graph import CSRGraph
@@ -38,6 +41,8 @@ __all__ = [
     "CSRGraph",
     "ContractionHierarchy",
     "build_ch",
+    "CCH",
+    "build_cch",
     "remember_ch",
     "travel_times",
     "iter_blocks",
