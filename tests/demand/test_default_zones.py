@@ -45,3 +45,17 @@ def test_evaluate_defaults_to_the_region(region_net):
 def test_a_cost_matrix_needs_zones():
     with pytest.raises(ValidationError, match="zones"):
         zones_or_default(np.zeros((2, 2)), None)
+
+
+def test_zone_snapping_distances_are_reported(region_net):
+    """Zones are snapped by geometry; every table says how far each zone is from its node."""
+    z = zwolle_region_zones()
+    auto = modal_share(region_net, z, top_pairs=0)
+    pts = z.geometry.representative_point()
+    _, want = region_net.snap(pts.x.to_numpy(), pts.y.to_numpy(), return_distance=True)
+    np.testing.assert_allclose(auto["zones"]["snap_distance_m"].to_numpy(), want)
+    assert (want >= 0).all() and (want <= fietsstad.settings.snap_max_distance_m).all()
+    from fietsstad.scenario import evaluate_snelfietspad
+
+    res = evaluate_snelfietspad(region_net, "Zwolle-Hattem", z, clip=False, route_choice="aon")
+    np.testing.assert_allclose(res.zones["snap_distance_m"].to_numpy(), want)

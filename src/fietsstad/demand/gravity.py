@@ -104,8 +104,9 @@ def _pick_col(df: pd.DataFrame, col: str | None, candidates: tuple[str, ...], wh
     )
 
 
-def snap_zones(net: Any, zones: Any) -> np.ndarray:
-    """Nearest network node (int32 position) of every zone.
+def snap_zones(net: Any, zones: Any, *, return_distance: bool = False) -> Any:
+    """Nearest network node (int32 position) of every zone, and with ``return_distance=True``
+    also the snapping distance of each zone in metres: ``(positions, metres)``.
 
     GeoDataFrames are snapped at a representative point of each geometry (inside polygons);
     plain DataFrames need ``lon``/``lat`` (or ``x``/``y``) columns in EPSG:4326. Uses
@@ -130,6 +131,10 @@ def snap_zones(net: Any, zones: Any) -> np.ndarray:
     >>> net = fietsstad.generate_network(n_nodes=100, seed=0)
     >>> snap_zones(net, pd.DataFrame({"lon": [net.x[3]], "lat": [net.y[3]]})).tolist()
     [3]
+    >>> pos, metres = snap_zones(net, pd.DataFrame({"lon": [net.x[3]], "lat": [net.y[3]]}),
+    ...                          return_distance=True)
+    >>> float(metres[0])
+    0.0
     """
     import geopandas as gpd
 
@@ -149,6 +154,9 @@ def snap_zones(net: Any, zones: Any) -> np.ndarray:
             raise ValidationError("zones need a geometry (GeoDataFrame) or lon/lat columns")
     else:
         raise ValidationError(f"zones must be a (Geo)DataFrame, got {type(zones).__name__}")
+    if return_distance:
+        pos, dist = net.snap(lon, lat, return_distance=True)
+        return np.asarray(pos, dtype=np.int32), np.asarray(dist, dtype=np.float64)
     return np.asarray(net.snap(lon, lat), dtype=np.int32)
 
 
@@ -212,7 +220,9 @@ def trip_generation(
     if jobs_column is False:
         jobs = np.zeros(len(zones))
     else:
-        jcol = _pick_col(zones, jobs_column if isinstance(jobs_column, str) else None, _JOB_COLS, "jobs")
+        jcol = _pick_col(
+            zones, jobs_column if isinstance(jobs_column, str) else None, _JOB_COLS, "jobs"
+        )
         jobs = check_finite_nonneg(zones[jcol].to_numpy(), f"zones[{jcol!r}]")
     prod = rate * pop
     weight = wj * jobs + wp * pop

@@ -551,6 +551,7 @@ def modal_share(
         rows, packed, od = modal_block(cost, dist, grav.a, grav.b, grav.table, setup)
         bar.update(1)
         out = modal_tables(zt, setup, grav, rows, packed, [od])
+        add_snap_distances(out, net_or_cost, zt)
         bar.update(1)
     finally:
         bar.close()
@@ -558,8 +559,33 @@ def modal_share(
     return out
 
 
+def add_snap_distances(out: dict[str, pd.DataFrame], net_or_cost: Any, zt: pd.DataFrame) -> None:
+    """Add ``snap_distance_m`` (metres from each zone to the node it was snapped to) to the
+    zones table of a network's modal share; zones given by their ``node`` were not snapped (0).
+
+    Example
+    -------
+    >>> import fietsstad
+    >>> net = fietsstad.generate_network(300, seed=1)
+    >>> z = pd.DataFrame({"lon": net.x[:2] + 1e-4, "lat": net.y[:2]})
+    >>> out = {"zones": pd.DataFrame(index=z.index)}
+    >>> add_snap_distances(out, net, z)
+    >>> bool((out["zones"]["snap_distance_m"] > 0).all())
+    True
+    """
+    if not isinstance(net_or_cost, BikeNetwork):
+        return
+    if "node" in zt.columns:
+        dist = np.zeros(len(zt))
+    else:
+        dist = snap_zones(net_or_cost, zt, return_distance=True)[1]
+    out["zones"]["snap_distance_m"] = dist
+
+
 def _assumptions(
-    assumptions: Assumptions | None, car_share_of_shifted: float | None, co2_kg_per_car_km: float | None
+    assumptions: Assumptions | None,
+    car_share_of_shifted: float | None,
+    co2_kg_per_car_km: float | None,
 ) -> Assumptions:
     """``assumptions`` (default the documented ones) with the per-call overrides applied."""
     asm = get_assumptions(assumptions)

@@ -710,7 +710,9 @@ def modal_share_dask(
         run.held.append(total)
         rows_ = np.concatenate(client.gather([client.submit(_item, f, 0) for f in mod]))
         ods = client.gather([client.submit(_item, f, 2) for f in mod])
-        return md.modal_tables(zt, setup, grav, rows_, total.result(), ods)
+        out = md.modal_tables(zt, setup, grav, rows_, total.result(), ods)
+        md.add_snap_distances(out, net_or_cost, zt)
+        return out
 
 
 def uptake_totals_dask(

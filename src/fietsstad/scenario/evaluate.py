@@ -73,7 +73,8 @@ class ScenarioResult:
     route_geometry : float64 (k, 2)
         Lon/lat line of the route on the network.
     zones : GeoDataFrame (EPSG:4326)
-        Per zone: ``name``, ``population``, ``node``, ``access_before``, ``access_after``,
+        Per zone: ``name``, ``population``, ``node``, ``snap_distance_m`` (metres from the zone
+        to its node), ``access_before``, ``access_after``,
         ``access_change`` (inhabitants reachable within ``access_minutes``), ``bike_share_before``,
         ``bike_share_after``, ``bike_share_change_pp``, ``bike_trips_before``,
         ``bike_trips_after``, ``extra_bike_trips`` (per day, by origin), ``minutes_saved``.
@@ -456,7 +457,7 @@ def evaluate_snelfietspad(
     if zones is None:  # the region's 37 zones on a regional network, else Zwolle's 16 districts
         zones = zwolle_default_zones(before.x, before.y)
     zones_gdf, names, pop, zx, zy = _zone_table(zones, population_column)
-    zone_nodes = before.snap(zx, zy)
+    zone_nodes, zone_snap_m = before.snap(zx, zy, return_distance=True)
     nz = len(zone_nodes)
 
     # 1. travel times zone -> every node, before (engine) and after (incremental)
@@ -543,6 +544,7 @@ def evaluate_snelfietspad(
             "name": names,
             "population": pop,
             "node": zone_nodes,
+            "snap_distance_m": zone_snap_m,
             "access_before": acc_b,
             "access_after": acc_a,
             "access_change": acc_a - acc_b,
