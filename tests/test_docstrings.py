@@ -149,7 +149,9 @@ def test_the_api_reference_has_every_layer():
     text = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "docs" / "api").glob("*.md"))
     nav = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     for pkg in PACKAGES[1:]:
-        if pkg == "fietsstad.cli":  # the command line is documented by `fietsstad --help`
+        # the command line is documented by `fietsstad --help`; `fietsstad.data` holds shipped
+        # tables, not code (it is a package only in an installed, non-editable copy, as in CI)
+        if pkg in ("fietsstad.cli", "fietsstad.data"):
             continue
         assert f"::: {pkg}" in text, f"no API page documents {pkg}"
     for page in (REPO / "docs" / "api").glob("*.md"):
