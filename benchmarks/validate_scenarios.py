@@ -144,7 +144,7 @@ def _modal_share_before(net: Any, zones: Any) -> float | None:
     z = zones.copy()
     if not any(c in z.columns for c in ("jobs", "banen", "employment")):
         # zones without jobs: attractions from inhabitants only (documented in trip_generation)
-        tg = trip_generation(z, jobs_col=False)
+        tg = trip_generation(z, jobs_column=False)
         z["productions"] = tg["productions"].to_numpy()
         z["attractions"] = tg["attractions"].to_numpy()
     city = modal_share(net, z, top_pairs=0)["city"]
