@@ -30,6 +30,7 @@ import pytest
 import fietsstad
 from fietsstad.engine import CSRGraph, _ch, build_ch, travel_times
 from fietsstad.scenario import Snelfietspad, update_travel_times
+from fietsstad.scenario.incremental import full_travel_times
 
 CORRIDORS = {
     "10km": [(6.05, 52.49), (6.10, 52.505), (6.16, 52.52)],
@@ -43,21 +44,21 @@ def setup():
     net = fietsstad.generate_network(n_nodes=20_000, seed=1)  # GENERATED
     # warm the engine's and our kernels (numba compilation / cache load) on a small network first
     small = fietsstad.generate_network(n_nodes=300, seed=1)
-    g_small = CSRGraph.from_arrays(*small.csr())
+    g_small = CSRGraph.from_arrays(*small.csr("travel_time_ticks"))  # the update's unit
     travel_times(g_small, ch=build_ch(g_small))
     r = Snelfietspad.from_waypoints([(6.05, 52.49), (6.15, 52.52)]).resolve(small)
     for inplace in (False, True):
         update_travel_times(
-            travel_times(g_small), small, r.network, r.changed_edges, inplace=inplace
+            full_travel_times(small), small, r.network, r.changed_edges, inplace=inplace
         )
-    old = travel_times(CSRGraph.from_arrays(*net.csr()), dtype=np.uint16)
+    old = full_travel_times(net)  # uint16 deciseconds, the unit of update_travel_times
     return net, old
 
 
 def _full_recompute(after):
     """The peer: rebuild the hierarchy for the edited weights, then PHAST sweeps."""
     _ch._MEMO.clear()  # an edited network has a new hash anyway; this makes the 2nd run honest too
-    g = CSRGraph.from_arrays(*after.csr())
+    g = CSRGraph.from_arrays(*after.csr("travel_time_ticks"))  # deciseconds, as the update
     t0 = time.perf_counter()
     ch = build_ch(g)
     t1 = time.perf_counter()

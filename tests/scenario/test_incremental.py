@@ -126,12 +126,15 @@ def test_rows_subset_and_inplace():
 
 def test_increase_falls_back_to_full_recompute():
     net = fietsstad.generate_network(n_nodes=300, seed=7)
-    old = network_times(net)
+    old = full_travel_times(net, dtype=np.int32)
     after = net.recompute_travel_time()
-    after.travel_time = after.travel_time * 2  # everything slower
+    after.travel_time = after.travel_time * 2  # everything slower: some pairs beyond 6,553.4 s
     new, stats = update_travel_times(old, net, after)
     assert stats.full_recompute
-    np.testing.assert_array_equal(new, network_times(after))
+    np.testing.assert_array_equal(new, full_travel_times(after, dtype=np.int32))
+    # in uint16 deciseconds those pairs do not fit: an error, never a silent "unreachable"
+    with pytest.raises(ValidationError, match="int32"):
+        update_travel_times(network_times(net), net, after)
 
 
 def test_removed_edge_falls_back_to_full_recompute():
@@ -341,3 +344,23 @@ def test_uint16_saturation_across_the_corridor():
             new, stats = update_travel_times(old, net, after, method=method)
             assert new[0, 3] == want, (w12, method)
             np.testing.assert_array_equal(new, network_times(after))
+
+
+def test_full_travel_times_refuses_uint16_overflow_instead_of_marking_unreachable():
+    """uint16 deciseconds end at 6,553.4 s: a reachable pair beyond is an error, never 65535."""
+    from fietsstad.errors import ValidationError
+    from fietsstad.network import BikeNetwork
+    from fietsstad.scenario.incremental import full_travel_times
+
+    # 0 -> 1 -> 2, 4,000 s each (20 km at 18 km/h): 0 -> 2 takes 8,000 s
+    net = BikeNetwork.from_edges(
+        x=np.array([6.0, 6.3, 6.6]), y=np.full(3, 52.5), node_id=np.arange(3),
+        u=np.array([0, 1]), v=np.array([1, 2]), length=np.array([20_000.0, 20_000.0]),
+        infra=np.array([0, 0]),
+    )  # fmt: skip
+    wide = full_travel_times(net, dtype=np.int32)
+    assert wide[0, 2] == 2 * wide[0, 1] and wide[0, 2] > 65_534
+    with pytest.raises(ValidationError, match="int32"):
+        full_travel_times(net)
+    assert full_travel_times(net, [1])[0, 2] == wide[1, 2]  # within range: unchanged
+    assert full_travel_times(net, [2])[0, 0] == 65535  # truly unreachable: the sentinel

@@ -185,8 +185,9 @@ def full_travel_times(
 
     Uses the engine (:func:`fietsstad.engine.travel_times`) on the unrounded tick sums (the unit
     of :func:`update_travel_times`). Unreachable pairs hold the dtype's sentinel
-    (65535 for uint16, ``2**31-1`` for int32, ``inf`` for floats); uint16 sums saturate at 65535
-    (6553.5 s in deciseconds).
+    (65535 for uint16, ``2**31-1`` for int32, ``inf`` for floats). uint16 holds at most 6,553.4 s
+    in deciseconds: a reachable pair beyond it raises :class:`~fietsstad.errors.ValidationError`
+    (use ``dtype=np.int32``), so it is never read as unreachable.
 
     Example
     -------
@@ -206,8 +207,14 @@ def full_travel_times(
     ticks = CSRGraph(g.indptr, g.indices, g.weights)  # the same arrays, read as 1 tick per unit
     if np.dtype(dtype) != np.uint16:
         return np.ascontiguousarray(travel_times(ticks, src, None, dtype=dtype), dtype=dtype)
-    wide = travel_times(ticks, src, None, dtype=np.int32)  # uint16: beyond 65534 saturates
-    return np.where(wide >= UNREACHABLE_U16, UNREACHABLE_U16, wide).astype(np.uint16)
+    wide = travel_times(ticks, src, None, dtype=np.int32)
+    far = (wide >= UNREACHABLE_U16) & (wide != UNREACHABLE_I32)
+    if far.any():  # never let a reachable pair read as unreachable
+        raise ValidationError(
+            f"{int(far.sum()):,} reachable pair(s) take more than 6,553.4 s (the longest "
+            f"{int(wide[far].max()) / 10:,.1f} s), beyond uint16 deciseconds; pass dtype=np.int32"
+        )
+    return np.where(wide == UNREACHABLE_I32, UNREACHABLE_U16, wide).astype(np.uint16)
 
 
 #: Largest number of corridor nodes for ``method="hubs"`` (Floyd-Warshall on them is cubic).
