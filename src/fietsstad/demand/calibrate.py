@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
+from fietsstad._data import data_path
 from fietsstad.demand.assumptions import Assumptions, get_assumptions
 from fietsstad.demand.pct import ZWOLLE_TARGETS
-from fietsstad.errors import ConvergenceError
+from fietsstad.errors import ConvergenceError, FietsstadError
 
 
 def full_model_check(net_or_cost: Any, zones: Any, **kwargs: Any) -> dict[str, float]:
@@ -126,4 +129,153 @@ def calibrate_deterrence(
     return out
 
 
-__all__ = ["full_model_check", "calibrate_deterrence"]
+TRIP_LENGTHS_FILE = "trip_lengths_nl.csv"
+_TRIP_COLUMNS = (
+    "id", "trips", "measure", "km_from", "km_to", "value", "year", "use", "source", "url", "note",
+)  # fmt: skip
+_MEASURES = ("share_of_trips", "share_of_trips_min", "bike_share", "mean_km", "crossover_km")
+
+
+def trip_lengths_nl() -> pd.DataFrame:
+    """Cited Dutch trip-length figures (ODiN / OViN / MON via CBS, KiM, Fietsberaad).
+
+    Each row is one published figure, as read in the cited text (see ``data/README.md``):
+    the trips it is about (``all``, ``bike``, ``car``), the ``measure`` (``share_of_trips``:
+    share of those trips with a length in ``[km_from, km_to)``; ``share_of_trips_min``: a lower
+    bound of that share; ``bike_share``: bike share of all trips in the class; ``mean_km``;
+    ``crossover_km``: where the car overtakes the bike), the ``value`` (a fraction or km), the
+    survey ``year``, its ``use`` here (``fit``: fitted by
+    :func:`~fietsstad.demand.fit_zwolle_2024`; ``check``: compared; ``context``: national, not
+    comparable with a city model), ``source``, ``url`` and the quoted ``note``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per figure (18 rows).
+
+    Raises
+    ------
+    FietsstadError
+        If the shipped table is missing or damaged.
+
+    Example
+    -------
+    >>> t = trip_lengths_nl().set_index("id")
+    >>> float(t.loc["bike_upto_7_5_kim2016", "value"]), float(t.loc["bike_mean_odin2019", "value"])
+    (0.9, 3.97)
+    """
+    import numpy as np
+
+    try:
+        df = pd.read_csv(data_path(TRIP_LENGTHS_FILE), dtype={"year": str}, keep_default_na=False)
+    except (OSError, ValueError) as err:  # pragma: no cover - a broken install
+        raise FietsstadError(f"cannot read the shipped {TRIP_LENGTHS_FILE}: {err}") from err
+    if tuple(df.columns) != _TRIP_COLUMNS:
+        raise FietsstadError(f"{TRIP_LENGTHS_FILE} has columns {list(df.columns)}")
+    for c in ("km_from", "km_to", "value"):
+        df[c] = pd.to_numeric(df[c], errors="raise").astype(np.float64)
+    if not df["measure"].isin(_MEASURES).all() or df["id"].duplicated().any():
+        raise FietsstadError(f"{TRIP_LENGTHS_FILE}: unknown measure or duplicate id")
+    return df
+
+
+def compare_trip_lengths(result: Any, figures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A model's trip length distribution beside the cited Dutch figures, row by row.
+
+    Every figure of ``figures`` (default :func:`trip_lengths_nl`) that a trip length histogram
+    with bike trips can answer (trips ``all`` or ``bike``; measures ``share_of_trips``,
+    ``share_of_trips_min``, ``bike_share``, ``mean_km``) is computed from the model's
+    ``"distribution"`` table and set beside the cited value. A histogram bin belongs to a class
+    ``[km_from, km_to)`` when its centre does (bins of 0.1 km resolve the classes 0-3.7, 0-5,
+    0-7.5 and 7.5-15 km exactly); the open last bin counts as beyond every finite bound.
+
+    Parameters
+    ----------
+    result
+        A :func:`fietsstad.demand.modal_share` result (its ``"distribution"`` is used) or such a
+        table itself: columns ``km_from``, ``km_to``, ``trips``, ``bike_trips`` and (for means)
+        ``km_mean``.
+    figures
+        The cited figures (default the shipped table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by figure ``id``: ``trips``, ``measure``, ``km_from``, ``km_to``, ``use``,
+        ``cited``, ``model``, ``difference`` (model - cited, in the figure's unit: a share or
+        km), ``agrees`` (a lower bound is met, or the difference is within 0.02 of a share /
+        0.25 km of a mean) and ``year``. ``attrs["rms_share_pp"]``: the root mean square of the
+        share differences of the ``fit`` and ``check`` rows, in percentage points.
+
+    Raises
+    ------
+    ValidationError
+        The table lacks a column, or has no trips.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> h = pd.DataFrame({"km_from": [0.0, 5.0, 10.0], "km_to": [5.0, 10.0, float("inf")],
+    ...                   "trips": [60.0, 30.0, 10.0], "bike_trips": [30.0, 9.0, 1.0],
+    ...                   "km_mean": [2.0, 7.0, 12.0]})
+    >>> c = compare_trip_lengths(h)
+    >>> round(float(c.loc["bike_mean_kim2016", "model"]), 4)  # (30*2 + 9*7 + 12) / 40
+    3.375
+    """
+    import numpy as np
+
+    from fietsstad.errors import ValidationError
+
+    dist = result["distribution"] if isinstance(result, dict) else result
+    need = ("km_from", "km_to", "trips", "bike_trips")
+    missing = [c for c in need if c not in getattr(dist, "columns", ())]
+    if missing:
+        raise ValidationError(f"compare_trip_lengths: the distribution lacks {missing}")
+    lo = dist["km_from"].to_numpy(np.float64)
+    hi = dist["km_to"].to_numpy(np.float64)
+    trips = dist["trips"].to_numpy(np.float64)
+    bike = dist["bike_trips"].to_numpy(np.float64)
+    if not (np.all(np.isfinite(trips)) and np.all(trips >= 0) and trips.sum() > 0):
+        raise ValidationError("compare_trip_lengths: trips must be finite, >= 0 and not all 0")
+    centre = np.where(np.isfinite(hi), (lo + hi) / 2.0, np.inf)
+    km = (
+        dist["km_mean"].to_numpy(np.float64)
+        if "km_mean" in dist.columns
+        else np.where(np.isfinite(hi), centre, lo)
+    )
+    figs = trip_lengths_nl() if figures is None else figures
+    rows = []
+    for f in figs.itertuples(index=False):
+        if f.trips not in ("all", "bike") or f.measure == "crossover_km":
+            continue
+        w = bike if f.trips == "bike" else trips
+        sel = (centre >= f.km_from) & (centre < f.km_to)
+        if f.measure == "mean_km":
+            model = float((w * km).sum() / w.sum())
+        elif f.measure == "bike_share":
+            model = float(bike[sel].sum() / trips[sel].sum()) if trips[sel].sum() > 0 else np.nan
+        else:
+            model = float(w[sel].sum() / w.sum())
+        diff = model - float(f.value)
+        if f.measure == "share_of_trips_min":
+            agrees = bool(model >= f.value)
+        else:
+            agrees = bool(abs(diff) <= (0.25 if f.measure == "mean_km" else 0.02))
+        rows.append(
+            {
+                "id": f.id, "trips": f.trips, "measure": f.measure, "km_from": f.km_from,
+                "km_to": f.km_to, "use": f.use, "cited": float(f.value), "model": model,
+                "difference": diff, "agrees": agrees, "year": f.year,
+            }
+        )  # fmt: skip
+    out = pd.DataFrame(rows).set_index("id")
+    shares = out[
+        out["use"].isin(["fit", "check"]) & out["measure"].isin(["share_of_trips", "bike_share"])
+    ]
+    out.attrs["rms_share_pp"] = (
+        float(100 * np.sqrt(np.mean(shares["difference"] ** 2))) if len(shares) else np.nan
+    )
+    return out
+
+
+__all__ = ["full_model_check", "calibrate_deterrence", "trip_lengths_nl", "compare_trip_lengths"]
