@@ -2,10 +2,12 @@
 
 The uptake preset :data:`~fietsstad.demand.ZWOLLE_2024` is fitted
 (:func:`~fietsstad.demand.fit_zwolle_2024`) to 46 % of all trips and 49 % of trips up to 7.5 km
-by bike on a trip-length distribution whose bike trips average 3.5 km (KiM 2016). The full model
+by bike on a trip-length distribution fitted to cited Dutch figures (:func:`trip_lengths_nl`,
+``data/trip_lengths_nl.csv``: ODiN / OViN / MON via CBS, KiM, Fietsberaad). The full model
 distributes trips with the gravity model, so its trip lengths depend on the deterrence; this
 module solves the deterrence for which the *full* model (intrazonal trips included, at their
-documented distance) gives the target share, and reports the other Dutch checks beside it.
+documented distance) gives the target share (:func:`calibrate_deterrence`), and sets the full
+model's trip lengths beside the cited figures (:func:`compare_trip_lengths`).
 """
 
 from __future__ import annotations

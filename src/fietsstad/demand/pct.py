@@ -27,24 +27,35 @@ PCT was fitted on English commutes; its intercept is meant to be recalibrated lo
 fitted, on what:
 
 * start model: Go Dutch 2020, flat terrain (Zwolle's gradients are close to zero);
-* trip length distribution of *all* trips (all modes): a gamma distribution with shape 2,
-  ``w(d) ~ d * exp(-d / theta)`` on 0.05 .. 40 km in 0.1 km steps (an assumption: a smooth
-  urban trip-length shape with few very short and a thin tail of long trips);
-* three targets, solved exactly: 46 % of all trips by bike (Fietsersbond, Zwolle), 49 % of trips
-  up to 7.5 km by bike (Gemeente Zwolle indicator 2009/2014, from CBS) and a mean bike trip of
-  3.5 km (KiM 2016, Dutch average); unknowns: the intercept shift ``da``, the distance-term shift
-  ``dd1`` (``fit="intercept+distance"``) and the scale ``theta`` of the distribution;
-* check (not fitted): the share of bike trips under 7.5 km (KiM: about 90 %).
+* trip length distribution of *all* trips (all modes): a gamma distribution
+  ``w(d) ~ d**(k-1) * exp(-d / theta)`` on 0.05 .. 40 km in 0.1 km steps whose two parameters
+  are fitted to cited Dutch figures (``data/trip_lengths_nl.csv``, read by
+  :func:`fietsstad.demand.calibrate.trip_lengths_nl`): ``theta`` so that the bike trips average
+  3.5 km (KiM Mobiliteitsbeeld 2016), ``k`` by least squares on 90 % of bike trips within 7.5 km
+  (KiM 2016) and the bike share of 7.5-15 km trips, 15 % nationally (Fietsberaad 2009, MON
+  2007) scaled by Zwolle's lead up to 7.5 km (49 % against 34 %): 21.6 %;
+* two Zwolle targets, solved exactly at every ``(k, theta)``: 46 % of all trips by bike
+  (Fietsersbond) and 49 % of trips up to 7.5 km by bike (Gemeente Zwolle indicator 2009/2014,
+  from CBS); unknowns: the intercept shift ``da`` and the distance-term shift ``dd1``
+  (``fit="intercept+distance"``).
 
-The fitted numbers (``da``, ``dd1``, ``theta``, the reached shares) are stored beside the
-coefficients in ``data/uptake_presets.json`` and are recomputed by :func:`fit_zwolle_2024`
-(a test checks that the shipped file matches). Fitted values: ``theta = 2.027 km`` (mean trip of
-all modes 4.05 km, 11 % of trips longer than 7.5 km), ``da = -0.0678``, ``dd1 = -0.00929``, so
-``a = -1.5358`` and ``d1 = -0.72655`` (Go Dutch 2020: -1.468 and -0.71726): Go Dutch 2020 is
-already close to Zwolle. Check: 94 % of the fitted bike trips are under 7.5 km (KiM: about
-90 %). Flat-terrain uptake of ZWOLLE_2024: 0.50 at 1 km, 0.54 at 2.3 km, 0.46 at 5 km, 0.33 at
-7.5 km, 0.22 at 10 km, 0.08 at 15 km. :data:`ZWOLLE_2024_EBIKE` applies the same ``da`` and
-``dd1`` to :data:`EBIKE_2020`.
+No published table gives the full distribution by distance class (ODiN classes 0.1-0.5,
+0.5-1, 1-2.5, 2.5-3.7, 3.7-5, 5-7.5, 7.5-10, 10-15, ... km) in a form read here, so the
+distribution is a gamma *constrained* by the figures that were read; the national all-trip
+figures (65-70 % of trips within 7.5 km, 11-13 km mean trip) are kept as context: with them,
+46 % of all trips and 49 % up to 7.5 km would need a 39-40 % bike share beyond 7.5 km.
+
+The fitted numbers (``shape_k``, ``theta_km``, ``da``, ``dd1``, the reached shares) are stored
+beside the coefficients in ``data/uptake_presets.json`` and are recomputed by
+:func:`fit_zwolle_2024` (a test checks that the shipped file matches). Fitted values:
+``k = 2.077``, ``theta = 1.954 km`` (mean trip of all modes 4.06 km, 11.4 % of trips longer than
+7.5 km), ``da = -0.0473``, ``dd1 = -0.0159``, so ``a = -1.5153`` and ``d1 = -0.73312`` (Go
+Dutch 2020: -1.468 and -0.71726; before the fit of ``k``, with ``k = 2`` assumed: -1.5358 and
+-0.72655). Reached: mean bike trip 3.5 km; 94.4 % of bike trips within 7.5 km (cited 90 %);
+bike share 23.4 % at 7.5-15 km (target 21.6 %); 61.3 % of bike trips under 3.7 km (CBS 2021:
+"the majority"). Flat-terrain uptake of ZWOLLE_2024: 0.51 at 1 km, 0.54 at 2.3 km, 0.46 at
+5 km, 0.33 at 7.5 km, 0.21 at 10 km, 0.08 at 15 km. :data:`ZWOLLE_2024_EBIKE` applies the same
+``da`` and ``dd1`` to :data:`EBIKE_2020`.
 
 Example
 -------
