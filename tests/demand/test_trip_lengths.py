@@ -120,7 +120,7 @@ def _bike_figures(k: float, th: float):
 
 def test_fit_reproduces_the_cited_figures_within_their_conflict():
     """Mean bike trip: exact (1e-6 km). The two class figures cannot both be met (k = 1 meets
-    90 % of bike trips within 7.5 km, k = 2.6 the 21.6 % bike share at 7.5-15 km); the
+    90 % of bike trips within 7.5 km, k = 2.3 the 21.6 % bike share at 7.5-15 km); the
     least-squares compromise misses them by 4.4 and 1.8 pp, so 5 pp and 2.5 pp bound it."""
     k, th = FIT["shape_k"], FIT["theta_km"]
     mean_bike, upto, mid, below = _bike_figures(k, th)

@@ -705,7 +705,7 @@ def fit_zwolle_2024(base: UptakeModel = GODUTCH_2020) -> dict[str, Any]:
        the rows marked ``use == "fit"``: 90 % of bike trips within 7.5 km (KiM 2016), and the
        national 15 % bike share of 7.5-15 km trips (Fietsberaad 2009, MON 2007) scaled by
        Zwolle's lead up to 7.5 km (49 % against 34 % nationally, MON 2007), i.e. 21.6 %. The
-       two pull in opposite directions (``k = 1`` meets the first, ``k = 2.6`` the second);
+       two pull in opposite directions (``k = 1`` meets the first, ``k = 2.3`` the second);
        the least-squares ``k`` lies between. The scaling is an assumption: that Zwolle leads
        the country by the same factor beyond 7.5 km as up to 7.5 km.
 
