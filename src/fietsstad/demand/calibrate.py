@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from fietsstad._data import data_path
 from fietsstad.demand.assumptions import Assumptions, get_assumptions
-from fietsstad.demand.pct import ZWOLLE_TARGETS
-from fietsstad.errors import ConvergenceError, FietsstadError
+from fietsstad.demand.pct import TRIP_LENGTHS_FILE as TRIP_LENGTHS_FILE
+from fietsstad.demand.pct import ZWOLLE_TARGETS, trip_lengths_nl
+from fietsstad.errors import ConvergenceError
 
 
 def full_model_check(net_or_cost: Any, zones: Any, **kwargs: Any) -> dict[str, float]:
@@ -129,56 +129,6 @@ def calibrate_deterrence(
     out: dict[str, Any] = {"beta_per_min": beta, "assumptions": a}
     out.update(full_model_check(net_or_cost, zones, assumptions=a, **kwargs))
     return out
-
-
-TRIP_LENGTHS_FILE = "trip_lengths_nl.csv"
-_TRIP_COLUMNS = (
-    "id", "trips", "measure", "km_from", "km_to", "value", "year", "use", "source", "url", "note",
-)  # fmt: skip
-_MEASURES = ("share_of_trips", "share_of_trips_min", "bike_share", "mean_km", "crossover_km")
-
-
-def trip_lengths_nl() -> pd.DataFrame:
-    """Cited Dutch trip-length figures (ODiN / OViN / MON via CBS, KiM, Fietsberaad).
-
-    Each row is one published figure, as read in the cited text (see ``data/README.md``):
-    the trips it is about (``all``, ``bike``, ``car``), the ``measure`` (``share_of_trips``:
-    share of those trips with a length in ``[km_from, km_to)``; ``share_of_trips_min``: a lower
-    bound of that share; ``bike_share``: bike share of all trips in the class; ``mean_km``;
-    ``crossover_km``: where the car overtakes the bike), the ``value`` (a fraction or km), the
-    survey ``year``, its ``use`` here (``fit``: fitted by
-    :func:`~fietsstad.demand.fit_zwolle_2024`; ``check``: compared; ``context``: national, not
-    comparable with a city model), ``source``, ``url`` and the quoted ``note``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per figure (18 rows).
-
-    Raises
-    ------
-    FietsstadError
-        If the shipped table is missing or damaged.
-
-    Example
-    -------
-    >>> t = trip_lengths_nl().set_index("id")
-    >>> float(t.loc["bike_upto_7_5_kim2016", "value"]), float(t.loc["bike_mean_odin2019", "value"])
-    (0.9, 3.97)
-    """
-    import numpy as np
-
-    try:
-        df = pd.read_csv(data_path(TRIP_LENGTHS_FILE), dtype={"year": str}, keep_default_na=False)
-    except (OSError, ValueError) as err:  # pragma: no cover - a broken install
-        raise FietsstadError(f"cannot read the shipped {TRIP_LENGTHS_FILE}: {err}") from err
-    if tuple(df.columns) != _TRIP_COLUMNS:
-        raise FietsstadError(f"{TRIP_LENGTHS_FILE} has columns {list(df.columns)}")
-    for c in ("km_from", "km_to", "value"):
-        df[c] = pd.to_numeric(df[c], errors="raise").astype(np.float64)
-    if not df["measure"].isin(_MEASURES).all() or df["id"].duplicated().any():
-        raise FietsstadError(f"{TRIP_LENGTHS_FILE}: unknown measure or duplicate id")
-    return df
 
 
 def compare_trip_lengths(result: Any, figures: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -30,7 +30,7 @@ fitted, on what:
 * trip length distribution of *all* trips (all modes): a gamma distribution
   ``w(d) ~ d**(k-1) * exp(-d / theta)`` on 0.05 .. 40 km in 0.1 km steps whose two parameters
   are fitted to cited Dutch figures (``data/trip_lengths_nl.csv``, read by
-  :func:`fietsstad.demand.calibrate.trip_lengths_nl`): ``theta`` so that the bike trips average
+  :func:`trip_lengths_nl`): ``theta`` so that the bike trips average
   3.5 km (KiM Mobiliteitsbeeld 2016), ``k`` by least squares on 90 % of bike trips within 7.5 km
   (KiM 2016) and the bike share of 7.5-15 km trips, 15 % nationally (Fietsberaad 2009, MON
   2007) scaled by Zwolle's lead up to 7.5 km (49 % against 34 %): 21.6 %;
@@ -72,7 +72,7 @@ import json
 import math
 import numbers
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -84,8 +84,11 @@ from fietsstad.engine._uptake import _uptake_flat
 from fietsstad.engine.config import UNREACHABLE_I32 as UNREACHABLE_I32
 from fietsstad.engine.config import UNREACHABLE_U16 as UNREACHABLE_U16
 from fietsstad.engine.config import unreachable_for
-from fietsstad.errors import ConvergenceError, ValidationError
+from fietsstad.errors import ConvergenceError, FietsstadError, ValidationError
 from fietsstad.zwolle import ZWOLLE_TARGETS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PCT_SOURCE = (
     "Lovelace et al. 2017, The Propensity to Cycle Tool, JTLU 10(1), "
@@ -630,6 +633,56 @@ def _check_target(value: Any, name: str) -> float:
 # ------------------------------------------------------------------------- Zwolle preset
 
 
+TRIP_LENGTHS_FILE = "trip_lengths_nl.csv"
+_TRIP_COLUMNS = (
+    "id", "trips", "measure", "km_from", "km_to", "value", "year", "use", "source", "url", "note",
+)  # fmt: skip
+_MEASURES = ("share_of_trips", "share_of_trips_min", "bike_share", "mean_km", "crossover_km")
+
+
+def trip_lengths_nl() -> pd.DataFrame:
+    """Cited Dutch trip-length figures (ODiN / OViN / MON via CBS, KiM, Fietsberaad).
+
+    Each row is one published figure, as read in the cited text (see ``data/README.md``):
+    the trips it is about (``all``, ``bike``, ``car``), the ``measure`` (``share_of_trips``:
+    share of those trips with a length in ``[km_from, km_to)``; ``share_of_trips_min``: a lower
+    bound of that share; ``bike_share``: bike share of all trips in the class; ``mean_km``;
+    ``crossover_km``: where the car overtakes the bike), the ``value`` (a fraction or km), the
+    survey ``year``, its ``use`` here (``fit``: fitted by
+    :func:`~fietsstad.demand.fit_zwolle_2024`; ``check``: compared; ``context``: national, not
+    comparable with a city model), ``source``, ``url`` and the quoted ``note``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per figure (18 rows).
+
+    Raises
+    ------
+    FietsstadError
+        If the shipped table is missing or damaged.
+
+    Example
+    -------
+    >>> t = trip_lengths_nl().set_index("id")
+    >>> float(t.loc["bike_upto_7_5_kim2016", "value"]), float(t.loc["bike_mean_odin2019", "value"])
+    (0.9, 3.97)
+    """
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(data_path(TRIP_LENGTHS_FILE), dtype={"year": str}, keep_default_na=False)
+    except (OSError, ValueError) as err:  # pragma: no cover - a broken install
+        raise FietsstadError(f"cannot read the shipped {TRIP_LENGTHS_FILE}: {err}") from err
+    if tuple(df.columns) != _TRIP_COLUMNS:
+        raise FietsstadError(f"{TRIP_LENGTHS_FILE} has columns {list(df.columns)}")
+    for c in ("km_from", "km_to", "value"):
+        df[c] = pd.to_numeric(df[c], errors="raise").astype(np.float64)
+    if not df["measure"].isin(_MEASURES).all() or df["id"].duplicated().any():
+        raise FietsstadError(f"{TRIP_LENGTHS_FILE}: unknown measure or duplicate id")
+    return df
+
+
 #: Bin centres (km) of the trip length distribution the Zwolle preset is fitted on.
 _FIT_KM = np.arange(400, dtype=np.float64) * 0.1 + 0.05
 
@@ -730,8 +783,6 @@ def fit_zwolle_2024(base: UptakeModel = GODUTCH_2020) -> dict[str, Any]:
     3.5
     """
     from scipy.optimize import brentq, minimize_scalar
-
-    from fietsstad.demand.calibrate import trip_lengths_nl
 
     t = ZWOLLE_TARGETS
     facts = trip_lengths_nl().set_index("id")["value"]
