@@ -46,6 +46,7 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 
 import numba
@@ -56,7 +57,7 @@ from scipy.sparse.csgraph import (
     maximum_bipartite_matching,
 )
 
-from fietsstad.engine._ch import ContractionHierarchy, _sweep_order
+from fietsstad.engine._ch import ContractionHierarchy, _sweep_order, find_ch, remember
 from fietsstad.engine._graph import CSRGraph, as_graph
 from fietsstad.engine._memory import available_memory_bytes
 from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF
@@ -665,6 +666,7 @@ def build_cch(
     y: np.ndarray | None = None,
     *,
     max_fill_edges: int | None = None,
+    order: np.ndarray | None = None,
 ) -> CCH:
     """Order and fill-in of a customizable contraction hierarchy for ``graph``'s topology.
 
@@ -680,6 +682,9 @@ def build_cch(
     max_fill_edges : int, optional
         Refuse fill-ins with more undirected edges than this (default: what half the available
         memory holds at :data:`BYTES_PER_FILL_EDGE` bytes per edge).
+    order : int array (n,), optional
+        A node order stored from an earlier build (``cch.order``, a permutation of the nodes):
+        skips the nested dissection (the order is the expensive, metric-independent part).
 
     Returns
     -------
@@ -706,7 +711,13 @@ def build_cch(
     limit = _max_fill_edges(max_fill_edges)
     n = g.n
     t0 = time.perf_counter()
-    order = nested_dissection_order(g, x, y)
+    if order is None:
+        order = nested_dissection_order(g, x, y)
+    else:
+        order = np.asarray(order)
+        if order.shape != (n,) or not np.array_equal(np.sort(order), np.arange(n)):
+            raise GraphError(f"order must be a permutation of the {n} nodes")
+        order = order.astype(np.int32)
     rank = np.empty(n, np.int32)
     rank[order] = np.arange(n, dtype=np.int32)
     t1 = time.perf_counter()
@@ -775,3 +786,117 @@ def build_cch(
         _dn_to=np.ascontiguousarray(pos_lo[perm_lo], np.int32),
         _n_arcs=len(arcs),
     )
+
+
+# ---------------------------------------------------------------------------- per topology
+#: Version of the nested-dissection order: part of :func:`topology_key`, so a stored order of
+#: an older algorithm is never reused for a new one.
+ORDER_VERSION = 1
+
+_TOPO: dict[str, CCH] = {}
+_TOPO_MAX = 4
+
+
+def topology_key(
+    graph: CSRGraph | tuple, x: np.ndarray | None = None, y: np.ndarray | None = None
+) -> str:
+    """The key a CCH of ``graph``'s topology (and node coordinates) is memoised under.
+
+    Weights are not part of it: every profile and scenario of one street network shares it.
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph
+    >>> a = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+    >>> b = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [40, 20])  # other weights
+    >>> topology_key(a) == topology_key(b), topology_key(a) == topology_key(a, [0, 1, 2], [0, 0, 0])
+    (True, False)
+    """
+    g = as_graph(graph)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"cch-order-v{ORDER_VERSION}".encode())
+    for a in (g.indptr, g.indices):
+        h.update(np.ascontiguousarray(a).view(np.uint8).data)
+    if x is not None and y is not None:
+        h.update(b"xy")
+        for a in (x, y):
+            h.update(np.ascontiguousarray(np.asarray(a, np.float64)).view(np.uint8).data)
+    return h.hexdigest()
+
+
+def find_cch(
+    graph: CSRGraph | tuple, x: np.ndarray | None = None, y: np.ndarray | None = None
+) -> CCH | None:
+    """The memoised CCH of ``graph``'s topology (with these coordinates), or None.
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph
+    >>> g = CSRGraph.from_arrays([0, 2, 2, 2, 2], [1, 3], [7, 8])
+    >>> find_cch(g) is None
+    True
+    >>> cch_for(g) is find_cch(g)
+    True
+    """
+    return _TOPO.get(topology_key(graph, x, y))
+
+
+def cch_for(
+    graph: CSRGraph | tuple,
+    x: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    *,
+    order: np.ndarray | None = None,
+) -> CCH:
+    """The CCH of ``graph``'s topology: memoised in-process, built (:func:`build_cch`) once.
+
+    Any graph of the same ``indptr``/``indices`` (another profile, a scenario that changes
+    weights only) gets the same object; ``order`` is a stored order to build from (see
+    :func:`build_cch`).
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph
+    >>> a = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
+    >>> b = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [40, 20])
+    >>> cch_for(a) is cch_for(b)
+    True
+    """
+    key = topology_key(graph, x, y)
+    cch = _TOPO.get(key)
+    if cch is None:
+        cch = build_cch(graph, x, y, order=order)
+        if len(_TOPO) >= _TOPO_MAX:
+            _TOPO.pop(next(iter(_TOPO)))
+        _TOPO[key] = cch
+    return cch
+
+
+def customized_ch(
+    graph: CSRGraph | tuple,
+    x: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    *,
+    order: np.ndarray | None = None,
+) -> ContractionHierarchy:
+    """The hierarchy of ``graph``'s weights, customized from the CCH of its topology.
+
+    The CCH comes from :func:`cch_for` (built once per topology); the result is memoised with
+    :func:`~fietsstad.engine.remember_ch`, so :func:`~fietsstad.engine.travel_times` and
+    :func:`~fietsstad.engine.accessibility` on ``graph`` use it instead of building a
+    contraction hierarchy. A hierarchy already memoised for ``graph`` is returned as it is.
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph, travel_times
+    >>> g = CSRGraph.from_arrays([0, 1, 2, 3], [1, 2, 0], [5, 6, 7])
+    >>> ch = customized_ch(g)
+    >>> travel_times(g, method="phast").tolist()  # finds ch: no hierarchy is built here
+    [[0, 5, 11], [13, 0, 6], [7, 12, 0]]
+    """
+    g = as_graph(graph)
+    ch = find_ch(g)
+    if ch is None:
+        ch = cch_for(g, x, y, order=order).customize(g)
+        remember(ch)
+    return ch
