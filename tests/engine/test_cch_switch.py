@@ -9,7 +9,7 @@ import numba
 import numpy as np
 import pytest
 
-from fietsstad.engine import CSRGraph, _cch, _ch, build_cch, travel_times
+from fietsstad.engine import CSRGraph, _cch, _ch, build_cch, build_ch, travel_times
 from fietsstad.errors import GraphError
 from fietsstad.network.generate import generate_network
 from naive import scipy_times, to_dtype
@@ -47,10 +47,14 @@ def _weightings(net, rng):
     yield "one-way by weight", np.where(rng.random(m) < 0.2, 10**6, g.weights)
 
 
-def test_pruned_hierarchy_is_exact_for_many_weightings(net):
+@pytest.mark.parametrize("order", ["nested dissection", "hybrid"])
+def test_pruned_hierarchy_is_exact_for_many_weightings(net, order):
     """Arc removal (perfect customization) keeps every all-pairs distance, ties included."""
     g0 = net.engine_graph()
-    cch = build_cch(g0, net.x, net.y)
+    if order == "hybrid":
+        cch = build_cch(g0, order=_cch.hybrid_order(g0, build_ch(g0), net.x, net.y))
+    else:
+        cch = build_cch(g0, net.x, net.y)
     rng = np.random.default_rng(5)
     for name, w in _weightings(net, rng):
         g = CSRGraph.from_arrays(g0.indptr, g0.indices, w, ticks_per_s=g0.ticks_per_s)
@@ -68,10 +72,16 @@ def test_pruned_hierarchy_on_random_graphs_with_random_weights(seed):
     order = np.lexsort((v, u))
     u, v = u[order], v[order]
     indptr = np.r_[0, np.cumsum(np.bincount(u, minlength=n))]
-    cch = build_cch((indptr, v, np.ones(m, int)))
+    g1 = CSRGraph.from_arrays(indptr, v, rng.integers(1, 50, m))
+    share = (0.0, 0.3, 1.0)[seed % 3]
+    cchs = [
+        build_cch(g1),
+        build_cch(g1, order=_cch.hybrid_order(g1, build_ch(g1), core_share=share)),
+    ]
     for w in (rng.integers(1, 1000, m), rng.integers(0, 5, m)):
         g = CSRGraph.from_arrays(indptr, v, w)
-        np.testing.assert_array_equal(_phast(g, cch.customize(g)), _scipy_i32(g))
+        for cch in cchs:
+            np.testing.assert_array_equal(_phast(g, cch.customize(g)), _scipy_i32(g))
 
 
 def test_customization_is_the_same_for_every_thread_count(net, monkeypatch):
@@ -119,3 +129,5 @@ def test_a_stored_order_gives_the_same_hierarchy(net):
     for bad in (cch.order[:-1], np.zeros(g.n, int), cch.order + 1):
         with pytest.raises(GraphError, match="permutation"):
             build_cch(g, order=bad)
+    with pytest.raises(GraphError, match="core_share"):
+        _cch.hybrid_order(g, build_ch(g), core_share=1.5)

@@ -70,19 +70,21 @@ def test_switch_on_a_network_never_routed_stays_lazy():
 
 def test_topology_order_is_stored_and_reused_from_the_cache_folder():
     net = generate_network(n_nodes=400, seed=23)  # GENERATED
-    order = _cch.cch_for(net.engine_graph(), net.x, net.y).order.copy()
-    _cch._TOPO.clear()
     net.hierarchy()
-    key = _cch.topology_key(net.engine_graph(), net.x, net.y)
+    g = net.engine_graph()
+    order = _cch.find_cch(g, net.x, net.y).order.copy()
+    key = _cch.topology_key(g, net.x, net.y)
     files = list((settings.cache_dir / "cch").glob(f"{key}.fsa"))
     assert len(files) == 1
     _ch._MEMO.clear()
     _cch._TOPO.clear()
-    # a new process would find only the file: its order is used, and the result is exact
-    stored = net._cch_order(net.engine_graph())
-    np.testing.assert_array_equal(stored, order)
-    assert not _cch._TOPO  # loaded, not rebuilt
-    np.testing.assert_array_equal(_phast(net), _scipy_seconds(net))
+    # a new process finds only the file: its order is used, no hierarchy is built for it
+    again = generate_network(n_nodes=400, seed=23)
+    np.testing.assert_array_equal(again._topology().order, order)
+    assert _ch.find_ch(again.engine_graph()) is None
+    np.testing.assert_array_equal(
+        _phast(again.with_profile("ebike")), _scipy_seconds(again.with_profile("ebike"))
+    )
     # a damaged file is rebuilt, never trusted
     files[0].write_bytes(files[0].read_bytes()[:-7])
     _ch._MEMO.clear()
@@ -90,6 +92,22 @@ def test_topology_order_is_stored_and_reused_from_the_cache_folder():
     with pytest.warns(Warning):
         net.hierarchy()
     np.testing.assert_array_equal(_phast(net), _scipy_seconds(net))
+
+
+def test_switch_after_plain_routing_derives_the_topology_from_its_hierarchy():
+    net = generate_network(n_nodes=500, seed=25)  # GENERATED
+    first = _phast(net)  # the engine builds a contraction hierarchy (no CCH yet)
+    ch = _ch.find_ch(net.engine_graph())
+    assert ch is not None and not _cch._TOPO
+    ebike = net.with_profile("ebike")
+    h = _ch.find_ch(ebike.engine_graph())
+    assert h is not None
+    cch = _cch.find_cch(net.engine_graph(), net.x, net.y)
+    np.testing.assert_array_equal(
+        cch.order, _cch.hybrid_order(net.engine_graph(), ch, net.x, net.y)
+    )
+    np.testing.assert_array_equal(_phast(ebike), _scipy_seconds(ebike))
+    np.testing.assert_array_equal(first, _scipy_seconds(net))
 
 
 def test_scenario_edit_on_a_corridor_recustomizes_exactly():

@@ -53,9 +53,7 @@ import numba
 import numpy as np
 from numba import prange
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import (
-    maximum_bipartite_matching,
-)
+from scipy.sparse.csgraph import connected_components, maximum_bipartite_matching
 
 from fietsstad.engine._ch import ContractionHierarchy, _sweep_order, find_ch, remember
 from fietsstad.engine._graph import CSRGraph, as_graph
@@ -195,11 +193,43 @@ def _projections(bfs_order: np.ndarray, xs, ys) -> list[np.ndarray]:
     return out
 
 
+def _ruler(k: int) -> np.ndarray:
+    """Positions ``0..k-1`` of a line in nested-dissection order: both halves, then the middle."""
+    out: list[int] = []
+    stack = [(0, k, False)]
+    while stack:
+        lo, hi, emit = stack.pop()
+        if hi <= lo:
+            continue
+        mid = (lo + hi) // 2
+        if emit:
+            out.append(mid)
+            continue
+        stack.append((mid, mid + 1, True))  # popped last: after both halves
+        stack.append((mid + 1, hi, False))
+        stack.append((lo, mid, False))
+    return np.asarray(out, dtype=np.int64)
+
+
+def _line_order(idx: np.ndarray, xs, ys) -> np.ndarray:
+    """Order (indices into ``idx``) of nodes that become a clique: along their principal axis,
+    the middle ones last, so that far-apart nodes reach each other through a higher node in
+    between and perfect customization prunes the arc between them."""
+    k = len(idx)
+    if xs is None or k <= 2:
+        return np.arange(k)
+    px, py = xs[idx] - xs[idx].mean(), ys[idx] - ys[idx].mean()
+    cxx, cyy, cxy = float(px @ px), float(py @ py), float(px @ py)
+    ang = 0.5 * np.arctan2(2 * cxy, cxx - cyy)  # principal axis of the points
+    along = np.argsort(px * np.cos(ang) + py * np.sin(ang), kind="stable")
+    return along[_ruler(k)]
+
+
 def _dissect(nodes, a, b, xs, ys, out: list) -> None:
     """Append ``nodes`` (global ids; ``a, b``: local edges) to ``out`` in dissection order."""
     k = len(nodes)
     if k <= LEAF_SIZE or len(a) == 0:
-        out.append(nodes)
+        out.append(nodes[_line_order(np.arange(k), xs, ys)])
         return
     comp, ncomp, bfs_order = _components_and_bfs(k, a, b)
     if ncomp > 1:
@@ -246,7 +276,7 @@ def _dissect(nodes, a, b, xs, ys, out: list) -> None:
             out,
         )
     if len(sep):
-        out.append(nodes[sep])
+        out.append(nodes[sep[_line_order(sep, xs, ys)]])
 
 
 def nested_dissection_order(
@@ -278,6 +308,95 @@ def nested_dissection_order(
         )
     order = np.concatenate(out).astype(np.int32) if out else np.zeros(0, np.int32)
     return order
+
+
+#: Share of the nodes (the highest-ranked of a contraction hierarchy) ordered by nested
+#: dissection in :func:`hybrid_order`; the rest keep the hierarchy's contraction order.
+CORE_SHARE = 0.3
+
+
+def hybrid_order(
+    graph: CSRGraph | tuple,
+    ch: ContractionHierarchy,
+    x: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    *,
+    core_share: float = CORE_SHARE,
+) -> np.ndarray:
+    """A CCH node order from a contraction hierarchy of one metric: its contraction order for
+    the lower ``1 - core_share`` of the nodes, nested dissection for the core above them.
+
+    The lower nodes (minor streets, contracted first) keep the hierarchy's order, so perfect
+    customization prunes nearly as many arcs as the hierarchy's witness searches left out; the
+    core (the main roads) is ordered by nested dissection of its graph *after* the lower nodes
+    are eliminated (every connected group of them makes its core neighbours a clique), which
+    keeps the fill-in, and so the customization, small. Exact for every metric, like any order;
+    fastest for metrics near the one of ``ch`` (another cyclist profile, a scenario edit).
+
+    Parameters
+    ----------
+    graph : CSRGraph or (indptr, indices, weights)
+    ch : ContractionHierarchy
+        A hierarchy of ``graph`` (any weights of this topology).
+    x, y : float arrays (n,), optional
+        Node coordinates for the dissection of the core.
+    core_share : float
+        Share of the nodes in the core (0..1).
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph, build_ch
+    >>> g = CSRGraph.from_arrays([0, 1, 2, 3], [1, 2, 0], [5, 6, 7])
+    >>> sorted(hybrid_order(g, build_ch(g)).tolist())
+    [0, 1, 2]
+    """
+    g = as_graph(graph)
+    n = g.n
+    if ch.n != n:
+        raise GraphError(f"ch has {ch.n} nodes, the graph {n}")
+    if not 0.0 <= float(core_share) <= 1.0:
+        raise GraphError(f"core_share must be in [0, 1], not {core_share!r}")
+    xs, ys = _check_xy(x, y, n)
+    a, b = (v.astype(np.int64) for v in _undirected_edges(g))
+    k = min(n, max(1, int(np.ceil(n * float(core_share))))) if n else 0
+    core = ch.rank >= n - k
+    low = np.flatnonzero(~core)
+    low = low[np.argsort(ch.rank[low], kind="stable")]
+    # the core graph after eliminating the lower nodes: core-core edges, plus a clique on the
+    # core neighbours of every connected group of lower nodes
+    both = ~core[a] & ~core[b]
+    lab = np.arange(n, dtype=np.int64)
+    if both.any():
+        lowgraph = csr_matrix((np.ones(int(both.sum()), np.int8), (a[both], b[both])), (n, n))
+        lab = connected_components(lowgraph, directed=False)[1].astype(np.int64)
+    cross = core[a] != core[b]
+    lo_end = np.where(core[a[cross]], b[cross], a[cross])
+    co_end = np.where(core[a[cross]], a[cross], b[cross])
+    pairs = np.unique(lab[lo_end] * n + co_end)
+    grp, node = pairs // max(n, 1), pairs % max(n, 1)
+    ea, eb = [a[core[a] & core[b]]], [b[core[a] & core[b]]]
+    cuts = np.flatnonzero(np.diff(grp)) + 1
+    for members in np.split(node, cuts):
+        if len(members) > 1:
+            i, j = np.triu_indices(len(members), 1)
+            ea.append(members[i])
+            eb.append(members[j])
+    ca, cb = np.concatenate(ea), np.concatenate(eb)
+    key = np.unique(np.minimum(ca, cb) * n + np.maximum(ca, cb))
+    cid = np.flatnonzero(core)
+    loc = np.full(n, -1, np.int64)
+    loc[cid] = np.arange(len(cid))
+    out: list[np.ndarray] = [low]
+    if len(cid):
+        _dissect(
+            cid.astype(np.int64),
+            loc[key // n],
+            loc[key % n],
+            None if xs is None else xs[cid],
+            None if ys is None else ys[cid],
+            out,
+        )
+    return np.concatenate(out).astype(np.int32)
 
 
 def _check_xy(x, y, n: int):
@@ -791,7 +910,7 @@ def build_cch(
 # ---------------------------------------------------------------------------- per topology
 #: Version of the nested-dissection order: part of :func:`topology_key`, so a stored order of
 #: an older algorithm is never reused for a new one.
-ORDER_VERSION = 1
+ORDER_VERSION = 3
 
 _TOPO: dict[str, CCH] = {}
 _TOPO_MAX = 4

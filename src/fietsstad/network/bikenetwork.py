@@ -48,6 +48,7 @@ from fietsstad.errors import (
     FietsstadError,
     GraphError,
     InputFileError,
+    MemoryBudgetError,
     OutputError,
     SnappingError,
     ValidationError,
@@ -59,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     import numpy.typing as npt
 
-    from fietsstad.engine import ContractionHierarchy, CSRGraph
+    from fietsstad.engine import CCH, ContractionHierarchy, CSRGraph
     from fietsstad.network._nodeids import NodePositions
 
 #: File formats of :meth:`BikeNetwork.to_file`, by file name ending.
@@ -391,6 +392,10 @@ class BikeNetwork:
     def with_profile(self, profile: str | Profile) -> BikeNetwork:
         """The same network costed for another cyclist profile.
 
+        If a hierarchy of this network is at hand (it was routed on), the new profile's
+        hierarchy is customized here from the customizable contraction hierarchy of the street
+        topology (see :meth:`hierarchy`): a profile switch costs a customization, not a rebuild.
+
         Example
         -------
         >>> import fietsstad
@@ -416,8 +421,12 @@ class BikeNetwork:
         out = replace(self, speed_kmh=speed, delay=delay,
                       travel_time=travel_time_seconds(self.length, speed, delay), profile=prof.name,
                       meta=dict(self.meta))
-        if self._routed():
-            out.hierarchy()  # re-customize the street topology's CCH: no hierarchy rebuild
+        if self._routed():  # re-customize the street topology's CCH: no hierarchy rebuild
+            try:
+                self._topology()
+                out.hierarchy()
+            except (GraphError, MemoryBudgetError):  # e.g. weights too large for a hierarchy:
+                pass  # routing decides later (Dijkstra), as without a switch
         return out
 
     def _routed(self) -> bool:
@@ -433,13 +442,15 @@ class BikeNetwork:
     def hierarchy(self) -> ContractionHierarchy:
         """The contraction hierarchy of this network's travel times, for routing and accessibility.
 
-        Customized from the customizable contraction hierarchy (CCH) of the street topology:
-        its node order (nested dissection, metric-independent) is computed once per topology,
-        kept in memory and in the cache folder (``settings.cache_dir / "cch"``), and shared by
-        every profile and every weight-only scenario of the network, so another profile costs a
-        customization (a fraction of a second at 20,000 nodes), not a rebuild. The result is
-        memoised for :func:`fietsstad.engine.travel_times` and
-        :func:`fietsstad.engine.accessibility` on :meth:`engine_graph`. After a first call,
+        Every profile and weight-only scenario of one street network shares a customizable
+        contraction hierarchy (CCH) of its topology: a node order and its fill-in, computed
+        once per topology, kept in memory and in the cache folder (``settings.cache_dir /
+        "cch"``). The hierarchy of this network's weights is customized from it (a fraction of
+        a second at 20,000 nodes) instead of being built. The first time a topology is seen,
+        the contraction hierarchy of these weights is built (the cheapest to sweep) and the
+        CCH order is derived from it (:func:`fietsstad.engine._cch.hybrid_order`). The result
+        is memoised for :func:`fietsstad.engine.travel_times` and
+        :func:`fietsstad.engine.accessibility` on :meth:`engine_graph`; after that,
         :meth:`with_profile` customizes the new profile's hierarchy by itself.
 
         Example
@@ -455,30 +466,33 @@ class BikeNetwork:
         """
         from fietsstad.engine import _cch, _ch
 
+        self._topology()
         g = self.engine_graph()
-        order = None
-        if _ch.find_ch(g) is None and _cch.find_cch(g, self.x, self.y) is None:
-            order = self._cch_order(g)
-        return _cch.customized_ch(g, self.x, self.y, order=order)
+        return _ch.find_ch(g) or _cch.customized_ch(g, self.x, self.y)
 
-    def _cch_order(self, g: CSRGraph) -> np.ndarray:
-        """The CCH node order of this topology, from the cache folder or built (and stored)."""
+    def _topology(self) -> CCH:
+        """The CCH of this street topology: in memory, from the cache folder, or built (and
+        stored), its order derived from a contraction hierarchy of these weights."""
         from fietsstad import settings
         from fietsstad._cache import cache_path, cached_arrays
-        from fietsstad.engine import _cch
+        from fietsstad.engine import _cch, _ch
 
+        g = self.engine_graph()
+        cch = _cch.find_cch(g, self.x, self.y)
+        if cch is not None:
+            return cch
         key = _cch.topology_key(g, self.x, self.y)
 
         def build() -> tuple[dict[str, np.ndarray], dict]:
-            return {"order": _cch.cch_for(g, self.x, self.y).order}, {"n": g.n}
+            ch = _ch.find_ch(g) or _ch.build_ch(g)  # a topology's first hierarchy: the CH builder
+            return {"order": _cch.hybrid_order(g, ch, self.x, self.y)}, {"n": g.n}
 
-        if not settings.use_cache:
-            return build()[0]["order"]
-        try:
-            path = cache_path("cch", key)
-        except CacheError:  # no cache folder: build in memory only
-            return build()[0]["order"]
-        return cached_arrays(path, build, key=key)[0]["order"]
+        path = None
+        if settings.use_cache:
+            with contextlib.suppress(CacheError):  # no cache folder: build in memory only
+                path = cache_path("cch", key)
+        order = (build() if path is None else cached_arrays(path, build, key=key))[0]["order"]
+        return _cch.cch_for(g, self.x, self.y, order=order)
 
     def recompute_travel_time(self) -> BikeNetwork:
         """Return a copy whose ``travel_time`` is recomputed from length, speed and delay."""
