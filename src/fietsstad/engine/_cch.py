@@ -33,6 +33,18 @@ The result is a :class:`~fietsstad.engine.ContractionHierarchy` in sweep order (
 level, then node id), so the existing PHAST sweeps and :func:`~fietsstad.engine.travel_times`
 run on it unchanged.
 
+**Which order.** Perfect customization keeps every arc that is the only shortest path through
+lower nodes, so the order decides how many arcs the sweeps read. Pure nested dissection
+(:func:`nested_dissection_order`) needs no metric, but on a 20,000-node street network keeps
+about 2.2x the arcs of a contraction hierarchy built with witness searches; the **hybrid
+order** (:func:`hybrid_order`) keeps a contraction hierarchy's order for the lower 70 % of the
+nodes and dissects the remaining core: about 1.4x the arcs, with a smaller fill-in. It is
+derived once per topology from the first hierarchy built (any metric) and stays exact for
+every other. :func:`cch_for` memoises a CCH per topology (:func:`topology_key`: the arcs and
+the coordinates, not the weights); :func:`customized_ch` customizes it for a graph's weights
+and memoises the result for :func:`~fietsstad.engine.travel_times`. (The network layer stores
+the order in its cache folder: the engine touches no files.)
+
 Example
 -------
 >>> import numpy as np
