@@ -131,3 +131,10 @@ def test_a_stored_order_gives_the_same_hierarchy(net):
             build_cch(g, order=bad)
     with pytest.raises(GraphError, match="core_share"):
         _cch.hybrid_order(g, build_ch(g), core_share=1.5)
+
+
+def test_hybrid_order_falls_back_to_dissection_on_a_dense_core(net, monkeypatch):
+    g = net.engine_graph()
+    monkeypatch.setattr(_cch, "MAX_CORE_CLIQUE_EDGES", 0)
+    order = _cch.hybrid_order(g, build_ch(g), net.x, net.y, core_share=0.3)
+    np.testing.assert_array_equal(order, _cch.nested_dissection_order(g, net.x, net.y))

@@ -425,8 +425,8 @@ class BikeNetwork:
             try:
                 self._topology()
                 out.hierarchy()
-            except (GraphError, MemoryBudgetError):  # e.g. weights too large for a hierarchy:
-                pass  # routing decides later (Dijkstra), as without a switch
+            except (GraphError, MemoryBudgetError, CacheError):  # e.g. weights too large for
+                pass  # a hierarchy: routing decides later (Dijkstra), as without a switch
         return out
 
     def _routed(self) -> bool:
