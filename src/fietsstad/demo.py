@@ -358,9 +358,7 @@ def commuters_against_cbs(
     # 37 x 37 zones: far towns exchange few trips, so Furness takes ~900 passes; on so small a
     # matrix one thread is 50x faster than the parallel pass's thread sync (measured 0.1 s / 6 s)
     with _one_numba_thread():
-        grav = gravity_distribution(
-            tg["productions"], tg["attractions"], cost, max_iter=20_000, normalise=True
-        )
+        grav = gravity_distribution(tg["productions"], tg["attractions"], cost, normalise=True)
     trips = np.asarray(grav.trips(cost), dtype=np.float64)
     kind = zones["kind"].to_numpy()
     codes = zones["gemeente_code"].to_numpy()
