@@ -620,7 +620,11 @@ def evaluate_snelfietspad(
         "corridor_cyclists_before": cb,
         "corridor_cyclists_after": ca,
         "corridor_cyclists_change_pct": (100.0 * (ca / cb - 1.0)) if cb > 0 else None,
-        "bike_share_before_pct": 100.0 * bike_before / tot_trips if tot_trips else 0.0,
+        "bike_share_before_pct": (
+            100.0 * float(city["bike_share"])  # modal_share's own figure, to the bit
+            if city is not None
+            else (100.0 * bike_before / tot_trips if tot_trips else 0.0)
+        ),
         "bike_share_after_pct": 100.0 * bike_after / tot_trips if tot_trips else 0.0,
         "bike_share_change_pp": 100.0 * float(extra.sum()) / tot_trips if tot_trips else 0.0,
         "bike_trips_before": bike_before,
