@@ -608,18 +608,19 @@ class _Relaxation:
     in log space, ``log a' = log a + omega (log(P / F b) - log a)`` and likewise for ``b``, is
     SOR on a 2-cyclic system: with ``omega = 2 / (1 + sqrt(1 - mu**2))`` a pass contracts by
     ``omega - 1`` (0.73 for ``rho = 0.975``) instead of ``rho``. ``rho`` is estimated from the
-    ratio of successive log-steps of ``b`` once it is steady (Hageman and Young's adaptive SOR
+    ratio of successive log-steps of ``b`` once ``1 - ratio`` is steady (Hageman and Young's adaptive SOR
     estimate, which also lets ``omega`` grow later). Safeguards: the state with the smallest
     error is kept; if the error does not improve on it for ``WINDOW`` passes or grows
-    ``BLOWUP``-fold, the loop returns to it with half the over-relaxation (plain Furness, which
-    always converges on a feasible problem, in the end). Near the end (``FINISH * tol``) it
+    ``BLOWUP``-fold, the loop returns to it with half the over-relaxation, never to be raised
+    again (plain Furness, which always converges on a feasible problem, in the end). Near the end (``FINISH * tol``) it
     switches back to plain passes, so the accepted state passes plain Furness's own test: exact
     column margins and row errors at most ``tol``. A fixed point of the relaxed passes is one of
     the plain passes (a step of zero is a step of zero for any ``omega``).
     """
 
     WARM = 10  # plain (or unchanged-omega) passes before a rate is trusted
-    STABLE = 0.005  # three successive step ratios within 0.5 %
+    STABLE = 0.05  # successive step ratios: 1 - ratio within 5 %
+    SPAN = 50  # at most this many ratios are compared
     CAP = 1.98
     WINDOW = 50
     BLOWUP = 100.0
@@ -628,6 +629,8 @@ class _Relaxation:
     def __init__(self, tol: float, enabled: bool) -> None:
         self.tol = tol
         self.omega = 1.0
+        self.ceiling = self.CAP  # lowered by every return to the best state
+        self.ceiling_err = 0.0
         self.final = not enabled
         self.ratios: list[float] = []
         self.last_change = 0
@@ -645,19 +648,28 @@ class _Relaxation:
             if err <= self.FINISH * self.tol:
                 self.omega, self.final = 1.0, True
             elif self.since > self.WINDOW or err > self.BLOWUP * self.best[0]:
-                self.omega = 1.0 + (self.omega - 1.0) / 2.0
+                # no higher again until the error is 100 times smaller (no cycles)
+                self.omega = self.ceiling = 1.0 + (self.omega - 1.0) / 2.0
+                self.ceiling_err = self.best[0] * 1e-2
                 self.ratios, self.last_change, self.since = [], it, 0
                 if self.omega < 1.05:
                     self.omega, self.final = 1.0, True
                 return self.best[1], self.best[2].copy()
+        if err < self.ceiling_err:
+            self.ceiling = self.CAP
         if self.final or len(self.ratios) < 3 or it - self.last_change < self.WARM:
             return None
-        r1, r2, r3 = self.ratios[-3:]
+        r3 = self.ratios[-1]
         w = self.omega
-        steady = max(abs(r3 - r2), abs(r2 - r1)) < self.STABLE * r3
-        if steady and r3 < 1.0 and r3 > w - 1.0 + 1e-3:
+        if not w - 1.0 + 1e-3 < r3 < 1.0:
+            return None
+        # linear regime: 1 - ratio steady to 5 % over about one SOR period, 1 / sqrt(1 - ratio)
+        # passes (far from balance the ratios sit near 1 and creep; omega needs sqrt(1 - rho))
+        span = min(max(3, math.ceil(1.0 / math.sqrt(1.0 - r3))), self.SPAN)
+        last = self.ratios[-span:]
+        if len(last) == span and max(abs(r - r3) for r in last) < self.STABLE * (1.0 - r3):
             mu2 = (r3 + w - 1.0) ** 2 / (w * w * r3)
-            new = min(2.0 / (1.0 + math.sqrt(1.0 - min(mu2, 0.9999))), self.CAP)
+            new = min(2.0 / (1.0 + math.sqrt(1.0 - min(mu2, 0.9999))), self.ceiling)
             if new > w + 0.01:
                 if w == 1.0:
                     self.best, self.since = (err, a, b.copy()), 0
@@ -676,7 +688,7 @@ class _Relaxation:
             d = np.log(new[ok]) - np.log(b[ok])
             norm = float(np.sqrt(((d - d.mean()) ** 2).sum())) if d.size else 0.0
             if self.prev_norm > 0.0 and norm > 0.0:
-                self.ratios.append(norm / self.prev_norm)
+                self.ratios = [*self.ratios[1 - self.SPAN :], norm / self.prev_norm]
             self.prev_norm = norm
         return new
 
