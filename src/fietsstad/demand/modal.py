@@ -585,7 +585,7 @@ class ModalChain:
     >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
     >>> z = pd.DataFrame({"productions": [1.0, 3.0], "attractions": [2.0, 2.0]})
     >>> ch = modal_chain(t, z, distances=np.array([[250, 4000], [4000, 250]]))
-    >>> round(float(ch.trips().sum()), 9), ch.distance_km()[0, 1]
+    >>> round(float(ch.trips().sum()), 9), float(ch.distance_km()[0, 1])
     (4.0, 4.0)
     """
 
@@ -636,7 +636,8 @@ class ModalChain:
         -------
         >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
         >>> z = pd.DataFrame({"productions": [1.0, 3.0], "attractions": [2.0, 2.0]})
-        >>> modal_chain(t, z, distances=t.astype(np.int32), intrazonal_km=0.3).distance_km()[0, 0]
+        >>> ch = modal_chain(t, z, distances=t.astype(np.int32), intrazonal_km=0.3)
+        >>> float(ch.distance_km()[0, 0])
         0.3
         """
         return route_km(self.dist, self.setup["intra"], self.setup["dscale"])

@@ -3,13 +3,14 @@
 The evaluation chain, per pair of zones ``(i, j)``, ``i != j``:
 
 1. fastest travel times from every zone to every node, before (engine) and after (the
-   incremental update of :mod:`fietsstad._incremental`); distances and corridor use by tracing
-   the fastest paths back through the travel-time rows;
+   incremental update of :mod:`fietsstad._incremental`); after the upgrade, distances and
+   corridor use by tracing the fastest paths back through the travel-time rows;
 2. all-mode trips per day, intrazonal trips included: the demand chain of
-   :func:`fietsstad.demand.modal_share` (trip generation, the doubly constrained gravity model
-   :func:`fietsstad.demand.gravity_distribution` on the before travel times, the documented
-   intrazonal distances), all from one :class:`fietsstad.Assumptions` (or ``demand``); before
-   any change this gives the bike share ``modal_share`` gives on the same zones and network;
+   :func:`fietsstad.demand.modal_share` itself (:func:`fietsstad.demand.modal.modal_chain`: its
+   zone table, zone matrices in whole seconds and metres along the fastest routes, intrazonal
+   distances and gravity model), all from one :class:`fietsstad.Assumptions` (or ``demand``);
+   the bike share before any change is that chain's own, so it equals ``modal_share``'s on the
+   same zones and network bit for bit;
 3. bike share from the uptake model (PCT family) on a *time-equivalent distance*: the before
    distance, scaled by ``time_after / time_before`` after the upgrade. PCT is a distance model
    fitted on fastest routes; a snelfietspad changes time far more than distance, so a route that
@@ -73,7 +74,8 @@ class ScenarioResult:
     route_geometry : float64 (k, 2)
         Lon/lat line of the route on the network.
     zones : GeoDataFrame (EPSG:4326)
-        Per zone: ``name``, ``population``, ``node``, ``snap_distance_m`` (metres from the zone
+        Per zone: ``name``, ``population``, ``jobs`` (when the zones have them), ``node``,
+        ``snap_distance_m`` (metres from the zone
         to its node), ``access_before``, ``access_after``,
         ``access_change`` (inhabitants reachable within ``access_minutes``), ``bike_share_before``,
         ``bike_share_after``, ``bike_share_change_pp``, ``bike_trips_before``,
@@ -360,9 +362,10 @@ def evaluate_snelfietspad(
         Zwolle; see :mod:`fietsstad.uptake`).
     demand
         All-mode trips per day between zones, ``(n_zones, n_zones)``, diagonal = trips within a
-        zone; default: the chain of :func:`fietsstad.demand.modal_share` (trip generation from
-        population and, where the zones have them, jobs; doubly constrained gravity on the
-        before travel times with ``assumptions.deterrence``).
+        zone; default: the chain of :func:`fietsstad.demand.modal_share`, run by the same code
+        (:func:`fietsstad.demand.modal.modal_chain`: trip generation from population and, where
+        the zones have them, jobs; doubly constrained gravity on the before travel times with
+        ``assumptions.deterrence``), whose bike share ``bike_share_before_pct`` reports.
     population_column
         Column of ``zones`` with inhabitants (default: ``population``, ``inhabitants_2024``, ...).
     gradient_pct
