@@ -667,7 +667,14 @@ def modal_chain(
     >>> bool(a == modal_share(t, z, distances=d)["city"]["bike_share"].iloc[0])
     True
     """
-    return _chain(net_or_cost, zones, model, ebike_model, None, **options)
+    import inspect
+
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(modal_share).parameters.items()
+        if p.kind is p.KEYWORD_ONLY
+    }
+    return _chain(net_or_cost, zones, model, ebike_model, None, **{**defaults, **options})
 
 
 def _chain(
@@ -677,26 +684,26 @@ def _chain(
     ebike_model: str | UptakeModel,
     bar: Any,
     *,
-    distances: Any = None,
-    distance_scale: float = 0.001,
-    gradient: Any = 0.0,
-    deterrence: Any = None,
-    scale: float = 1.0 / 60.0,
-    cutoff: float | None = None,
-    tol: float = 1e-6,
-    max_iter: int = MAX_ITER,
-    normalise: bool = True,
-    car_share_of_shifted: float | None = None,
-    co2_kg_per_car_km: float | None = None,
-    top_pairs: int = 1000,
-    hist_width_km: float = 0.1,
-    hist_max_km: float = 40.0,
-    intrazonal_km: Any = "auto",
-    uptake_on: str = "distance",
-    reference_speed_kmh: float = 16.0,
-    assumptions: Assumptions | None = None,
+    distances: Any,
+    distance_scale: float,
+    gradient: Any,
+    deterrence: Any,
+    scale: float,
+    cutoff: float | None,
+    tol: float,
+    max_iter: int,
+    normalise: bool,
+    car_share_of_shifted: float | None,
+    co2_kg_per_car_km: float | None,
+    top_pairs: int,
+    hist_width_km: float,
+    hist_max_km: float,
+    intrazonal_km: Any,
+    uptake_on: str,
+    reference_speed_kmh: float,
+    assumptions: Assumptions | None,
 ) -> ModalChain:
-    """:func:`modal_chain` (defaults: :func:`modal_share`'s), advancing ``bar`` per step."""
+    """:func:`modal_chain`, advancing ``bar`` per step."""
     asm = _assumptions(assumptions, car_share_of_shifted, co2_kg_per_car_km)
     zt = zone_table(zones_or_default(net_or_cost, zones), asm)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
