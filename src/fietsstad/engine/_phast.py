@@ -1,15 +1,27 @@
-"""PHAST sweeps over a contraction hierarchy, ``K`` sources per sweep (8, 16 or 32).
+"""PHAST sweeps over a contraction hierarchy: 32 sources per sweep, in uint16 or int32 lanes.
 
-For a group of up to ``K`` sources (chosen by :func:`lanes_for`, 32 for large source sets): one upward Dijkstra per source in the forward
-upward graph writes labels into column ``k`` of ``U`` (n, K); then one linear sweep over the
-sweep positions (highest rank first) computes, for every node ``v``,
-``D[v, :] = min(U[v, :], min over incoming downward edges (u, v) of D[u, :] + w)``
-with the 16 lanes in the innermost loop so LLVM vectorises it, and resets ``U[v, :]`` on the
-way (no O(n) re-initialisation per group). Labels are int32 ticks with ``PHAST_INF = 2**30``;
-the caller guarantees the sum of all weights is below 2**30 ticks, so ``label + w`` never
-overflows (with deciseconds: below about 1.2 days of summed edge time; larger graphs are
-refused by ``method="phast"`` and answered by Dijkstra under ``"auto"``). Rows are written
-straight into the caller's output (target order, requested dtype, seconds).
+Time matrices (:func:`phast_matrix`): for a group of up to :data:`LANES` sources, one upward
+Dijkstra per source in the forward upward graph; its labels go on per-node lists; then one
+linear sweep over the sweep positions (highest rank first) computes, for every node ``v``,
+``L[v, :] = min(upward labels of v, min over incoming downward edges (u, v) of L[u, :] + w)``
+with the lanes in the innermost loop so LLVM vectorises it. Every label is written before it
+is read, so nothing is reset between groups.
+
+The labels are **uint16 ticks with saturating adds** whenever that is exact or checkable
+(:func:`lane_mode`): a label is then ``min(true time, 65535)``, 32 lanes are one 64-byte line
+per node (half the memory of int32 lanes, twice the lanes per SIMD operation). A label below
+65535 is exact. 65535 means "unreached or >= 65535 ticks"; it is harmless when the cut-off is
+below 65535 ticks or :func:`lane_bound` proves every time below it; otherwise a group showing
+65535 at a target is swept again in int32 lanes (and a graph that is not strongly connected
+goes to int32 lanes at once). int32 labels use ``PHAST_INF = 2**30``; the caller guarantees the
+sum of all weights is below 2**30 ticks, so ``label + w`` never overflows (with deciseconds:
+below about 1.2 days of summed edge time; larger graphs are refused by ``method="phast"`` and
+answered by Dijkstra under ``"auto"``). For a uint16 matrix the labels become seconds in place
+(round half up, vectorised) and are copied into the caller's rows tile by tile; other dtypes
+convert per entry (:func:`~fietsstad.engine._units.put_time`).
+
+The secondary-cost variant (:func:`phast_matrix_sec`) and the accessibility kernels keep the
+dense upward matrix ``U`` and int32 lanes (``K`` from :func:`lanes_for`).
 
 Example
 -------
@@ -190,10 +202,12 @@ def _sweep16(dn_indptr, dn_src, dn_w16, L, head, ek, ed, enx):
 @numba.njit(**NJIT)
 def _sweep32(dn_indptr, dn_src, dn_t, L, head, ek, ed, enx):
     """:func:`_sweep16` on int32 labels (``PHAST_INF`` = unreached; the caller guarantees
-    that the weights sum below 2**30, so ``label + w`` never overflows)."""
-    n = L.shape[0]
+    that the weights sum below 2**30, so ``label + w`` never overflows). The lane count is read
+    at run time here: LLVM then vectorises the lane loop (``vpaddd``/``vpminsd``), which it did
+    not for the constant count."""
+    n, K = L.shape
     for v in range(n):
-        for k in range(LANES):
+        for k in range(K):
             L[v, k] = PINF
         i = head[v]
         head[v] = -1
@@ -203,7 +217,7 @@ def _sweep32(dn_indptr, dn_src, dn_t, L, head, ek, ed, enx):
         for e in range(dn_indptr[v], dn_indptr[v + 1]):
             u = dn_src[e]
             w = dn_t[e]
-            for k in range(LANES):
+            for k in range(K):
                 L[v, k] = min(L[v, k], np.int32(L[u, k] + w))
 
 
@@ -241,12 +255,14 @@ def _seconds16(L, lim, tps, unreach):
     u = np.uint16(unreach)
     amb = 0
     if tps == 10:
+        lim16 = np.uint16(min(lim, INF16))
         for p in range(n):
+            row = L[p]
             for k in range(LANES):
-                d = np.uint32(L[p, k])
-                amb += d == np.uint32(INF16)
-                s = np.uint16(((d + np.uint32(5)) * np.uint32(52429)) >> np.uint32(19))
-                L[p, k] = s if d <= lim32 else u
+                d = row[k]
+                amb += np.int32(d == INF16)
+                s = np.uint16((np.uint32(d) * np.uint32(52429) + np.uint32(5 * 52429)) >> 19)
+                row[k] = s if d <= lim16 else u
     elif tps == 1:
         for p in range(n):
             for k in range(LANES):
