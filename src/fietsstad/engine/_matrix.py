@@ -516,8 +516,8 @@ def _blocks(g, src, tgt, all_t, c, meth, sec_w, dt, unreach, cap, ch, block_size
         ids = src[start : start + block_size]
         shape = (len(ids), len(tgt))
         if given is None:
-            res = np.empty(shape, dtype=dt)
-            out_sec = None if sec_w is None else np.empty(shape, dtype=np.int32)
+            res = empty_matrix(shape, dt)
+            out_sec = None if sec_w is None else empty_matrix(shape, np.int32)
         else:
             res = given[0][: len(ids)]
             out_sec = None if sec_w is None else given[1][: len(ids)]
