@@ -34,6 +34,8 @@ Example
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 from numba import prange
@@ -49,6 +51,7 @@ PINF = np.int32(PHAST_INF)
 LANES = 32
 #: uint16 label "65535 or more / unreached" (saturating lanes).
 INF16 = np.uint16(65535)
+_LITTLE = sys.byteorder == "little"
 #: Targets per tile when rows are written out (:func:`_emit_rows`).
 EMIT_TILE = 128
 _LOW = np.int64(0xFFFFFFFF)
@@ -294,6 +297,29 @@ def _gather16(S, tgt_pos, s0, lanes, out):
 
 
 @numba.njit(**NJIT)
+def _gather16x4(S, tgt_pos, s0, out):
+    """:func:`_gather16` for all :data:`LANES` lanes, reading four lanes at once as one
+    uint64 (little-endian: lane ``4m`` in the low bits): a quarter of the loads, measured 2x
+    faster than one load per entry."""
+    S64 = S.view(np.uint64)
+    nt = tgt_pos.size
+    m16 = np.uint64(0xFFFF)
+    for j0 in range(0, nt, EMIT_TILE):
+        j1 = min(nt, j0 + EMIT_TILE)
+        for m in range(LANES // 4):
+            r0 = out[s0 + 4 * m]
+            r1 = out[s0 + 4 * m + 1]
+            r2 = out[s0 + 4 * m + 2]
+            r3 = out[s0 + 4 * m + 3]
+            for j in range(j0, j1):
+                v = S64[tgt_pos[j], m]
+                r0[j] = np.uint16(v & m16)
+                r1[j] = np.uint16((v >> np.uint64(16)) & m16)
+                r2[j] = np.uint16((v >> np.uint64(32)) & m16)
+                r3[j] = np.uint16(v >> np.uint64(48))
+
+
+@numba.njit(**NJIT)
 def _count16(S, tgt_pos, lanes, u):
     """How many of the first ``lanes`` lanes at the targets hold ``u``."""
     c = 0
@@ -376,7 +402,9 @@ def phast_matrix(
                         amb = _count16(L16, tgt_pos, lanes, INF16)
                     else:
                         amb = 0
-                    if amb == 0:
+                    if amb == 0 and lanes == LANES and _LITTLE:
+                        _gather16x4(L16, tgt_pos, s0, out)
+                    elif amb == 0:
                         _gather16(L16, tgt_pos, s0, lanes, out)
                 else:
                     o, amb = _emit_rows(
