@@ -163,3 +163,22 @@ def test_liechtenstein_lanes_equal_scipy(li, mode, monkeypatch):
     far = _scaled(g, 4)  # beyond 65535 ticks: the int32 re-sweep on the real topology
     got = travel_times(far, src, dtype=np.int32, method="phast", ch=build_ch(far))
     np.testing.assert_array_equal(got, expected(ref * 4, 10, np.int32))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_dense_graph_grows_the_upward_label_lists(mode, monkeypatch):
+    # a dense random graph: upward search spaces of ~240 of the 500 nodes, so a group's 32
+    # searches need ~7,800 list entries on average, around the initial 8,192: groups above it
+    # are collected again into larger lists (the result must not change)
+    rng = np.random.default_rng(7)
+    n, m = 500, 30_000
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    u, v = np.r_[u, np.arange(n)], np.r_[v, (np.arange(n) + 1) % n]  # a ring: strongly connected
+    order = np.lexsort((v, u))
+    indptr = np.r_[0, np.cumsum(np.bincount(u, minlength=n))]
+    g = CSRGraph.from_arrays(indptr, v[order], rng.integers(1, 400, u.size), ticks_per_s=10)
+    ch = build_ch(g)
+    monkeypatch.setattr(P, "FORCE_MODE", mode)
+    src = np.arange(0, n, 3)
+    got = travel_times(g, src, dtype=np.uint16, method="phast", ch=ch)
+    np.testing.assert_array_equal(got, expected(scipy_ticks(g, src), 10, np.uint16))

@@ -144,33 +144,37 @@ def _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, 
 
 # ------------------------------------------------------ time matrices: uint16 / int32 lanes
 @numba.njit(**NJIT)
-def _collect(s, k, up_indptr, up_indices, up_t, cutoff, hk, dist, touched, lists, sat):
-    """Upward search from position ``s`` for lane ``k``; its labels (clipped to ``sat``) are
-    pushed on the per-position lists ``lists = (head, lane, label, next, [used])`` that the
-    sweep consumes (no dense upward matrix to fill and reset). Returns ``lists`` (grown when
-    full)."""
-    head, ek, ed, enx, used = lists
-    nt = _search(s, up_indptr, up_indices, up_t, cutoff, hk, dist, touched)
-    ne = used[0]
-    if ne + nt > ek.size:
-        cap = max(2 * ek.size, ne + nt)
-        ek2 = np.empty(cap, np.int32)
-        ed2 = np.empty(cap, np.int32)
-        enx2 = np.empty(cap, np.int32)
-        ek2[:ne] = ek[:ne]
-        ed2[:ne] = ed[:ne]
-        enx2[:ne] = enx[:ne]
-        ek, ed, enx = ek2, ed2, enx2
-    for t in range(nt):
-        x = touched[t]
-        ek[ne] = k
-        ed[ne] = min(dist[x], sat)
-        enx[ne] = head[x]
-        head[x] = ne
-        ne += 1
-        dist[x] = PINF
-    used[0] = ne
-    return head, ek, ed, enx, used
+def _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cutoff, sat, hk, dist, touched,
+             head, ek, ed, enx):  # fmt: skip
+    """Upward searches of sources ``s0 .. s0 + lanes - 1``; their labels (clipped to ``sat``)
+    go on per-position lists (``head[x]`` -> entry; entry ``i``: lane ``ek[i]``, label
+    ``ed[i]``, next ``enx[i]``) that the sweep consumes: no dense upward matrix to fill and
+    reset. Returns the number of entries, or -1 when they do not fit (``head`` is then reset;
+    the caller retries with larger arrays)."""
+    ne = 0
+    for k in range(lanes):
+        nt = _search(src_pos[s0 + k], up_indptr, up_indices, up_t, cutoff, hk, dist, touched)
+        if ne + nt > ek.size:
+            for t in range(nt):
+                dist[touched[t]] = PINF
+            head[:] = -1
+            return -1
+        for t in range(nt):
+            x = touched[t]
+            ek[ne] = k
+            ed[ne] = min(dist[x], sat)
+            enx[ne] = head[x]
+            head[x] = ne
+            ne += 1
+            dist[x] = PINF
+    return ne
+
+
+@numba.njit(**NJIT)
+def _grown(ek):
+    """Three fresh entry arrays (lane, label, next) of twice ``ek.size``."""
+    cap = 2 * ek.size
+    return np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int32)
 
 
 @numba.njit(**NJIT)
@@ -378,9 +382,7 @@ def phast_matrix(
         L16 = np.empty((0 if use32 else n, LANES), np.uint16)
         L32 = np.empty((n if use32 else 0, LANES), np.int32)
         head = np.full(n, -1, np.int32)
-        cap0 = 64 * LANES + n
-        lists = (head, np.empty(cap0, np.int32), np.empty(cap0, np.int32),
-                 np.empty(cap0, np.int32), np.zeros(1, np.int64))  # fmt: skip
+        ek, ed, enx = _grown(np.empty(128 * LANES, np.int32))
         hk = np.empty(up_indices.size + 1, np.int64)
         dist = np.full(n, PINF, np.int32)
         touched = np.empty(n, np.int32)
@@ -390,11 +392,10 @@ def phast_matrix(
             s0 = gi * LANES
             lanes = min(LANES, ns - s0)
             if not use32:
-                lists[4][0] = 0
-                for k in range(lanes):
-                    lists = _collect(src_pos[s0 + k], k, up_indptr, up_indices, up_t, cut16,
-                                     hk, dist, touched, lists, np.int64(INF16))  # fmt: skip
-                _sweep16(dn_indptr, dn_src, dn_w16, L16, lists[0], lists[1], lists[2], lists[3])
+                while _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cut16,
+                               np.int64(INF16), hk, dist, touched, head, ek, ed, enx) < 0:  # fmt: skip
+                    ek, ed, enx = _grown(ek)
+                _sweep16(dn_indptr, dn_src, dn_w16, L16, head, ek, ed, enx)
                 if out16:
                     o = 0
                     amb = _seconds16(L16, lim16, tps, unreach)
@@ -418,11 +419,10 @@ def phast_matrix(
                     L32 = np.empty((n, LANES), np.int32)
                 if gi - g0 >= 3 and 2 * redo[c] > gi - g0 + 1:
                     use32 = True
-            lists[4][0] = 0
-            for k in range(lanes):
-                lists = _collect(src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff,
-                                 hk, dist, touched, lists, np.int64(PINF))  # fmt: skip
-            _sweep32(dn_indptr, dn_src, dn_t, L32, lists[0], lists[1], lists[2], lists[3])
+            while _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cutoff,
+                           np.int64(PINF), hk, dist, touched, head, ek, ed, enx) < 0:  # fmt: skip
+                ek, ed, enx = _grown(ek)
+            _sweep32(dn_indptr, dn_src, dn_t, L32, head, ek, ed, enx)
             o, amb = _emit_rows(L32, tgt_pos, s0, lanes, lim, sat32, out, unreach, cap, tps, exact)
             over[c] += o
     return over.sum(), redo.sum()
