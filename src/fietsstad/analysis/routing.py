@@ -32,7 +32,7 @@ from fietsstad._io import load_arrays, save_arrays
 from fietsstad._validate import check_cutoff_s
 from fietsstad.engine import _ch
 from fietsstad.engine._memory import check_memory_budget
-from fietsstad.errors import CacheError, MemoryBudgetError, ValidationError
+from fietsstad.errors import CacheError, MemoryBudgetError, ParameterError, ValidationError
 from fietsstad.network import BikeNetwork, check_network
 from fietsstad.network._nodeids import NodePositions
 from fietsstad.settings import _log, _log_end, _log_start
@@ -294,30 +294,35 @@ def travel_time_matrix(
     net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
     cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: Literal[False] = ..., saturate: bool = ...,
     labels: Literal[False] = ..., positions: bool = ..., max_distance_m: float | None = ...,
+    out: np.ndarray | None = ...,
 ) -> np.ndarray: ...
 @overload
 def travel_time_matrix(
     net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
     cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: Literal[True], saturate: bool = ...,
     labels: Literal[False] = ..., positions: bool = ..., max_distance_m: float | None = ...,
+    out: tuple[np.ndarray, np.ndarray] | None = ...,
 ) -> tuple[np.ndarray, np.ndarray]: ...
 @overload
 def travel_time_matrix(
     net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
     cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: Literal[False] = ..., saturate: bool = ...,
     labels: Literal[True], positions: bool = ..., max_distance_m: float | None = ...,
+    out: np.ndarray | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def travel_time_matrix(
     net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
     cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: Literal[True], saturate: bool = ...,
     labels: Literal[True], positions: bool = ..., max_distance_m: float | None = ...,
+    out: tuple[np.ndarray, np.ndarray] | None = ...,
 ) -> tuple[pd.DataFrame, pd.DataFrame]: ...
 @overload
 def travel_time_matrix(
     net: BikeNetwork, origins: NodesLike = ..., destinations: NodesLike = ..., *,
     cutoff_s: float | None = ..., dtype: str = ..., method: str = ..., with_distance: bool = ..., saturate: bool = ...,
     labels: bool = ..., positions: bool = ..., max_distance_m: float | None = ...,
+    out: np.ndarray | tuple[np.ndarray, np.ndarray] | None = ...,
 ) -> MatrixResult: ...
 # fmt: on
 
@@ -335,6 +340,7 @@ def travel_time_matrix(
     labels: bool = False,
     positions: bool = False,
     max_distance_m: float | None = None,
+    out: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None,
 ) -> MatrixResult:
     """Cycling travel times (s) from origins to destinations on ``net``.
 
@@ -366,11 +372,16 @@ def travel_time_matrix(
         Read plain integer ``origins`` / ``destinations`` as node positions ``0..n_nodes-1``.
     max_distance_m : float, optional
         Snapping limit for points (default :data:`fietsstad.settings.snap_max_distance_m`).
+    out : numpy.ndarray, optional
+        Write the times into this C-contiguous, writeable array of shape ``(n_origins,
+        n_destinations)`` and ``dtype`` and return it (a tuple ``(times, metres)`` of arrays
+        with ``with_distance``, the metres int32): repeated evaluations then reuse one matrix.
+        See :func:`fietsstad.engine.travel_times`.
 
     Returns
     -------
     numpy.ndarray (n_origins, n_destinations), or ``(times, metres)``; DataFrames with
-    ``labels=True``.
+    ``labels=True``. ``out`` itself when given.
 
     Example
     -------
@@ -391,10 +402,12 @@ def travel_time_matrix(
     dst = as_nodes(
         net, destinations, "destinations", positions=positions, max_distance_m=max_distance_m
     )
-    _check_matrix_memory(_n(net, src), _n(net, dst), dtype, with_distance, cutoff)
+    if out is None:
+        _check_matrix_memory(_n(net, src), _n(net, dst), dtype, with_distance, cutoff)
     what = f"travel-time matrix {_n(net, src):,} x {_n(net, dst):,}"
     t0 = _log_start(log, what)
-    kw = dict(cutoff=cutoff, dtype=dtype, ch=entry["ch"], secondary=metres, saturate=saturate)
+    kw = dict(cutoff=cutoff, dtype=dtype, ch=entry["ch"], secondary=metres, saturate=saturate,
+              out=out)  # fmt: skip
     try:
         n_src, n_dst = _n(net, src), _n(net, dst)
         if (
@@ -439,18 +452,39 @@ def _matrix_with_bar(g, src, dst, method: str, kw: dict):
     if meth == "phast" and kw["ch"] is None:
         kw = {**kw, "ch": engine.build_ch(g, secondary=kw["secondary"])}
     step = max(PROGRESS_MIN_BLOCK, -(-len(all_src) // 20))  # at most 20 engine calls
+    given = kw.pop("out", None)
+    if given is not None:  # the caller's matrix (checked once), filled by row slices
+        engine.travel_times(g, all_src[:0], dst, method=meth, out=_rows(given, 0, 0), **kw)
+        for a in given if isinstance(given, tuple) else (given,):
+            if a.shape[0] != len(all_src):
+                raise ParameterError(
+                    f"out has {a.shape[0]} rows; this matrix needs {len(all_src)} (one per origin)"
+                )
     out: list[np.ndarray] = []  # the whole matrix (and metres), filled block by block
     with tqdm(total=len(all_src), desc="travel-time matrix", unit="source", leave=False,
               file=sys.stderr) as bar:  # fmt: skip
         for i in range(0, len(all_src), step):
-            res = engine.travel_times(g, all_src[i : i + step], dst, method=meth, **kw)
+            blk = None if given is None else _rows(given, i, i + step)
+            res = engine.travel_times(g, all_src[i : i + step], dst, method=meth, out=blk, **kw)
+            if given is not None:
+                bar.update(len(all_src[i : i + step]))
+                continue
             blocks = res if isinstance(res, tuple) else (res,)
             if not out:
                 out = [np.empty((len(all_src), b.shape[1]), dtype=b.dtype) for b in blocks]
             for whole, b in zip(out, blocks):
                 whole[i : i + len(b)] = b
             bar.update(len(blocks[0]))
+    if given is not None:
+        return given
     return tuple(out) if kw["secondary"] is not None else out[0]
+
+
+def _rows(out, i: int, j: int):
+    """Rows ``i:j`` of an ``out`` array (or of both arrays of a tuple)."""
+    if isinstance(out, tuple):
+        return tuple(a[i:j] if isinstance(a, np.ndarray) else a for a in out)
+    return out[i:j] if isinstance(out, np.ndarray) else out
 
 
 def iter_travel_time_blocks(
@@ -466,6 +500,7 @@ def iter_travel_time_blocks(
     saturate: bool = False,
     positions: bool = False,
     max_distance_m: float | None = None,
+    out: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Iterator[tuple[np.ndarray, ...]]:
     """Stream :func:`travel_time_matrix` by blocks of origin rows.
 
@@ -476,6 +511,9 @@ def iter_travel_time_blocks(
     ``max_distance_m`` as in :func:`travel_time_matrix`. With ``method="auto"`` on a large
     network without a cached hierarchy the blocks come from bounded Dijkstra searches, so the
     first block arrives in seconds (see :func:`fietsstad.engine.iter_blocks` for the rule).
+    ``out``: one ``(block_size, n_destinations)`` buffer every block is written into (the
+    blocks are then views of it, overwritten by the next one; see
+    :func:`fietsstad.engine.iter_blocks`).
 
     Example
     -------
@@ -504,6 +542,7 @@ def iter_travel_time_blocks(
         ch=entry["ch"],
         secondary=metres,
         saturate=saturate,
+        out=out,
     )
     return _stream(net, blocks, entry)
 

@@ -12,7 +12,8 @@ Main entry points:
   fill-in once per topology, re-weighted per profile in parallel (a hierarchy for ``ch=``);
 * :func:`accessibility` / :func:`two_step_fca` - indicators computed inside the traversal;
 * :func:`predecessors` / :func:`shortest_path` - routes;
-* :func:`estimate_matrix_bytes` / :func:`check_memory` - the memory guard.
+* :func:`estimate_matrix_bytes` / :func:`check_memory` - the memory guard;
+  :func:`empty_matrix` - a large ``out=`` buffer with its pages already touched.
 
 Example
 -------
@@ -31,7 +32,12 @@ from fietsstad.engine._ch import ContractionHierarchy, build_ch
 from fietsstad.engine._ch import remember as remember_ch
 from fietsstad.engine._graph import CSRGraph
 from fietsstad.engine._matrix import iter_blocks, resolve_method, travel_times
-from fietsstad.engine._memory import available_memory_bytes, check_memory, estimate_matrix_bytes
+from fietsstad.engine._memory import (
+    available_memory_bytes,
+    check_memory,
+    empty_matrix,
+    estimate_matrix_bytes,
+)
 from fietsstad.engine._paths import predecessors, shortest_path
 from fietsstad.engine.config import UNREACHABLE_I32, UNREACHABLE_U16
 
@@ -50,6 +56,7 @@ __all__ = [
     "estimate_matrix_bytes",
     "check_memory",
     "available_memory_bytes",
+    "empty_matrix",
     "Decay",
     "accessibility",
     "two_step_fca",

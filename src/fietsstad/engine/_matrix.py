@@ -43,7 +43,13 @@ from fietsstad.engine._graph import (
     check_nodes,
     check_secondary,
 )
-from fietsstad.engine._memory import check_memory, check_memory_budget, estimate_matrix_bytes
+from fietsstad.engine._memory import (
+    check_memory,
+    check_memory_budget,
+    check_out,
+    empty_matrix,
+    estimate_matrix_bytes,
+)
 from fietsstad.engine._phast import phast_fill
 from fietsstad.engine._units import cutoff_ticks, phast_limit_message
 from fietsstad.engine.config import (
@@ -53,7 +59,7 @@ from fietsstad.engine.config import (
     UNREACHABLE_I32,
     UNREACHABLE_U16,
 )
-from fietsstad.errors import GraphError
+from fietsstad.errors import GraphError, ParameterError
 
 _DTYPES = {
     np.dtype(np.uint16): (np.uint16(UNREACHABLE_U16), UNREACHABLE_U16 - 1),
@@ -265,18 +271,53 @@ def _overflow_error(dt, cap) -> GraphError:
     )
 
 
+def _input_arrays(objs) -> list[np.ndarray]:
+    """The arrays a result must not overlap: graph, hierarchy, ids and weights as passed."""
+    arrs: list[np.ndarray] = []
+    for o in objs:
+        if isinstance(o, np.ndarray):
+            arrs.append(o)
+        elif isinstance(o, (tuple, list)):
+            arrs.extend(a for a in o if isinstance(a, np.ndarray))
+        elif o is not None and hasattr(o, "__dict__"):  # CSRGraph, ContractionHierarchy
+            arrs.extend(a for a in vars(o).values() if isinstance(a, np.ndarray))
+    return arrs
+
+
+def _check_outs(out, shape, dt, sec_w, inputs):
+    """``None`` without ``out``; else the validated ``(times, secondary or None)`` arrays."""
+    if out is None:
+        return None
+    arrs = _input_arrays(inputs)
+    if sec_w is None:
+        if isinstance(out, tuple):
+            raise ParameterError("out must be one array here (a tuple only with secondary=...)")
+        return check_out(out, shape, dt, "out", arrs), None
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise ParameterError(
+            "with secondary=..., out must be a tuple (times, secondary_matrix) of two arrays"
+        )
+    t = check_out(out[0], shape, dt, "out[0]", arrs)
+    s = check_out(out[1], shape, np.int32, "out[1]", arrs)
+    if np.may_share_memory(t, s):
+        raise ParameterError("out[0] and out[1] overlap; pass two separate arrays")
+    return t, s
+
+
 # fmt: off
 @overload
 def travel_times(
     graph: GraphLike, sources: npt.ArrayLike | None = ..., targets: npt.ArrayLike | None = ..., *,
     cutoff: float | None = ..., dtype: npt.DTypeLike = ..., method: str = ...,
     ch: ContractionHierarchy | None = ..., secondary: None = ..., saturate: bool = ...,
+    out: np.ndarray | None = ...,
 ) -> np.ndarray: ...
 @overload
 def travel_times(
     graph: GraphLike, sources: npt.ArrayLike | None = ..., targets: npt.ArrayLike | None = ..., *,
     cutoff: float | None = ..., dtype: npt.DTypeLike = ..., method: str = ...,
     ch: ContractionHierarchy | None = ..., secondary: npt.ArrayLike, saturate: bool = ...,
+    out: tuple[np.ndarray, np.ndarray] | None = ...,
 ) -> tuple[np.ndarray, np.ndarray]: ...
 # fmt: on
 
@@ -292,6 +333,7 @@ def travel_times(
     ch: ContractionHierarchy | None = None,
     secondary: npt.ArrayLike | None = None,
     saturate: bool = False,
+    out: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Travel times from every source to every target, as one C-ordered matrix.
 
@@ -318,15 +360,27 @@ def travel_times(
         2**31 - 1. Float secondary weights are rounded to integers.
     saturate : bool
         For uint16: clip times above 65534 s to 65534 instead of raising.
+    out : numpy.ndarray, optional
+        Write the result into this array and return it (numpy's convention): C-contiguous,
+        writeable, of shape ``(len(sources), len(targets))`` and of ``dtype``; with
+        ``secondary`` a tuple ``(times, secondary_matrix)`` (the second one int32). Reusing
+        one array across repeated evaluations saves the allocation and its first touch; make
+        it with :func:`fietsstad.engine.empty_matrix` (a plain ``np.empty`` buffer pays that
+        first touch on its first use, in huge pages: measured up to 14 s for 20k x 20k on
+        the 2-core benchmark VM). Without ``out`` a fresh matrix is allocated the same way.
 
     Returns
     -------
-    numpy.ndarray (len(sources), len(targets)), or a tuple of two such arrays.
+    numpy.ndarray (len(sources), len(targets)), or a tuple of two such arrays (``out`` itself
+    when given).
 
     Raises
     ------
     GraphError
         Bad graph, ids, dtype, method, or uint16 overflow without ``saturate``.
+    ParameterError
+        ``out`` of the wrong type, shape or dtype, not C-contiguous, read-only, or overlapping
+        an input (a :class:`~fietsstad.errors.ValidationError`).
     MemoryBudgetError
         The output would not fit in memory (raised before allocating).
 
@@ -337,26 +391,35 @@ def travel_times(
     >>> t, d = travel_times(g, [0], [2], secondary=np.array([200, 100]), dtype="int32")
     >>> int(t[0, 0]), int(d[0, 0])
     (90, 300)
+    >>> buf = np.empty((3, 3), np.uint16)
+    >>> travel_times(g, out=buf) is buf
+    True
     """
     g = as_graph(graph)
     dt, unreach, cap = _out_spec(dtype)
     src = check_nodes(sources, g.n, "sources")
     tgt = check_nodes(targets, g.n, "targets")
     sec_w = None if secondary is None else check_secondary(secondary, g)
-    nbytes = estimate_matrix_bytes(len(src), len(tgt), dt)
-    if sec_w is not None:
-        nbytes += estimate_matrix_bytes(len(src), len(tgt), np.int32)
-    check_memory(nbytes, f"a {len(src):,} x {len(tgt):,} {dt} travel-time matrix")
+    shape = (len(src), len(tgt))
+    given = _check_outs(out, shape, dt, sec_w, (g, src, tgt, sources, targets, secondary, ch))
+    if given is None:
+        nbytes = estimate_matrix_bytes(len(src), len(tgt), dt)
+        if sec_w is not None:
+            nbytes += estimate_matrix_bytes(len(src), len(tgt), np.int32)
+        check_memory(nbytes, f"a {len(src):,} x {len(tgt):,} {dt} travel-time matrix")
     c = _cutoff(cutoff, g.ticks_per_s)
     meth = choose_method(g, src, c, method, sec_w)
     if meth == "phast" and ch is None:
         ch = build_ch(g, secondary=sec_w)
-    out = np.empty((len(src), len(tgt)), dtype=dt)
-    out_sec = None if sec_w is None else np.empty((len(src), len(tgt)), dtype=np.int32)
-    over = _fill(g, src, tgt, targets is None, c, meth, out, out_sec, sec_w, unreach, cap, ch)
+    if given is None:
+        res = empty_matrix(shape, dt)
+        out_sec = None if sec_w is None else empty_matrix(shape, np.int32)
+    else:
+        res, out_sec = given
+    over = _fill(g, src, tgt, targets is None, c, meth, res, out_sec, sec_w, unreach, cap, ch)
     if over and not saturate and dt == np.uint16:
         raise _overflow_error(dt, cap)
-    return out if out_sec is None else (out, out_sec)
+    return res if out_sec is None else (res, out_sec)
 
 
 def iter_blocks(
@@ -371,6 +434,7 @@ def iter_blocks(
     ch: ContractionHierarchy | None = None,
     secondary: npt.ArrayLike | None = None,
     saturate: bool = False,
+    out: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Iterator[tuple]:
     """Stream the travel-time matrix by blocks of source rows.
 
@@ -393,7 +457,13 @@ def iter_blocks(
     Parameters
     ----------
     block_size : int, optional
-        Source rows per block (default: 512, lowered so one block stays below ~256 MiB).
+        Source rows per block (default: 512, lowered so one block stays below ~256 MiB; with
+        ``out``, its number of rows).
+    out : numpy.ndarray, optional
+        One buffer of shape ``(block_size, len(targets))`` (and ``dtype``; a tuple with the
+        int32 secondary buffer when ``secondary`` is given) that every block is written into:
+        the yielded blocks are then views of its first rows, **overwritten by the next block**
+        (reduce or copy each before asking for the next). Checked as in :func:`travel_times`.
 
     Example
     -------
@@ -401,6 +471,9 @@ def iter_blocks(
     >>> g = CSRGraph.from_arrays([0, 1, 2, 2], [1, 2], [60, 30])
     >>> [(ids.tolist(), b.shape) for ids, b in iter_blocks(g, block_size=2)]
     [([0, 1], (2, 3)), ([2], (1, 3))]
+    >>> buf = np.empty((2, 3), np.uint16)
+    >>> [int(b.sum()) for _, b in iter_blocks(g, out=buf)]  # blocks are views of buf
+    [65715, 131070]
     """
     g = as_graph(graph)
     dt, unreach, cap = _out_spec(dtype)
@@ -409,28 +482,48 @@ def iter_blocks(
     sec_w = None if secondary is None else check_secondary(secondary, g)
     c = _cutoff(cutoff, g.ticks_per_s)
     row_bytes = max(1, len(tgt) * (dt.itemsize + (4 if sec_w is not None else 0)))
+    first = out[0] if isinstance(out, tuple) and out else out
+    if block_size is None and isinstance(first, np.ndarray) and first.ndim == 2:
+        block_size = first.shape[0]
     if block_size is None:
         block_size = int(max(1, min(DEFAULT_BLOCK_ROWS, (256 * 2**20) // row_bytes)))
     if int(block_size) < 1:
         raise GraphError("block_size must be >= 1")
     block_size = int(block_size)
-
-    check_memory_budget(
-        (block_size, len(tgt)),
-        dt,
-        f"a {block_size:,}-row block",
-        alternatives=["pass a smaller block_size", "pass fewer targets"],
-        extra_bytes=block_size * len(tgt) * 4 if sec_w is not None else 0,
-    )
+    inputs = (g, src, tgt, sources, targets, secondary, ch)
+    given = _check_outs(out, (block_size, len(tgt)), dt, sec_w, inputs)
+    if given is None:
+        _check_block_memory(block_size, len(tgt), dt, sec_w is not None)
     meth = choose_method(g, src, c, method, sec_w, stream=True, ch=ch)
     if meth == "phast" and ch is None:
         ch = build_ch(g, secondary=sec_w)
-    all_t = targets is None
+    yield from _blocks(g, src, tgt, targets is None, c, meth, sec_w, dt, unreach, cap, ch,
+                       block_size, given, saturate)  # fmt: skip
+
+
+def _check_block_memory(block_size: int, n_tgt: int, dt, with_sec: bool) -> None:
+    check_memory_budget(
+        (block_size, n_tgt),
+        dt,
+        f"a {block_size:,}-row block",
+        alternatives=["pass a smaller block_size", "pass fewer targets"],
+        extra_bytes=block_size * n_tgt * 4 if with_sec else 0,
+    )
+
+
+def _blocks(g, src, tgt, all_t, c, meth, sec_w, dt, unreach, cap, ch, block_size, given,
+            saturate) -> Iterator[tuple]:  # fmt: skip
+    """The generator behind :func:`iter_blocks` (arguments checked, hierarchy built)."""
     for start in range(0, len(src), block_size):
         ids = src[start : start + block_size]
-        out = np.empty((len(ids), len(tgt)), dtype=dt)
-        out_sec = None if sec_w is None else np.empty((len(ids), len(tgt)), dtype=np.int32)
-        over = _fill(g, ids, tgt, all_t, c, meth, out, out_sec, sec_w, unreach, cap, ch)
+        shape = (len(ids), len(tgt))
+        if given is None:
+            res = empty_matrix(shape, dt)
+            out_sec = None if sec_w is None else empty_matrix(shape, np.int32)
+        else:
+            res = given[0][: len(ids)]
+            out_sec = None if sec_w is None else given[1][: len(ids)]
+        over = _fill(g, ids, tgt, all_t, c, meth, res, out_sec, sec_w, unreach, cap, ch)
         if over and not saturate and dt == np.uint16:
             raise _overflow_error(dt, cap)
-        yield (ids, out) if sec_w is None else (ids, out, out_sec)
+        yield (ids, res) if sec_w is None else (ids, res, out_sec)

@@ -1,15 +1,27 @@
-"""PHAST sweeps over a contraction hierarchy, ``K`` sources per sweep (8, 16 or 32).
+"""PHAST sweeps over a contraction hierarchy: 32 sources per sweep, in uint16 or int32 lanes.
 
-For a group of up to ``K`` sources (chosen by :func:`lanes_for`, 32 for large source sets): one upward Dijkstra per source in the forward
-upward graph writes labels into column ``k`` of ``U`` (n, K); then one linear sweep over the
-sweep positions (highest rank first) computes, for every node ``v``,
-``D[v, :] = min(U[v, :], min over incoming downward edges (u, v) of D[u, :] + w)``
-with the 16 lanes in the innermost loop so LLVM vectorises it, and resets ``U[v, :]`` on the
-way (no O(n) re-initialisation per group). Labels are int32 ticks with ``PHAST_INF = 2**30``;
-the caller guarantees the sum of all weights is below 2**30 ticks, so ``label + w`` never
-overflows (with deciseconds: below about 1.2 days of summed edge time; larger graphs are
-refused by ``method="phast"`` and answered by Dijkstra under ``"auto"``). Rows are written
-straight into the caller's output (target order, requested dtype, seconds).
+Time matrices (:func:`phast_matrix`): for a group of up to :data:`LANES` sources, one upward
+Dijkstra per source in the forward upward graph; its labels go on per-node lists; then one
+linear sweep over the sweep positions (highest rank first) computes, for every node ``v``,
+``L[v, :] = min(upward labels of v, min over incoming downward edges (u, v) of L[u, :] + w)``
+with the lanes in the innermost loop so LLVM vectorises it. Every label is written before it
+is read, so nothing is reset between groups.
+
+The labels are **uint16 ticks with saturating adds** whenever that is exact or checkable
+(:func:`lane_mode`): a label is then ``min(true time, 65535)``, 32 lanes are one 64-byte line
+per node (half the memory of int32 lanes, twice the lanes per SIMD operation). A label below
+65535 is exact. 65535 means "unreached or >= 65535 ticks"; it is harmless when the cut-off is
+below 65535 ticks or :func:`lane_bound` proves every time below it; otherwise a group showing
+65535 at a target is swept again in int32 lanes (and a graph that is not strongly connected
+goes to int32 lanes at once). int32 labels use ``PHAST_INF = 2**30``; the caller guarantees the
+sum of all weights is below 2**30 ticks, so ``label + w`` never overflows (with deciseconds:
+below about 1.2 days of summed edge time; larger graphs are refused by ``method="phast"`` and
+answered by Dijkstra under ``"auto"``). For a uint16 matrix the labels become seconds in place
+(round half up, vectorised) and are copied into the caller's rows tile by tile; other dtypes
+convert per entry (:func:`~fietsstad.engine._units.put_time`).
+
+The secondary-cost variant (:func:`phast_matrix_sec`) and the accessibility kernels keep the
+dense upward matrix ``U`` and int32 lanes (``K`` from :func:`lanes_for`).
 
 Example
 -------
@@ -22,29 +34,34 @@ Example
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 from numba import prange
 
 from fietsstad.engine._heap import heap_pop, heap_push
 from fietsstad.engine._units import put_time
-from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, PHAST_LANES, UNREACHABLE_I32
+from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, UNREACHABLE_I32
 from fietsstad.errors import GraphError
 
-LANES = PHAST_LANES
 PINF = np.int32(PHAST_INF)
+#: Sources per sweep of the time matrices (:func:`phast_matrix`): 32 uint16 labels fill one
+#: 64-byte cache line per node (one AVX-512 register; two AVX2 registers).
+LANES = 32
+#: uint16 label "65535 or more / unreached" (saturating lanes).
+INF16 = np.uint16(65535)
+_LITTLE = sys.byteorder == "little"
+#: Targets per tile when rows are written out (:func:`_emit_rows`).
+EMIT_TILE = 128
 _LOW = np.int64(0xFFFFFFFF)
 
 
 @numba.njit(**NJIT)
-def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
-    """Dijkstra from position ``s`` in the upward graph; results go to column ``k`` of ``U``.
-
-    The search runs on the dense scalar array ``dist`` (PHAST_INF outside the search, reset on
-    return): a column of ``U`` strides one cache line per node, which made the search
-    memory-bound. Only the ~100-200 settled labels are then scattered into ``U``; their
-    positions are left in ``touched[:nt]`` and ``nt`` is returned.
-    """
+def _search(s, up_indptr, up_indices, up_t, cutoff, hk, dist, touched):
+    """Dijkstra from position ``s`` in the upward graph on the dense scalar array ``dist``
+    (PHAST_INF outside the search). The ``nt`` settled positions (returned) are left in
+    ``touched[:nt]`` with their labels in ``dist``; the caller resets ``dist`` there."""
     dist[s] = 0
     touched[0] = s
     nt = 1
@@ -66,6 +83,19 @@ def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
                 dist[x] = nd
                 nk = (nd << 32) | x
                 size = heap_push(hk, hk, size, nk, nk)
+    return nt
+
+
+@numba.njit(**NJIT)
+def _upward(s, k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched):
+    """:func:`_search` from position ``s``; the results go to column ``k`` of ``U``.
+
+    The search runs on the dense scalar array ``dist``: a column of ``U`` strides one cache
+    line per node, which made the search memory-bound. Only the ~100-200 settled labels are
+    then scattered into ``U``; their positions are left in ``touched[:nt]`` and ``nt`` is
+    returned.
+    """
+    nt = _search(s, up_indptr, up_indices, up_t, cutoff, hk, dist, touched)
     for t in range(nt):
         x = touched[t]
         U[x, k] = dist[x]
@@ -112,6 +142,198 @@ def _emit(D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, 
     return over
 
 
+# ------------------------------------------------------ time matrices: uint16 / int32 lanes
+@numba.njit(**NJIT)
+def _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cutoff, sat, hk, dist, touched,
+             head, ek, ed, enx):  # fmt: skip
+    """Upward searches of sources ``s0 .. s0 + lanes - 1``; their labels (clipped to ``sat``)
+    go on per-position lists (``head[x]`` -> entry; entry ``i``: lane ``ek[i]``, label
+    ``ed[i]``, next ``enx[i]``) that the sweep consumes: no dense upward matrix to fill and
+    reset. Returns the number of entries, or -1 when they do not fit (``head`` is then reset;
+    the caller retries with larger arrays)."""
+    ne = 0
+    for k in range(lanes):
+        nt = _search(src_pos[s0 + k], up_indptr, up_indices, up_t, cutoff, hk, dist, touched)
+        if ne + nt > ek.size:
+            for t in range(nt):
+                dist[touched[t]] = PINF
+            head[:] = -1
+            return -1
+        for t in range(nt):
+            x = touched[t]
+            ek[ne] = k
+            ed[ne] = min(dist[x], sat)
+            enx[ne] = head[x]
+            head[x] = ne
+            ne += 1
+            dist[x] = PINF
+    return ne
+
+
+@numba.njit(**NJIT)
+def _grown(ek):
+    """Three fresh entry arrays (lane, label, next) of twice ``ek.size``."""
+    cap = 2 * ek.size
+    return np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int32)
+
+
+@numba.njit(**NJIT)
+def _sweep16(dn_indptr, dn_src, dn_w16, L, head, ek, ed, enx):
+    """The downward sweep on uint16 labels, :data:`LANES16` lanes = one 64-byte line per node.
+
+    ``L[v] = min(upward labels of v, min over incoming (u, v) of L[u] + w)`` with saturating
+    adds (``a + w`` wrapped below ``a`` means 65535): every label is exactly ``min(true
+    distance, 65535)``, so any label below 65535 is exact. LLVM emits ``vpaddusw`` and
+    ``vpminuw`` for the lane loop (the lane count is a compile-time constant). The upward labels
+    come from the lists of :func:`_collect`, emptied on the way (``head`` is all -1 again on
+    return), so nothing is reset between groups."""
+    n = L.shape[0]
+    for v in range(n):
+        for k in range(LANES):
+            L[v, k] = INF16
+        i = head[v]
+        head[v] = -1
+        while i >= 0:
+            L[v, ek[i]] = np.uint16(ed[i])
+            i = enx[i]
+        for e in range(dn_indptr[v], dn_indptr[v + 1]):
+            u = dn_src[e]
+            w = dn_w16[e]
+            for k in range(LANES):
+                a = L[u, k]
+                x = np.uint16(a + w)
+                x = x if x >= a else INF16
+                L[v, k] = min(L[v, k], x)
+
+
+@numba.njit(**NJIT)
+def _sweep32(dn_indptr, dn_src, dn_t, L, head, ek, ed, enx):
+    """:func:`_sweep16` on int32 labels (``PHAST_INF`` = unreached; the caller guarantees
+    that the weights sum below 2**30, so ``label + w`` never overflows). The lane count is read
+    at run time here: LLVM then vectorises the lane loop (``vpaddd``/``vpminsd``), which it did
+    not for the constant count."""
+    n, K = L.shape
+    for v in range(n):
+        for k in range(K):
+            L[v, k] = PINF
+        i = head[v]
+        head[v] = -1
+        while i >= 0:
+            L[v, ek[i]] = ed[i]
+            i = enx[i]
+        for e in range(dn_indptr[v], dn_indptr[v + 1]):
+            u = dn_src[e]
+            w = dn_t[e]
+            for k in range(K):
+                L[v, k] = min(L[v, k], np.int32(L[u, k] + w))
+
+
+@numba.njit(**NJIT)
+def _emit_rows(L, tgt_pos, s0, lanes, lim, sat, out, unreach, cap, tps, exact):
+    """Write lanes ``0..lanes-1`` of ``L`` as rows ``s0..`` of ``out`` (target order, output
+    dtype, seconds: :func:`fietsstad.engine._units.put_time`), by tiles of
+    :data:`EMIT_TILE` targets: every output row is written sequentially while the tile's
+    label lines stay in L1. Labels above ``lim`` write ``unreach``; returns ``(#clipped,
+    #labels >= sat)``, the latter being uint16 labels that may be saturated."""
+    over = 0
+    amb = 0
+    nt = tgt_pos.size
+    for j0 in range(0, nt, EMIT_TILE):
+        j1 = min(nt, j0 + EMIT_TILE)
+        for k in range(lanes):
+            i = s0 + k
+            for j in range(j0, j1):
+                d = L[tgt_pos[j], k]
+                if d >= sat:
+                    amb += 1
+                over += put_time(out, i, j, d, lim, unreach, cap, tps, exact)
+    return over, amb
+
+
+@numba.njit(**NJIT)
+def _seconds16(L, lim, tps, unreach):
+    """uint16 labels -> uint16 seconds in place (a uint16 matrix's values): ``round-half-up(d /
+    tps)`` for ``d <= lim``, ``unreach`` above (the rule of :func:`~fietsstad.engine._units.
+    put_time`; seconds never exceed 6,554, so nothing is clipped). Returns how many labels
+    were 65535 (saturated or unreached). ``(x * 52429) >> 19 == x // 10`` for ``x < 2**16 + 6``.
+    """
+    n = L.shape[0]
+    lim32 = np.uint32(lim)
+    u = np.uint16(unreach)
+    amb = 0
+    if tps == 10:
+        lim16 = np.uint16(min(lim, INF16))
+        for p in range(n):
+            row = L[p]
+            for k in range(LANES):
+                d = row[k]
+                amb += np.int32(d == INF16)
+                s = np.uint16((np.uint32(d) * np.uint32(52429) + np.uint32(5 * 52429)) >> 19)
+                row[k] = s if d <= lim16 else u
+    elif tps == 1:
+        for p in range(n):
+            for k in range(LANES):
+                d = np.uint32(L[p, k])
+                amb += d == np.uint32(INF16)
+                L[p, k] = L[p, k] if d <= lim32 else u
+    else:
+        half = np.uint32(tps // 2)
+        t = np.uint32(tps)
+        for p in range(n):
+            for k in range(LANES):
+                d = np.uint32(L[p, k])
+                amb += d == np.uint32(INF16)
+                L[p, k] = np.uint16((d + half) // t) if d <= lim32 else u
+    return amb
+
+
+@numba.njit(**NJIT)
+def _gather16(S, tgt_pos, s0, lanes, out):
+    """``out[s0 + k, j] = S[tgt_pos[j], k]`` by tiles of :data:`EMIT_TILE` targets: every
+    output row is written sequentially while the tile's lines of ``S`` stay in L1."""
+    nt = tgt_pos.size
+    for j0 in range(0, nt, EMIT_TILE):
+        j1 = min(nt, j0 + EMIT_TILE)
+        for k in range(lanes):
+            row = out[s0 + k]
+            for j in range(j0, j1):
+                row[j] = S[tgt_pos[j], k]
+
+
+@numba.njit(**NJIT)
+def _gather16x4(S, tgt_pos, s0, out):
+    """:func:`_gather16` for all :data:`LANES` lanes, reading four lanes at once as one
+    uint64 (little-endian: lane ``4m`` in the low bits): a quarter of the loads, measured 2x
+    faster than one load per entry."""
+    S64 = S.view(np.uint64)
+    nt = tgt_pos.size
+    m16 = np.uint64(0xFFFF)
+    for j0 in range(0, nt, EMIT_TILE):
+        j1 = min(nt, j0 + EMIT_TILE)
+        for m in range(LANES // 4):
+            r0 = out[s0 + 4 * m]
+            r1 = out[s0 + 4 * m + 1]
+            r2 = out[s0 + 4 * m + 2]
+            r3 = out[s0 + 4 * m + 3]
+            for j in range(j0, j1):
+                v = S64[tgt_pos[j], m]
+                r0[j] = np.uint16(v & m16)
+                r1[j] = np.uint16((v >> np.uint64(16)) & m16)
+                r2[j] = np.uint16((v >> np.uint64(32)) & m16)
+                r3[j] = np.uint16(v >> np.uint64(48))
+
+
+@numba.njit(**NJIT)
+def _count16(S, tgt_pos, lanes, u):
+    """How many of the first ``lanes`` lanes at the targets hold ``u``."""
+    c = 0
+    for j in range(tgt_pos.size):
+        p = tgt_pos[j]
+        for k in range(lanes):
+            c += S[p, k] == u
+    return c
+
+
 @numba.njit(**NJIT_PAR)
 def phast_matrix(
     up_indptr,
@@ -120,10 +342,9 @@ def phast_matrix(
     dn_indptr,
     dn_src,
     dn_t,
-    order,
+    dn_w16,
     src_pos,
     tgt_pos,
-    all_targets,
     cutoff,
     out,
     unreach,
@@ -131,35 +352,80 @@ def phast_matrix(
     tps,
     exact,
     nthr,
-    K,
+    mode,
+    out16,
 ):
-    """Rows of travel times for ``src_pos`` (sweep positions) to the targets; returns #clipped.
+    """Rows of travel times for ``src_pos`` (sweep positions) to ``tgt_pos``; returns
+    ``(#clipped, #groups swept again with int32 lanes)``.
 
-    ``K`` sources share one sweep; groups of sources are spread over ``4 * nthr`` chunks.
+    :data:`LANES` sources share one sweep; groups are spread over ``4 * nthr`` chunks.
+    ``mode``: 0 = int32 lanes only; 1 = uint16 lanes, exact (no label can saturate, or every
+    saturated label lies beyond the cut-off); 2 = uint16 lanes, and a group whose targets
+    show a saturated label (65535: maybe >= 6553.5 s at 10 ticks per second) is swept again
+    with int32 lanes, which writes the same rows again. A chunk where most groups needed the
+    second sweep goes on with int32 lanes only. ``out16``: ``out`` is uint16 with the sentinel
+    65535 (labels are turned into seconds in place, then copied row by row).
     """
     n = dn_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + K - 1) // K
+    ng = (ns + LANES - 1) // LANES
     nch = max(1, min(ng, 4 * nthr))
     over = np.zeros(nch, np.int64)
+    redo = np.zeros(nch, np.int64)
+    lim = min(cutoff, PHAST_INF - 1)
+    lim16 = min(cutoff, INF16 - 1)
+    sat16 = np.int64(INF16) if mode == 2 else np.int64(PHAST_INF) * 4
+    sat32 = np.int64(PHAST_INF) * 4
+    cut16 = min(cutoff, np.int64(INF16))
     for c in prange(nch):
-        U = np.full((n, K), PINF, np.int32)
-        D = np.empty((n, K), np.int32)
+        use32 = mode == 0
+        L16 = np.empty((0 if use32 else n, LANES), np.uint16)
+        L32 = np.empty((n if use32 else 0, LANES), np.int32)
+        head = np.full(n, -1, np.int32)
+        ek, ed, enx = _grown(np.empty(128 * LANES, np.int32))
         hk = np.empty(up_indices.size + 1, np.int64)
         dist = np.full(n, PINF, np.int32)
         touched = np.empty(n, np.int32)
-        for gi in range(c * ng // nch, (c + 1) * ng // nch):
-            s0 = gi * K
-            lanes = min(K, ns - s0)
-            for k in range(lanes):
-                _upward(
-                    src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched
-                )
-            _sweep(dn_indptr, dn_src, dn_t, U, D)
-            over[c] += _emit(
-                D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, tps, exact
-            )
-    return over.sum()
+        g0 = c * ng // nch
+        g1 = (c + 1) * ng // nch
+        for gi in range(g0, g1):
+            s0 = gi * LANES
+            lanes = min(LANES, ns - s0)
+            if not use32:
+                while _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cut16,
+                               np.int64(INF16), hk, dist, touched, head, ek, ed, enx) < 0:  # fmt: skip
+                    ek, ed, enx = _grown(ek)
+                _sweep16(dn_indptr, dn_src, dn_w16, L16, head, ek, ed, enx)
+                if out16:
+                    o = 0
+                    amb = _seconds16(L16, lim16, tps, unreach)
+                    if mode == 2 and amb > 0:
+                        amb = _count16(L16, tgt_pos, lanes, INF16)
+                    else:
+                        amb = 0
+                    if amb == 0 and lanes == LANES and _LITTLE:
+                        _gather16x4(L16, tgt_pos, s0, out)
+                    elif amb == 0:
+                        _gather16(L16, tgt_pos, s0, lanes, out)
+                else:
+                    o, amb = _emit_rows(
+                        L16, tgt_pos, s0, lanes, lim16, sat16, out, unreach, cap, tps, exact
+                    )
+                if amb == 0:
+                    over[c] += o
+                    continue
+                redo[c] += 1
+                if L32.shape[0] == 0:
+                    L32 = np.empty((n, LANES), np.int32)
+                if gi - g0 >= 3 and 2 * redo[c] > gi - g0 + 1:
+                    use32 = True
+            while _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cutoff,
+                           np.int64(PINF), hk, dist, touched, head, ek, ed, enx) < 0:  # fmt: skip
+                ek, ed, enx = _grown(ek)
+            _sweep32(dn_indptr, dn_src, dn_t, L32, head, ek, ed, enx)
+            o, amb = _emit_rows(L32, tgt_pos, s0, lanes, lim, sat32, out, unreach, cap, tps, exact)
+            over[c] += o
+    return over.sum(), redo.sum()
 
 
 def lanes_for(n_sources: int, nthr: int) -> int:
@@ -309,6 +575,66 @@ def phast_matrix_sec(
     return over.sum()
 
 
+#: Groups that the last :func:`phast_fill` swept again with int32 lanes (tests, benchmarks).
+LAST_REDO = 0
+
+_BOUNDS: dict[str, tuple[bool, int]] = {}  # "graph key:top node" -> lane_bound
+
+
+def lane_bound(g, ch) -> tuple[bool, int]:
+    """``(strongly_connected, bound)``: ``bound`` (ticks) is ``max d(s, c) + max d(c, t)`` for
+    the top node ``c`` of the hierarchy, an upper bound of every travel time when the graph is
+    strongly connected (two searches; memoised per graph). With ``bound <= 65534`` uint16
+    lanes can never saturate.
+
+    Example
+    -------
+    >>> from fietsstad.engine import CSRGraph, build_ch
+    >>> g = CSRGraph.from_arrays([0, 1, 2, 3], [1, 2, 0], [5, 6, 7])
+    >>> strong, bound = lane_bound(g, build_ch(g))  # the largest time is 1 -> 0: 13 ticks
+    >>> strong, 13 <= bound <= 2 * 13
+    (True, True)
+    """
+    c = int(ch.order[0])
+    key = f"{ch.graph_key}:{c}"
+    hit = _BOUNDS.get(key)
+    if hit is not None:
+        return hit
+    from fietsstad.engine._dijkstra import single_source
+
+    fwd = single_source(g.indptr, g.indices, g.weights, c)
+    r = g.reverse()
+    bwd = single_source(r.indptr, r.indices, r.weights, c)
+    unreached = np.int64(UNREACHABLE_I32)
+    strong = bool((fwd < unreached).all() and (bwd < unreached).all())
+    bound = int(fwd.max() + bwd.max()) if strong else -1
+    if len(_BOUNDS) >= 16:
+        _BOUNDS.pop(next(iter(_BOUNDS)))
+    _BOUNDS[key] = (strong, bound)
+    return strong, bound
+
+
+def lane_mode(g, ch, cutoff: int) -> int:
+    """How :func:`phast_matrix` sweeps (``cutoff`` in ticks): 1 = uint16 lanes, exact (the
+    cut-off is below 65535 ticks, or :func:`lane_bound` proves every time below it); 2 = uint16
+    lanes with a second int32 sweep for a group that saturates (strongly connected graph, no
+    proof); 0 = int32 lanes (a graph that is not strongly connected: unreached and saturated
+    labels would look alike). :data:`FORCE_MODE` overrides it (tests, benchmarks)."""
+    if FORCE_MODE is not None:
+        return int(FORCE_MODE)
+    if cutoff < int(INF16):
+        return 1
+    strong, bound = lane_bound(g, ch)
+    if not strong:
+        return 0
+    return 1 if bound < int(INF16) else 2
+
+
+#: Tests and benchmarks: a :func:`lane_mode` to use instead of the chosen one (2 forces uint16
+#: lanes with the int32 check, 0 int32 lanes only); ``None`` lets :func:`lane_mode` choose.
+FORCE_MODE: int | None = None
+
+
 def phast_fill(
     g, sources, targets, cutoff, out, out_sec, sec_w, unreach, cap, ch, all_targets=False
 ) -> int:
@@ -325,32 +651,34 @@ def phast_fill(
     all_t = bool(all_targets) and len(targets) == g.n
     c = np.int64(min(int(cutoff), PHAST_INF - 1))
     nthr = numba.get_num_threads()
-    K = lanes_for(len(sources), nthr)
     tps = np.int64(g.ticks_per_s)
     exact = out.dtype.kind == "f"
     if sec_w is None:
-        return int(
-            phast_matrix(
-                ch.up_indptr,
-                ch.up_indices,
-                ch.up_t,
-                ch.dn_indptr,
-                ch.dn_src,
-                ch.dn_t,
-                ch.order,
-                src_pos,
-                tgt_pos,
-                all_t,
-                c,
-                out,
-                unreach,
-                cap,
-                tps,
-                exact,
-                nthr,
-                K,
-            )
+        global LAST_REDO
+        mode = lane_mode(g, ch, int(c))
+        w16 = np.minimum(ch.dn_t, int(INF16)).astype(np.uint16)
+        over, LAST_REDO = phast_matrix(
+            ch.up_indptr,
+            ch.up_indices,
+            ch.up_t,
+            ch.dn_indptr,
+            ch.dn_src,
+            ch.dn_t,
+            w16,
+            src_pos,
+            tgt_pos,
+            c,
+            out,
+            unreach,
+            cap,
+            tps,
+            exact,
+            nthr,
+            np.int64(mode),
+            out.dtype == np.uint16 and int(unreach) == int(INF16),
         )
+        return int(over)
+    K = lanes_for(len(sources), nthr)
     if not ch.has_secondary:
         raise GraphError(
             "this contraction hierarchy was built without secondary weights; "
