@@ -1,13 +1,22 @@
-"""Contraction hierarchy (CH) construction, once per graph and cost, in numba.
+"""Contraction hierarchy (CH) construction, once per graph and cost, in numba, on all cores.
 
-Nodes are contracted one by one in the order of a priority, ``2 * edge difference +
-contracted neighbours`` (shortcuts added minus edges removed, plus how many neighbours are
-already gone, which spreads contraction evenly), with lazy updates: a popped node's priority is
-recomputed and the node re-queued if it is no longer the minimum; after a contraction the
-neighbours' priorities are refreshed. Shortcuts ``u -> x`` replace ``u -> v -> x`` unless a
-*witness* path of at most the same cost avoids ``v``; witness searches are bounded Dijkstras
-that stop after ``settle_limit`` settled nodes (a missed witness only costs an extra shortcut,
-never correctness).
+Nodes are contracted in *rounds* (Vetter 2009, "parallel CH"). Every uncontracted node has a
+priority, ``2 * edge difference + contracted neighbours`` (shortcuts its contraction adds minus
+the arcs it removes, plus how many neighbours are already gone, which spreads contraction
+evenly), estimated by simulating its contraction. A round contracts every node whose priority
+(ties broken by a scramble of the node id) is the least in its 2-hop neighbourhood: such nodes
+share no neighbour, so one thread per node can contract them at the same time and hand its
+shortcuts to its own neighbours without locks; then the priorities of their neighbours are
+recomputed, again in parallel. Every step reads only the state left by the previous step, so
+the hierarchy is the same whatever the number of threads (``numba.set_num_threads``).
+
+A shortcut ``u -> x`` replaces ``u -> v -> x`` unless a *witness* path of at most the same cost
+avoids ``v`` (and the other nodes of the round); witness searches are Dijkstras that stop when
+all of ``v``'s out-neighbours are settled or after ``settle_limit`` settled nodes
+(:data:`SIMULATION_SETTLE_LIMIT` when only estimating a priority). A missed witness only costs
+an extra shortcut, never correctness. The graph being contracted is kept in flat per-node
+adjacency segments (no Python objects); a node's segments, once it is contracted, are its arcs
+in the hierarchy.
 
 Costs are compared as packed ``int64`` keys ``time << 32 | secondary``: with secondary weights
 the hierarchy preserves the lexicographically least (time, secondary) paths, so the PHAST sweep
@@ -39,19 +48,27 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 import numpy.typing as npt
+from numba import prange
 
 from fietsstad.engine._graph import CSRGraph, GraphLike, as_graph, check_secondary
 from fietsstad.engine._heap import heap_pop as _hpop
 from fietsstad.engine._heap import heap_push as _hpush
 from fietsstad.engine._units import phast_limit_message
-from fietsstad.engine.config import INF64, NJIT, PHAST_INF
+from fietsstad.engine.config import INF64, NJIT, NJIT_PAR, PHAST_INF
 from fietsstad.errors import GraphError
 
 _BIG = np.int64(INF64)
 _LOW = np.int64(0xFFFFFFFF)
 
-#: Settled-node limit of witness searches during construction.
+#: Settled-node limit of the witness searches that decide which shortcuts a contraction adds.
 WITNESS_SETTLE_LIMIT = 64
+
+#: Settled-node limit of the witness searches that estimate a node's priority.
+SIMULATION_SETTLE_LIMIT = 16
+
+#: Weights of (level, shortcuts per removed arc, shortcut hops per removed hop, edge difference,
+#: contracted neighbours) in a node's priority (see :func:`_priority`).
+_PRIORITY_COEF = (0, 0, 0, 2, 1)
 
 _MEMO: dict[str, ContractionHierarchy] = {}
 _MEMO_MAX = 8
@@ -106,221 +123,500 @@ class ContractionHierarchy:
 
 
 # ---------------------------------------------------------------------------- kernels
+# The graph being contracted lives in flat arrays: every node has an out-list and an in-list,
+# a segment ``[st[v], st[v] + ln[v])`` of capacity ``cp[v]`` in a shared pool of (neighbour,
+# packed weight, hop count) entries; a list that outgrows its segment moves to the pool's end.
+# A node's lists only ever hold uncontracted neighbours, so once a node is contracted its lists
+# are exactly its upward (out) and downward (in) arcs in the hierarchy.
+
+_KEY_OFF = np.int64(1 << 30)
+_TIE_MUL = np.int64(2654435761)
+
+#: What one step of :func:`_run_par` / :func:`_run_ser` computes for each item.
+_PRIORITY, _LOCAL_MIN, _SELECT, _CONTRACT, _APPLY = 0, 1, 2, 3, 4
+
+#: Items below which a step runs on one thread (a parallel launch costs more than the work).
+_PAR_MIN = 24
+
+
 @numba.njit(**NJIT)
-def _witness(u, skip, maxc, limit, head_out, e_to, e_w, nxt_out, contracted, dist, touched, hk, hn):
-    """Bounded search from ``u`` avoiding ``skip`` and contracted nodes; returns #touched."""
+def _witness(u, v, maxc, limit, ntgt, o_st, o_ln, o_to, o_w, state, dist, touched, tmark, hk, hn):
+    """Bounded Dijkstra from ``u`` avoiding ``v`` and nodes not active (``state != 0``).
+
+    Stops once the ``ntgt`` nodes marked ``tmark == v`` are settled, after ``limit`` settled
+    nodes, beyond ``maxc``, or when the heap is full: every label left in ``dist`` is then the
+    length of a real path avoiding ``v`` (a witness), so stopping early only adds shortcuts.
+    Returns the number of touched nodes (``touched[:nt]``; the caller resets their labels).
+    """
     dist[u] = 0
     touched[0] = u
     nt = 1
     size = _hpush(hk, hn, 0, np.int64(0), u)
     settled = 0
+    found = 0
+    cap = hk.size
     while size > 0:
         d = hk[0]
         x = hn[0]
         size = _hpop(hk, hn, size)
         if d != dist[x]:
             continue
+        if tmark[x] == v:
+            found += 1
+            if found >= ntgt:
+                break
         settled += 1
-        if settled > limit or d > maxc:
+        if settled > limit:
             break
-        e = head_out[x]
-        while e >= 0:
-            y = e_to[e]
-            if y != skip and not contracted[y]:
-                nd = d + e_w[e]
-                if nd <= maxc and nd < dist[y]:
-                    if dist[y] == _BIG:
-                        touched[nt] = y
-                        nt += 1
-                    dist[y] = nd
-                    size = _hpush(hk, hn, size, nd, y)
-            e = nxt_out[e]
+        b = o_st[x]
+        for e in range(b, b + o_ln[x]):
+            y = o_to[e]
+            if y == v or state[y] != 0:
+                continue
+            nd = d + o_w[e]
+            if nd <= maxc and nd < dist[y]:
+                if dist[y] == _BIG:
+                    touched[nt] = y
+                    nt += 1
+                dist[y] = nd
+                if size == cap:
+                    return nt
+                size = _hpush(hk, hn, size, nd, y)
     return nt
 
 
 @numba.njit(**NJIT)
-def _add_edge(u, x, w, ne, pool):
-    """Add ``u -> x`` (or lower an existing one); returns the new edge count (-1: pool full)."""
-    head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in = pool
-    e = head_out[u]
-    while e >= 0:
-        if e_to[e] == x:
-            if w < e_w[e]:
-                e_w[e] = w
-            return ne
-        e = nxt_out[e]
-    if ne >= e_to.size:
-        return -1
-    e_from[ne] = u
-    e_to[ne] = x
-    e_w[ne] = w
-    nxt_out[ne] = head_out[u]
-    head_out[u] = ne
-    nxt_in[ne] = head_in[x]
-    head_in[x] = ne
-    return ne + 1
+def _contract_node(v, limit, g, dist, touched, tmark, hk, hn, k0, bu, bx, bw, bh):
+    """The shortcuts contracting ``v`` needs; written to ``b*[k0:]`` unless ``k0 < 0``.
 
-
-@numba.njit(**NJIT)
-def _contract(v, do_it, limit, ne, pool, scratch):
-    """Count (and if ``do_it`` add) the shortcuts contracting ``v`` needs.
-
-    ``pool`` is the edge pool ``(head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in)``,
-    ``scratch`` the search state ``(contracted, dist, touched, hk, hn, in_u, in_w, out_x,
-    out_w)`` (tuples of arrays: one argument each, the arrays are shared, not copied).
-    Returns ``(shortcuts, n_in + n_out, new_edge_count)``; edge count -1 means the pool is full.
+    Returns ``(shortcuts, their summed hop counts)``.
     """
-    head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in = pool
-    contracted, dist, touched, hk, hn, in_u, in_w, out_x, out_w = scratch
-    nin = 0
-    e = head_in[v]
-    while e >= 0:
-        u = e_from[e]
-        if not contracted[u] and u != v:
-            in_u[nin] = u
-            in_w[nin] = e_w[e]
-            nin += 1
-        e = nxt_in[e]
-    nout = 0
-    maxout = np.int64(0)
-    e = head_out[v]
-    while e >= 0:
-        x = e_to[e]
-        if not contracted[x] and x != v:
-            out_x[nout] = x
-            out_w[nout] = e_w[e]
-            if e_w[e] > maxout:
-                maxout = e_w[e]
-            nout += 1
-        e = nxt_out[e]
-    shortcuts = 0
-    for i in range(nin):
-        u = in_u[i]
-        wu = in_w[i]
-        if nout == 0:
-            break
+    o_st, o_ln, o_to, o_w, o_h, i_st, i_ln, i_fr, i_w, i_h, state = g
+    ob = o_st[v]
+    nout = o_ln[v]
+    ib = i_st[v]
+    nin = i_ln[v]
+    if nout == 0 or nin == 0:
+        return 0, 0
+    for j in range(ob, ob + nout):
+        tmark[o_to[j]] = v
+    added = 0
+    hops = 0
+    k = k0
+    for i in range(ib, ib + nin):
+        u = i_fr[i]
+        wu = i_w[i]
+        maxout = np.int64(-1)
+        for j in range(ob, ob + nout):
+            if o_to[j] != u and o_w[j] > maxout:
+                maxout = o_w[j]
+        if maxout < 0:
+            continue
         nt = _witness(
             u,
             v,
             wu + maxout,
             limit,
-            head_out,
-            e_to,
-            e_w,
-            nxt_out,
-            contracted,
+            nout,
+            o_st,
+            o_ln,
+            o_to,
+            o_w,
+            state,
             dist,
             touched,
+            tmark,
             hk,
             hn,
         )
-        for j in range(nout):
-            x = out_x[j]
+        for j in range(ob, ob + nout):
+            x = o_to[j]
             if x == u:
                 continue
-            c = wu + out_w[j]
+            c = wu + o_w[j]
             if dist[x] > c:
-                shortcuts += 1
-                if do_it:
-                    ne = _add_edge(u, x, c, ne, pool)
-                    if ne < 0:
-                        for t in range(nt):
-                            dist[touched[t]] = _BIG
-                        return shortcuts, nin + nout, -1
+                added += 1
+                h = i_h[i] + o_h[j]
+                hops += h
+                if k0 >= 0:
+                    bu[k] = u
+                    bx[k] = x
+                    bw[k] = c
+                    bh[k] = h
+                    k += 1
         for t in range(nt):
             dist[touched[t]] = _BIG
-    return shortcuts, nin + nout, ne
+    for j in range(ob, ob + nout):
+        tmark[o_to[j]] = -1
+    return added, hops
 
 
 @numba.njit(**NJIT)
-def _order_and_contract(n, src, dst, w, cap, limit):
-    """Contract every node; returns (rank, level, e_from, e_to, e_w, n_edges); -1 edges: full."""
-    e_from = np.empty(cap, np.int32)
-    e_to = np.empty(cap, np.int32)
-    e_w = np.empty(cap, np.int64)
-    nxt_out = np.empty(cap, np.int32)
-    nxt_in = np.empty(cap, np.int32)
-    head_out = np.full(n, -1, np.int32)
-    head_in = np.full(n, -1, np.int32)
-    pool = (head_out, head_in, e_from, e_to, e_w, nxt_out, nxt_in)
-    ne = 0
-    for i in range(src.size):
-        ne = _add_edge(src[i], dst[i], w[i], ne, pool)
-    contracted = np.zeros(n, np.bool_)
-    cn = np.zeros(n, np.int64)
-    pri = np.zeros(n, np.int64)
-    dist = np.full(n, _BIG, np.int64)
-    touched = np.empty(n, np.int32)
-    wcap = cap + 1
-    hk = np.empty(wcap, np.int64)
-    hn = np.empty(wcap, np.int32)
-    in_u = np.empty(n, np.int32)
-    in_w = np.empty(n, np.int64)
-    out_x = np.empty(n, np.int32)
-    out_w = np.empty(n, np.int64)
-    scratch = (contracted, dist, touched, hk, hn, in_u, in_w, out_x, out_w)
-    qk = np.empty(4 * n + 4 * cap + 1, np.int64)
-    qn = np.empty(4 * n + 4 * cap + 1, np.int32)
-    qs = 0
-    mark = np.full(n, -1, np.int32)
-    nbuf = np.empty(n, np.int32)
+def _priority(v, limit, g, dist, touched, tmark, hk, hn, level, cn, coef):
+    """Key of ``v``: its priority (low: contract early) above a scramble of its id (ties)."""
+    o_st, o_ln, o_to, o_w, o_h, i_st, i_ln, i_fr, i_w, i_h, state = g
+    added, hops = _contract_node(
+        v, limit, g, dist, touched, tmark, hk, hn, np.int64(-1), o_to, o_to, o_w, o_h
+    )
+    removed = o_ln[v] + i_ln[v]
+    rhops = 1
+    for e in range(o_st[v], o_st[v] + o_ln[v]):
+        rhops += o_h[e]
+    for e in range(i_st[v], i_st[v] + i_ln[v]):
+        rhops += i_h[e]
+    p = (
+        coef[0] * level[v]
+        + (coef[1] * added) // (removed + 1)
+        + (coef[2] * hops) // rhops
+        + coef[3] * (added - removed)
+        + coef[4] * cn[v]
+    )
+    p = min(max(p, -_KEY_OFF), _KEY_OFF - 1)
+    return ((p + _KEY_OFF) << 32) | ((np.int64(v) * _TIE_MUL) & _LOW)
+
+
+@numba.njit(**NJIT)
+def _drop(st, ln, nb, w, h, a, b):
+    """Remove ``b`` from the list of ``a`` (swap with the last entry)."""
+    s = st[a]
+    last = s + ln[a] - 1
+    for e in range(s, last + 1):
+        if nb[e] == b:
+            nb[e] = nb[last]
+            w[e] = w[last]
+            h[e] = h[last]
+            ln[a] -= 1
+            return
+
+
+@numba.njit(**NJIT)
+def _put(st, ln, nb, w, h, a, b, c, hop):
+    """Add ``b`` with cost ``c`` to the list of ``a``, or lower the cost of the entry there."""
+    s = st[a]
+    for e in range(s, s + ln[a]):
+        if nb[e] == b:
+            if c < w[e]:
+                w[e] = c
+                h[e] = hop
+            return
+    e = s + ln[a]
+    nb[e] = b
+    w[e] = c
+    h[e] = hop
+    ln[a] += 1
+
+
+@numba.njit(**NJIT)
+def _step(mode, lo, hi, items, g, t, S, rs, buf):
+    """Items ``lo..hi-1`` of one step of a contraction round (``_PRIORITY`` ... ``_APPLY``).
+
+    ``g`` is the graph being contracted, ``S`` the per-thread search scratch (row ``t``),
+    ``rs`` the round state, ``buf`` the shortcuts of the round (see :func:`_contract_all`).
+    """
+    o_st, o_ln, o_to, o_w, o_h, i_st, i_ln, i_fr, i_w, i_h, state = g
+    key, m1, sel, off, cnt, level, cn, limits, coef = rs
+    if mode == _LOCAL_MIN:
+        for i in range(lo, hi):
+            v = items[i]
+            m = key[v]
+            for e in range(o_st[v], o_st[v] + o_ln[v]):
+                m = min(m, key[o_to[e]])
+            for e in range(i_st[v], i_st[v] + i_ln[v]):
+                m = min(m, key[i_fr[e]])
+            m1[v] = m
+    elif mode == _SELECT:
+        # a node is contracted in this round if its key is the least in its 2-hop neighbourhood
+        for i in range(lo, hi):
+            v = items[i]
+            kv = key[v]
+            ok = m1[v] == kv
+            for e in range(o_st[v], o_st[v] + o_ln[v]):
+                ok = ok and m1[o_to[e]] == kv
+            for e in range(i_st[v], i_st[v] + i_ln[v]):
+                ok = ok and m1[i_fr[e]] == kv
+            sel[i] = ok
+    elif mode == _APPLY:
+        # the neighbours of v forget it and get its shortcuts (they are no other node's
+        # neighbours in this round: nodes of one round are more than 2 hops apart)
+        bu, bx, bw, bh = buf
+        for i in range(lo, hi):
+            v = items[i]
+            lv = level[v] + 1
+            for e in range(i_st[v], i_st[v] + i_ln[v]):
+                u = i_fr[e]
+                _drop(o_st, o_ln, o_to, o_w, o_h, u, v)
+                level[u] = max(level[u], lv)
+                cn[u] += 1
+            for e in range(o_st[v], o_st[v] + o_ln[v]):
+                x = o_to[e]
+                _drop(i_st, i_ln, i_fr, i_w, i_h, x, v)
+                level[x] = max(level[x], lv)
+                both = False
+                for f in range(i_st[v], i_st[v] + i_ln[v]):
+                    both = both or i_fr[f] == x
+                if not both:
+                    cn[x] += 1
+            for k in range(off[i], off[i] + cnt[i]):
+                _put(o_st, o_ln, o_to, o_w, o_h, bu[k], bx[k], bw[k], bh[k])
+                _put(i_st, i_ln, i_fr, i_w, i_h, bx[k], bu[k], bw[k], bh[k])
+    else:
+        bu, bx, bw, bh = buf
+        dist, touched, tmark, hk, hn = S[0][t], S[1][t], S[2][t], S[3][t], S[4][t]
+        for i in range(lo, hi):
+            v = items[i]
+            if mode == _PRIORITY:
+                key[v] = _priority(v, limits[0], g, dist, touched, tmark, hk, hn, level, cn, coef)
+            else:  # _CONTRACT
+                cnt[i] = _contract_node(
+                    v, limits[1], g, dist, touched, tmark, hk, hn, off[i], bu, bx, bw, bh
+                )[0]
+
+
+@numba.njit(**NJIT_PAR)
+def _run_par(mode, items, count, g, S, rs, buf):
+    """One step over ``items[:count]`` on all threads (each with its own row of ``S``)."""
+    nch = min(count, 8 * S[0].shape[0])
+    for c in prange(nch):
+        t = np.int64(numba.get_thread_id())
+        lo = c * count // nch
+        hi = (c + 1) * count // nch
+        _step(mode, lo, hi, items, g, t, S, rs, buf)
+
+
+@numba.njit(**NJIT)
+def _run(mode, items, count, g, S, rs, buf):
+    """One step over ``items[:count]``: in parallel when there is enough work.
+
+    Only the steps that search (priorities, contractions) are worth a parallel launch; the
+    others take well under a microsecond per item.
+    """
+    heavy = mode == _PRIORITY or mode == _CONTRACT
+    if heavy and count >= _PAR_MIN and S[0].shape[0] > 1:
+        _run_par(mode, items, count, g, S, rs, buf)
+    else:
+        z = np.int64(0)
+        _step(mode, z, count, items, g, z, S, rs, buf)
+
+
+@numba.njit(**NJIT)
+def _grown(a, size):
+    """``a`` with room for at least ``size`` entries (a copy twice as large if needed)."""
+    if size <= a.size:
+        return a
+    b = np.empty(max(size, 2 * a.size), a.dtype)
+    for i in range(a.size):
+        b[i] = a[i]
+    return b
+
+
+@numba.njit(**NJIT)
+def _make_room(nc, off, cnt, heads, need, st, ln, cp, nb, w, h, end):
+    """Move every list that this round's shortcuts could overflow to the end of its pool.
+
+    Shortcut ``k`` of the round goes into the list of ``heads[k]``. Returns the pool arrays
+    (grown if needed) and the pool's new end.
+    """
+    for c in range(nc):
+        for k in range(off[c], off[c] + cnt[c]):
+            need[heads[k]] += 1
+    grow = end
+    for c in range(nc):
+        for k in range(off[c], off[c] + cnt[c]):
+            a = heads[k]
+            if need[a] > 0:
+                if ln[a] + need[a] > cp[a]:
+                    grow += 2 * (ln[a] + need[a])
+                need[a] = -need[a]
+    nb = _grown(nb, grow)
+    w = _grown(w, grow)
+    h = _grown(h, grow)
+    for c in range(nc):
+        for k in range(off[c], off[c] + cnt[c]):
+            a = heads[k]
+            if need[a] < 0:
+                want = ln[a] - need[a]
+                if want > cp[a]:
+                    s = st[a]
+                    for j in range(ln[a]):
+                        nb[end + j] = nb[s + j]
+                        w[end + j] = w[s + j]
+                        h[end + j] = h[s + j]
+                    st[a] = end
+                    cp[a] = 2 * want
+                    end += 2 * want
+                need[a] = 0
+    return nb, w, h, end
+
+
+@numba.njit(**NJIT)
+def _contract_all(n, src, dst, w, limits, coef, rows, heap_cap):
+    """Contract every node in rounds of independent sets; returns the final lists (see above).
+
+    ``src``/``dst``/``w``: deduplicated edges sorted by ``(src, dst)``.
+    """
+    m = src.size
+    o_ln = np.zeros(n, np.int32)
+    i_ln = np.zeros(n, np.int32)
+    for e in range(m):
+        o_ln[src[e]] += 1
+        i_ln[dst[e]] += 1
+    o_cp = np.empty(n, np.int32)
+    i_cp = np.empty(n, np.int32)
+    o_st = np.empty(n, np.int64)
+    i_st = np.empty(n, np.int64)
+    o_end = np.int64(0)
+    i_end = np.int64(0)
     for v in range(n):
-        sc, deg, _ = _contract(v, False, limit, ne, pool, scratch)
-        pri[v] = 2 * (sc - deg)
-        qs = _hpush(qk, qn, qs, pri[v], v)
-    rank = np.full(n, -1, np.int32)
+        o_cp[v] = o_ln[v] + (o_ln[v] >> 1) + 2
+        i_cp[v] = i_ln[v] + (i_ln[v] >> 1) + 2
+        o_st[v] = o_end
+        i_st[v] = i_end
+        o_end += o_cp[v]
+        i_end += i_cp[v]
+    o_to = np.empty(2 * o_end, np.int32)
+    o_w = np.empty(2 * o_end, np.int64)
+    o_h = np.empty(2 * o_end, np.int32)
+    i_fr = np.empty(2 * i_end, np.int32)
+    i_w = np.empty(2 * i_end, np.int64)
+    i_h = np.empty(2 * i_end, np.int32)
+    o_ln[:] = 0
+    i_ln[:] = 0
+    for e in range(m):
+        a = src[e]
+        b = dst[e]
+        k = o_st[a] + o_ln[a]
+        o_to[k] = b
+        o_w[k] = w[e]
+        o_h[k] = 1
+        o_ln[a] += 1
+        k = i_st[b] + i_ln[b]
+        i_fr[k] = a
+        i_w[k] = w[e]
+        i_h[k] = 1
+        i_ln[b] += 1
+    state = np.zeros(n, np.int8)
+    S = (
+        np.full((rows, n), _BIG, np.int64),
+        np.empty((rows, n), np.int32),
+        np.full((rows, n), -1, np.int32),
+        np.empty((rows, heap_cap), np.int64),
+        np.empty((rows, heap_cap), np.int32),
+    )
+    key = np.empty(n, np.int64)
+    m1 = np.empty(n, np.int64)
+    sel = np.zeros(n, np.bool_)
     level = np.zeros(n, np.int32)
+    cn = np.zeros(n, np.int32)
+    rank = np.full(n, -1, np.int32)
+    off = np.zeros(n + 1, np.int64)
+    cnt = np.zeros(n, np.int64)
+    bu = np.empty(max(16, m), np.int32)
+    bx = np.empty(max(16, m), np.int32)
+    bw = np.empty(max(16, m), np.int64)
+    bh = np.empty(max(16, m), np.int32)
+    need_o = np.zeros(n, np.int32)
+    need_i = np.zeros(n, np.int32)
+    mark = np.full(n, -1, np.int32)
+    active = np.arange(n).astype(np.int32)
+    chosen = np.empty(n, np.int32)
+    touched_nb = np.empty(n, np.int32)
+    na = n
+    modes = np.arange(5)
+    g = (o_st, o_ln, o_to, o_w, o_h, i_st, i_ln, i_fr, i_w, i_h, state)
+    buf = (bu, bx, bw, bh)
+    rs = (key, m1, sel, off, cnt, level, cn, limits, coef)
+    _run(modes[_PRIORITY], active, na, g, S, rs, buf)
     r = 0
-    while qs > 0:
-        p = qk[0]
-        v = qn[0]
-        qs = _hpop(qk, qn, qs)
-        if contracted[v] or p != pri[v]:
-            continue
-        sc, deg, _ = _contract(v, False, limit, ne, pool, scratch)
-        newp = 2 * (sc - deg) + cn[v]
-        if qs > 0 and newp > qk[0]:
-            pri[v] = newp
-            qs = _hpush(qk, qn, qs, newp, v)
-            continue
-        sc, deg, ne = _contract(v, True, limit, ne, pool, scratch)
-        if ne < 0:
-            return rank, level, e_from, e_to, e_w, -1
-        contracted[v] = True
-        rank[v] = r
-        r += 1
-        lv = level[v] + 1
-        # refresh the priorities of the (distinct, uncontracted) neighbours
-        nb = 0
-        e = head_in[v]
-        while e >= 0:
-            u = e_from[e]
-            if not contracted[u] and mark[u] != v:
-                mark[u] = v
-                nbuf[nb] = u
-                nb += 1
-            e = nxt_in[e]
-        e = head_out[v]
-        while e >= 0:
-            x = e_to[e]
-            if not contracted[x] and mark[x] != v:
-                mark[x] = v
-                nbuf[nb] = x
-                nb += 1
-            e = nxt_out[e]
-        for i in range(nb):
-            u = nbuf[i]
-            cn[u] += 1
-            if level[u] < lv:
-                level[u] = lv
-            sc2, deg2, _ = _contract(u, False, limit, ne, pool, scratch)
-            np2 = 2 * (sc2 - deg2) + cn[u]
-            if np2 != pri[u]:
-                pri[u] = np2
-                if qs >= qk.size:
-                    return rank, level, e_from, e_to, e_w, -1
-                qs = _hpush(qk, qn, qs, np2, u)
-    return rank, level, e_from, e_to, e_w, ne
+    rounds = 0
+    while na > 0:
+        rounds += 1
+        _run(modes[_LOCAL_MIN], active, na, g, S, rs, buf)
+        _run(modes[_SELECT], active, na, g, S, rs, buf)
+        nc = np.int64(0)
+        tot = np.int64(0)
+        for a in range(na):
+            if sel[a]:
+                v = active[a]
+                chosen[nc] = v
+                off[nc] = tot
+                tot += np.int64(o_ln[v]) * i_ln[v]
+                state[v] = 1
+                rank[v] = r
+                r += 1
+                nc += 1
+        if tot > bu.size:
+            bu = _grown(bu, tot)
+            bx = _grown(bx, tot)
+            bw = _grown(bw, tot)
+            bh = _grown(bh, tot)
+            buf = (bu, bx, bw, bh)
+        _run(modes[_CONTRACT], chosen, nc, g, S, rs, buf)
+        # room for the shortcuts: lists that could overflow move to the end of their pool
+        o_to, o_w, o_h, o_end = _make_room(
+            nc, off, cnt, bu, need_o, o_st, o_ln, o_cp, o_to, o_w, o_h, o_end
+        )
+        i_fr, i_w, i_h, i_end = _make_room(
+            nc, off, cnt, bx, need_i, i_st, i_ln, i_cp, i_fr, i_w, i_h, i_end
+        )
+        g = (o_st, o_ln, o_to, o_w, o_h, i_st, i_ln, i_fr, i_w, i_h, state)
+        _run(modes[_APPLY], chosen, nc, g, S, rs, buf)
+        # the neighbours of the contracted nodes get new priorities
+        nf = np.int64(0)
+        for c in range(nc):
+            v = chosen[c]
+            state[v] = 2
+            for e in range(o_st[v], o_st[v] + o_ln[v]):
+                x = o_to[e]
+                if mark[x] != v:
+                    mark[x] = v
+                    touched_nb[nf] = x
+                    nf += 1
+            for e in range(i_st[v], i_st[v] + i_ln[v]):
+                x = i_fr[e]
+                if mark[x] != v:
+                    mark[x] = v
+                    touched_nb[nf] = x
+                    nf += 1
+        _run(modes[_PRIORITY], touched_nb, nf, g, S, rs, buf)
+        k = 0
+        for a in range(na):
+            v = active[a]
+            if state[v] == 0:
+                active[k] = v
+                k += 1
+        na = k
+    return rank, level, g, rounds
+
+
+@numba.njit(**NJIT)
+def _hierarchy_csr(pos, order, st, ln, nb, w):
+    """One side of the hierarchy in sweep positions: CSR rows sorted by neighbour position."""
+    n = pos.size
+    indptr = np.zeros(n + 1, np.int32)
+    for p in range(n):
+        indptr[p + 1] = indptr[p] + ln[order[p]]
+    m = indptr[n]
+    idx = np.empty(m, np.int32)
+    tt = np.empty(m, np.int32)
+    ss = np.empty(m, np.int32)
+    for p in range(n):
+        v = order[p]
+        k0 = indptr[p]
+        s = st[v]
+        for j in range(ln[v]):
+            # insertion sort by position: rows are short
+            q = pos[nb[s + j]]
+            c = w[s + j]
+            k = k0 + j
+            while k > k0 and idx[k - 1] > q:
+                idx[k] = idx[k - 1]
+                tt[k] = tt[k - 1]
+                ss[k] = ss[k - 1]
+                k -= 1
+            idx[k] = q
+            tt[k] = np.int32(c >> 32)
+            ss[k] = np.int32(c & _LOW)
+    return indptr, idx, tt, ss
 
 
 def _dedupe(g: CSRGraph, w64: np.ndarray):
@@ -339,12 +635,14 @@ def _dedupe(g: CSRGraph, w64: np.ndarray):
     )
 
 
-def _csr(keys: np.ndarray, n: int, *cols):
-    order = np.argsort(keys, kind="stable")
-    counts = np.bincount(keys, minlength=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    return (indptr.astype(np.int32), *[np.ascontiguousarray(c[order]) for c in cols])
+def _contract(n, src, dst, w, settle_limit, coef=None, sim_limit=None):
+    limits = np.array(
+        [SIMULATION_SETTLE_LIMIT if sim_limit is None else sim_limit, settle_limit], np.int64
+    )
+    coef = np.array(_PRIORITY_COEF if coef is None else coef, np.int64)
+    rows = max(1, numba.get_num_threads())
+    heap_cap = 16 * int(max(limits)) + 1024
+    return _contract_all(n, src, dst, w, limits, coef, rows, heap_cap)
 
 
 def _sweep_order(rank: np.ndarray, level: np.ndarray):
@@ -356,33 +654,28 @@ def _sweep_order(rank: np.ndarray, level: np.ndarray):
     return pos, order
 
 
-def _assemble(n, rank, level, e_from, e_to, e_w, ne, key, graph_key, n_input, secs, has_sec):
-    e_from, e_to, e_w = e_from[:ne], e_to[:ne], e_w[:ne]
+def _assemble(n, rank, level, g, n_input, key, graph_key, secs, has_sec):
+    o_st, o_ln, o_to, o_w, _, i_st, i_ln, i_fr, i_w, _, _ = g
     pos, order = _sweep_order(rank, level)
-    t = (e_w >> 32).astype(np.int32)
-    s = (e_w & 0xFFFFFFFF).astype(np.int32)
-    pf, pt = pos[e_from], pos[e_to]
-    up = rank[e_to] > rank[e_from]
-    up_indptr, up_indices, up_t, up_s = _csr(pf[up], n, pt[up], t[up], s[up])
-    dn = ~up
-    dn_indptr, dn_src, dn_t, dn_s = _csr(pt[dn], n, pf[dn], t[dn], s[dn])
+    up_indptr, up_indices, up_t, up_s = _hierarchy_csr(pos, order, o_st, o_ln, o_to, o_w)
+    dn_indptr, dn_src, dn_t, dn_s = _hierarchy_csr(pos, order, i_st, i_ln, i_fr, i_w)
     return ContractionHierarchy(
         n=n,
-        rank=rank.astype(np.int32),
-        level=level.astype(np.int32),
+        rank=rank,
+        level=level,
         pos=pos,
         order=order,
         up_indptr=up_indptr,
-        up_indices=up_indices.astype(np.int32),
+        up_indices=up_indices,
         up_t=up_t,
         up_s=up_s,
         dn_indptr=dn_indptr,
-        dn_src=dn_src.astype(np.int32),
+        dn_src=dn_src,
         dn_t=dn_t,
         dn_s=dn_s,
         key=key,
         graph_key=graph_key,
-        n_shortcuts=int(ne - n_input),
+        n_shortcuts=int(len(up_indices) + len(dn_src) - n_input),
         build_seconds=secs,
         has_secondary=has_sec,
     )
@@ -548,26 +841,15 @@ def build_ch(
         if sec is not None:
             w64 |= sec.astype(np.int64)
         src, dst, w = _dedupe(g, w64)
-        n = g.n
-        cap = 3 * len(src) + 2 * n + 16
-        while True:
-            rank, level, e_from, e_to, e_w, ne = _order_and_contract(
-                n, src, dst, w, cap, int(settle_limit)
-            )
-            if ne >= 0:
-                break
-            cap *= 2
+        rank, level, pools, _ = _contract(g.n, src, dst, w, int(settle_limit))
         ch = _assemble(
-            n,
+            g.n,
             rank,
             level,
-            e_from,
-            e_to,
-            e_w,
-            ne,
+            pools,
+            len(src),
             key,
             g.content_hash(),
-            len(src),
             time.perf_counter() - t0,
             sec is not None,
         )

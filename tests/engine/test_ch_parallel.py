@@ -1,0 +1,81 @@
+"""The parallel contraction: exact distances vs scipy, and the same hierarchy for any thread count."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from fietsstad import load_network
+from fietsstad.engine import _ch as chmod
+from fietsstad.engine import build_ch, travel_times
+from fietsstad.network.generate import generate_network
+from naive import scipy_times, to_dtype
+
+_FIELDS = chmod._CH_ARRAYS + ("pos", "order")
+
+
+def _build(graph, threads, **kw):
+    """A fresh hierarchy of ``graph`` built on ``threads`` threads."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        chmod._MEMO.clear()
+        return build_ch(graph, **kw)
+    finally:
+        numba.set_num_threads(before)
+
+
+def _same(a, b):
+    for f in _FIELDS:
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    assert a.n_shortcuts == b.n_shortcuts
+
+
+def test_generated_network_all_pairs_exact_and_thread_independent():
+    arrs = generate_network(1500, seed=11).csr("travel_time_ticks")
+    one = _build(arrs, 1)
+    two = _build(arrs, 2)
+    _same(one, two)
+    ref = to_dtype(scipy_times(*arrs), dtype=np.int32)
+    np.testing.assert_array_equal(travel_times(arrs, dtype=np.int32, ch=two, method="phast"), ref)
+
+
+def test_secondary_weights_thread_independent():
+    net = generate_network(800, seed=3)
+    arrs = net.csr("travel_time_ticks")
+    sec = net.csr("length")[2]
+    _same(_build(arrs, 1, secondary=sec), _build(arrs, 2, secondary=sec))
+
+
+@pytest.mark.parametrize("limit", [1, 1000])
+def test_witness_limits_keep_exactness(limit):
+    arrs = generate_network(600, seed=5).csr("travel_time_ticks")
+    ref = to_dtype(scipy_times(*arrs), dtype=np.int32)
+    ch = _build(arrs, 2, settle_limit=limit)
+    np.testing.assert_array_equal(travel_times(arrs, dtype=np.int32, ch=ch, method="phast"), ref)
+
+
+def test_liechtenstein_exact_and_thread_independent(liechtenstein_pbf):
+    net = load_network(file=liechtenstein_pbf)
+    g = net.engine_graph()
+    one = _build(g, 1)
+    two = _build(g, 2)
+    _same(one, two)
+    # every source against scipy's float64 Dijkstra on the same graph (cheapest parallel edge)
+    src = np.repeat(np.arange(g.n), np.diff(g.indptr))
+    keep = src != g.indices
+    u, v, w = src[keep], g.indices[keep], g.weights[keep].astype(np.float64)
+    order = np.lexsort((w, v, u))
+    first = np.ones(len(order), bool)
+    first[1:] = (u[order][1:] != u[order][:-1]) | (v[order][1:] != v[order][:-1])
+    sel = order[first]
+    m = csr_matrix((w[sel], (u[sel], v[sel])), shape=(g.n, g.n))
+    ref = dijkstra(m, directed=True)  # all pairs (4,858 nodes)
+    got = travel_times(g, dtype=np.float32, ch=two, method="phast")
+    reach = np.isfinite(ref)
+    np.testing.assert_array_equal(np.isfinite(got), reach)
+    # float32 seconds of integer deciseconds: exact to float32 rounding of the tick count
+    np.testing.assert_allclose(got[reach] * g.ticks_per_s, ref[reach], rtol=1e-6)
