@@ -73,6 +73,21 @@ def test_the_timings_line_names_every_stage_the_total_and_numba(tmp_path, region
     assert demo_mod._start_warmup() is None
 
 
+def test_a_warm_numba_cache_needs_no_warmup_child(monkeypatch):
+    from numba.core import caching
+
+    kernel = assignment_mod._assign_kernel
+    magic = kernel.targetctx.codegen().magic_tuple()
+    index = {("sig", magic): "x.1.nbc"}
+    monkeypatch.setattr(caching.IndexDataCacheFile, "_load_index", lambda self: index)
+    assert demo_mod._in_numba_cache(kernel)
+    index.clear()  # an empty (or stale) cache
+    assert not demo_mod._in_numba_cache(kernel)
+    index[("sig", ("another", "cpu"))] = "x.1.nbc"  # a cache written on another machine
+    assert not demo_mod._in_numba_cache(kernel)
+    assert not demo_mod._in_numba_cache(object())  # no numba cache at all
+
+
 @pytest.mark.parametrize(
     "code",
     [

@@ -511,8 +511,27 @@ def _warm_demo_kernels() -> None:
 _WARM_CODE = "from fietsstad.demo import _warm_demo_kernels as w; w()"
 
 
+def _in_numba_cache(dispatcher: Any) -> bool:
+    """Whether numba's on-disk cache holds a specialization of ``dispatcher`` for this CPU.
+
+    Reads numba's cache index (numba internals: False if they change, as for an empty cache).
+
+    Example
+    -------
+    >>> _in_numba_cache(object())
+    False
+    """
+    try:
+        magic = dispatcher.targetctx.codegen().magic_tuple()
+        return any(key[1] == magic for key in dispatcher._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 - any failure reads as "not cached"
+        return False
+
+
 def _warmup_helps() -> bool:
-    """Whether a warm-up child would help: numba compiles, 2+ CPUs, kernels not yet in this process.
+    """Whether a warm-up child would help: numba compiles, 2+ CPUs, the kernels neither in this
+    process nor in numba's on-disk cache (a warm cache loads in a fraction of a second, and a
+    child would only compete with the demo for the CPU).
 
     Example
     -------
@@ -525,13 +544,18 @@ def _warmup_helps() -> bool:
 
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     jit = not getattr(numba_config, "DISABLE_JIT", False)
-    return jit and not _assign_kernel.signatures and (cpus or 1) >= 2
+    return (
+        jit
+        and (cpus or 1) >= 2
+        and not _assign_kernel.signatures
+        and not _in_numba_cache(_assign_kernel)
+    )
 
 
 def _start_warmup() -> subprocess.Popen | None:
     """Start :func:`_warm_demo_kernels` in a child process; None when it would not help.
 
-    Not started when this process already holds the kernels (a second demo in one session),
+    Not started when this process or numba's cache already holds the kernels (a second demo),
     when numba's JIT is disabled, or with a single CPU (:func:`_warmup_helps`). The child imports
     the fietsstad this process runs; its output is discarded. The demo never waits for it, so a
     child that fails or is slow only leaves the compiles to the demo.
