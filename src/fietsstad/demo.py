@@ -38,6 +38,13 @@ by the next run (owner process gone, or older than a day). A disk that is full o
 file where the output folder should be, gives a clear error (:class:`fietsstad._io.OutputError`,
 or :class:`ValidationError` before any work for an existing file at ``out``).
 
+First run: a fresh install has an empty numba cache, so the first demo compiles every kernel it
+touches. While the demo builds its network, a child process compiles the kernels it needs last
+(the route-choice assignment) into numba's on-disk cache, and the demo loads them from there; the
+child is not started when the cache already holds them, and the demo never waits for it. The
+closing ``Timings (s): ...`` line gives each stage, the total and the time numba took compiling or
+loading kernels (timings go to stdout, not to ``report.md``, which stays byte-identical).
+
 Example
 -------
 >>> from fietsstad.demo import run_demo
