@@ -17,8 +17,9 @@ a 200-node network first):
   of sources, extrapolated);
 * cut-off accessibility (sum of an opportunity over every node within the cut-off, all nodes):
   fietsstad vs pandana ``precompute`` + ``aggregate``;
-* profile switch (bike -> e-bike weights, then the full matrix) over a rebuild of the hierarchy
-  plus the sweeps on the e-bike weights (the switch is a rebuild today: about 1.0);
+* profile switch (bike -> e-bike weights, then the full matrix: the hierarchy is re-customized
+  from the CCH topology built with the bike network) over a rebuild of the contraction
+  hierarchy plus the sweeps on the e-bike weights;
 * peak memory of the full uint16 matrix, in a subprocess: (peak RSS - RSS before) / output;
 * the build of the Liechtenstein bike network from its ``.osm.pbf`` against osmnx
   ``graph_from_xml`` on the same highway ways (an ``.osm`` file written beforehand), each the
@@ -40,6 +41,7 @@ the hierarchy built), ``peak_memory_over_output``; and ``matrix_vs_scipy_warm``,
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -202,27 +204,86 @@ def _pandana_aggregate(pnet, cutoff):
 
 
 def profile_switch(net, to: str = "ebike") -> dict:
-    """Switch ``net`` to another profile's weights and recompute the full matrix, over a rebuild
-    of the hierarchy plus the sweeps on those weights (the switch is a rebuild today: ~1.0)."""
-    from fietsstad.engine import build_ch
-    from fietsstad.engine._ch import _MEMO
+    """Switch ``net`` to another profile's weights and compute the full matrix, over a rebuild
+    of the contraction hierarchy plus the sweeps on those weights (issue #14's definition).
+
+    Untimed: the bike network's hierarchy (``net.hierarchy()``), which builds the CCH topology
+    (nested-dissection order and fill-in, once per street network). Timed **switch**:
+    ``net.with_profile(to)`` (re-costing the edges, the engine graph, the customization of the
+    topology for the new weights) and ``travel_times`` on the switched graph. Timed
+    **rebuild**: ``build_ch`` of the switched graph (no hierarchy memoised) and the same
+    ``travel_times``. Both matrices are checked equal. Keys: ``profile_switch_s``,
+    ``rebuild_s``, ``profile_customize_s`` (the customization alone, inside the switch),
+    ``profile_switch_sweeps_s`` / ``rebuild_sweeps_s``, ``profile_switch_over_rebuild``, and
+    the arcs of both hierarchies (the CCH-derived one keeps more), and both sides in process
+    CPU seconds (``*_cpu_s``, less swayed by a busy machine than wall time). When ``travel_times`` takes
+    ``out=``, also ``profile_switch_reuse_s``: a second switch writing into the first switch's
+    matrix (no first touch of fresh memory), over the same rebuild.
+    """
+    from fietsstad.engine import build_ch, travel_times
+    from fietsstad.engine._ch import _MEMO, find_ch
 
     _MEMO.clear()
     t0 = time.perf_counter()
+    bike = net.hierarchy()  # with the bike network: CCH topology + bike customization
+    topology_s = time.perf_counter() - t0
+    del bike
+    _MEMO.clear()  # the e-bike hierarchy must not exist before the timing
+    c0 = time.process_time()
+    t0 = time.perf_counter()
     other = net.with_profile(to)
     g2 = other.engine_graph()
-    run_fietsstad_matrix(g2)
+    t1 = time.perf_counter()
+    T = run_fietsstad_matrix(g2)
     switch = time.perf_counter() - t0
+    switch_sweeps = time.perf_counter() - t1
+    switch_cpu = time.process_time() - c0
+    h = find_ch(g2)
+    if h is None:
+        raise AssertionError("with_profile did not customize a hierarchy for the new weights")
+    customize = h.build_seconds
+    cch_arcs = len(h.up_indices) + len(h.dn_src)
+    del h
     _MEMO.clear()
+    c0 = time.process_time()
     t0 = time.perf_counter()
     ch = build_ch(g2)
-    run_fietsstad_matrix(g2, ch)
+    t1 = time.perf_counter()
+    R = run_fietsstad_matrix(g2, ch)
     rebuild = time.perf_counter() - t0
+    rebuild_sweeps = time.perf_counter() - t1
+    rebuild_cpu = time.process_time() - c0
+    if not np.array_equal(T, R):
+        raise AssertionError("the switched matrix differs from the rebuilt one")
+    del R
+    reuse = {}
+    if "out" in inspect.signature(travel_times).parameters:
+        # a second switch writing into the first one's matrix (numpy's ``out=``): no first
+        # touch of fresh output memory, as in repeated scenario evaluations
+        _MEMO.clear()
+        t0 = time.perf_counter()
+        g3 = net.with_profile(to).engine_graph()
+        travel_times(g3, dtype=np.uint16, method="phast", out=T)
+        reuse["profile_switch_reuse_s"] = time.perf_counter() - t0
+        reuse["profile_switch_reuse_over_rebuild"] = reuse["profile_switch_reuse_s"] / rebuild
     return {
+        **reuse,
         "profile_switch_to": to,
+        "profile_topology_s": topology_s,
         "profile_switch_s": switch,
-        "profile_rebuild_s": rebuild,
+        "profile_customize_s": customize,
+        "profile_switch_sweeps_s": switch_sweeps,
+        "rebuild_s": rebuild,
+        "profile_rebuild_s": rebuild,  # the key of the previous runs
+        "rebuild_ch_build_s": t1 - t0,
+        "rebuild_sweeps_s": rebuild_sweeps,
+        "profile_switch_arcs": cch_arcs,
+        "rebuild_arcs": len(ch.up_indices) + len(ch.dn_src),
         "profile_switch_over_rebuild": switch / rebuild,
+        # process CPU seconds (all threads): less swayed by other processes on a busy machine
+        "profile_switch_cpu_s": switch_cpu,
+        "rebuild_cpu_s": rebuild_cpu,
+        "profile_switch_over_rebuild_cpu": switch_cpu / rebuild_cpu,
     }
 
 
@@ -345,6 +406,10 @@ def compare(
     travel_times(small, method="dijkstra", cutoff=60)
     run_fietsstad_access(small, 60, np.ones(small.n), method="dijkstra")
     run_fietsstad_access(small, 60, np.ones(small.n), method="phast")
+    if net is not None:  # the CCH kernels (order, fill-in, customization)
+        from fietsstad.network import generate_network
+
+        generate_network(200, seed=1).hierarchy()
     res["warmup_compile_s"] = time.perf_counter() - t0
     if "pandana" in peers:  # pandana's one-time start-up in a process (seconds), not timed
         sx, sy = np.arange(small.n, dtype=float) * 1e-3, np.zeros(small.n)
@@ -409,7 +474,9 @@ def compare(
             res["pandana_build_s"], pnet = _timed(pandana_network, g, x, y)
             tf, A = _timed(run_fietsstad_access, g, c, values)
             tp, P = _timed(run_pandana, pnet, c * g.ticks_per_s, values)  # pandana: ticks
-            tp_warm, _ = _timed(_pandana_aggregate, pnet, c * g.ticks_per_s)  # precompute done above
+            tp_warm, _ = _timed(
+                _pandana_aggregate, pnet, c * g.ticks_per_s
+            )  # precompute done above
             res[f"pandana_build_{c}s_s"] = res["pandana_build_s"]
             res[f"fietsstad_access_{c}s_s"] = tf
             res[f"fietsstad_access_{c}s_first_call_s"] = tf_first

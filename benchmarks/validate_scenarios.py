@@ -138,16 +138,12 @@ def _count_change(res: Any) -> float | None:
     return 100.0 * ((w * fa[edges]).sum() / w.sum() / before - 1.0) if before > 0 else None
 
 
-def _modal_share_before(net: Any, zones: Any) -> float | None:
-    from fietsstad.demand import modal_share, trip_generation
+def _modal_share_before(net: Any) -> float | None:
+    """``modal_share`` on the zones ``evaluate_snelfietspad`` used: the default zones of the
+    network (both take them when none are given), not the scenario's output table."""
+    from fietsstad.demand import modal_share
 
-    z = zones.copy()
-    if not any(c in z.columns for c in ("jobs", "banen", "employment")):
-        # zones without jobs: attractions from inhabitants only (documented in trip_generation)
-        tg = trip_generation(z, jobs_column=False)
-        z["productions"] = tg["productions"].to_numpy()
-        z["attractions"] = tg["attractions"].to_numpy()
-    city = modal_share(net, z, top_pairs=0)["city"]
+    city = modal_share(net, top_pairs=0)["city"]
     return float(100.0 * city["bike_share"].iloc[0])
 
 
@@ -185,7 +181,7 @@ def run(
     out["zones"] = int(len(first.zones))
     out["bike_share_scenario_before"] = _num(first.summary.get("bike_share_before_pct"))
     t = time.perf_counter()
-    out["bike_share_modal_share"] = _modal_share_before(first.before, first.zones)
+    out["bike_share_modal_share"] = _modal_share_before(first.before)
     out["timings_s"]["modal_share"] = time.perf_counter() - t
 
     tag = "GENERATED " if net.is_generated else ""

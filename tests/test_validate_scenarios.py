@@ -36,6 +36,8 @@ def test_validate_scenarios_writes_the_documented_json(tmp_path, capsys):
     assert out["zones"] >= 2
     for key in ("bike_share_modal_share", "bike_share_scenario_before"):
         assert 0 < out[key] < 100
+    # one code path (issue #11): the two shares of the whole model agree within 0.1 pp
+    assert abs(out["bike_share_modal_share"] - out["bike_share_scenario_before"]) <= 0.1
     assert set(out["corridors"]) == set(zwolle_routes())
     for c in out["corridors"].values():
         assert CORRIDOR_KEYS <= set(c)

@@ -363,12 +363,10 @@ def commuters_against_cbs(
     tg = trip_generation(zones, population_column="inhabitants", jobs_column="jobs")
     nodes = snap_zones(net, zones)
     cost = _compact_cost(travel_time_matrix(net, nodes, nodes, dtype="int32", positions=True))
-    # 37 x 37 zones: far towns exchange few trips, so Furness takes ~900 passes; on so small a
-    # matrix one thread is 50x faster than the parallel pass's thread sync (measured 0.1 s / 6 s)
+    # 37 x 37 zones: far towns exchange few trips, so Furness takes ~300 plain passes (~75
+    # over-relaxed); one thread is 50x faster than a parallel pass's sync (measured 0.1 s / 6 s)
     with _one_numba_thread():
-        grav = gravity_distribution(
-            tg["productions"], tg["attractions"], cost, max_iter=20_000, normalise=True
-        )
+        grav = gravity_distribution(tg["productions"], tg["attractions"], cost, normalise=True)
     trips = np.asarray(grav.trips(cost), dtype=np.float64)
     kind = zones["kind"].to_numpy()
     codes = zones["gemeente_code"].to_numpy()

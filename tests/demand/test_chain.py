@@ -6,6 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 import fietsstad
@@ -119,3 +121,112 @@ def test_full_model_is_calibrated_to_zwolle(n_nodes, seed):
     assert abs(chk["share_short"] - 0.49) <= 0.01
     # KiM 2016: the mean bike trip is about 3.5 km nationally
     assert 2.8 < chk["mean_bike_km"] < 3.8
+
+
+# ----------------------------------------------------------------------------- Furness
+def _two_towns(seed: int, n: int = 14, far_s: int = 2400):
+    """Two towns of zones ``far_s`` seconds apart: plain Furness contracts slowly (rho ~ 0.99)."""
+    rng = np.random.default_rng(seed)
+    town = np.arange(n) % 2
+    xy = rng.uniform(0, 600, (n, 2))
+    cost = np.hypot(*(xy[:, None] - xy[None, :]).transpose(2, 0, 1))
+    cost = np.rint(cost + far_s * (town[:, None] != town[None, :])).astype(np.uint16)
+    P = rng.uniform(100, 1000, n)
+    A = rng.uniform(100, 1000, n)
+    return cost, P, A * P.sum() / A.sum()
+
+
+def _numpy_fixed_point(P, A, F, tol=1e-13):
+    """Plain Furness in numpy, run to ``tol`` (the oracle)."""
+    b = np.ones(len(A))
+    for _ in range(1_000_000):
+        a = P / (F @ b)
+        b = A / (F.T @ a)
+        if np.abs(a * (F @ b) / P - 1.0).max() < tol:
+            return a[:, None] * F * b[None, :]
+    raise AssertionError("oracle did not converge")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_accelerated_furness_has_the_fixed_point_of_plain_furness(seed):
+    from fietsstad.demand import gravity_distribution
+    from fietsstad.demand.gravity import deterrence_table
+
+    cost, P, A = _two_towns(seed)
+    det = ("exponential", 0.15)
+    F = deterrence_table(det)[cost]
+    ref = _numpy_fixed_point(P, A, F)
+    fast = gravity_distribution(P, A, cost, det, tol=1e-10)
+    plain = gravity_distribution(P, A, cost, det, tol=1e-10, max_iter=100_000, accelerate=False)
+    # the same test as plain Furness: exact columns, rows within tol
+    T = fast.trips(cost, dtype=np.float64)
+    np.testing.assert_allclose(T.sum(0), A, rtol=1e-12)
+    np.testing.assert_allclose(T.sum(1), P, rtol=1e-10)
+    # the same fixed point: a row error of 1e-10 leaves T within 1e-10 / (1 - rho) of it
+    np.testing.assert_allclose(T, ref, rtol=1e-7)
+    np.testing.assert_allclose(plain.trips(cost, dtype=np.float64), ref, rtol=1e-7)
+    assert fast.iterations < plain.iterations, (fast.iterations, plain.iterations)
+    # at the default tolerance both stop within the same distance of the fixed point
+    d_fast = gravity_distribution(P, A, cost, det).trips(cost, dtype=np.float64)
+    d_plain = gravity_distribution(P, A, cost, det, accelerate=False).trips(cost, np.float64)
+    for got in (d_fast, d_plain):
+        assert np.abs(got - ref).max() <= 1e-4 * ref.max()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 12), st.integers(1, 12), st.integers(0, 2**32 - 1),
+    st.sampled_from([0.0, 0.3, 0.6]), st.sampled_from([0.02, 0.1, 0.3]),
+)  # fmt: skip
+def test_accelerated_furness_meets_the_margins(n, m, seed, p, beta):
+    from fietsstad.demand import gravity_distribution
+    from fietsstad.demand.gravity import deterrence_table
+
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 3600, (n, m)).astype(np.uint16)
+    cost[rng.random((n, m)) < p] = 65535
+    X = rng.uniform(0.1, 10.0, (n, m)) * (cost != 65535)
+    P, A = X.sum(1), X.sum(0)
+    assume(P.sum() > 0)
+    g = gravity_distribution(P, A, cost, ("exponential", beta), tol=1e-8, max_iter=20_000)
+    T = g.a[:, None] * g.b[None, :] * deterrence_table(("exponential", beta))[cost]
+    np.testing.assert_allclose(T.sum(1), P, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(T.sum(0), A, rtol=1e-9, atol=1e-12)
+    assert np.all(T[cost == 65535] == 0)
+
+
+def test_over_relaxation_safeguard_returns_to_the_best_state():
+    from fietsstad.demand.gravity import _Relaxation
+
+    r = _Relaxation(1e-6, True)
+    pos = np.ones(3, dtype=bool)
+    b = np.ones(3)
+    # steady log-step ratios of 0.975: omega = 2 / (1 + sqrt(0.025)) = 1.7266
+    for k in range(12):
+        b = r.step(b, b * np.exp(0.975**k * np.array([1.0, -1.0, 0.5])), 1.0, pos)
+        assert r.check(k + 2, 0.975**k, np.full(3, float(k)), b) is None
+    assert r.omega == pytest.approx(2 / (1 + np.sqrt(0.025)), rel=1e-6)
+    best_a = np.full(3, 11.0)  # the state of the smallest error so far
+    # the error stops improving: after WINDOW passes, back to the best state with half the excess
+    w = r.omega
+    backs = [r.check(100 + k, 1.0, np.zeros(3), np.zeros(3)) for k in range(r.WINDOW + 1)]
+    assert all(x is None for x in backs[:-1]) and np.array_equal(backs[-1][0], best_a)
+    assert r.omega == pytest.approx(1 + (w - 1) / 2, rel=1e-12) and r.ceiling == r.omega
+    # a blow-up returns at once; near 1 the relaxation is switched off for good
+    while not r.final:
+        w = r.omega
+        back = r.check(200, 1e9, np.zeros(3), np.zeros(3))
+        assert back is not None and np.array_equal(back[0], best_a)
+        assert r.omega == (1.0 if r.final else pytest.approx(1 + (w - 1) / 2, rel=1e-12))
+    assert r.omega == 1.0
+
+
+def test_furness_cap_error_names_the_over_relaxation():
+    from fietsstad.demand import gravity_distribution
+    from fietsstad.errors import ConvergenceError
+
+    cost, P, A = _two_towns(2)  # over-relaxed from about pass 30
+    with pytest.raises(ConvergenceError, match=r"did not converge within 40 iterations.*omega"):
+        gravity_distribution(P, A, cost, ("exponential", 0.15), max_iter=40, tol=1e-14)
+    with pytest.raises(ConvergenceError, match=r"within 5 iterations \(largest .*tol 1e-14\);"):
+        gravity_distribution(P, A, cost, ("exponential", 0.15), max_iter=5, tol=1e-14)

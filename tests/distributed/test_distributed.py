@@ -591,7 +591,9 @@ def test_gravity_dask_bad_margins_same_errors_as_single_machine(client):
         (np.zeros(9), one, c, {}),  # no productions
         (one, one, dead_row, {}),  # an origin reaches nothing
         (one, one, dead_col, {}),  # a destination is reached by nothing
-        (p_split, np.full(9, p_split.sum() / 9), split, {"max_iter": 20}),
+        # plain passes: over-relaxed ones on a problem with no fixed point amplify the last bits
+        # in which the blocks' column sums differ, so the error reached after 20 passes differs
+        (p_split, np.full(9, p_split.sum() / 9), split, {"max_iter": 20, "accelerate": False}),
         (one, one, c, {"max_iter": 1, "tol": 1e-12}),
     ]
     for P, A, cost, kw in cases:

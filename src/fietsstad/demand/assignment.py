@@ -28,8 +28,9 @@ route 5 minutes slower than an otherwise disjoint alternative carries ``1 / (1 +
 of the flow; 10 minutes slower: 17 %. The coefficients were recalled from the paper, not
 re-estimated here; pass ``theta_per_min`` to test the sensitivity.
 
-Searches are Dijkstra on the engine's heap (numba, int32 node positions, integer seconds),
-stopped at the target, run in parallel over origin-destination pairs.
+Searches are the engine's path search (:func:`fietsstad.engine._paths.fastest_edges`: Dijkstra on
+its heap, int32 node positions, integer ticks, stopped at the target), run in parallel over
+origin-destination pairs.
 
 Example
 -------
@@ -51,7 +52,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import prange
 
-from fietsstad.engine._heap import heap_pop, heap_push
+from fietsstad.engine._paths import fastest_edges
 from fietsstad.engine.config import INF64, MAX_I32, NJIT, NJIT_PAR
 from fietsstad.errors import ValidationError
 from fietsstad.network import BikeNetwork
@@ -77,76 +78,9 @@ MAX_RATIO = 1.5
 OVERLAP_MAX = 0.8
 
 _CHOICES = ("logit", "aon")
-_LOW = np.int64(0xFFFFFFFF)
 
 
 # ------------------------------------------------------------------------------ kernels
-@numba.njit(**NJIT)
-def _fastest_edges(indptr, indices, pw, s, t, out, dist, pred, hk, touched):  # pragma: no cover
-    """Fastest path ``s -> t`` on weights ``pw`` as edge ids written to ``out``, in travel order.
-
-    Dijkstra on the engine's heap, stopped when ``t`` is settled; ``dist`` (int64, ``INF64``)
-    and ``pred`` are restored through ``touched`` before returning. Returns the number of edges
-    (``-1``: unreachable). Ties resolve as in :func:`fietsstad.engine.predecessors` (first
-    strict improvement).
-    """
-    nt = 1
-    touched[0] = s
-    dist[s] = 0
-    size = heap_push(hk, hk, 0, np.int64(s), np.int64(s))
-    found = False
-    while size > 0:
-        key = hk[0]
-        size = heap_pop(hk, hk, size)
-        u = np.int32(key & _LOW)
-        d = key >> 32
-        if d != dist[u]:
-            continue
-        if u == t:
-            found = True
-            break
-        for e in range(indptr[u], indptr[u + 1]):
-            v = indices[e]
-            nd = d + pw[e]
-            if nd > MAX_I32:
-                nd = MAX_I32
-            if nd < dist[v]:
-                if dist[v] == INF64:
-                    touched[nt] = v
-                    nt += 1
-                dist[v] = nd
-                pred[v] = e
-                nk = (nd << 32) | v
-                size = heap_push(hk, hk, size, nk, nk)
-    n = -1
-    if found:
-        n = 0
-        x = t
-        while x != s:
-            e = pred[x]
-            out[n] = e
-            n += 1
-            x = 0
-            # tail of e: the node whose edge range holds e
-            lo = 0
-            hi = indptr.size - 1
-            while hi - lo > 1:
-                mid = (lo + hi) >> 1
-                if indptr[mid] <= e:
-                    lo = mid
-                else:
-                    hi = mid
-            x = lo
-        for a in range(n // 2):
-            tmp = out[a]
-            out[a] = out[n - 1 - a]
-            out[n - 1 - a] = tmp
-    for i in range(nt):
-        dist[touched[i]] = INF64
-        pred[touched[i]] = -1
-    return n
-
-
 @numba.njit(**NJIT)
 def _buffers(w, k, n):  # pragma: no cover - numba
     """Work arrays of one worker: penalised weights, route marks, the routes, the search."""
@@ -182,7 +116,7 @@ def _routes_one(
     pos = 0
     t_best = 0.0
     for _ in range(3 * k):
-        n = _fastest_edges(indptr, indices, pw, s, t, tmp, dist, pred, hk, touched)
+        n = fastest_edges(indptr, indices, pw, s, t, tmp, dist, pred, hk, touched)
         if n < 0:
             break
         tt = 0.0
@@ -565,7 +499,16 @@ def route_alternatives(
     if kept == 0:
         return []
     _choice(
-        buf, starts, rtime, rlen, kept, length, mark, theta_per_min / (60.0 * TICKS_PER_S), float(beta_ps), prob
+        buf,
+        starts,
+        rtime,
+        rlen,
+        kept,
+        length,
+        mark,
+        theta_per_min / (60.0 * TICKS_PER_S),
+        float(beta_ps),
+        prob,
     )
     return [
         {

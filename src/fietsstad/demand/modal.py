@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,6 +28,8 @@ from fietsstad._validate import (
 from fietsstad.analysis import travel_time_matrix
 from fietsstad.demand.assumptions import Assumptions, get_assumptions, intrazonal_distances
 from fietsstad.demand.gravity import (
+    MAX_ITER,
+    GravityModel,
     _check_cost,
     _n_chunks,
     gravity_distribution,
@@ -70,12 +73,16 @@ def zones_or_default(net_or_cost: Any, zones: Any) -> Any:
     return zwolle_default_zones(net_or_cost.x, net_or_cost.y)
 
 
-def zone_table(zones: Any, assumptions: Assumptions | None = None) -> pd.DataFrame:
+def zone_table(
+    zones: Any, assumptions: Assumptions | None = None, population_column: str | None = None
+) -> pd.DataFrame:
     """Zones with ``productions`` and ``attractions``: as given, or from :func:`trip_generation`.
 
     Trip generation uses the rates of ``assumptions`` (default
-    :data:`~fietsstad.demand.assumptions.DEFAULT_ASSUMPTIONS`); zones without a jobs column get
-    attractions from population only.
+    :data:`~fietsstad.demand.assumptions.DEFAULT_ASSUMPTIONS`) and the population column
+    ``population_column`` (default: the first of trip_generation's candidates); zones without a
+    jobs column get attractions from population only. The one zone rule of :func:`modal_share`,
+    its Dask version and :func:`fietsstad.scenario.evaluate_snelfietspad`.
 
     Example
     -------
@@ -93,6 +100,7 @@ def zone_table(zones: Any, assumptions: Assumptions | None = None) -> pd.DataFra
             a.trips_per_person,
             a.attraction_per_job,
             a.attraction_per_inhabitant,
+            population_column=population_column,
             jobs_column=None if has_jobs else False,
         )
         for col in ("lon", "lat", "node"):  # keep what snapping needs
@@ -432,7 +440,7 @@ def modal_share(
     scale: float = 1.0 / 60.0,
     cutoff: float | None = None,
     tol: float = 1e-6,
-    max_iter: int = 500,
+    max_iter: int = MAX_ITER,
     normalise: bool = True,
     car_share_of_shifted: float | None = None,
     co2_kg_per_car_km: float | None = None,
@@ -526,37 +534,200 @@ def modal_share(
     >>> round(float(r["city"]["trips"].iloc[0]), 6)
     200.0
     """
+    bar = _steps_bar("modal share", 4)
+    try:
+        chain = _chain(
+            net_or_cost, zones, model, ebike_model, bar, distances=distances,
+            distance_scale=distance_scale, gradient=gradient, deterrence=deterrence, scale=scale,
+            cutoff=cutoff, tol=tol, max_iter=max_iter, normalise=normalise,
+            car_share_of_shifted=car_share_of_shifted, co2_kg_per_car_km=co2_kg_per_car_km,
+            top_pairs=top_pairs, hist_width_km=hist_width_km, hist_max_km=hist_max_km,
+            intrazonal_km=intrazonal_km, uptake_on=uptake_on,
+            reference_speed_kmh=reference_speed_kmh, assumptions=assumptions,
+        )  # fmt: skip
+        return chain.tables(bar)
+    finally:
+        bar.close()
+
+
+def route_km(dist: np.ndarray, intra: np.ndarray, distance_scale: float = 0.001) -> np.ndarray:
+    """Zone-to-zone trip distances in km as the modal share counts them: the route distances
+    (``inf`` where missing), and on the diagonal the resolved intrazonal distance of every zone
+    whose ``intra`` is ``>= 0`` (:func:`resolve_intrazonal`; -1 keeps the diagonal).
+
+    Example
+    -------
+    >>> route_km(np.array([[0, 4000], [4000, 0]], np.int32), np.array([0.5, -1.0])).tolist()
+    [[0.5, 4.0], [4.0, 0.0]]
+    """
+    d = np.asarray(dist)
+    km = d.astype(np.float64) * distance_scale
+    km[(d == _sentinel_for(d.dtype)) | ~(km >= 0)] = np.inf
+    own = np.flatnonzero(np.asarray(intra) >= 0)
+    km[own, own] = np.asarray(intra, dtype=np.float64)[own]
+    return km
+
+
+@dataclass(frozen=True)
+class ModalChain:
+    """The demand chain of one modal share, balanced but not yet reduced (see :func:`modal_chain`).
+
+    Attributes
+    ----------
+    zones : DataFrame    the zone table (``productions``, ``attractions``; ``node`` if snapped)
+    cost, dist : arrays  zone-to-zone travel times (uint16/int32 s) and route distances
+    setup : dict         :func:`modal_setup` (uptake models, resolved intrazonal distances, ...)
+    gravity : GravityModel
+    source : BikeNetwork or matrix   what the matrices came from
+
+    Example
+    -------
+    >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+    >>> z = pd.DataFrame({"productions": [1.0, 3.0], "attractions": [2.0, 2.0]})
+    >>> ch = modal_chain(t, z, distances=np.array([[250, 4000], [4000, 250]]))
+    >>> round(float(ch.trips().sum()), 9), float(ch.distance_km()[0, 1])
+    (4.0, 4.0)
+    """
+
+    zones: pd.DataFrame
+    cost: np.ndarray
+    dist: np.ndarray
+    setup: dict
+    gravity: GravityModel
+    source: Any
+
+    def tables(self, bar: Any = None) -> dict[str, pd.DataFrame]:
+        """The :func:`modal_share` tables (one reduction over the matrices).
+
+        Example
+        -------
+        >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+        >>> z = pd.DataFrame({"productions": [1.0, 3.0], "attractions": [2.0, 2.0]})
+        >>> ch = modal_chain(t, z, distances=np.array([[250, 4000], [4000, 250]]))
+        >>> sorted(ch.tables())
+        ['city', 'distribution', 'od', 'zones']
+        """
+        g = self.gravity
+        rows, packed, od = modal_block(self.cost, self.dist, g.a, g.b, g.table, self.setup)
+        if bar is not None:
+            bar.update(1)
+        out = modal_tables(self.zones, self.setup, g, rows, packed, [od])
+        add_snap_distances(out, self.source, self.zones)
+        if bar is not None:
+            bar.update(1)
+        return out
+
+    def trips(self) -> np.ndarray:
+        """All-mode trips per zone pair, ``(n, n)`` float64 (:func:`trip_matrix`).
+
+        Example
+        -------
+        >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+        >>> z = pd.DataFrame({"productions": [1.0, 3.0], "attractions": [2.0, 2.0]})
+        >>> modal_chain(t, z, distances=t.astype(np.int32)).trips().dtype
+        dtype('float64')
+        """
+        return self.gravity.trips(self.cost, dtype=np.float64)
+
+    def distance_km(self) -> np.ndarray:
+        """Trip distances (km) per zone pair as counted: :func:`route_km`.
+
+        Example
+        -------
+        >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+        >>> z = pd.DataFrame({"productions": [1.0, 3.0], "attractions": [2.0, 2.0]})
+        >>> ch = modal_chain(t, z, distances=t.astype(np.int32), intrazonal_km=0.3)
+        >>> float(ch.distance_km()[0, 0])
+        0.3
+        """
+        return route_km(self.dist, self.setup["intra"], self.setup["dscale"])
+
+
+def modal_chain(
+    net_or_cost: Any,
+    zones: Any = None,
+    model: str | UptakeModel = ZWOLLE_2024,
+    ebike_model: str | UptakeModel = ZWOLLE_2024_EBIKE,
+    **options: Any,
+) -> ModalChain:
+    """The chain of :func:`modal_share` up to its reduction: zone table, matrices, balanced
+    gravity model, uptake settings.
+
+    ``modal_chain(...).tables()`` is ``modal_share(...)``, bit for bit; the chain also gives the
+    trip and distance matrices (small zone systems), which is how
+    :func:`fietsstad.scenario.evaluate_snelfietspad` gets its bike share before a scenario from
+    this one code path. ``options`` are the keyword arguments of :func:`modal_share`.
+
+    Example
+    -------
+    >>> t = np.array([[60, 900], [900, 60]], dtype=np.uint16)
+    >>> d = np.array([[250, 4000], [4000, 250]], dtype=np.int32)
+    >>> z = pd.DataFrame({"productions": [100.0, 100.0], "attractions": [100.0, 100.0]})
+    >>> a = modal_chain(t, z, distances=d).tables()["city"]["bike_share"].iloc[0]
+    >>> bool(a == modal_share(t, z, distances=d)["city"]["bike_share"].iloc[0])
+    True
+    """
+    import inspect
+
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(modal_share).parameters.items()
+        if p.kind is p.KEYWORD_ONLY
+    }
+    return _chain(net_or_cost, zones, model, ebike_model, None, **{**defaults, **options})
+
+
+def _chain(
+    net_or_cost: Any,
+    zones: Any,
+    model: str | UptakeModel,
+    ebike_model: str | UptakeModel,
+    bar: Any,
+    *,
+    distances: Any,
+    distance_scale: float,
+    gradient: Any,
+    deterrence: Any,
+    scale: float,
+    cutoff: float | None,
+    tol: float,
+    max_iter: int,
+    normalise: bool,
+    car_share_of_shifted: float | None,
+    co2_kg_per_car_km: float | None,
+    top_pairs: int,
+    hist_width_km: float,
+    hist_max_km: float,
+    intrazonal_km: Any,
+    uptake_on: str,
+    reference_speed_kmh: float,
+    assumptions: Assumptions | None,
+) -> ModalChain:
+    """:func:`modal_chain`, advancing ``bar`` per step."""
     asm = _assumptions(assumptions, car_share_of_shifted, co2_kg_per_car_km)
     zt = zone_table(zones_or_default(net_or_cost, zones), asm)
     P = check_finite_nonneg(zt["productions"].to_numpy(), "productions")
     A = check_finite_nonneg(zt["attractions"].to_numpy(), "attractions")
     what = f"modal share of {len(zt):,} zones"
     t0 = settings._log_start(log, what)
-    bar = _steps_bar("modal share", 4)
-    try:
-        cost, dist = modal_matrices(net_or_cost, zt, distances)
+    cost, dist = modal_matrices(net_or_cost, zt, distances)
+    if bar is not None:
         bar.update(1)
-        intra = resolve_intrazonal(intrazonal_km, zt, asm, dist, distance_scale)
-        setup = modal_setup(
-            cost.shape, model, ebike_model, distance_scale=distance_scale, gradient=gradient,
-            top_pairs=top_pairs, hist_width_km=hist_width_km, hist_max_km=hist_max_km,
-            intrazonal_km=intra, uptake_on=uptake_on, reference_speed_kmh=reference_speed_kmh,
-            assumptions=asm,
-        )  # fmt: skip
-        det = asm.deterrence if deterrence is None else deterrence
-        grav = gravity_distribution(
-            P, A, cost, det, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
-        )
+    intra = resolve_intrazonal(intrazonal_km, zt, asm, dist, distance_scale)
+    setup = modal_setup(
+        cost.shape, model, ebike_model, distance_scale=distance_scale, gradient=gradient,
+        top_pairs=top_pairs, hist_width_km=hist_width_km, hist_max_km=hist_max_km,
+        intrazonal_km=intra, uptake_on=uptake_on, reference_speed_kmh=reference_speed_kmh,
+        assumptions=asm,
+    )  # fmt: skip
+    det = asm.deterrence if deterrence is None else deterrence
+    grav = gravity_distribution(
+        P, A, cost, det, tol, max_iter, scale=scale, cutoff=cutoff, normalise=normalise
+    )
+    if bar is not None:
         bar.update(1)
-        rows, packed, od = modal_block(cost, dist, grav.a, grav.b, grav.table, setup)
-        bar.update(1)
-        out = modal_tables(zt, setup, grav, rows, packed, [od])
-        add_snap_distances(out, net_or_cost, zt)
-        bar.update(1)
-    finally:
-        bar.close()
     settings._log_end(log, what, t0)
-    return out
+    return ModalChain(zt, cost, dist, setup, grav, net_or_cost)
 
 
 def add_snap_distances(out: dict[str, pd.DataFrame], net_or_cost: Any, zt: pd.DataFrame) -> None:
@@ -932,6 +1103,9 @@ def compare_scenarios(
 
 __all__ = [
     "modal_share",
+    "modal_chain",
+    "ModalChain",
+    "route_km",
     "resolve_intrazonal",
     "compare_scenarios",
     "zone_table",

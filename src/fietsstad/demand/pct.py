@@ -27,24 +27,35 @@ PCT was fitted on English commutes; its intercept is meant to be recalibrated lo
 fitted, on what:
 
 * start model: Go Dutch 2020, flat terrain (Zwolle's gradients are close to zero);
-* trip length distribution of *all* trips (all modes): a gamma distribution with shape 2,
-  ``w(d) ~ d * exp(-d / theta)`` on 0.05 .. 40 km in 0.1 km steps (an assumption: a smooth
-  urban trip-length shape with few very short and a thin tail of long trips);
-* three targets, solved exactly: 46 % of all trips by bike (Fietsersbond, Zwolle), 49 % of trips
-  up to 7.5 km by bike (Gemeente Zwolle indicator 2009/2014, from CBS) and a mean bike trip of
-  3.5 km (KiM 2016, Dutch average); unknowns: the intercept shift ``da``, the distance-term shift
-  ``dd1`` (``fit="intercept+distance"``) and the scale ``theta`` of the distribution;
-* check (not fitted): the share of bike trips under 7.5 km (KiM: about 90 %).
+* trip length distribution of *all* trips (all modes): a gamma distribution
+  ``w(d) ~ d**(k-1) * exp(-d / theta)`` on 0.05 .. 40 km in 0.1 km steps whose two parameters
+  are fitted to cited Dutch figures (``data/trip_lengths_nl.csv``, read by
+  :func:`trip_lengths_nl`): ``theta`` so that the bike trips average
+  3.5 km (KiM Mobiliteitsbeeld 2016), ``k`` by least squares on 90 % of bike trips within 7.5 km
+  (KiM 2016) and the bike share of 7.5-15 km trips, 15 % nationally (Fietsberaad 2009, MON
+  2007) scaled by Zwolle's lead up to 7.5 km (49 % against 34 %): 21.6 %;
+* two Zwolle targets, solved exactly at every ``(k, theta)``: 46 % of all trips by bike
+  (Fietsersbond) and 49 % of trips up to 7.5 km by bike (Gemeente Zwolle indicator 2009/2014,
+  from CBS); unknowns: the intercept shift ``da`` and the distance-term shift ``dd1``
+  (``fit="intercept+distance"``).
 
-The fitted numbers (``da``, ``dd1``, ``theta``, the reached shares) are stored beside the
-coefficients in ``data/uptake_presets.json`` and are recomputed by :func:`fit_zwolle_2024`
-(a test checks that the shipped file matches). Fitted values: ``theta = 2.027 km`` (mean trip of
-all modes 4.05 km, 11 % of trips longer than 7.5 km), ``da = -0.0678``, ``dd1 = -0.00929``, so
-``a = -1.5358`` and ``d1 = -0.72655`` (Go Dutch 2020: -1.468 and -0.71726): Go Dutch 2020 is
-already close to Zwolle. Check: 94 % of the fitted bike trips are under 7.5 km (KiM: about
-90 %). Flat-terrain uptake of ZWOLLE_2024: 0.50 at 1 km, 0.54 at 2.3 km, 0.46 at 5 km, 0.33 at
-7.5 km, 0.22 at 10 km, 0.08 at 15 km. :data:`ZWOLLE_2024_EBIKE` applies the same ``da`` and
-``dd1`` to :data:`EBIKE_2020`.
+No published table gives the full distribution by distance class (ODiN classes 0.1-0.5,
+0.5-1, 1-2.5, 2.5-3.7, 3.7-5, 5-7.5, 7.5-10, 10-15, ... km) in a form read here, so the
+distribution is a gamma *constrained* by the figures that were read; the national all-trip
+figures (65-70 % of trips within 7.5 km, 11-13 km mean trip) are kept as context: with them,
+46 % of all trips and 49 % up to 7.5 km would need a 39-40 % bike share beyond 7.5 km.
+
+The fitted numbers (``shape_k``, ``theta_km``, ``da``, ``dd1``, the reached shares) are stored
+beside the coefficients in ``data/uptake_presets.json`` and are recomputed by
+:func:`fit_zwolle_2024` (a test checks that the shipped file matches). Fitted values:
+``k = 2.077``, ``theta = 1.954 km`` (mean trip of all modes 4.06 km, 11.4 % of trips longer than
+7.5 km), ``da = -0.0473``, ``dd1 = -0.0159``, so ``a = -1.5153`` and ``d1 = -0.73312`` (Go
+Dutch 2020: -1.468 and -0.71726; before the fit of ``k``, with ``k = 2`` assumed: -1.5358 and
+-0.72655). Reached: mean bike trip 3.5 km; 94.4 % of bike trips within 7.5 km (cited 90 %);
+bike share 23.4 % at 7.5-15 km (target 21.6 %); 61.3 % of bike trips under 3.7 km (CBS 2021:
+"the majority"). Flat-terrain uptake of ZWOLLE_2024: 0.51 at 1 km, 0.54 at 2.3 km, 0.46 at
+5 km, 0.33 at 7.5 km, 0.21 at 10 km, 0.08 at 15 km. :data:`ZWOLLE_2024_EBIKE` applies the same
+``da`` and ``dd1`` to :data:`EBIKE_2020`.
 
 Example
 -------
@@ -61,7 +72,7 @@ import json
 import math
 import numbers
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -73,8 +84,11 @@ from fietsstad.engine._uptake import _uptake_flat
 from fietsstad.engine.config import UNREACHABLE_I32 as UNREACHABLE_I32
 from fietsstad.engine.config import UNREACHABLE_U16 as UNREACHABLE_U16
 from fietsstad.engine.config import unreachable_for
-from fietsstad.errors import ConvergenceError, ValidationError
+from fietsstad.errors import ConvergenceError, FietsstadError, ValidationError
 from fietsstad.zwolle import ZWOLLE_TARGETS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PCT_SOURCE = (
     "Lovelace et al. 2017, The Propensity to Cycle Tool, JTLU 10(1), "
@@ -619,16 +633,76 @@ def _check_target(value: Any, name: str) -> float:
 # ------------------------------------------------------------------------- Zwolle preset
 
 
-def zwolle_trip_length_distribution(theta_km: float) -> tuple[np.ndarray, np.ndarray]:
-    """The assumed all-mode trip length distribution of the Zwolle fit (gamma, shape 2).
+TRIP_LENGTHS_FILE = "trip_lengths_nl.csv"
+_TRIP_COLUMNS = (
+    "id", "trips", "measure", "km_from", "km_to", "value", "year", "use", "source", "url", "note",
+)  # fmt: skip
+_MEASURES = ("share_of_trips", "share_of_trips_min", "bike_share", "mean_km", "crossover_km")
 
-    Bin centres 0.05 .. 39.95 km (0.1 km bins) and weights ``d * exp(-d / theta_km)``,
-    normalised to sum 1.
+
+def trip_lengths_nl() -> pd.DataFrame:
+    """Cited Dutch trip-length figures (ODiN / OViN / MON via CBS, KiM, Fietsberaad).
+
+    Each row is one published figure, as read in the cited text (see ``data/README.md``):
+    the trips it is about (``all``, ``bike``, ``car``), the ``measure`` (``share_of_trips``:
+    share of those trips with a length in ``[km_from, km_to)``; ``share_of_trips_min``: a lower
+    bound of that share; ``bike_share``: bike share of all trips in the class; ``mean_km``;
+    ``crossover_km``: where the car overtakes the bike), the ``value`` (a fraction or km), the
+    survey ``year``, its ``use`` here (``fit``: fitted by
+    :func:`~fietsstad.demand.fit_zwolle_2024`; ``check``: compared; ``context``: national, not
+    comparable with a city model), ``source``, ``url`` and the quoted ``note``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per figure (18 rows).
+
+    Raises
+    ------
+    FietsstadError
+        If the shipped table is missing or damaged.
+
+    Example
+    -------
+    >>> t = trip_lengths_nl().set_index("id")
+    >>> float(t.loc["bike_upto_7_5_kim2016", "value"]), float(t.loc["bike_mean_odin2019", "value"])
+    (0.9, 3.97)
+    """
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(data_path(TRIP_LENGTHS_FILE), dtype={"year": str}, keep_default_na=False)
+    except (OSError, ValueError) as err:  # pragma: no cover - a broken install
+        raise FietsstadError(f"cannot read the shipped {TRIP_LENGTHS_FILE}: {err}") from err
+    if tuple(df.columns) != _TRIP_COLUMNS:
+        raise FietsstadError(f"{TRIP_LENGTHS_FILE} has columns {list(df.columns)}")
+    for c in ("km_from", "km_to", "value"):
+        df[c] = pd.to_numeric(df[c], errors="raise").astype(np.float64)
+    if not df["measure"].isin(_MEASURES).all() or df["id"].duplicated().any():
+        raise FietsstadError(f"{TRIP_LENGTHS_FILE}: unknown measure or duplicate id")
+    return df
+
+
+#: Bin centres (km) of the trip length distribution the Zwolle preset is fitted on.
+_FIT_KM = np.arange(400, dtype=np.float64) * 0.1 + 0.05
+
+
+def zwolle_trip_length_distribution(
+    theta_km: float | None = None, shape: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The all-trip length distribution the Zwolle preset is fitted on (a gamma distribution).
+
+    Bin centres 0.05 .. 39.95 km (0.1 km bins) and weights ``d**(shape - 1) * exp(-d / theta_km)``,
+    normalised to sum 1. Both parameters are fitted by :func:`fit_zwolle_2024` to the cited Dutch
+    figures of ``data/trip_lengths_nl.csv``; ``None`` takes the shipped fit.
 
     Parameters
     ----------
     theta_km
-        Scale of the gamma distribution (mean trip length ``2 * theta_km``).
+        Scale of the gamma distribution in km (default: the shipped fit's ``theta_km``).
+    shape
+        Shape ``k`` (default: the shipped fit's ``shape_k``; 1 is exponential, 2 the shape the
+        preset assumed before it was fitted).
 
     Returns
     -------
@@ -637,21 +711,56 @@ def zwolle_trip_length_distribution(theta_km: float) -> tuple[np.ndarray, np.nda
 
     Example
     -------
-    >>> d, w = zwolle_trip_length_distribution(2.0)
+    >>> d, w = zwolle_trip_length_distribution(2.0, shape=2.0)
     >>> len(d), round(float(w.sum()), 12)
     (400, 1.0)
     """
-    d = np.arange(400, dtype=np.float64) * 0.1 + 0.05
-    w = d * np.exp(-d / float(theta_km))
+    fit = _PRESET_JSON.get("fit", {})
+    th = float(fit.get("theta_km", 2.0) if theta_km is None else theta_km)
+    k = float(fit.get("shape_k", 2.0) if shape is None else shape)
+    if not (math.isfinite(th) and th > 0 and math.isfinite(k) and k > 0):
+        raise ValidationError(f"theta_km and shape must be positive, got {th!r} and {k!r}")
+    d = _FIT_KM.copy()
+    w = np.exp((k - 1.0) * np.log(d) - d / th)
     return d, w / w.sum()
 
 
-def fit_zwolle_2024(base: UptakeModel = GODUTCH_2020) -> dict[str, Any]:
-    """Recompute the Zwolle preset (see the module docstring for what is fitted, on what).
+def _bike_stats(model: UptakeModel, d: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    """Bike share, bike-trip shares and means of a model on a trip length histogram (flat)."""
+    p = uptake(d, 0.0, model)
+    b = w * p
+    mid = (d > 7.5) & (d < 15.0)
+    short = d < 7.5
+    return {
+        "share_all": float(b.sum() / w.sum()),
+        "share_short": float(b[short].sum() / w[short].sum()),
+        "share_7_5_15": float(b[mid].sum() / w[mid].sum()),
+        "mean_trip_km": float((w * d).sum() / w.sum()),
+        "mean_bike_km": float((b * d).sum() / b.sum()),
+        "bike_trips_under_7_5_km": float(b[short].sum() / b.sum()),
+        "bike_trips_under_3_7_km": float(b[d < 3.7].sum() / b.sum()),
+        "trips_under_7_5_km": float(w[short].sum() / w.sum()),
+    }
 
-    Solves for ``theta`` (scale of :func:`zwolle_trip_length_distribution`) so that the bike
-    trips of the calibrated model have a mean of 3.5 km, calibrating ``a`` and ``d1`` to 46 % of
-    all trips and 49 % of trips up to 7.5 km at each ``theta``.
+
+def fit_zwolle_2024(base: UptakeModel = GODUTCH_2020) -> dict[str, Any]:
+    """Recompute the Zwolle preset on a trip length distribution fitted to cited Dutch figures.
+
+    Three nested fits, each exact except the last:
+
+    1. for a gamma all-trip distribution (shape ``k``, scale ``theta``;
+       :func:`zwolle_trip_length_distribution`), the intercept and distance term of ``base``
+       are calibrated to 46 % of all trips and 49 % of trips up to 7.5 km by bike
+       (:data:`~fietsstad.zwolle.ZWOLLE_TARGETS`);
+    2. ``theta`` is solved so that the bike trips average 3.5 km (KiM 2016, row
+       ``bike_mean_kim2016`` of ``data/trip_lengths_nl.csv``);
+    3. ``k`` minimises the sum of squared misfits (in shares) to two class figures built from
+       the rows marked ``use == "fit"``: 90 % of bike trips within 7.5 km (KiM 2016), and the
+       national 15 % bike share of 7.5-15 km trips (Fietsberaad 2009, MON 2007) scaled by
+       Zwolle's lead up to 7.5 km (49 % against 34 % nationally, MON 2007), i.e. 21.6 %. The
+       two pull in opposite directions (``k = 1`` meets the first, ``k = 2.3`` the second);
+       the least-squares ``k`` lies between. The scaling is an assumption: that Zwolle leads
+       the country by the same factor beyond 7.5 km as up to 7.5 km.
 
     Parameters
     ----------
@@ -661,20 +770,30 @@ def fit_zwolle_2024(base: UptakeModel = GODUTCH_2020) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"zwolle_2024": model dict, "zwolle_2024_ebike": model dict, "fit": details}``.
+        ``{"zwolle_2024": model dict, "zwolle_2024_ebike": model dict, "fit": details}``;
+        ``fit`` holds ``shape_k``, ``theta_km``, ``da``, ``dd1``, the reached targets and the
+        checks against the cited figures.
 
     Example
     -------
     >>> r = fit_zwolle_2024()
     >>> round(r["fit"]["share_all"], 4), round(r["fit"]["share_short"], 4)
     (0.46, 0.49)
+    >>> round(r["fit"]["mean_bike_km"], 4)
+    3.5
     """
-    from scipy.optimize import brentq
+    from scipy.optimize import brentq, minimize_scalar
 
     t = ZWOLLE_TARGETS
+    facts = trip_lengths_nl().set_index("id")["value"]
+    mean_bike = float(facts["bike_mean_kim2016"])
+    bike_upto = float(facts["bike_upto_7_5_kim2016"])
+    # the national 7.5-15 km bike share, scaled by Zwolle's lead up to 7.5 km (49 % / 34 %)
+    lead = t["share_short"] / float(facts["bikeshare_upto_7_5_mon2007"])
+    share_mid = float(facts["bikeshare_7_5_15_mon2007"]) * lead
 
-    def calib(theta: float) -> UptakeModel:
-        d, w = zwolle_trip_length_distribution(theta)
+    def calib(k: float, theta: float) -> UptakeModel:
+        d, w = zwolle_trip_length_distribution(theta, k)
         return calibrate_uptake(
             base,
             d,
@@ -684,34 +803,55 @@ def fit_zwolle_2024(base: UptakeModel = GODUTCH_2020) -> dict[str, Any]:
             second_target=(t["share_short"], t["short_km"]),
         )
 
-    def mean_bike(theta: float) -> float:
-        d, w = zwolle_trip_length_distribution(theta)
-        bw = w * uptake(d, 0.0, calib(theta))
-        return float((bw * d).sum() / bw.sum())
+    def stats(k: float, theta: float) -> dict[str, float]:
+        d, w = zwolle_trip_length_distribution(theta, k)
+        return _bike_stats(calib(k, theta), d, w)
 
-    theta = float(brentq(lambda th: mean_bike(th) - t["mean_bike_km"], 1.95, 3.0, xtol=1e-10))
-    m = calib(theta)
-    d, w = zwolle_trip_length_distribution(theta)
-    p = uptake(d, 0.0, m)
-    short = d <= t["short_km"]
+    def short_of_mean(k: float, theta: float) -> float:
+        try:
+            return stats(k, theta)["mean_bike_km"] - mean_bike
+        except ConvergenceError:
+            # too few long trips for 46 % and 49 % at once: the mean bike trip is too short
+            return -1.0
+
+    def theta_for(k: float) -> float:
+        # k * theta is the mean trip of the gamma; a mean bike trip of 3.5 km needs about 4 km
+        return float(brentq(lambda th: short_of_mean(k, th), 3.6 / k, 4.8 / k, xtol=1e-10))
+
+    def loss(k: float) -> float:
+        s = stats(k, theta_for(k))
+        return (s["bike_trips_under_7_5_km"] - bike_upto) ** 2 + (
+            s["share_7_5_15"] - share_mid
+        ) ** 2
+
+    best = minimize_scalar(loss, bounds=(1.0, 4.5), method="bounded", options={"xatol": 1e-7})
+    k = float(best.x)
+    theta = theta_for(k)
+    m = calib(k, theta)
+    d, w = zwolle_trip_length_distribution(theta, k)
     da, dd1 = m.a - base.a, m.d1 - base.d1
     fit = {
         "base": base.name,
+        "shape_k": k,
         "theta_km": theta,
         "da": da,
         "dd1": dd1,
-        "share_all": float((w * p).sum()),
-        "share_short": float((w * p)[short].sum() / w[short].sum()),
-        "mean_bike_km": float((w * p * d).sum() / (w * p).sum()),
-        "bike_trips_under_7_5_km": float((w * p)[short].sum() / (w * p).sum()),
-        "distribution": "gamma shape 2: w(d) ~ d*exp(-d/theta), d = 0.05..39.95 km, 0.1 km bins",
+        **_bike_stats(m, d, w),
+        "distribution": (
+            "gamma: w(d) ~ d**(k-1)*exp(-d/theta), d = 0.05..39.95 km, 0.1 km bins; theta: mean "
+            "bike trip 3.5 km (KiM 2016); k: least squares on 90 % of bike trips within 7.5 km "
+            "(KiM 2016) and a bike share of 7.5-15 km trips of 15 % (Fietsberaad 2009) x 49/34 "
+            "(Zwolle's lead up to 7.5 km) (data/trip_lengths_nl.csv)"
+        ),
     }
     note = (
         "Go Dutch 2020 recalibrated to Zwolle: intercept and distance term fitted to 46 % of "
         "all trips by bike (Fietsersbond) and 49 % of trips up to 7.5 km by bike (Gemeente "
-        "Zwolle 2014, CBS) on an assumed gamma(2, theta) all-trip length distribution whose "
-        "theta makes the mean bike trip 3.5 km (KiM 2016); flat terrain. "
-        f"da={da:+.6f}, dd1={dd1:+.6f}, theta={theta:.4f} km"
+        "Zwolle 2014, CBS) on a gamma(k, theta) all-trip length distribution fitted to Dutch "
+        "figures (data/trip_lengths_nl.csv): mean bike trip 3.5 km (KiM 2016), 90 % of bike "
+        "trips within 7.5 km (KiM 2016) and the 15 % bike share at 7.5-15 km (Fietsberaad "
+        "2009) scaled by Zwolle's 49/34 lead up to 7.5 km; "
+        f"flat terrain. da={da:+.6f}, dd1={dd1:+.6f}, k={k:.4f}, theta={theta:.4f} km"
     )
     zw = m.with_changes(name="zwolle_2024", source=note)
     eb = EBIKE_2020.with_changes(

@@ -78,6 +78,11 @@ def _warm_demand() -> None:
     d = np.array([[0, 300], [300, 0]], dtype=np.int32)
     f = deterrence_table()
     a, _ = _furness_block(c, f, np.ones(2), None, np.ones(2), 0)
+    _furness_block(c, f, np.ones(2), a, np.ones(2), 0, 1.5)
+    from fietsstad.engine._furness import _furness_pass  # the parallel pass of large blocks
+
+    acc, out = np.zeros((1, 2)), np.zeros(2)
+    _furness_pass(c, f, np.ones(2), a, np.ones(2), out, acc, np.zeros(2), 1, 1.0)
     _block_info(c)
     _block_info(d)
     for intra in (None, 0.5):
@@ -276,14 +281,15 @@ def _w(x: np.ndarray) -> np.ndarray:
     return x if x.flags.writeable and x.flags.c_contiguous else np.array(x, order="C")
 
 
-def _furness_block(block, f, P, a_prev, b, row0: int):
+def _furness_block(block, f, P, a_prev, b, row0: int, omega: float = 1.0):
     """:func:`fietsstad.demand.gravity.furness_block` on a row block; ``a_prev`` is the block's
-    ``a`` of the previous pass (sent by the client), or None on the first pass."""
+    ``a`` of the previous pass (sent by the client), or None on the first pass; ``omega`` the
+    pass's over-relaxation."""
     from fietsstad.demand.gravity import furness_block
 
     _apply_threads()
     a_prev = None if a_prev is None else _w(a_prev)
-    return furness_block(_w(_cost_of(block)), _w(f), _w(P), a_prev, _w(b), row0)
+    return furness_block(_w(_cost_of(block)), _w(f), _w(P), a_prev, _w(b), row0, omega)
 
 
 def _partial(x):

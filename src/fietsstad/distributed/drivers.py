@@ -53,6 +53,7 @@ from fietsstad._validate import check_finite_nonneg, check_node_ids, renamed_par
 from fietsstad.analysis.access import DEFAULT_DECAYS
 from fietsstad.demand.gravity import (
     DEFAULT_DETERRENCE,
+    MAX_ITER,
     furness_balance,
 )
 from fietsstad.demand.pct import ZWOLLE_2024, ZWOLLE_2024_EBIKE
@@ -456,7 +457,7 @@ _PASS_ATTEMPTS = 3
 
 
 def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterrence, tol,
-             max_iter, scale, cutoff, normalise):  # fmt: skip
+             max_iter, scale, cutoff, normalise, accelerate=True):  # fmt: skip
     """:func:`fietsstad.demand.gravity.furness_balance` with every pass run on the row blocks' workers.
 
     The client holds everything a pass needs besides the cost blocks: ``a`` and ``b`` (numpy,
@@ -475,12 +476,11 @@ def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterren
 
     def start(table):
         f_f = run.scatter(table)
-        a_s: list = [None] * len(blocks)  # the blocks' ``a`` of the previous pass (None: first)
         it = [0]
 
-        def submit_pass(b, attempt: int, keep: list):
+        def submit_pass(a_s, b, omega, attempt: int, keep: list):
             res = [
-                client.submit(_furness_block, blk, f_f, p_s[i], a_s[i], b, int(bounds[i]),
+                client.submit(_furness_block, blk, f_f, p_s[i], a_s[i], b, int(bounds[i]), omega,
                               key=_key("furness", run.token, it[0], i, attempt))
                 for i, blk in enumerate(blocks)
             ]  # fmt: skip
@@ -495,13 +495,15 @@ def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterren
             keep += [total, *a_f]
             return _partial(total.result()), client.gather(a_f)
 
-        def run_pass(b):
+        def run_pass(a, b, omega):
             nonlocal f_f
             it[0] += 1
+            # the blocks' rows of ``a`` of the previous pass (None: first pass), held here
+            a_s = [None if a is None else a[bounds[i] : bounds[i + 1]] for i in range(len(blocks))]
             for attempt in range(_PASS_ATTEMPTS):
                 keep: list = []
                 try:
-                    partial, a_new = submit_pass(b, attempt, keep)
+                    partial, a_new = submit_pass(a_s, b, omega, attempt, keep)
                     break
                 except CancelledError:
                     if attempt == _PASS_ATTEMPTS - 1:
@@ -510,14 +512,13 @@ def _balance(run: _Run, P, A, blocks: list, rows: list[int], size: int, deterren
                     blocks[:], f_f = fresh[:-1], fresh[-1]
                 finally:
                     _release(keep)
-            a_s[:] = a_new
-            return partial, lambda: np.concatenate(a_new)
+            return partial, np.concatenate(a_new)
 
         return run_pass
 
     return furness_balance(
         P, A, size, start, deterrence, tol, max_iter, scale=scale, cutoff=cutoff,
-        normalise=normalise,
+        normalise=normalise, accelerate=accelerate,
     )  # fmt: skip
 
 
@@ -528,11 +529,12 @@ def gravity_distribution_dask(
     cost: Any,  # futures, a Zarr array / group / path or a numpy matrix: told apart at run time
     deterrence: Any = DEFAULT_DETERRENCE,
     tol: float = 1e-6,
-    max_iter: int = 500,
+    max_iter: int = MAX_ITER,
     *,
     scale: float = 1.0 / 60.0,
     cutoff: float | None = None,
     normalise: bool = False,
+    accelerate: bool = True,
     block_size: int | None = None,
 ) -> GravityModel:
     """:func:`fietsstad.demand.gravity_distribution` with the cost matrix in row blocks on a cluster.
@@ -557,8 +559,9 @@ def gravity_distribution_dask(
         (each a 2-D block, or a ``(times, metres)`` tuple from routing), a Zarr array or group
         (``travel_time``) read block by block on the workers, or a numpy matrix (scattered in
         blocks; convenient for tests).
-    deterrence, tol, max_iter, scale, cutoff, normalise
-        As in :func:`~fietsstad.demand.gravity_distribution`.
+    deterrence, tol, max_iter, scale, cutoff, normalise, accelerate
+        As in :func:`~fietsstad.demand.gravity_distribution` (the same over-relaxation
+        decisions, made on the client from the same error and ``b``).
     block_size : int, optional
         Dask only: rows per block for Zarr (default: its chunk rows) or numpy input.
 
@@ -587,8 +590,9 @@ def gravity_distribution_dask(
         futs = _cost_blocks(run, cost, block_size)
         rows, size = _check_blocks(client, futs, len(P), len(A))
         return _balance(
-            run, P, A, futs, rows, size, deterrence, tol, max_iter, scale, cutoff, normalise
-        )
+            run, P, A, futs, rows, size, deterrence, tol, max_iter, scale, cutoff, normalise,
+            accelerate,
+        )  # fmt: skip
 
 
 # fmt: off
@@ -598,7 +602,7 @@ def modal_share_dask(
     ebike_model: Any = ZWOLLE_2024_EBIKE, *, distances: Any = None,
     distance_scale: float = 0.001, gradient: Any = 0.0, deterrence: Any = None,
     scale: float = 1.0 / 60.0, cutoff: float | None = None, tol: float = 1e-6,
-    max_iter: int = 500, normalise: bool = True, car_share_of_shifted: float | None = None,
+    max_iter: int = MAX_ITER, normalise: bool = True, car_share_of_shifted: float | None = None,
     co2_kg_per_car_km: float | None = None, top_pairs: int = 1000,
     hist_width_km: float = 0.1, hist_max_km: float = 40.0, intrazonal_km: Any = "auto",
     uptake_on: str = "distance", reference_speed_kmh: float = 16.0, assumptions: Any = None,

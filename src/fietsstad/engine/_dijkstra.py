@@ -312,35 +312,6 @@ def dijkstra_matrix_sec(
     return over.sum()
 
 
-@numba.njit(**NJIT)
-def sssp_pred(indptr, indices, weights, src):
-    """Distances (int64, INF unreached) and predecessors (int32, -1 none) from one source."""
-    n = indptr.size - 1
-    dist = np.full(n, INF, np.int64)
-    pred = np.full(n, -1, np.int32)
-    hk = np.empty(indices.size + 1, np.int64)
-    dist[src] = 0
-    size = heap_push(hk, hk, 0, np.int64(src), np.int64(src))
-    while size > 0:
-        key = hk[0]
-        size = heap_pop(hk, hk, size)
-        u = np.int32(key & _LOW)
-        d = key >> 32
-        if d != dist[u]:
-            continue
-        for e in range(indptr[u], indptr[u + 1]):
-            v = indices[e]
-            nd = d + weights[e]
-            if nd > MAXD:
-                nd = MAXD
-            if nd < dist[v]:
-                dist[v] = nd
-                pred[v] = u
-                nk = (nd << 32) | v
-                size = heap_push(hk, hk, size, nk, nk)
-    return dist, pred
-
-
 def single_source(indptr, indices, weights, src: int, cutoff: int = MAXD) -> np.ndarray:
     """Int64 distances in ticks from one source (``2**31 - 1`` = unreached); serial."""
     n = len(indptr) - 1

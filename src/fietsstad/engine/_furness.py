@@ -27,43 +27,61 @@ def _f(c, f: np.ndarray, L: int) -> float:
     return f[k]
 
 
+@nb.njit(**NJIT)
+def _furness_rows(cost, f, P, a_old, b, a_new, acc_row, rowsum, r0, r1, omega):
+    """Rows ``r0 .. r1`` of one Furness pass (see :func:`_furness_pass`); returns their error."""
+    m = cost.shape[1]
+    L = f.shape[0]
+    buf = np.empty(m)
+    for j in range(m):
+        acc_row[j] = 0.0
+    e = 0.0
+    for i in range(r0, r1):
+        s = 0.0
+        for j in range(m):
+            c = np.int64(cost[i, j])
+            fv = f[c] if 0 <= c < L else 0.0
+            buf[j] = fv
+            s += b[j] * fv
+        rowsum[i] = s
+        if P[i] > 0.0 and s > 0.0:
+            e = max(e, abs(a_old[i] * s / P[i] - 1.0))
+            ai = P[i] / s
+            if omega != 1.0 and a_old[i] > 0.0:  # over-relaxed in log space
+                ai = a_old[i] * (ai / a_old[i]) ** omega
+            a_new[i] = ai
+            for j in range(m):
+                acc_row[j] += ai * buf[j]
+        else:
+            a_new[i] = 0.0
+    return e
+
+
 @nb.njit(**NJIT_PAR)
-def _furness_pass(cost, f, P, a_old, b, a_new, acc, rowsum, n_chunks):
-    """One fused Furness iteration.
+def _furness_pass(cost, f, P, a_old, b, a_new, acc, rowsum, n_chunks, omega=1.0):
+    """One fused Furness iteration, ``n_chunks`` row ranges in parallel.
 
     For every row: ``rowsum[i] = sum_j b[j] f[c_ij]``; ``a_new[i] = P[i] / rowsum[i]`` (0 if
-    ``P[i] == 0`` or the row reaches nothing); then ``acc[chunk, j] += a_new[i] f[c_ij]``.
+    ``P[i] == 0`` or the row reaches nothing), over-relaxed in log space when ``omega != 1``:
+    ``a_new[i] = a_old[i] * (P[i] / rowsum[i] / a_old[i]) ** omega`` (where ``a_old[i] > 0``);
+    then ``acc[chunk, j] += a_new[i] f[c_ij]``.
     Returns the largest relative row-margin error of the *previous* state ``(a_old, b)``,
     ``max_i |a_old[i] rowsum[i] / P[i] - 1|`` over rows with ``P[i] > 0``.
     """
-    n, m = cost.shape
-    L = f.shape[0]
+    n = cost.shape[0]
     errs = np.zeros(n_chunks)
     for k in nb.prange(n_chunks):
         r0 = (n * k) // n_chunks
         r1 = (n * (k + 1)) // n_chunks
-        buf = np.empty(m)
-        for j in range(m):
-            acc[k, j] = 0.0
-        e = 0.0
-        for i in range(r0, r1):
-            s = 0.0
-            for j in range(m):
-                c = np.int64(cost[i, j])
-                fv = f[c] if 0 <= c < L else 0.0
-                buf[j] = fv
-                s += b[j] * fv
-            rowsum[i] = s
-            if P[i] > 0.0 and s > 0.0:
-                e = max(e, abs(a_old[i] * s / P[i] - 1.0))
-                ai = P[i] / s
-                a_new[i] = ai
-                for j in range(m):
-                    acc[k, j] += ai * buf[j]
-            else:
-                a_new[i] = 0.0
-        errs[k] = e
+        errs[k] = _furness_rows(cost, f, P, a_old, b, a_new, acc[k], rowsum, r0, r1, omega)
     return errs.max()
+
+
+@nb.njit(**NJIT)
+def _furness_pass_serial(cost, f, P, a_old, b, a_new, acc, rowsum, omega=1.0):
+    """:func:`_furness_pass` on one thread (one chunk): for small matrices, where waking the
+    threads of a parallel pass costs far more than the pass itself."""
+    return _furness_rows(cost, f, P, a_old, b, a_new, acc[0], rowsum, 0, cost.shape[0], omega)
 
 
 @nb.njit(**NJIT_PAR)

@@ -3,13 +3,14 @@
 The evaluation chain, per pair of zones ``(i, j)``, ``i != j``:
 
 1. fastest travel times from every zone to every node, before (engine) and after (the
-   incremental update of :mod:`fietsstad._incremental`); distances and corridor use by tracing
-   the fastest paths back through the travel-time rows;
+   incremental update of :mod:`fietsstad._incremental`); after the upgrade, distances and
+   corridor use by tracing the fastest paths back through the travel-time rows;
 2. all-mode trips per day, intrazonal trips included: the demand chain of
-   :func:`fietsstad.demand.modal_share` (trip generation, the doubly constrained gravity model
-   :func:`fietsstad.demand.gravity_distribution` on the before travel times, the documented
-   intrazonal distances), all from one :class:`fietsstad.Assumptions` (or ``demand``); before
-   any change this gives the bike share ``modal_share`` gives on the same zones and network;
+   :func:`fietsstad.demand.modal_share` itself (:func:`fietsstad.demand.modal.modal_chain`: its
+   zone table, zone matrices in whole seconds and metres along the fastest routes, intrazonal
+   distances and gravity model), all from one :class:`fietsstad.Assumptions` (or ``demand``);
+   the bike share before any change is that chain's own, so it equals ``modal_share``'s on the
+   same zones and network bit for bit;
 3. bike share from the uptake model (PCT family) on a *time-equivalent distance*: the before
    distance, scaled by ``time_after / time_before`` after the upgrade. PCT is a distance model
    fitted on fastest routes; a snelfietspad changes time far more than distance, so a route that
@@ -73,7 +74,8 @@ class ScenarioResult:
     route_geometry : float64 (k, 2)
         Lon/lat line of the route on the network.
     zones : GeoDataFrame (EPSG:4326)
-        Per zone: ``name``, ``population``, ``node``, ``snap_distance_m`` (metres from the zone
+        Per zone: ``name``, ``population``, ``jobs`` (when the zones have them), ``node``,
+        ``snap_distance_m`` (metres from the zone
         to its node), ``access_before``, ``access_after``,
         ``access_change`` (inhabitants reachable within ``access_minutes``), ``bike_share_before``,
         ``bike_share_after``, ``bike_share_change_pp``, ``bike_trips_before``,
@@ -294,11 +296,9 @@ def _zone_table(zones, population_column: str | None):
     if len(zones) < 2:
         raise ValidationError("zones must hold at least two zones")
     zones = ensure_crs_4326(zones, "zones")
-    cols = (
-        [population_column]
-        if population_column
-        else ["population", "inhabitants_2024", "aantal_inwoners", "inhabitants"]
-    )
+    from fietsstad.demand.gravity import _POP_COLS  # the candidates of trip generation
+
+    cols = [population_column] if population_column else list(_POP_COLS)
     col = next((c for c in cols if c in zones.columns), None)
     if col is None:
         raise ValidationError(
@@ -318,7 +318,7 @@ def _zone_table(zones, population_column: str | None):
         else np.asarray([str(i) for i in zones.index])
     )
     pts = zones.geometry.representative_point()
-    return zones, names, pop, pts.x.to_numpy(), pts.y.to_numpy()
+    return zones, names, pop, pts.x.to_numpy(), pts.y.to_numpy(), col
 
 
 # ------------------------------------------------------------------------------- evaluator
@@ -362,9 +362,10 @@ def evaluate_snelfietspad(
         Zwolle; see :mod:`fietsstad.uptake`).
     demand
         All-mode trips per day between zones, ``(n_zones, n_zones)``, diagonal = trips within a
-        zone; default: the chain of :func:`fietsstad.demand.modal_share` (trip generation from
-        population and, where the zones have them, jobs; doubly constrained gravity on the
-        before travel times with ``assumptions.deterrence``).
+        zone; default: the chain of :func:`fietsstad.demand.modal_share`, run by the same code
+        (:func:`fietsstad.demand.modal.modal_chain`: trip generation from population and, where
+        the zones have them, jobs; doubly constrained gravity on the before travel times with
+        ``assumptions.deterrence``), whose bike share ``bike_share_before_pct`` reports.
     population_column
         Column of ``zones`` with inhabitants (default: ``population``, ``inhabitants_2024``, ...).
     gradient_pct
@@ -420,8 +421,15 @@ def evaluate_snelfietspad(
     import geopandas as gpd
     import pandas as pd
 
-    from fietsstad.demand import gravity_distribution, trip_matrix, uptake
-    from fietsstad.demand.modal import _assumptions, resolve_intrazonal, zone_table
+    from fietsstad.demand import uptake
+    from fietsstad.demand.modal import (
+        _assumptions,
+        modal_chain,
+        modal_matrices,
+        resolve_intrazonal,
+        route_km,
+        zone_table,
+    )
 
     if not isinstance(net, BikeNetwork):
         raise ValidationError(f"net must be a BikeNetwork, got {type(net).__name__}")
@@ -456,9 +464,13 @@ def evaluate_snelfietspad(
     after = r.network
     if zones is None:  # the region's 37 zones on a regional network, else Zwolle's 16 districts
         zones = zwolle_default_zones(before.x, before.y)
-    zones_gdf, names, pop, zx, zy = _zone_table(zones, population_column)
+    zones_gdf, names, pop, zx, zy, pcol = _zone_table(zones, population_column)
     zone_nodes, zone_snap_m = before.snap(zx, zy, return_distance=True)
     nz = len(zone_nodes)
+    # the zone table of modal_share (trip generation from population and, where the zones have
+    # them, jobs), on the nodes snapped here
+    zt = zone_table(zones_gdf, asm, population_column=pcol).copy()
+    zt["node"] = np.asarray(zone_nodes, dtype=np.int32)
 
     # 1. travel times zone -> every node, before (engine) and after (incremental)
     rows_b = full_travel_times(before, zone_nodes, dtype=np.int32)
@@ -471,33 +483,26 @@ def evaluate_snelfietspad(
     corridor_after = np.zeros(after.n_edges, dtype=bool)
     corridor_after[r.changed_edges] = True
     corridor_before = corridor_after[r.before_to_after]
-    zero = np.zeros((nz, nz))
-    db, _, _ = _paths(before, rows_b, zone_nodes, zero, corridor_before)
-    # trips within a zone: the documented distance (never the 0 km of a zone snapped to a node)
-    intra = resolve_intrazonal("auto", zones_gdf, asm)
     own = np.eye(nz, dtype=bool)
-    db[own] = intra
 
-    # 2. all-mode demand: the chain of modal_share (trip generation, gravity on uint16 seconds)
+    # 2. before the change: modal_share's own chain (one code path): its zone matrices (whole
+    # seconds and metres along the fastest routes), intrazonal distances, trip generation and
+    # gravity model, and its bike share; with ``demand`` given, its matrices and distances only
     if demand is None:
-        gen = pd.DataFrame({"population": pop}, index=zones_gdf.index)
-        jobs = next((c for c in ("jobs", "banen", "employment") if c in zones_gdf.columns), None)
-        if jobs is not None:
-            gen["jobs"] = np.asarray(zones_gdf[jobs], dtype=np.float64)
-        zt_gen = zone_table(gen, asm)
-        cost = np.where(np.isfinite(tb), np.minimum(tb, 65534), 65535).astype(np.uint16)
-        grav = gravity_distribution(
-            zt_gen["productions"].to_numpy(), zt_gen["attractions"].to_numpy(), cost,
-            asm.deterrence,
-        )  # fmt: skip
-        trips = trip_matrix(grav, cost, dtype=np.float64)
+        chain = modal_chain(before, zt, model, gradient=gradient_pct, top_pairs=0, assumptions=asm)
+        city = chain.tables()["city"].iloc[0]
+        trips = chain.trips()
+        db = chain.distance_km()
     else:
+        _, dist = modal_matrices(before, zt)
+        db = route_km(dist, resolve_intrazonal("auto", zt, asm, dist))
         trips = np.asarray(demand, dtype=np.float64)
         if trips.shape != (nz, nz) or not np.all(np.isfinite(trips)) or np.any(trips < 0):
             raise ValidationError(
                 f"demand must be a finite, non-negative ({nz}, {nz}) matrix of trips/day"
             )
         trips = trips.copy()
+        city = None
     off = ~own
     reach = np.isfinite(tb) & np.isfinite(ta)
     trips[~reach] = 0.0
@@ -517,7 +522,7 @@ def evaluate_snelfietspad(
         before, rows_b, zone_nodes, bike_b, corridor_before, route_choice
     )
     da, use_a, flow_a = _paths(after, rows_a, zone_nodes, bike_a, corridor_after, route_choice)
-    da[own] = intra
+    da[own] = db[own]
     flow_b = np.zeros(after.n_edges)
     flow_b[r.before_to_after] = flow_b_before_idx
 
@@ -543,6 +548,7 @@ def evaluate_snelfietspad(
         {
             "name": names,
             "population": pop,
+            **({"jobs": zt["jobs"].to_numpy()} if "jobs" in zt.columns else {}),
             "node": zone_nodes,
             "snap_distance_m": zone_snap_m,
             "access_before": acc_b,
@@ -582,8 +588,10 @@ def evaluate_snelfietspad(
         }
     )
 
-    # 7. summary
-    tot_trips = float(trips.sum())
+    # 7. summary: before, the modal share's own totals; after, before plus the change
+    tot_trips = float(trips.sum()) if city is None else float(city["trips"])
+    bike_before = float(bike_b.sum()) if city is None else float(city["bike_trips"])
+    bike_after = bike_before + float(extra.sum())
     cb = float((bike_b * use_b).sum())
     ca = float((bike_a * use_a).sum())
     oi, oj = np.nonzero(off)
@@ -615,11 +623,15 @@ def evaluate_snelfietspad(
         "corridor_cyclists_before": cb,
         "corridor_cyclists_after": ca,
         "corridor_cyclists_change_pct": (100.0 * (ca / cb - 1.0)) if cb > 0 else None,
-        "bike_share_before_pct": 100.0 * float(bike_b.sum()) / tot_trips if tot_trips else 0.0,
-        "bike_share_after_pct": 100.0 * float(bike_a.sum()) / tot_trips if tot_trips else 0.0,
+        "bike_share_before_pct": (
+            100.0 * float(city["bike_share"])  # modal_share's own figure, to the bit
+            if city is not None
+            else (100.0 * bike_before / tot_trips if tot_trips else 0.0)
+        ),
+        "bike_share_after_pct": 100.0 * bike_after / tot_trips if tot_trips else 0.0,
         "bike_share_change_pp": 100.0 * float(extra.sum()) / tot_trips if tot_trips else 0.0,
-        "bike_trips_before": float(bike_b.sum()),
-        "bike_trips_after": float(bike_a.sum()),
+        "bike_trips_before": bike_before,
+        "bike_trips_after": bike_after,
         "extra_bike_trips_per_day": float(extra.sum()),
         "bike_trips_gained_per_day": float(gained.sum()),
         "bike_trips_lost_per_day": float(np.maximum(-extra, 0.0).sum()),
