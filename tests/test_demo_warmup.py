@@ -21,12 +21,13 @@ from fietsstad.demand import gravity_distribution
 from fietsstad.engine.config import UNREACHABLE_I32, UNREACHABLE_U16
 from fietsstad.network import generate_region_network
 
-#: the dispatchers the warm-up compiles: the assignment kernel and the kernels it calls
-WARMED = ("_assign_kernel", "_routes_one", "_fastest_edges", "_buffers", "_choice")
-
 
 def _signatures() -> dict[str, set]:
-    return {name: set(getattr(assignment_mod, name).signatures) for name in WARMED}
+    """Compiled specializations of every numba kernel of the assignment module (the warm-up's)."""
+    from numba.core.dispatcher import Dispatcher
+
+    kernels = {k: v for k, v in vars(assignment_mod).items() if isinstance(v, Dispatcher)}
+    return {name: set(kernel.signatures) for name, kernel in kernels.items()}
 
 
 @pytest.fixture(scope="module")
