@@ -38,6 +38,13 @@ by the next run (owner process gone, or older than a day). A disk that is full o
 file where the output folder should be, gives a clear error (:class:`fietsstad._io.OutputError`,
 or :class:`ValidationError` before any work for an existing file at ``out``).
 
+First run: a fresh install has an empty numba cache, so the first demo compiles every kernel it
+touches. While the demo builds its network, a child process compiles the kernels it needs last
+(the route-choice assignment) into numba's on-disk cache, and the demo loads them from there; the
+child is not started when the cache already holds them, and the demo never waits for it. The
+closing ``Timings (s): ...`` line gives each stage, the total and the time numba took compiling or
+loading kernels (timings go to stdout, not to ``report.md``, which stays byte-identical).
+
 Example
 -------
 >>> from fietsstad.demo import run_demo
@@ -57,6 +64,7 @@ import re
 import shutil
 import socket
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -354,7 +362,7 @@ def commuters_against_cbs(
     zones = zwolle_region_zones() if zones is None else zones
     tg = trip_generation(zones, population_column="inhabitants", jobs_column="jobs")
     nodes = snap_zones(net, zones)
-    cost = travel_time_matrix(net, nodes, nodes, dtype="int32", positions=True)
+    cost = _compact_cost(travel_time_matrix(net, nodes, nodes, dtype="int32", positions=True))
     # 37 x 37 zones: far towns exchange few trips, so Furness takes ~300 plain passes (~75
     # over-relaxed); one thread is 50x faster than a parallel pass's sync (measured 0.1 s / 6 s)
     with _one_numba_thread():
@@ -383,6 +391,22 @@ def commuters_against_cbs(
         trips_per_commuter=float(trips_per_commuter),
     )
     return out
+
+
+def _compact_cost(cost: np.ndarray) -> np.ndarray:
+    """An int32 seconds matrix as uint16 (65535 = unreachable) when every finite time fits.
+
+    The gravity model gives the same trips on either dtype (its deterrence table is indexed by
+    the integer cost), and the snelfietspad scenario already balanced a uint16 matrix: on uint16
+    the commuters reuse the kernels numba compiled for it instead of compiling int32 ones (about
+    7 s of a first run). A time above 65,534 s keeps the int32 matrix (no saturation).
+    """
+    from fietsstad.engine.config import UNREACHABLE_I32, UNREACHABLE_U16
+
+    gone = cost == UNREACHABLE_I32
+    if cost.dtype != np.int32 or np.any(cost[~gone] >= UNREACHABLE_U16):
+        return cost
+    return np.where(gone, UNREACHABLE_U16, cost).astype(np.uint16)
 
 
 def _route_touches(net: BikeNetwork, route: Any) -> bool:
@@ -462,6 +486,189 @@ def network_hub_candidates(net: BikeNetwork, n: int = 20) -> Any:
     return hub_candidates(net.x[idx], net.y[idx], names=names, kind="junction")
 
 
+# ------------------------------------------------------------------ numba: a first run's compiles
+# A fresh install has an empty numba cache, so the demo's first run compiles every kernel it
+# touches (most of its time on a 2-core machine). A child process started with the demo compiles
+# the kernels it needs last into numba's on-disk cache while the demo builds its network and runs
+# the scenario's first steps; the demo then loads them from the cache. The child only compiles
+# kernels the demo uses in one specialization and compiles no other specialization of: numba's
+# per-function cache index is not safe for two processes adding different entries at once.
+
+
+def _warm_demo_kernels() -> None:
+    """Compile (or load from numba's cache) the kernels the demo needs last (run in a child).
+
+    The route-choice assignment (:func:`fietsstad.demand.assignment.assign` with
+    ``route_choice="logit"`` and a corridor, as the snelfietspad scenario calls it: the largest
+    compile of the demo), on a tiny network, through the public function so the argument types
+    are the demo's (``tests/test_demo_warmup.py`` checks the demo compiles no other).
+    """
+    from fietsstad.demand.assignment import assign
+    from fietsstad.network import generate_network
+
+    net = generate_network(60, seed=0)
+    corridor = np.zeros(net.n_edges, dtype=np.bool_)
+    o, d = np.array([0]), np.array([net.n_nodes - 1])
+    assign(net, o, d, np.array([1.0]), route_choice="logit", corridor=corridor)
+
+
+#: What the warm-up child runs (``python -c``).
+_WARM_CODE = "from fietsstad.demo import _warm_demo_kernels as w; w()"
+
+
+def _in_numba_cache(dispatcher: Any) -> bool:
+    """Whether numba's on-disk cache holds a specialization of ``dispatcher`` for this CPU.
+
+    Reads numba's cache index (numba internals: False if they change, as for an empty cache).
+
+    Example
+    -------
+    >>> _in_numba_cache(object())
+    False
+    """
+    try:
+        magic = dispatcher.targetctx.codegen().magic_tuple()
+        return any(key[1] == magic for key in dispatcher._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 - any failure reads as "not cached"
+        return False
+
+
+def _warmup_helps() -> bool:
+    """Whether a warm-up child would help: numba compiles, 2+ CPUs, the kernels neither in this
+    process nor in numba's on-disk cache (a warm cache loads in a fraction of a second, and a
+    child would only compete with the demo for the CPU).
+
+    Example
+    -------
+    >>> isinstance(_warmup_helps(), bool)
+    True
+    """
+    from numba.core import config as numba_config
+
+    from fietsstad.demand.assignment import _assign_kernel
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    jit = not getattr(numba_config, "DISABLE_JIT", False)
+    return (
+        jit
+        and (cpus or 1) >= 2
+        and not _assign_kernel.signatures
+        and not _in_numba_cache(_assign_kernel)
+    )
+
+
+def _start_warmup() -> subprocess.Popen | None:
+    """Start :func:`_warm_demo_kernels` in a child process; None when it would not help.
+
+    Not started when this process or numba's cache already holds the kernels (a second demo),
+    when numba's JIT is disabled, or with a single CPU (:func:`_warmup_helps`). The child imports
+    the fietsstad this process runs; its output is discarded. The demo never waits for it, so a
+    child that fails or is slow only leaves the compiles to the demo.
+    """
+    try:
+        if not sys.executable or not _warmup_helps():
+            return None
+        root = str(Path(__file__).resolve().parent.parent)  # the fietsstad this process runs
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        return subprocess.Popen(
+            [sys.executable, "-c", _WARM_CODE],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+    except Exception:  # noqa: BLE001 - the warm-up is an optimisation, never a failure
+        return None
+
+
+def _stop_warmup(proc: subprocess.Popen | None) -> None:
+    """End the warm-up child if it still runs (numba writes cache files atomically)."""
+    if proc is None:
+        return
+    with contextlib.suppress(OSError):
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+class _NumbaClock:
+    """Time spent in numba's compiler (compiling or loading from the cache) while active.
+
+    Counts the outermost holds of numba's compiler lock (nested compiles are inside them) and
+    the kernels compiled (cache misses).
+
+    Example
+    -------
+    >>> with _NumbaClock() as clock:
+    ...     pass
+    >>> clock.seconds, clock.compiled
+    (0.0, 0)
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.compiled = 0
+        self._depth = 0
+        self._t0 = 0.0
+        self._listeners: list[tuple[str, Any]] = []
+
+    def __enter__(self) -> _NumbaClock:
+        try:
+            from numba.core import event
+        except ImportError:  # pragma: no cover - numba is a dependency
+            return self
+        clock = self
+
+        class _Lock(event.Listener):
+            def on_start(self, ev: Any) -> None:
+                if clock._depth == 0:
+                    clock._t0 = time.perf_counter()
+                clock._depth += 1
+
+            def on_end(self, ev: Any) -> None:
+                clock._depth -= 1
+                if clock._depth == 0:
+                    clock.seconds += time.perf_counter() - clock._t0
+
+        class _Compile(event.Listener):
+            def on_start(self, ev: Any) -> None:
+                pass
+
+            def on_end(self, ev: Any) -> None:
+                clock.compiled += 1
+
+        self._listeners = [("numba:compiler_lock", _Lock()), ("numba:compile", _Compile())]
+        for kind, listener in self._listeners:
+            event.register(kind, listener)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        from numba.core import event
+
+        for kind, listener in self._listeners:
+            with contextlib.suppress(ValueError):
+                event.unregister(kind, listener)
+        self._listeners = []
+
+
+def _timings_line(timings: dict[str, float], total: float, clock: _NumbaClock) -> str:
+    """The demo's closing line on its time: per stage, total, and numba's share.
+
+    Example
+    -------
+    >>> c = _NumbaClock(); c.seconds, c.compiled = 30.0, 12
+    >>> print(_timings_line({"network": 1.0, "hubs": 40.0}, 41.5, c))
+    Timings (s): network 1.0, hubs 40.0, total 41.5
+    (numba compile / cache load 30.0: 12 kernels compiled)
+    """
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
+    what = f"{clock.compiled} kernels compiled" if clock.compiled else "all from the cache"
+    return (
+        f"Timings (s): {stages}, total {total:.1f} "
+        f"(numba compile / cache load {clock.seconds:.1f}: {what})"
+    )
+
+
 def run_demo(
     out: str | os.PathLike = "fietsstad-demo",
     network: Literal["auto", "osm", "generated"] = "auto",
@@ -528,8 +735,11 @@ def run_demo(
     out = Path(out)
     stage = _make_stage(out)
     timings: dict[str, float] = {}
+    started = time.perf_counter()
+    # the built-in network is Zwolle's or the region's: the scenario runs, warm its kernels now
+    warm = _start_warmup() if net is None and file is None else None
     try:
-        with _progress(6) as bar:
+        with _NumbaClock() as clock, _progress(6) as bar:
 
             def step(name: str) -> float:
                 if bar is not None:
@@ -568,12 +778,14 @@ def run_demo(
                 )
                 say(skipped)
             elif in_region:
+                warm = warm or _start_warmup()
                 say(
                     f"Evaluating the snelfietspad {route} on the region's 37 zones (approximate "
                     "route to its real end points)"
                 )
                 res = evaluate_snelfietspad(net, routes[route], zwolle_region_zones(), clip=False)
             else:
+                warm = warm or _start_warmup()
                 say(
                     f"Evaluating the snelfietspad {route} (approximate route, clipped to the network)"
                 )
@@ -641,9 +853,10 @@ def run_demo(
             done("report", t0)
         paths = _publish(stage, out)
     finally:
+        _stop_warmup(warm)
         shutil.rmtree(stage, ignore_errors=True)
     gen = " (GENERATED network)" if net.is_generated else ""
-    say("Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    say(_timings_line(timings, time.perf_counter() - started, clock))
     say(f"\nDemo written to {out.resolve()}{gen}:")
     for name in paths:
         say(f"  {paths[name]}")
