@@ -84,7 +84,7 @@ def _furness_pass_serial(cost, f, P, a_old, b, a_new, acc, rowsum, omega=1.0):
     return _furness_rows(cost, f, P, a_old, b, a_new, acc[0], rowsum, 0, cost.shape[0], omega)
 
 
-@nb.njit(**NJIT_PAR)
+@nb.njit(**NJIT)  # a min scan: serial (a parallel kernel costs ~2 s more to compile)
 def _check_cost(cost, n_chunks):
     """Smallest cost value (to refuse negative int32 costs) without a copy."""
     n, m = cost.shape
@@ -262,7 +262,7 @@ def _bike_block(
                 out[r, j] = t * tab[min(u, Lt - 1)]
 
 
-@nb.njit(**NJIT_PAR)
+@nb.njit(**NJIT)  # a max scan: serial, as _check_cost
 def _max_below(cost, sentinel, n_chunks):
     n, m = cost.shape
     out = np.zeros(n_chunks, dtype=np.int64)
