@@ -391,13 +391,19 @@ def test_modal_share_dask_identical_tables(client, net):
         index=pd.Index([f"Z{i}" for i in range(60)], name="zone"),
         crs="EPSG:4326",
     )
-    ref = modal_share(net, zones)
-    got = modal_share_dask(client, net, zones, block_size=8)  # 8 row blocks, one is short
+    # every pair in "od" (3,600 < 4,000): the top-k cut and the order of pairs whose trips tie
+    # to 1e-12 follow the summation order, which differs between the two
+    ref = modal_share(net, zones, top_pairs=4000)
+    got = modal_share_dask(client, net, zones, block_size=8, top_pairs=4000)  # 8 blocks, one short
     assert set(got) == set(ref)
     for key in ref:  # column sums are added in another order: equal to 1e-9, not bit for bit
-        assert_frame_equal(got[key], ref[key], rtol=1e-9)
+        a, b = got[key], ref[key]
+        if key == "od":
+            a = a.sort_values(["origin", "destination"], ignore_index=True)
+            b = b.sort_values(["origin", "destination"], ignore_index=True)
+        assert_frame_equal(a, b, rtol=1e-9)
     _same_assumptions(got["city"].attrs, ref["city"].attrs, n_zones=60)
-    assert len(got["od"]) == 1000 and got["od"]["origin"].str.startswith("Z").all()
+    assert len(got["od"]) == 3600 and got["od"]["origin"].str.startswith("Z").all()
     # time-based uptake, a gradient matrix, another deterrence and fewer top pairs
     kw = dict(
         uptake_on="time", deterrence=("power", 1.5), top_pairs=25, gradient=np.full((60, 60), 1.0)
