@@ -184,6 +184,29 @@ def test_with_distance_and_points_match_routing(client, net, tmp_path):
         travel_time_matrix_dask(client, net.csr(), [0], with_distance=True, gather=True)
 
 
+def test_gathered_matrix_into_out_like_travel_time_matrix(client, net, tmp_path):
+    """``out=`` as in analysis.travel_time_matrix (numpy's convention), gather=True only."""
+    from fietsstad.analysis import travel_time_matrix
+
+    pts = np.column_stack([net.x[[3, 50, 700]], net.y[[3, 50, 700]]])
+    ref_t, ref_m = travel_time_matrix(net, pts, None, cutoff_s=1200, with_distance=True)
+    t = np.empty_like(ref_t)
+    got = travel_time_matrix_dask(client, net, pts, cutoff_s=1200, gather=True, out=t)
+    assert got is t and np.array_equal(t, ref_t)
+    outs = (np.empty_like(ref_t), np.empty_like(ref_m))
+    gt, gm = travel_time_matrix_dask(
+        client, net, pts, cutoff_s=1200, with_distance=True, gather=True, out=outs
+    )
+    assert gt is outs[0] and gm is outs[1]
+    assert np.array_equal(gt, ref_t) and np.array_equal(gm, ref_m)
+    with pytest.raises(ValidationError, match="gather=True"):
+        travel_time_matrix_dask(client, net, pts, store=tmp_path / "o.zarr", out=t)
+    with pytest.raises(ValidationError, match="shape"):
+        travel_time_matrix_dask(client, net, pts, gather=True, out=t[:2])
+    with pytest.raises(ValidationError, match="tuple"):
+        travel_time_matrix_dask(client, net, pts, gather=True, with_distance=True, out=t)
+
+
 # ------------------------------------------------------------------------ accessibility
 def test_accessibility_dask_dataframe_identical(client, net):
     import pandas as pd

@@ -190,6 +190,7 @@ def travel_time_matrix_dask(
     labels: bool = False,
     positions: bool = False,
     max_distance_m: float | None = None,
+    out: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None,
     block_size: int | None = None,
     store: str | os.PathLike | None = None,
     overwrite: bool = False,
@@ -230,6 +231,10 @@ def travel_time_matrix_dask(
     gather : bool
         Return numpy arrays instead of writing Zarr (small matrices only; refused with
         :class:`~fietsstad.errors.MemoryBudgetError` if they would not fit in memory).
+    out
+        With ``gather=True`` only: the array (with ``with_distance``: the tuple ``(times,
+        metres)``) the gathered blocks are written into, numpy's ``out=`` convention as in
+        :func:`fietsstad.analysis.travel_time_matrix`.
 
     Returns
     -------
@@ -274,6 +279,8 @@ def travel_time_matrix_dask(
             "pass store= (a Zarr path or URL every worker can reach) to write the matrix "
             "chunked, or gather=True (small matrices only), not both"
         )
+    if out is not None and not gather:
+        raise ValidationError("out= needs gather=True; a Zarr store is written by the workers")
     if labels and (not gather or bike is None):
         raise ValidationError(
             "labels=True (rows and columns labelled by OSM node ids) needs gather=True and a "
@@ -308,14 +315,13 @@ def travel_time_matrix_dask(
             "tt" if gather else "ttz",
         )  # fmt: skip
         if gather:
-            out = np.empty((ns, nt), dtype=dt)
-            dist = np.empty((ns, nt) if with_distance else (0, 0), dtype=np.int32)
+            times, dist = _gather_outs(out, (ns, nt), dt, with_distance)
             for (a, b), block in zip(_blocks(ns, bs), client.gather(futures)):
                 if with_distance:
-                    out[a:b], dist[a:b] = block
+                    times[a:b], dist[a:b] = block
                 else:
-                    out[a:b] = block
-            res: Any = (out, dist) if with_distance else out
+                    times[a:b] = block
+            res: Any = (times, dist) if with_distance else times
             if labels:
                 from fietsstad.analysis.routing import _labelled
 
@@ -327,10 +333,29 @@ def travel_time_matrix_dask(
     import zarr
 
     zarr.open_group(store=str(store), mode="r+").attrs["complete"] = True
-    times = zarr.open_array(store=str(store), path="travel_time", mode="r")
+    z_times = zarr.open_array(store=str(store), path="travel_time", mode="r")
     if with_distance:
-        return times, zarr.open_array(store=str(store), path="distance_m", mode="r")
-    return times
+        return z_times, zarr.open_array(store=str(store), path="distance_m", mode="r")
+    return z_times
+
+
+def _gather_outs(out, shape, dt, with_distance: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The arrays a gathered matrix goes into: the caller's ``out`` (validated) or fresh ones."""
+    from fietsstad.engine._memory import check_out
+
+    if out is None:
+        return np.empty(shape, dtype=dt), np.empty(shape if with_distance else (0, 0), np.int32)
+    if not with_distance:
+        if isinstance(out, tuple):
+            raise ValidationError("out must be one array here (a tuple only with with_distance)")
+        return check_out(out, shape, dt, "out"), np.empty((0, 0), np.int32)
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise ValidationError("with with_distance=True, out must be a tuple (times, metres)")
+    t = check_out(out[0], shape, dt, "out[0]")
+    d = check_out(out[1], shape, np.int32, "out[1]")
+    if np.may_share_memory(t, d):
+        raise ValidationError("out[0] and out[1] overlap; pass two separate arrays")
+    return t, d
 
 
 def accessibility_matrix_dask(
