@@ -163,3 +163,29 @@ def test_push_graph_is_the_transposed_downward_graph(grid):
     assert set(zip(src.tolist(), dst.tolist(), t.tolist())) == pull
     assert np.all(dst > src)  # downward edges go to later sweep positions
     assert _push_graph(ch, top=40_000)[2].dtype == np.int32
+
+
+# ------------------------------------------------ the real extract: lane-wise upward + downward
+@pytest.mark.parametrize("cutoff_s", [300, 900])
+def test_pruned_accessibility_on_liechtenstein_equals_scipy(liechtenstein_pbf, cutoff_s):
+    # the upward searches of a group run as one pass over the union of their search spaces
+    # (_upward_lanes); on the real topology every source must still sum exactly what scipy's
+    # Dijkstra reaches within the cut-off (ticks: the decay is evaluated at ticks / ticks_per_s)
+    from test_phast_lanes import scipy_ticks
+
+    from fietsstad import settings
+    from fietsstad.network.osm import load_network
+
+    old, settings.progress = settings.progress, False
+    try:
+        g = load_network(file=liechtenstein_pbf).engine_graph()
+    finally:
+        settings.progress = old
+    rng = np.random.default_rng(2)
+    opp = rng.integers(0, 5, size=(g.n, 2)).astype(float)
+    dec = [Decay.cumulative(cutoff_s), Decay.exponential(half_life_s=300)]
+    got = accessibility(g, opp, dec, cutoff=cutoff_s, method="phast")  # all nodes, 32 lanes
+    src = np.arange(0, g.n, max(1, g.n // 300))
+    T = scipy_ticks(g, src) / g.ticks_per_s
+    np.testing.assert_allclose(got[src], accessibility_ref(T, opp, dec, cutoff_s), rtol=1e-10)
+    assert got[:, 0].max() > 100  # the cut-off reaches real neighbourhoods

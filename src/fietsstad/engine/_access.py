@@ -492,11 +492,47 @@ def _pruned_sweep_accumulate(lo, po_indptr, po_dst, po_t, D, mark, opp_pos, nz_p
             D[v, k] = top
 
 
+@numba.njit(**NJIT)
+def _upward_lanes(hi, up_indptr, up_indices, up_w, D, mark, cutoff):
+    """The upward searches of all ``K`` lanes at once, as one pass over a DAG (RPHAST-like).
+
+    Every upward edge goes from a later to an earlier sweep position, so visiting the marked
+    positions from ``hi`` (the latest source) down to 0 relaxes each node after every node
+    that can reach it: its labels are final when it is visited. Only marked nodes do lane
+    work, and a node pushes along an edge only if some lane is within the cut-off there
+    (``lane-min + w <= cutoff``), as in :func:`_pruned_sweep_accumulate`; the sources of a
+    group are graph neighbours, so their upward search spaces overlap and are walked once
+    rather than once per lane with a heap. Labels and weights are clipped to
+    ``top = cutoff + 1`` as there. Marks are left set for the downward sweep; returns the
+    earliest marked position.
+    """
+    K = D.shape[1]
+    lo = hi
+    for v in range(hi, -1, -1):
+        if not mark[v]:
+            continue
+        lo = v
+        m = D[v, 0]
+        for k in range(1, K):
+            m = min(m, D[v, k])
+        if m > cutoff:
+            continue
+        for e in range(up_indptr[v], up_indptr[v + 1]):
+            w = up_w[e]
+            if m + w > cutoff:
+                continue
+            x = up_indices[e]
+            mark[x] = True
+            for k in range(K):
+                D[x, k] = min(D[x, k], D[v, k] + w)
+    return lo
+
+
 @numba.njit(**NJIT_PAR)
 def _access_phast_pruned(
     up_indptr,
     up_indices,
-    up_t,
+    up_w,
     po_indptr,
     po_dst,
     po_t,
@@ -511,8 +547,10 @@ def _access_phast_pruned(
 ):
     """Cut-off accessibility by restricted PHAST sweeps; source ``src_pos[i]`` fills row
     ``rows[i]`` of ``out``. The cut-off is ``table.shape[1] - 2``; the lane type is the dtype of
-    ``po_t`` (uint16 or int32). Sources should come in a local order (graph neighbours
-    together), so the ``K`` lanes of a group reach overlapping node sets."""
+    ``po_t`` and ``up_w`` (uint16 or int32, weights clipped to the cut-off + 1). Sources should
+    come in a local order (graph neighbours together), so the ``K`` lanes of a group reach
+    overlapping node sets: the upward part (:func:`_upward_lanes`) and the downward part
+    (:func:`_pruned_sweep_accumulate`) each walk their union once."""
     n = po_indptr.size - 1
     ns = src_pos.size
     ng = (ns + K - 1) // K
@@ -524,22 +562,17 @@ def _access_phast_pruned(
     for c in prange(nch):
         D = np.full((n, K), top, po_t.dtype)
         mark = np.zeros(n, np.bool_)
-        hk = np.empty(up_indices.size + 1, np.int64)
         acc = np.zeros((ncol * nd, K), np.float64)
-        dist = np.full(n, PINF, np.int32)
-        touched = np.empty(n, np.int32)
         for gi in range(c * ng // nch, (c + 1) * ng // nch):
             s0 = gi * K
             lanes = min(K, ns - s0)
-            lo = n
+            hi = 0
             for k in range(lanes):
-                nt = _upward(
-                    src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, D, hk, dist, touched
-                )
-                for t in range(nt):
-                    x = touched[t]
-                    mark[x] = True
-                    lo = min(lo, x)
+                s = src_pos[s0 + k]
+                D[s, k] = 0
+                mark[s] = True
+                hi = max(hi, s)
+            lo = _upward_lanes(hi, up_indptr, up_indices, up_w, D, mark, cutoff)
             acc[:, :] = 0.0
             _pruned_sweep_accumulate(
                 lo, po_indptr, po_dst, po_t, D, mark, opp_pos, nz_pos, table, acc
@@ -551,15 +584,20 @@ def _access_phast_pruned(
 
 def _push_graph(ch, top: int):
     """The downward edges as out-edges per sweep position (``indptr, dst, t``), weights
-    clipped to ``top`` and stored as uint16 when ``2 * top`` fits, else int32."""
+    clipped to ``top`` and stored as uint16 when ``2 * top`` fits, else int32 (the lane type
+    of :func:`_access_phast_pruned`; :func:`_lane_weights` clips the upward weights alike)."""
     n = ch.n
     dst = np.repeat(np.arange(n, dtype=np.int32), np.diff(ch.dn_indptr))
     perm = np.argsort(ch.dn_src, kind="stable")
     indptr = np.zeros(n + 1, np.int32)
     np.cumsum(np.bincount(ch.dn_src, minlength=n), out=indptr[1:])
+    return indptr, np.ascontiguousarray(dst[perm]), _lane_weights(ch.dn_t[perm], top)
+
+
+def _lane_weights(t: np.ndarray, top: int) -> np.ndarray:
+    """Edge weights clipped to ``top``, in the lane type of :func:`_push_graph`."""
     lane = np.uint16 if 2 * top <= np.iinfo(np.uint16).max else np.int32
-    t = np.minimum(ch.dn_t[perm], top).astype(lane)
-    return indptr, np.ascontiguousarray(dst[perm]), t
+    return np.minimum(t, top).astype(lane)
 
 
 def _local_order(g: CSRGraph, src: np.ndarray) -> np.ndarray:
@@ -676,7 +714,7 @@ def accessibility(
             _access_phast_pruned(
                 ch.up_indptr,
                 ch.up_indices,
-                ch.up_t,
+                _lane_weights(ch.up_t, top),
                 po_indptr,
                 po_dst,
                 po_t,
