@@ -28,6 +28,18 @@ def _build(graph, threads, **kw):
         numba.set_num_threads(before)
 
 
+def _contracted(g, threads, all_parallel):
+    """A fresh hierarchy of ``g``, optionally with every step of every round in parallel."""
+    src, dst, w = chmod._dedupe(g, g.weights.astype(np.int64) << 32)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        rank, level, pools, _ = chmod._contract(g.n, src, dst, w, 64, all_parallel=all_parallel)
+    finally:
+        numba.set_num_threads(before)
+    return chmod._assemble(g.n, rank, level, pools, len(src), "k", "k", 0.0, False)
+
+
 def _same(a, b):
     for f in _FIELDS:
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
@@ -79,3 +91,17 @@ def test_liechtenstein_exact_and_thread_independent(liechtenstein_pbf):
     np.testing.assert_array_equal(np.isfinite(got), reach)
     # float32 seconds of integer deciseconds: exact to float32 rounding of the tick count
     np.testing.assert_allclose(got[reach] * g.ticks_per_s, ref[reach], rtol=1e-6)
+
+
+@pytest.mark.parametrize("which", ["generated", "liechtenstein"])
+def test_every_step_in_parallel_equals_serial(which, request):
+    """Priorities, local minima, selection, contraction and APPLY all launched in parallel give
+    the hierarchy of one thread: the timed choice between serial and parallel steps cannot
+    change a result."""
+    if which == "generated":
+        g = generate_network(1200, seed=7).engine_graph()
+    else:
+        g = load_network(file=request.getfixturevalue("liechtenstein_pbf")).engine_graph()
+    one = _contracted(g, 1, False)
+    _same(one, _contracted(g, 2, True))
+    _same(one, _contracted(g, 2, False))

@@ -42,13 +42,17 @@ Example
 
 from __future__ import annotations
 
+import platform
 import time
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 import numpy.typing as npt
+from llvmlite import ir  # type: ignore[import-untyped]
 from numba import prange
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 from fietsstad.engine._graph import CSRGraph, GraphLike, as_graph, check_secondary
 from fietsstad.engine._heap import heap_pop as _hpop
@@ -132,11 +136,32 @@ class ContractionHierarchy:
 _KEY_OFF = np.int64(1 << 30)
 _TIE_MUL = np.int64(2654435761)
 
-#: What one step of :func:`_run_par` / :func:`_run_ser` computes for each item.
+#: What one step of :func:`_run_par` / :func:`_run` computes for each item.
 _PRIORITY, _LOCAL_MIN, _SELECT, _CONTRACT, _APPLY = 0, 1, 2, 3, 4
 
-#: Items below which a step runs on one thread (a parallel launch costs more than the work).
+#: Items below which a step runs on one thread when the machine has no cycle counter.
 _PAR_MIN = 24
+
+#: Slots of the ``tune`` array of :func:`_run`: per-mode cycles per item (0-4), launch overhead
+#: in cycles, steps declined since the last launch, and 1 once the cycle counter has worked
+#: (0 before; -1 launches every step of more than one item in parallel, for tests).
+_OVER, _DECLINED, _TIMED = 5, 6, 7
+
+_HAS_TSC = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
+
+
+@intrinsic
+def _cycles(typingctx):
+    """The processor's cycle counter (x86 ``rdtsc``); always 0 on other machines."""
+
+    def codegen(context, builder, signature, args):
+        if _HAS_TSC:
+            fnty = ir.FunctionType(ir.IntType(64), [])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
+            return builder.call(fn, [])
+        return ir.Constant(ir.IntType(64), 0)
+
+    return types.int64(), codegen
 
 
 @numba.njit(**NJIT)
@@ -373,29 +398,70 @@ def _step(mode, lo, hi, items, g, t, S, rs, buf):
 
 
 @numba.njit(**NJIT_PAR)
-def _run_par(mode, items, count, g, S, rs, buf):
-    """One step over ``items[:count]`` on all threads (each with its own row of ``S``)."""
+def _run_par(mode, items, count, g, S, rs, buf, cyc):
+    """One step over ``items[:count]`` on all threads (each with its own row of ``S``).
+
+    ``cyc[0, c]`` receives the cycles chunk ``c`` took, ``cyc[1, c]`` its thread (see :func:`_run`).
+    """
     nch = min(count, 8 * S[0].shape[0])
     for c in prange(nch):
+        c0 = _cycles()
         t = np.int64(numba.get_thread_id())
         lo = c * count // nch
         hi = (c + 1) * count // nch
         _step(mode, lo, hi, items, g, t, S, rs, buf)
+        cyc[0, c] = _cycles() - c0
+        cyc[1, c] = t
 
 
 @numba.njit(**NJIT)
-def _run(mode, items, count, g, S, rs, buf):
-    """One step over ``items[:count]``: in parallel when there is enough work.
+def _run(mode, items, count, g, S, rs, buf, tune, cyc):
+    """One step over ``items[:count]``: in parallel when that is expected to be faster.
 
-    Only the steps that search (priorities, contractions) are worth a parallel launch; the
-    others take well under a microsecond per item.
+    The result never depends on the choice. A parallel launch costs from microseconds on an
+    idle machine to a scheduler time slice (milliseconds) when other processes keep the cores
+    busy, so the choice is measured: ``tune`` holds the cycles per item of every step (from the
+    chunks' own cycle counts) and the overhead of the last launches; a step goes parallel when
+    the cycles it would save exceed that overhead. A step declined many times is launched
+    anyway now and then to notice when the machine becomes free again. Without a cycle counter
+    only the steps that search (priorities, contractions) go parallel, from ``_PAR_MIN`` items.
     """
-    heavy = mode == _PRIORITY or mode == _CONTRACT
-    if heavy and count >= _PAR_MIN and S[0].shape[0] > 1:
-        _run_par(mode, items, count, g, S, rs, buf)
+    threads = S[0].shape[0]
+    par = False
+    if threads > 1 and count > 1:
+        if tune[_TIMED] < 0:  # every step in parallel (tests)
+            par = True
+        elif tune[_TIMED] > 0:
+            gain = tune[mode] * count * (1.0 - 1.0 / threads)
+            par = gain > tune[_OVER]
+            if not par and 8.0 * gain > tune[_OVER]:
+                tune[_DECLINED] += 1.0
+                par = tune[_DECLINED] >= 32.0
+        else:
+            par = (mode == _PRIORITY or mode == _CONTRACT) and count >= _PAR_MIN
+    c0 = _cycles()
+    if par:
+        tune[_DECLINED] = 0.0
+        _run_par(mode, items, count, g, S, rs, buf, cyc)
+        took = float(_cycles() - c0)
+        # the least busy thread was the least disturbed: its cycles estimate the step's work
+        busy = np.zeros(threads, np.int64)
+        for c in range(min(count, 8 * threads)):
+            busy[cyc[1, c]] += cyc[0, c]
+        least = float(busy.min())
+        work = least * threads
+        over = max(took - least, 0.0)
+        # slow to believe a launch got dearer, quick to believe it got cheaper
+        w = 0.25 if over > tune[_OVER] else 0.5
+        tune[_OVER] += w * (over - tune[_OVER])
     else:
         z = np.int64(0)
         _step(mode, z, count, items, g, z, S, rs, buf)
+        work = float(_cycles() - c0)
+    if work > 0:
+        if tune[_TIMED] == 0:
+            tune[_TIMED] = 1.0
+        tune[mode] = 0.5 * (tune[mode] + work / count)
 
 
 @numba.njit(**NJIT)
@@ -449,7 +515,7 @@ def _make_room(nc, off, cnt, heads, need, st, ln, cp, nb, w, h, end):
 
 
 @numba.njit(**NJIT)
-def _contract_all(n, src, dst, w, limits, coef, rows, heap_cap):
+def _contract_all(n, src, dst, w, limits, coef, rows, heap_cap, tune):
     """Contract every node in rounds of independent sets; returns the final lists (see above).
 
     ``src``/``dst``/``w``: deduplicated edges sorted by ``(src, dst)``.
@@ -522,16 +588,17 @@ def _contract_all(n, src, dst, w, limits, coef, rows, heap_cap):
     touched_nb = np.empty(n, np.int32)
     na = n
     modes = np.arange(5)
+    cyc = np.zeros((2, 8 * rows), np.int64)
     g = (o_st, o_ln, o_to, o_w, o_h, i_st, i_ln, i_fr, i_w, i_h, state)
     buf = (bu, bx, bw, bh)
     rs = (key, m1, sel, off, cnt, level, cn, limits, coef)
-    _run(modes[_PRIORITY], active, na, g, S, rs, buf)
+    _run(modes[_PRIORITY], active, na, g, S, rs, buf, tune, cyc)
     r = 0
     rounds = 0
     while na > 0:
         rounds += 1
-        _run(modes[_LOCAL_MIN], active, na, g, S, rs, buf)
-        _run(modes[_SELECT], active, na, g, S, rs, buf)
+        _run(modes[_LOCAL_MIN], active, na, g, S, rs, buf, tune, cyc)
+        _run(modes[_SELECT], active, na, g, S, rs, buf, tune, cyc)
         nc = np.int64(0)
         tot = np.int64(0)
         for a in range(na):
@@ -550,7 +617,7 @@ def _contract_all(n, src, dst, w, limits, coef, rows, heap_cap):
             bw = _grown(bw, tot)
             bh = _grown(bh, tot)
             buf = (bu, bx, bw, bh)
-        _run(modes[_CONTRACT], chosen, nc, g, S, rs, buf)
+        _run(modes[_CONTRACT], chosen, nc, g, S, rs, buf, tune, cyc)
         # room for the shortcuts: lists that could overflow move to the end of their pool
         o_to, o_w, o_h, o_end = _make_room(
             nc, off, cnt, bu, need_o, o_st, o_ln, o_cp, o_to, o_w, o_h, o_end
@@ -559,7 +626,7 @@ def _contract_all(n, src, dst, w, limits, coef, rows, heap_cap):
             nc, off, cnt, bx, need_i, i_st, i_ln, i_cp, i_fr, i_w, i_h, i_end
         )
         g = (o_st, o_ln, o_to, o_w, o_h, i_st, i_ln, i_fr, i_w, i_h, state)
-        _run(modes[_APPLY], chosen, nc, g, S, rs, buf)
+        _run(modes[_APPLY], chosen, nc, g, S, rs, buf, tune, cyc)
         # the neighbours of the contracted nodes get new priorities
         nf = np.int64(0)
         for c in range(nc):
@@ -577,7 +644,7 @@ def _contract_all(n, src, dst, w, limits, coef, rows, heap_cap):
                     mark[x] = v
                     touched_nb[nf] = x
                     nf += 1
-        _run(modes[_PRIORITY], touched_nb, nf, g, S, rs, buf)
+        _run(modes[_PRIORITY], touched_nb, nf, g, S, rs, buf, tune, cyc)
         k = 0
         for a in range(na):
             v = active[a]
@@ -635,14 +702,16 @@ def _dedupe(g: CSRGraph, w64: np.ndarray):
     )
 
 
-def _contract(n, src, dst, w, settle_limit, coef=None, sim_limit=None):
+def _contract(n, src, dst, w, settle_limit, coef=None, sim_limit=None, all_parallel=False):
+    # prior cycles per item of every step and launch overhead, refined as it runs (see _run)
+    tune = np.array([5000.0, 100.0, 100.0, 5000.0, 200.0, 1e5, 0.0, -1.0 if all_parallel else 0.0])
     limits = np.array(
         [SIMULATION_SETTLE_LIMIT if sim_limit is None else sim_limit, settle_limit], np.int64
     )
     coef = np.array(_PRIORITY_COEF if coef is None else coef, np.int64)
     rows = max(1, numba.get_num_threads())
     heap_cap = 16 * int(max(limits)) + 1024
-    return _contract_all(n, src, dst, w, limits, coef, rows, heap_cap)
+    return _contract_all(n, src, dst, w, limits, coef, rows, heap_cap, tune)
 
 
 def _sweep_order(rank: np.ndarray, level: np.ndarray):
