@@ -136,7 +136,7 @@ class ContractionHierarchy:
 _KEY_OFF = np.int64(1 << 30)
 _TIE_MUL = np.int64(2654435761)
 
-#: What one step of :func:`_run_par` / :func:`_run` computes for each item.
+#: What one step of :func:`_run` computes for each item.
 _PRIORITY, _LOCAL_MIN, _SELECT, _CONTRACT, _APPLY = 0, 1, 2, 3, 4
 
 #: Items below which a step runs on one thread when the machine has no cycle counter.
@@ -397,71 +397,82 @@ def _step(mode, lo, hi, items, g, t, S, rs, buf):
                 )[0]
 
 
-@numba.njit(**NJIT_PAR)
-def _run_par(mode, items, count, g, S, rs, buf, cyc):
-    """One step over ``items[:count]`` on all threads (each with its own row of ``S``).
-
-    ``cyc[0, c]`` receives the cycles chunk ``c`` took, ``cyc[1, c]`` its thread (see :func:`_run`).
-    """
-    nch = min(count, 8 * S[0].shape[0])
-    for c in prange(nch):
-        c0 = _cycles()
-        t = np.int64(numba.get_thread_id())
-        lo = c * count // nch
-        hi = (c + 1) * count // nch
-        _step(mode, lo, hi, items, g, t, S, rs, buf)
-        cyc[0, c] = _cycles() - c0
-        cyc[1, c] = t
+@numba.njit(**NJIT)
+def _choose(mode, count, threads, tune):
+    """Whether a step over ``count`` items should run on ``threads`` threads (see :func:`_run`)."""
+    if threads < 2 or count < 2:
+        return False
+    if tune[_TIMED] < 0:  # every step in parallel (tests)
+        return True
+    if tune[_TIMED] == 0:
+        return (mode == _PRIORITY or mode == _CONTRACT) and count >= _PAR_MIN
+    gain = tune[mode] * count * (1.0 - 1.0 / threads)
+    if gain > tune[_OVER]:
+        return True
+    if 8.0 * gain > tune[_OVER]:
+        tune[_DECLINED] += 1.0
+        return tune[_DECLINED] >= 32.0
+    return False
 
 
 @numba.njit(**NJIT)
+def _account(par, mode, count, threads, took, tune, cyc):
+    """Update ``tune`` with a step that took ``took`` cycles (see :func:`_run`)."""
+    work = took
+    if par:
+        tune[_DECLINED] = 0.0
+        # the least busy thread was the least disturbed: its cycles estimate the step's work
+        least = np.int64(-1)
+        nch = min(count, 8 * threads)
+        for t in range(threads):
+            busy = np.int64(0)
+            for c in range(nch):
+                if cyc[1, c] == t:
+                    busy += cyc[0, c]
+            if least < 0 or busy < least:
+                least = busy
+        work = float(least) * threads
+        over = max(took - float(least), 0.0)
+        # slow to believe a launch got dearer, quick to believe it got cheaper
+        w = 0.25 if over > tune[_OVER] else 0.5
+        tune[_OVER] += w * (over - tune[_OVER])
+    if work > 0:
+        if tune[_TIMED] == 0:
+            tune[_TIMED] = 1.0
+        tune[mode] = 0.5 * (tune[mode] + work / count)
+
+
+@numba.njit(**NJIT_PAR)
 def _run(mode, items, count, g, S, rs, buf, tune, cyc):
     """One step over ``items[:count]``: in parallel when that is expected to be faster.
 
     The result never depends on the choice. A parallel launch costs from microseconds on an
     idle machine to a scheduler time slice (milliseconds) when other processes keep the cores
     busy, so the choice is measured: ``tune`` holds the cycles per item of every step (from the
-    chunks' own cycle counts) and the overhead of the last launches; a step goes parallel when
-    the cycles it would save exceed that overhead. A step declined many times is launched
-    anyway now and then to notice when the machine becomes free again. Without a cycle counter
-    only the steps that search (priorities, contractions) go parallel, from ``_PAR_MIN`` items.
+    chunks' own cycle counts, ``cyc[0, c]`` and their threads ``cyc[1, c]``) and the overhead
+    of the last launches; a step goes parallel when the cycles it would save exceed that
+    overhead. A step declined many times is launched anyway now and then to notice when the
+    machine becomes free again. Without a cycle counter only the steps that search
+    (priorities, contractions) go parallel, from ``_PAR_MIN`` items. Every thread searches
+    with its own row of ``S``.
     """
     threads = S[0].shape[0]
-    par = False
-    if threads > 1 and count > 1:
-        if tune[_TIMED] < 0:  # every step in parallel (tests)
-            par = True
-        elif tune[_TIMED] > 0:
-            gain = tune[mode] * count * (1.0 - 1.0 / threads)
-            par = gain > tune[_OVER]
-            if not par and 8.0 * gain > tune[_OVER]:
-                tune[_DECLINED] += 1.0
-                par = tune[_DECLINED] >= 32.0
-        else:
-            par = (mode == _PRIORITY or mode == _CONTRACT) and count >= _PAR_MIN
+    par = _choose(mode, count, threads, tune)
     c0 = _cycles()
     if par:
-        tune[_DECLINED] = 0.0
-        _run_par(mode, items, count, g, S, rs, buf, cyc)
-        took = float(_cycles() - c0)
-        # the least busy thread was the least disturbed: its cycles estimate the step's work
-        busy = np.zeros(threads, np.int64)
-        for c in range(min(count, 8 * threads)):
-            busy[cyc[1, c]] += cyc[0, c]
-        least = float(busy.min())
-        work = least * threads
-        over = max(took - least, 0.0)
-        # slow to believe a launch got dearer, quick to believe it got cheaper
-        w = 0.25 if over > tune[_OVER] else 0.5
-        tune[_OVER] += w * (over - tune[_OVER])
+        nch = min(count, 8 * threads)
+        for c in prange(nch):
+            c1 = _cycles()
+            t = np.int64(numba.get_thread_id())
+            lo = c * count // nch
+            hi = (c + 1) * count // nch
+            _step(mode, lo, hi, items, g, t, S, rs, buf)
+            cyc[0, c] = _cycles() - c1
+            cyc[1, c] = t
     else:
         z = np.int64(0)
         _step(mode, z, count, items, g, z, S, rs, buf)
-        work = float(_cycles() - c0)
-    if work > 0:
-        if tune[_TIMED] == 0:
-            tune[_TIMED] = 1.0
-        tune[mode] = 0.5 * (tune[mode] + work / count)
+    _account(par, mode, count, threads, float(_cycles() - c0), tune, cyc)
 
 
 @numba.njit(**NJIT)
