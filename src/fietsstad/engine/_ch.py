@@ -58,7 +58,7 @@ from fietsstad.engine._graph import CSRGraph, GraphLike, as_graph, check_seconda
 from fietsstad.engine._heap import heap_pop as _hpop
 from fietsstad.engine._heap import heap_push as _hpush
 from fietsstad.engine._units import phast_limit_message
-from fietsstad.engine.config import INF64, NJIT, NJIT_PAR, PHAST_INF
+from fietsstad.engine.config import INF64, NJIT, NJIT_INLINE, NJIT_PAR, PHAST_INF
 from fietsstad.errors import GraphError
 
 _BIG = np.int64(INF64)
@@ -164,7 +164,7 @@ def _cycles(typingctx):
     return types.int64(), codegen
 
 
-@numba.njit(**NJIT)
+@numba.njit(**NJIT_INLINE)
 def _witness(u, v, maxc, limit, ntgt, o_st, o_ln, o_to, o_w, state, dist, touched, tmark, hk, hn):
     """Bounded Dijkstra from ``u`` avoiding ``v`` and nodes not active (``state != 0``).
 
@@ -276,7 +276,7 @@ def _contract_node(v, limit, g, dist, touched, tmark, hk, hn, k0, bu, bx, bw, bh
     return added, hops
 
 
-@numba.njit(**NJIT)
+@numba.njit(**NJIT_INLINE)
 def _priority(v, limit, g, dist, touched, tmark, hk, hn, level, cn, coef):
     """Key of ``v``: its priority (low: contract early) above a scramble of its id (ties)."""
     o_st, o_ln, o_to, o_w, o_h, i_st, i_ln, i_fr, i_w, i_h, state = g
