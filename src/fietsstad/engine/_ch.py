@@ -143,9 +143,10 @@ _PRIORITY, _LOCAL_MIN, _SELECT, _CONTRACT, _APPLY = 0, 1, 2, 3, 4
 _PAR_MIN = 24
 
 #: Slots of the ``tune`` array of :func:`_run`: per-mode cycles per item (0-4), launch overhead
-#: in cycles, steps declined since the last launch, and 1 once the cycle counter has worked
-#: (0 before; -1 launches every step of more than one item in parallel, for tests).
-_OVER, _DECLINED, _TIMED = 5, 6, 7
+#: in cycles (the median of the last three launches, kept in 8-10), steps declined since the
+#: last launch, declined steps before the next probing launch, 1 once the cycle counter has
+#: worked (0 before; -1 launches every step of more than one item in parallel, for tests).
+_OVER, _DECLINED, _PROBE, _TIMED, _RING = 5, 6, 7, 11, 8
 
 _HAS_TSC = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
 
@@ -399,28 +400,34 @@ def _step(mode, lo, hi, items, g, t, S, rs, buf):
 
 @numba.njit(**NJIT)
 def _choose(mode, count, threads, tune):
-    """Whether a step over ``count`` items should run on ``threads`` threads (see :func:`_run`)."""
+    """0: run a step over ``count`` items on one thread, 1: on ``threads``, 2: a probing launch.
+
+    See :func:`_run`.
+    """
     if threads < 2 or count < 2:
-        return False
+        return 0
     if tune[_TIMED] < 0:  # every step in parallel (tests)
-        return True
+        return 1
     if tune[_TIMED] == 0:
-        return (mode == _PRIORITY or mode == _CONTRACT) and count >= _PAR_MIN
+        return 1 if (mode == _PRIORITY or mode == _CONTRACT) and count >= _PAR_MIN else 0
     gain = tune[mode] * count * (1.0 - 1.0 / threads)
     if gain > tune[_OVER]:
-        return True
+        return 1
     if 8.0 * gain > tune[_OVER]:
         tune[_DECLINED] += 1.0
-        return tune[_DECLINED] >= 32.0
-    return False
+        if tune[_DECLINED] >= tune[_PROBE]:
+            return 2
+    return 0
 
 
 @numba.njit(**NJIT)
 def _account(par, mode, count, threads, took, tune, cyc):
     """Update ``tune`` with a step that took ``took`` cycles (see :func:`_run`)."""
     work = took
-    if par:
+    if par > 0:
         tune[_DECLINED] = 0.0
+        # probing launches grow rarer while launches stay dear
+        tune[_PROBE] = min(2.0 * tune[_PROBE], 1024.0) if par == 2 else 16.0
         # the least busy thread was the least disturbed: its cycles estimate the step's work
         least = np.int64(-1)
         nch = min(count, 8 * threads)
@@ -432,10 +439,13 @@ def _account(par, mode, count, threads, took, tune, cyc):
             if least < 0 or busy < least:
                 least = busy
         work = float(least) * threads
-        over = max(took - float(least), 0.0)
-        # slow to believe a launch got dearer, quick to believe it got cheaper
-        w = 0.25 if over > tune[_OVER] else 0.5
-        tune[_OVER] += w * (over - tune[_OVER])
+        # the overhead is the median of the last three launches: one slow or lucky launch
+        # does not decide, two do
+        tune[_RING + 2] = tune[_RING + 1]
+        tune[_RING + 1] = tune[_RING]
+        tune[_RING] = max(took - float(least), 0.0)
+        a, b, c = tune[_RING], tune[_RING + 1], tune[_RING + 2]
+        tune[_OVER] = max(min(a, b), min(max(a, b), c))
     if work > 0:
         if tune[_TIMED] == 0:
             tune[_TIMED] = 1.0
@@ -459,7 +469,7 @@ def _run(mode, items, count, g, S, rs, buf, tune, cyc):
     threads = S[0].shape[0]
     par = _choose(mode, count, threads, tune)
     c0 = _cycles()
-    if par:
+    if par > 0:
         nch = min(count, 8 * threads)
         for c in prange(nch):
             c1 = _cycles()
@@ -715,7 +725,8 @@ def _dedupe(g: CSRGraph, w64: np.ndarray):
 
 def _contract(n, src, dst, w, settle_limit, coef=None, sim_limit=None, all_parallel=False):
     # prior cycles per item of every step and launch overhead, refined as it runs (see _run)
-    tune = np.array([5000.0, 100.0, 100.0, 5000.0, 200.0, 1e5, 0.0, -1.0 if all_parallel else 0.0])
+    tune = np.array([5000.0, 100.0, 100.0, 5000.0, 200.0, 1e5, 0.0, 16.0, 1e5, 1e5, 1e5, 0.0])
+    tune[_TIMED] = -1.0 if all_parallel else 0.0
     limits = np.array(
         [SIMULATION_SETTLE_LIMIT if sim_limit is None else sim_limit, settle_limit], np.int64
     )
