@@ -536,39 +536,19 @@ def _make_room(nc, off, cnt, heads, need, st, ln, cp, nb, w, h, end):
 
 
 @numba.njit(**NJIT)
-def _contract_all(n, src, dst, w, limits, coef, rows, heap_cap, tune):
+def _contract_all(n, src, dst, w, pools, S, rs, buf, aux, tune):
     """Contract every node in rounds of independent sets; returns the final lists (see above).
 
-    ``src``/``dst``/``w``: deduplicated edges sorted by ``(src, dst)``.
+    ``src``/``dst``/``w``: deduplicated edges sorted by ``(src, dst)``. Every array comes
+    allocated by :func:`_contract` (numpy's allocators would each be one more numba function
+    to compile on an empty cache): ``pools`` the empty adjacency pools with their segments,
+    ``S`` the per-thread search scratch, ``rs`` the round state, ``buf`` the round's
+    shortcuts, ``aux`` per-node bookkeeping.
     """
-    m = src.size
-    o_ln = np.zeros(n, np.int32)
-    i_ln = np.zeros(n, np.int32)
-    for e in range(m):
-        o_ln[src[e]] += 1
-        i_ln[dst[e]] += 1
-    o_cp = np.empty(n, np.int32)
-    i_cp = np.empty(n, np.int32)
-    o_st = np.empty(n, np.int64)
-    i_st = np.empty(n, np.int64)
-    o_end = np.int64(0)
-    i_end = np.int64(0)
-    for v in range(n):
-        o_cp[v] = o_ln[v] + (o_ln[v] >> 1) + 2
-        i_cp[v] = i_ln[v] + (i_ln[v] >> 1) + 2
-        o_st[v] = o_end
-        i_st[v] = i_end
-        o_end += o_cp[v]
-        i_end += i_cp[v]
-    o_to = np.empty(2 * o_end, np.int32)
-    o_w = np.empty(2 * o_end, np.int64)
-    o_h = np.empty(2 * o_end, np.int32)
-    i_fr = np.empty(2 * i_end, np.int32)
-    i_w = np.empty(2 * i_end, np.int64)
-    i_h = np.empty(2 * i_end, np.int32)
-    o_ln[:] = 0
-    i_ln[:] = 0
-    for e in range(m):
+    o_st, o_ln, o_cp, o_to, o_w, o_h, i_st, i_ln, i_cp, i_fr, i_w, i_h = pools
+    o_end = np.int64(o_to.size // 2)
+    i_end = np.int64(i_fr.size // 2)
+    for e in range(src.size):
         a = src[e]
         b = dst[e]
         k = o_st[a] + o_ln[a]
@@ -581,38 +561,11 @@ def _contract_all(n, src, dst, w, limits, coef, rows, heap_cap, tune):
         i_w[k] = w[e]
         i_h[k] = 1
         i_ln[b] += 1
-    state = np.zeros(n, np.int8)
-    S = (
-        np.full((rows, n), _BIG, np.int64),
-        np.empty((rows, n), np.int32),
-        np.full((rows, n), -1, np.int32),
-        np.empty((rows, heap_cap), np.int64),
-        np.empty((rows, heap_cap), np.int32),
-    )
-    key = np.empty(n, np.int64)
-    m1 = np.empty(n, np.int64)
-    sel = np.zeros(n, np.bool_)
-    level = np.zeros(n, np.int32)
-    cn = np.zeros(n, np.int32)
-    rank = np.full(n, -1, np.int32)
-    off = np.zeros(n + 1, np.int64)
-    cnt = np.zeros(n, np.int64)
-    bu = np.empty(max(16, m), np.int32)
-    bx = np.empty(max(16, m), np.int32)
-    bw = np.empty(max(16, m), np.int64)
-    bh = np.empty(max(16, m), np.int32)
-    need_o = np.zeros(n, np.int32)
-    need_i = np.zeros(n, np.int32)
-    mark = np.full(n, -1, np.int32)
-    active = np.arange(n).astype(np.int32)
-    chosen = np.empty(n, np.int32)
-    touched_nb = np.empty(n, np.int32)
+    key, m1, sel, off, cnt, level, cn, limits, coef = rs
+    bu, bx, bw, bh = buf
+    state, rank, need_o, need_i, mark, active, chosen, touched_nb, modes, cyc = aux
     na = n
-    modes = np.arange(5)
-    cyc = np.zeros((2, 8 * rows), np.int64)
     g = (o_st, o_ln, o_to, o_w, o_h, i_st, i_ln, i_fr, i_w, i_h, state)
-    buf = (bu, bx, bw, bh)
-    rs = (key, m1, sel, off, cnt, level, cn, limits, coef)
     _run(modes[_PRIORITY], active, na, g, S, rs, buf, tune, cyc)
     r = 0
     rounds = 0
@@ -733,7 +686,33 @@ def _contract(n, src, dst, w, settle_limit, coef=None, sim_limit=None, all_paral
     coef = np.array(_PRIORITY_COEF if coef is None else coef, np.int64)
     rows = max(1, numba.get_num_threads())
     heap_cap = 16 * int(max(limits)) + 1024
-    return _contract_all(n, src, dst, w, limits, coef, rows, heap_cap, tune)
+    pools = []
+    for ends in (src, dst):
+        ln = np.bincount(ends, minlength=n).astype(np.int32)
+        cp = ln + (ln >> 1) + 2  # room to grow before a list moves to the pool's end
+        st = np.zeros(n, np.int64)
+        np.cumsum(cp[:-1], out=st[1:])
+        size = 2 * int(cp.sum(dtype=np.int64))
+        ln[:] = 0
+        pools += [st, ln, cp, np.empty(size, np.int32), np.empty(size, np.int64)]
+        pools += [np.empty(size, np.int32)]
+    S = (
+        np.full((rows, n), _BIG, np.int64),
+        np.empty((rows, n), np.int32),
+        np.full((rows, n), -1, np.int32),
+        np.empty((rows, heap_cap), np.int64),
+        np.empty((rows, heap_cap), np.int32),
+    )
+    i64, i32 = np.empty(n, np.int64), np.empty(n, np.int32)
+    rs = (i64, i64.copy(), np.zeros(n, np.bool_), np.zeros(n + 1, np.int64))
+    rs += (np.zeros(n, np.int64), np.zeros(n, np.int32), np.zeros(n, np.int32), limits, coef)
+    m = max(16, len(src))
+    buf = (np.empty(m, np.int32), np.empty(m, np.int32), np.empty(m, np.int64))
+    buf += (np.empty(m, np.int32),)
+    aux = (np.zeros(n, np.int8), np.full(n, -1, np.int32), np.zeros(n, np.int32))
+    aux += (np.zeros(n, np.int32), np.full(n, -1, np.int32), np.arange(n, dtype=np.int32))
+    aux += (i32, i32.copy(), np.arange(5, dtype=np.int64), np.zeros((2, 8 * rows), np.int64))
+    return _contract_all(n, src, dst, w, tuple(pools), S, rs, buf, aux, tune)
 
 
 def _sweep_order(rank: np.ndarray, level: np.ndarray):
