@@ -8,7 +8,10 @@ evenly), estimated by simulating its contraction. A round contracts every node w
 share no neighbour, so one thread per node can contract them at the same time and hand its
 shortcuts to its own neighbours without locks; then the priorities of their neighbours are
 recomputed, again in parallel. Every step reads only the state left by the previous step, so
-the hierarchy is the same whatever the number of threads (``numba.set_num_threads``).
+the hierarchy is the same whatever the number of threads (``numba.set_num_threads``), and
+whether a step runs on one thread or on all is decided by measured costs (a parallel launch
+costs microseconds on an idle machine but a scheduler time slice when other processes keep the
+cores busy, more than the small late rounds are worth; see :func:`_run`).
 
 A shortcut ``u -> x`` replaces ``u -> v -> x`` unless a *witness* path of at most the same cost
 avoids ``v`` (and the other nodes of the round); witness searches are Dijkstras that stop when
