@@ -105,3 +105,29 @@ def test_every_step_in_parallel_equals_serial(which, request):
     one = _contracted(g, 1, False)
     _same(one, _contracted(g, 2, True))
     _same(one, _contracted(g, 2, False))
+
+
+def test_step_dispatch_decisions():
+    """The serial / parallel choice of a step: parallel when the cycles it saves exceed the
+    launch overhead; declined steps probe now and then, less often while launches stay dear;
+    the overhead is the median of the last three launches (hand-computed)."""
+    tune = np.array([100.0, 1.0, 1.0, 100.0, 1.0, 1e5, 0.0, 16.0, 1e5, 1e5, 1e5, 1.0])
+    cyc = np.zeros((2, 16), np.int64)
+    assert chmod._choose(chmod._PRIORITY, 10_000, 1, tune) == 0  # one thread
+    assert chmod._choose(chmod._PRIORITY, 10_000, 2, tune) == 1  # saves 5e5 > 1e5 cycles
+    assert chmod._choose(chmod._LOCAL_MIN, 10_000, 2, tune) == 0  # saves 5e3: never probes
+    assert tune[chmod._DECLINED] == 0
+    # saves 2e4 > 1e5 / 8: declined, counted, and the 16th such step probes
+    assert [chmod._choose(chmod._PRIORITY, 400, 2, tune) for _ in range(16)] == [0] * 15 + [2]
+    # the probe (chunks of 1000 cycles on threads 0 and 1, took 1e6) finds launches dear
+    cyc[0, :8], cyc[1, :8] = 1000, [0, 0, 0, 0, 1, 1, 1, 1]
+    chmod._account(2, chmod._PRIORITY, 400, 2, 1e6, tune, cyc)
+    assert tune[chmod._PROBE] == 32 and tune[chmod._DECLINED] == 0
+    assert tune[chmod._OVER] == 1e5  # median of (1e6 - 4000, 1e5, 1e5)
+    chmod._account(1, chmod._PRIORITY, 400, 2, 1e6, tune, cyc)
+    assert tune[chmod._OVER] == 1e6 - 4000 and tune[chmod._PROBE] == 16
+    # cycles per item: the mean of the old estimate and 2 threads x 4000 cycles / 400 items
+    assert tune[chmod._PRIORITY] == pytest.approx(0.5 * (0.5 * (100 + 20) + 20))
+    forced = tune.copy()
+    forced[chmod._TIMED] = -1  # tests: every step of more than one item in parallel
+    assert chmod._choose(chmod._LOCAL_MIN, 2, 2, forced) == 1
