@@ -40,7 +40,7 @@ from fietsstad.engine._ch import build_ch
 from fietsstad.engine._graph import CSRGraph, GraphLike, as_graph, check_nodes
 from fietsstad.engine._matrix import _cutoff, choose_method
 from fietsstad.engine._memory import check_memory, estimate_matrix_bytes
-from fietsstad.engine._phast import PINF, _sweep, _upward, lanes_for
+from fietsstad.engine._phast import PINF, _sweep, _upward, in_chunks, lanes_for
 from fietsstad.engine.config import MAX_I32, NJIT, NJIT_PAR, PHAST_INF
 from fietsstad.errors import GraphError
 
@@ -528,8 +528,9 @@ def _upward_lanes(hi, up_indptr, up_indices, up_w, D, mark, cutoff):
     return lo
 
 
-@numba.njit(**NJIT_PAR)
+@numba.njit(**NJIT)
 def _access_phast_pruned(
+    groups,
     up_indptr,
     up_indices,
     up_w,
@@ -542,44 +543,41 @@ def _access_phast_pruned(
     nz_pos,
     table,
     out,
-    nthr,
     K,
 ):
-    """Cut-off accessibility by restricted PHAST sweeps; source ``src_pos[i]`` fills row
-    ``rows[i]`` of ``out``. The cut-off is ``table.shape[1] - 2``; the lane type is the dtype of
-    ``po_t`` and ``up_w`` (uint16 or int32, weights clipped to the cut-off + 1). Sources should
-    come in a local order (graph neighbours together), so the ``K`` lanes of a group reach
-    overlapping node sets: the upward part (:func:`_upward_lanes`) and the downward part
-    (:func:`_pruned_sweep_accumulate`) each walk their union once."""
+    """Cut-off accessibility by restricted PHAST sweeps for the sweep groups ``groups`` (of
+    ``K`` sources; :func:`~fietsstad.engine._phast.in_chunks` runs chunks of them on threads);
+    source ``src_pos[i]`` fills row ``rows[i]`` of ``out``. The cut-off is ``table.shape[1] -
+    2``; the lane type is the dtype of ``po_t`` and ``up_w`` (uint16 or int32, weights clipped
+    to the cut-off + 1). Sources should come in a local order (graph neighbours together), so
+    the ``K`` lanes of a group reach overlapping node sets: the upward part
+    (:func:`_upward_lanes`) and the downward part (:func:`_pruned_sweep_accumulate`) each walk
+    their union once. Returns 0."""
     n = po_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + K - 1) // K
-    nch = max(1, min(ng, 4 * nthr))
     nd = table.shape[0]
     ncol = opp_pos.shape[1]
     top = table.shape[1] - 1
     cutoff = np.int64(top - 1)
-    for c in prange(nch):
-        D = np.full((n, K), top, po_t.dtype)
-        mark = np.zeros(n, np.bool_)
-        acc = np.zeros((ncol * nd, K), np.float64)
-        for gi in range(c * ng // nch, (c + 1) * ng // nch):
-            s0 = gi * K
-            lanes = min(K, ns - s0)
-            hi = 0
-            for k in range(lanes):
-                s = src_pos[s0 + k]
-                D[s, k] = 0
-                mark[s] = True
-                hi = max(hi, s)
-            lo = _upward_lanes(hi, up_indptr, up_indices, up_w, D, mark, cutoff)
-            acc[:, :] = 0.0
-            _pruned_sweep_accumulate(
-                lo, po_indptr, po_dst, po_t, D, mark, opp_pos, nz_pos, table, acc
-            )
-            for k in range(lanes):
-                for q in range(ncol * nd):
-                    out[rows[s0 + k], q] = acc[q, k]
+    D = np.full((n, K), top, po_t.dtype)
+    mark = np.zeros(n, np.bool_)
+    acc = np.zeros((ncol * nd, K), np.float64)
+    for gi in groups:
+        s0 = gi * K
+        lanes = min(K, ns - s0)
+        hi = np.int64(0)
+        for k in range(lanes):
+            s = src_pos[s0 + k]
+            D[s, k] = 0
+            mark[s] = True
+            hi = max(hi, np.int64(s))
+        lo = _upward_lanes(hi, up_indptr, up_indices, up_w, D, mark, cutoff)
+        acc[:, :] = 0.0
+        _pruned_sweep_accumulate(lo, po_indptr, po_dst, po_t, D, mark, opp_pos, nz_pos, table, acc)
+        for k in range(lanes):
+            for q in range(ncol * nd):
+                out[rows[s0 + k], q] = acc[q, k]
+    return 0
 
 
 def _push_graph(ch, top: int):
@@ -704,6 +702,7 @@ def accessibility(
         return out
     nz = np.any(opp != 0, axis=1)
     meth = choose_method(g, src, c, method)
+    nthr = numba.get_num_threads()
     if meth == "phast":
         ch = build_ch(g)
         cp = np.int64(min(c, PHAST_INF - 1))
@@ -711,7 +710,11 @@ def accessibility(
             top = table.shape[1] - 1  # == cp + 1: the table ends at the cut-off
             po_indptr, po_dst, po_t = _push_graph(ch, top)
             rows = _local_order(g, src)
-            _access_phast_pruned(
+            K = lanes_for(len(src), nthr)
+            in_chunks(
+                _access_phast_pruned,
+                np.arange((len(src) + K - 1) // K, dtype=np.int64),
+                nthr,
                 ch.up_indptr,
                 ch.up_indices,
                 _lane_weights(ch.up_t, top),
@@ -724,8 +727,7 @@ def accessibility(
                 np.ascontiguousarray(nz[ch.order]),
                 table,
                 out,
-                numba.get_num_threads(),
-                lanes_for(len(src), numba.get_num_threads()),
+                np.int64(K),
             )
             return out
         _access_phast(
