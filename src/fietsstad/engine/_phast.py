@@ -681,11 +681,35 @@ LAST_REDO = 0
 _BOUNDS: dict[str, tuple[bool, int]] = {}  # "graph key:top node" -> lane_bound
 
 
+@numba.njit(**NJIT)
+def _top_bound(up_indptr, up_indices, up_t, dn_indptr, dn_src, dn_t):
+    """``max d(s, c) + max d(c, t)`` over all nodes for the top node ``c`` of the hierarchy
+    (sweep position 0), or -1 when some node does not reach ``c`` or is not reached from it.
+
+    Exact in one pass over the positions: a shortest path to or from the top node has its peak
+    there, so ``d(s, c)`` is the upward search's label (a pass over the upward DAG, every edge
+    leading to an earlier position) and ``d(c, t)`` the downward sweep from ``c`` alone."""
+    n = dn_indptr.size - 1
+    inf = np.int64(1) << 62
+    to_top = np.full(n, inf, np.int64)
+    from_top = np.full(n, inf, np.int64)
+    to_top[0] = 0
+    from_top[0] = 0
+    for v in range(1, n):
+        for e in range(up_indptr[v], up_indptr[v + 1]):
+            to_top[v] = min(to_top[v], to_top[up_indices[e]] + up_t[e])
+        for e in range(dn_indptr[v], dn_indptr[v + 1]):
+            from_top[v] = min(from_top[v], from_top[dn_src[e]] + dn_t[e])
+    a = to_top.max()
+    b = from_top.max()
+    return np.int64(-1) if a >= inf or b >= inf else a + b
+
+
 def lane_bound(g, ch) -> tuple[bool, int]:
     """``(strongly_connected, bound)``: ``bound`` (ticks) is ``max d(s, c) + max d(c, t)`` for
     the top node ``c`` of the hierarchy, an upper bound of every travel time when the graph is
-    strongly connected (two searches; memoised per graph). With ``bound <= 65534`` uint16
-    lanes can never saturate.
+    strongly connected (one pass over the hierarchy: :func:`_top_bound`; memoised per graph).
+    With ``bound <= 65534`` uint16 lanes can never saturate.
 
     Example
     -------
@@ -700,18 +724,11 @@ def lane_bound(g, ch) -> tuple[bool, int]:
     hit = _BOUNDS.get(key)
     if hit is not None:
         return hit
-    from fietsstad.engine._dijkstra import single_source
-
-    fwd = single_source(g.indptr, g.indices, g.weights, c)
-    r = g.reverse()
-    bwd = single_source(r.indptr, r.indices, r.weights, c)
-    unreached = np.int64(UNREACHABLE_I32)
-    strong = bool((fwd < unreached).all() and (bwd < unreached).all())
-    bound = int(fwd.max() + bwd.max()) if strong else -1
+    b = int(_top_bound(ch.up_indptr, ch.up_indices, ch.up_t, ch.dn_indptr, ch.dn_src, ch.dn_t))
     if len(_BOUNDS) >= 16:
         _BOUNDS.pop(next(iter(_BOUNDS)))
-    _BOUNDS[key] = (strong, bound)
-    return strong, bound
+    _BOUNDS[key] = (b >= 0, b)
+    return b >= 0, b
 
 
 def lane_mode(g, ch, cutoff: int) -> int:
