@@ -42,11 +42,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
-from numba import prange
 
 from fietsstad.engine._heap import heap_pop, heap_push
 from fietsstad.engine._units import put_time
-from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, UNREACHABLE_I32
+from fietsstad.engine.config import NJIT, PHAST_INF, UNREACHABLE_I32
 from fietsstad.errors import GraphError
 
 PINF = np.int32(PHAST_INF)
@@ -600,8 +599,9 @@ def _sweep_sec(dn_indptr, dn_src, dn_t, dn_s, U, US, D, DS):
                 DS[v, k] = xs if better else DS[v, k]
 
 
-@numba.njit(**NJIT_PAR)
+@numba.njit(**NJIT)
 def phast_matrix_sec(
+    groups,
     up_indptr,
     up_indices,
     up_t,
@@ -621,58 +621,42 @@ def phast_matrix_sec(
     cap,
     tps,
     exact,
-    nthr,
     K,
 ):
-    """:func:`phast_matrix` plus the secondary cost along the (lexicographic) fastest path."""
+    """The rows of the sweep groups ``groups`` (of ``K`` sources) as in the time matrices, plus
+    the secondary cost along the (lexicographic) fastest path; :func:`in_chunks` runs chunks of
+    groups on threads. Returns #clipped."""
     n = dn_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + K - 1) // K
-    nch = max(1, min(ng, 4 * nthr))
-    over = np.zeros(nch, np.int64)
     imax = np.int32(UNREACHABLE_I32)
-    for c in prange(nch):
-        U = np.full((n, K), PINF, np.int32)
-        US = np.zeros((n, K), np.int32)
-        D = np.empty((n, K), np.int32)
-        DS = np.empty((n, K), np.int32)
-        hk = np.empty(up_indices.size + 1, np.int64)
-        hn = np.empty(up_indices.size + 1, np.int32)
-        dist = np.full(n, PINF, np.int32)
-        sdist = np.zeros(n, np.int32)
-        touched = np.empty(n, np.int32)
-        for gi in range(c * ng // nch, (c + 1) * ng // nch):
-            s0 = gi * K
-            lanes = min(K, ns - s0)
+    U = np.full((n, K), PINF, np.int32)
+    US = np.zeros((n, K), np.int32)
+    D = np.empty((n, K), np.int32)
+    DS = np.empty((n, K), np.int32)
+    hk = np.empty(up_indices.size + 1, np.int64)
+    hn = np.empty(up_indices.size + 1, np.int32)
+    dist = np.full(n, PINF, np.int32)
+    sdist = np.zeros(n, np.int32)
+    touched = np.empty(n, np.int32)
+    over = 0
+    for gi in groups:
+        s0 = gi * K
+        lanes = min(K, ns - s0)
+        for k in range(lanes):
+            _upward_sec(src_pos[s0 + k], k, up_indptr, up_indices, up_t, up_s, cutoff, U, US, hk,
+                        hn, dist, sdist, touched)  # fmt: skip
+        _sweep_sec(dn_indptr, dn_src, dn_t, dn_s, U, US, D, DS)
+        over += _emit(
+            D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, tps, exact
+        )
+        for j in range(tgt_pos.size):
+            p = tgt_pos[j]
             for k in range(lanes):
-                _upward_sec(
-                    src_pos[s0 + k],
-                    k,
-                    up_indptr,
-                    up_indices,
-                    up_t,
-                    up_s,
-                    cutoff,
-                    U,
-                    US,
-                    hk,
-                    hn,
-                    dist,
-                    sdist,
-                    touched,
-                )
-            _sweep_sec(dn_indptr, dn_src, dn_t, dn_s, U, US, D, DS)
-            over[c] += _emit(
-                D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, tps, exact
-            )
-            for j in range(tgt_pos.size):
-                p = tgt_pos[j]
-                for k in range(lanes):
-                    if D[p, k] >= PINF or D[p, k] > cutoff:
-                        out_sec[s0 + k, j] = imax
-                    else:
-                        out_sec[s0 + k, j] = DS[p, k]
-    return over.sum()
+                if D[p, k] >= PINF or D[p, k] > cutoff:
+                    out_sec[s0 + k, j] = imax
+                else:
+                    out_sec[s0 + k, j] = DS[p, k]
+    return over
 
 
 #: Groups that the last :func:`phast_fill` swept again with int32 lanes (tests, benchmarks).
@@ -695,13 +679,15 @@ def _top_bound(up_indptr, up_indices, up_t, dn_indptr, dn_src, dn_t):
     from_top = np.full(n, inf, np.int64)
     to_top[0] = 0
     from_top[0] = 0
-    for v in range(1, n):
+    a = np.int64(0)
+    b = np.int64(0)
+    for v in range(1, n):  # (max by hand: numpy's max costs most of the compile time here)
         for e in range(up_indptr[v], up_indptr[v + 1]):
             to_top[v] = min(to_top[v], to_top[up_indices[e]] + up_t[e])
         for e in range(dn_indptr[v], dn_indptr[v + 1]):
             from_top[v] = min(from_top[v], from_top[dn_src[e]] + dn_t[e])
-    a = to_top.max()
-    b = from_top.max()
+        a = max(a, to_top[v])
+        b = max(b, from_top[v])
     return np.int64(-1) if a >= inf or b >= inf else a + b
 
 
@@ -784,28 +770,28 @@ def phast_fill(
             "this contraction hierarchy was built without secondary weights; "
             "build_ch(graph, secondary=...) first"
         )
-    return int(
-        phast_matrix_sec(
-            ch.up_indptr,
-            ch.up_indices,
-            ch.up_t,
-            ch.up_s,
-            ch.dn_indptr,
-            ch.dn_src,
-            ch.dn_t,
-            ch.dn_s,
-            ch.order,
-            src_pos,
-            tgt_pos,
-            all_t,
-            c,
-            out,
-            out_sec,
-            unreach,
-            cap,
-            tps,
-            exact,
-            nthr,
-            K,
-        )
+    return in_chunks(
+        phast_matrix_sec,
+        np.arange((len(sources) + K - 1) // K, dtype=np.int64),
+        nthr,
+        ch.up_indptr,
+        ch.up_indices,
+        ch.up_t,
+        ch.up_s,
+        ch.dn_indptr,
+        ch.dn_src,
+        ch.dn_t,
+        ch.dn_s,
+        ch.order,
+        src_pos,
+        tgt_pos,
+        all_t,
+        c,
+        out,
+        out_sec,
+        unreach,
+        cap,
+        tps,
+        exact,
+        np.int64(K),
     )
