@@ -88,6 +88,28 @@ def test_bound_is_an_upper_bound(gen, gen_far):
         assert ref.max() <= bound
 
 
+def _exact_top_bound(g: CSRGraph, ch) -> int:
+    """max d(s, c) + max d(c, t) for the top node c by scipy (forward and reversed graph), or
+    -1 when some distance is infinite: what :func:`fietsstad.engine._phast.lane_bound` must
+    return."""
+    c = int(ch.order[0])
+    fwd = scipy_ticks(g, [c])[0]
+    bwd = scipy_ticks(g.reverse(), [c])[0]
+    if not (np.isfinite(fwd).all() and np.isfinite(bwd).all()):
+        return -1
+    return int(fwd.max() + bwd.max())
+
+
+def test_bound_equals_scipy_through_the_top_node(gen, gen_far, li):
+    sink = CSRGraph.from_arrays([0, 1, 2, 4, 4], [1, 2, 0, 3], [3, 3, 4, 7])
+    one = CSRGraph.from_arrays([0, 0], [], [])
+    for g, ch in (gen, gen_far, li, (sink, build_ch(sink)), (one, build_ch(one))):
+        P._BOUNDS.clear()
+        strong, bound = P.lane_bound(g, ch)
+        exact = _exact_top_bound(g, ch)
+        assert (strong, bound if strong else -1) == (exact >= 0, exact)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_saturated_groups_are_swept_again_in_int32(gen_far, mode, monkeypatch):
     g, ch = gen_far

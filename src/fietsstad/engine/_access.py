@@ -33,15 +33,14 @@ from typing import ClassVar, overload
 import numba
 import numpy as np
 import numpy.typing as npt
-from numba import prange
 
 from fietsstad.engine import _dijkstra as dj
 from fietsstad.engine._ch import build_ch
 from fietsstad.engine._graph import CSRGraph, GraphLike, as_graph, check_nodes
 from fietsstad.engine._matrix import _cutoff, choose_method
 from fietsstad.engine._memory import check_memory, estimate_matrix_bytes
-from fietsstad.engine._phast import PINF, _sweep, _upward, lanes_for
-from fietsstad.engine.config import MAX_I32, NJIT, NJIT_PAR, PHAST_INF
+from fietsstad.engine._phast import PINF, _sweep, _upward, in_chunks, lanes_for
+from fietsstad.engine.config import MAX_I32, NJIT, PHAST_INF
 from fietsstad.errors import GraphError
 
 #: Cut-off accessibility with PHAST uses the sweep restricted to the nodes within the cut-off
@@ -298,50 +297,41 @@ def _add(acc, d, v, opp, kinds, params, table, tps):
                 acc[c * nd + di] += f * opp[v, c]
 
 
-@numba.njit(**NJIT_PAR)
+@numba.njit(**NJIT)
 def _access_dijkstra(
-    indptr, indices, weights, sources, cutoff, opp, nz, kinds, params, table, tps, out, nthr, nbk
+    rows, indptr, indices, weights, sources, cutoff, opp, nz, kinds, params, table, tps, out, nbk
 ):
+    """Rows ``rows`` of ``out`` by one bounded Dijkstra per source (bucket queue when ``nbk >
+    0``); :func:`~fietsstad.engine._phast.in_chunks` runs chunks of rows on threads. Returns 0."""
     n = indptr.size - 1
     m = indices.size
-    ns = sources.size
-    nch = max(1, min(ns, 4 * nthr))
-    for c in prange(nch):
-        dist = np.full(n, dj.INF, np.int64)
-        touched = np.empty(n, np.int32)
-        hk = np.empty(m + 1, np.int64)
-        head = np.full(max(nbk, 1), -1, np.int32)
-        enode = np.empty(m + 1 if nbk > 0 else 1, np.int32)
-        enext = np.empty(m + 1 if nbk > 0 else 1, np.int32)
-        tmark = np.zeros(1, np.bool_)
-        acc = np.zeros(out.shape[1], np.float64)
-        for i in range(c * ns // nch, (c + 1) * ns // nch):
-            if nbk > 0:
-                nt = dj._sssp_dial(
-                    indptr,
-                    indices,
-                    weights,
-                    sources[i],
-                    cutoff,
-                    dist,
-                    touched,
-                    head,
-                    enode,
-                    enext,
-                    tmark,
-                    -1,
-                )
-            else:
-                nt = dj._sssp(
-                    indptr, indices, weights, sources[i], cutoff, dist, touched, hk, tmark, -1
-                )
-            acc[:] = 0.0
-            for t in range(nt):
-                v = touched[t]
-                if nz[v]:
-                    _add(acc, dist[v], v, opp, kinds, params, table, tps)
-                dist[v] = dj.INF
-            out[i, :] = acc
+    dist = np.full(n, dj.INF, np.int64)
+    touched = np.empty(n, np.int32)
+    hk = np.empty(m + 1, np.int64)
+    head = np.full(max(nbk, 1), -1, np.int32)
+    enode = np.empty(m + 1 if nbk > 0 else 1, np.int32)
+    enext = np.empty(m + 1 if nbk > 0 else 1, np.int32)
+    tmark = np.zeros(1, np.bool_)
+    acc = np.zeros(out.shape[1], np.float64)
+    for i in rows:
+        if nbk > 0:
+            nt = dj._sssp_dial(
+                indptr, indices, weights, sources[i], cutoff, dist, touched, head, enode, enext,
+                tmark, -1,
+            )  # fmt: skip
+        else:
+            nt = dj._sssp(
+                indptr, indices, weights, sources[i], cutoff, dist, touched, hk, tmark, -1
+            )
+        acc[:] = 0.0
+        for t in range(nt):
+            v = touched[t]
+            if nz[v]:
+                _add(acc, dist[v], v, opp, kinds, params, table, tps)
+            dist[v] = dj.INF
+        for q in range(acc.size):  # a loop: an array assignment compiles its error message
+            out[i, q] = acc[q]
+    return 0
 
 
 @numba.njit(**NJIT)
@@ -373,8 +363,9 @@ def _sweep_accumulate(dn_indptr, dn_src, dn_t, U, D, opp_pos, nz_pos, table, cut
                         a[k] += tab[d if d <= cutoff else zero] * o
 
 
-@numba.njit(**NJIT_PAR)
+@numba.njit(**NJIT)
 def _access_phast(
+    groups,
     up_indptr,
     up_indices,
     up_t,
@@ -390,57 +381,54 @@ def _access_phast(
     table,
     tps,
     out,
-    nthr,
     K,
 ):
-    """PHAST sweeps accumulating ``acc[col, k] += f(D[v, k]) * opp[v]`` per group of sources.
+    """PHAST sweeps accumulating ``acc[col, k] += f(D[v, k]) * opp[v]`` for the sweep groups
+    ``groups`` of ``K`` sources (:func:`~fietsstad.engine._phast.in_chunks` runs chunks of them
+    on threads). Returns 0.
 
     With a cut-off inside the decay table the accumulation is fused into the sweep and
     branch-free over the ``K`` lanes; otherwise a second pass evaluates the decays per label.
     """
     n = dn_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + K - 1) // K
-    nch = max(1, min(ng, 4 * nthr))
     nd = kinds.size
     ncol = opp_pos.shape[1]
     zero = table.shape[1] - 1
     fast = cutoff < zero
-    for c in prange(nch):
-        U = np.full((n, K), PINF, np.int32)
-        D = np.empty((n, K), np.int32)
-        hk = np.empty(up_indices.size + 1, np.int64)
-        acc = np.zeros((ncol * nd, K), np.float64)
-        row = np.zeros(ncol * nd, np.float64)
-        dist = np.full(n, PINF, np.int32)
-        touched = np.empty(n, np.int32)
-        for gi in range(c * ng // nch, (c + 1) * ng // nch):
-            s0 = gi * K
-            lanes = min(K, ns - s0)
-            for k in range(lanes):
-                _upward(
-                    src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched
-                )
-            acc[:, :] = 0.0
-            if fast:
-                _sweep_accumulate(
-                    dn_indptr, dn_src, dn_t, U, D, opp_pos, nz_pos, table, cutoff, nd, acc
-                )
-            else:
-                _sweep(dn_indptr, dn_src, dn_t, U, D)
-                for v in range(n):
-                    if not nz_pos[v]:
-                        continue
-                    for k in range(lanes):
-                        d = D[v, k]
-                        if d <= cutoff:
-                            row[:] = 0.0
-                            _add(row, d, v, opp_pos, kinds, params, table, tps)
-                            for q in range(ncol * nd):
-                                acc[q, k] += row[q]
-            for k in range(lanes):
-                for q in range(ncol * nd):
-                    out[s0 + k, q] = acc[q, k]
+    U = np.full((n, K), PINF, np.int32)
+    D = np.empty((n, K), np.int32)
+    hk = np.empty(up_indices.size + 1, np.int64)
+    acc = np.zeros((ncol * nd, K), np.float64)
+    row = np.zeros(ncol * nd, np.float64)
+    dist = np.full(n, PINF, np.int32)
+    touched = np.empty(n, np.int32)
+    for gi in groups:
+        s0 = gi * K
+        lanes = min(K, ns - s0)
+        for k in range(lanes):
+            _upward(src_pos[s0 + k], k, up_indptr, up_indices, up_t, cutoff, U, hk, dist, touched)
+        acc[:, :] = 0.0
+        if fast:
+            _sweep_accumulate(
+                dn_indptr, dn_src, dn_t, U, D, opp_pos, nz_pos, table, cutoff, nd, acc
+            )
+        else:
+            _sweep(dn_indptr, dn_src, dn_t, U, D)
+            for v in range(n):
+                if not nz_pos[v]:
+                    continue
+                for k in range(lanes):
+                    d = D[v, k]
+                    if d <= cutoff:
+                        row[:] = 0.0
+                        _add(row, d, v, opp_pos, kinds, params, table, tps)
+                        for q in range(ncol * nd):
+                            acc[q, k] += row[q]
+        for k in range(lanes):
+            for q in range(ncol * nd):
+                out[s0 + k, q] = acc[q, k]
+    return 0
 
 
 @numba.njit(**NJIT)
@@ -528,8 +516,9 @@ def _upward_lanes(hi, up_indptr, up_indices, up_w, D, mark, cutoff):
     return lo
 
 
-@numba.njit(**NJIT_PAR)
+@numba.njit(**NJIT)
 def _access_phast_pruned(
+    groups,
     up_indptr,
     up_indices,
     up_w,
@@ -542,44 +531,41 @@ def _access_phast_pruned(
     nz_pos,
     table,
     out,
-    nthr,
     K,
 ):
-    """Cut-off accessibility by restricted PHAST sweeps; source ``src_pos[i]`` fills row
-    ``rows[i]`` of ``out``. The cut-off is ``table.shape[1] - 2``; the lane type is the dtype of
-    ``po_t`` and ``up_w`` (uint16 or int32, weights clipped to the cut-off + 1). Sources should
-    come in a local order (graph neighbours together), so the ``K`` lanes of a group reach
-    overlapping node sets: the upward part (:func:`_upward_lanes`) and the downward part
-    (:func:`_pruned_sweep_accumulate`) each walk their union once."""
+    """Cut-off accessibility by restricted PHAST sweeps for the sweep groups ``groups`` (of
+    ``K`` sources; :func:`~fietsstad.engine._phast.in_chunks` runs chunks of them on threads);
+    source ``src_pos[i]`` fills row ``rows[i]`` of ``out``. The cut-off is ``table.shape[1] -
+    2``; the lane type is the dtype of ``po_t`` and ``up_w`` (uint16 or int32, weights clipped
+    to the cut-off + 1). Sources should come in a local order (graph neighbours together), so
+    the ``K`` lanes of a group reach overlapping node sets: the upward part
+    (:func:`_upward_lanes`) and the downward part (:func:`_pruned_sweep_accumulate`) each walk
+    their union once. Returns 0."""
     n = po_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + K - 1) // K
-    nch = max(1, min(ng, 4 * nthr))
     nd = table.shape[0]
     ncol = opp_pos.shape[1]
     top = table.shape[1] - 1
     cutoff = np.int64(top - 1)
-    for c in prange(nch):
-        D = np.full((n, K), top, po_t.dtype)
-        mark = np.zeros(n, np.bool_)
-        acc = np.zeros((ncol * nd, K), np.float64)
-        for gi in range(c * ng // nch, (c + 1) * ng // nch):
-            s0 = gi * K
-            lanes = min(K, ns - s0)
-            hi = 0
-            for k in range(lanes):
-                s = src_pos[s0 + k]
-                D[s, k] = 0
-                mark[s] = True
-                hi = max(hi, s)
-            lo = _upward_lanes(hi, up_indptr, up_indices, up_w, D, mark, cutoff)
-            acc[:, :] = 0.0
-            _pruned_sweep_accumulate(
-                lo, po_indptr, po_dst, po_t, D, mark, opp_pos, nz_pos, table, acc
-            )
-            for k in range(lanes):
-                for q in range(ncol * nd):
-                    out[rows[s0 + k], q] = acc[q, k]
+    D = np.full((n, K), top, po_t.dtype)
+    mark = np.zeros(n, np.bool_)
+    acc = np.zeros((ncol * nd, K), np.float64)
+    for gi in groups:
+        s0 = gi * K
+        lanes = min(K, ns - s0)
+        hi = np.int64(0)
+        for k in range(lanes):
+            s = src_pos[s0 + k]
+            D[s, k] = 0
+            mark[s] = True
+            hi = max(hi, np.int64(s))
+        lo = _upward_lanes(hi, up_indptr, up_indices, up_w, D, mark, cutoff)
+        acc[:, :] = 0.0
+        _pruned_sweep_accumulate(lo, po_indptr, po_dst, po_t, D, mark, opp_pos, nz_pos, table, acc)
+        for k in range(lanes):
+            for q in range(ncol * nd):
+                out[rows[s0 + k], q] = acc[q, k]
+    return 0
 
 
 def _push_graph(ch, top: int):
@@ -704,6 +690,7 @@ def accessibility(
         return out
     nz = np.any(opp != 0, axis=1)
     meth = choose_method(g, src, c, method)
+    nthr = numba.get_num_threads()
     if meth == "phast":
         ch = build_ch(g)
         cp = np.int64(min(c, PHAST_INF - 1))
@@ -711,7 +698,11 @@ def accessibility(
             top = table.shape[1] - 1  # == cp + 1: the table ends at the cut-off
             po_indptr, po_dst, po_t = _push_graph(ch, top)
             rows = _local_order(g, src)
-            _access_phast_pruned(
+            K = lanes_for(len(src), nthr)
+            in_chunks(
+                _access_phast_pruned,
+                np.arange((len(src) + K - 1) // K, dtype=np.int64),
+                nthr,
                 ch.up_indptr,
                 ch.up_indices,
                 _lane_weights(ch.up_t, top),
@@ -724,11 +715,14 @@ def accessibility(
                 np.ascontiguousarray(nz[ch.order]),
                 table,
                 out,
-                numba.get_num_threads(),
-                lanes_for(len(src), numba.get_num_threads()),
+                np.int64(K),
             )
             return out
-        _access_phast(
+        K = lanes_for(len(src), nthr)
+        in_chunks(
+            _access_phast,
+            np.arange((len(src) + K - 1) // K, dtype=np.int64),
+            nthr,
             ch.up_indptr,
             ch.up_indices,
             ch.up_t,
@@ -736,7 +730,7 @@ def accessibility(
             ch.dn_src,
             ch.dn_t,
             np.ascontiguousarray(ch.pos[src]),
-            np.int64(min(c, PHAST_INF - 1)),
+            cp,
             np.ascontiguousarray(opp[ch.order]),
             np.ascontiguousarray(nz[ch.order]),
             kinds,
@@ -744,11 +738,13 @@ def accessibility(
             table,
             tps,
             out,
-            numba.get_num_threads(),
-            lanes_for(len(src), numba.get_num_threads()),
+            np.int64(K),
         )
     else:
-        _access_dijkstra(
+        in_chunks(
+            _access_dijkstra,
+            np.arange(len(src), dtype=np.int64),
+            nthr,
             g.indptr,
             g.indices,
             g.weights,
@@ -761,8 +757,7 @@ def accessibility(
             table,
             tps,
             out,
-            numba.get_num_threads(),
-            dj.n_buckets(g.weights),
+            np.int64(dj.n_buckets(g.weights)),
         )
     return out
 

@@ -18,7 +18,10 @@ sum of all weights is below 2**30 ticks, so ``label + w`` never overflows (with 
 below about 1.2 days of summed edge time; larger graphs are refused by ``method="phast"`` and
 answered by Dijkstra under ``"auto"``). For a uint16 matrix the labels become seconds in place
 (round half up, vectorised) and are copied into the caller's rows tile by tile; other dtypes
-convert per entry (:func:`~fietsstad.engine._units.put_time`).
+convert per entry (:func:`~fietsstad.engine._units.put_time`). The groups run on threads as
+chunks of serial kernels (:func:`in_chunks`), one kernel per lane type and output path, so a
+first call compiles only what it runs; the groups that need the int32 re-sweep are collected
+and swept again after the uint16 pass.
 
 The secondary-cost variant (:func:`phast_matrix_sec`) and the accessibility kernels keep the
 dense upward matrix ``U`` and int32 lanes (``K`` from :func:`lanes_for`).
@@ -35,14 +38,14 @@ Example
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
-from numba import prange
 
 from fietsstad.engine._heap import heap_pop, heap_push
 from fietsstad.engine._units import put_time
-from fietsstad.engine.config import NJIT, NJIT_PAR, PHAST_INF, UNREACHABLE_I32
+from fietsstad.engine.config import NJIT, PHAST_INF, UNREACHABLE_I32
 from fietsstad.errors import GraphError
 
 PINF = np.int32(PHAST_INF)
@@ -334,98 +337,194 @@ def _count16(S, tgt_pos, lanes, u):
     return c
 
 
-@numba.njit(**NJIT_PAR)
-def phast_matrix(
-    up_indptr,
-    up_indices,
-    up_t,
-    dn_indptr,
-    dn_src,
-    dn_t,
-    dn_w16,
-    src_pos,
-    tgt_pos,
-    cutoff,
-    out,
-    unreach,
-    cap,
-    tps,
-    exact,
-    nthr,
-    mode,
-    out16,
-):
+# No ``prange`` here: each way of filling a matrix is one serial chunk kernel (:func:`_chunk_u16`,
+# :func:`_chunk_rows16`, :func:`_chunk_rows32`), chosen in Python and run on threads by
+# :func:`in_chunks`. A first call then compiles only the lane type and output path it runs
+# (numba compiles every branch of a kernel), and no parallel kernel, whose ``prange`` body numba
+# types, lowers and optimises again with everything it calls. Measured: 12 s -> 4-6 s for the
+# first uint16 matrix on an empty cache; the warm sweeps are the same code.
+@numba.njit(**NJIT)
+def _scratch(n, m_up):
+    """A chunk's search scratch: ``head`` (all -1), the three entry arrays of :func:`_collect`,
+    the heap keys, ``dist`` (all ``PHAST_INF``) and ``touched``."""
+    ek, ed, enx = _grown(np.empty(128 * LANES, np.int32))
+    hk = np.empty(m_up + 1, np.int64)
+    return (
+        np.full(n, -1, np.int32),
+        ek,
+        ed,
+        enx,
+        hk,
+        np.full(n, PINF, np.int32),
+        np.empty(n, np.int32),
+    )
+
+
+@numba.njit(**NJIT)
+def _flag_rest(groups, i, nredo, redo):
+    """After group ``groups[i]`` needed the int32 re-sweep (``nredo`` so far in this chunk): if
+    most of the chunk did, flag every later group for it (no uint16 sweep) and return True."""
+    if i >= 3 and 2 * nredo > i + 1:
+        for r in range(i + 1, groups.size):
+            redo[groups[r]] = True
+        return True
+    return False
+
+
+@numba.njit(**NJIT)
+def _swept16(src_pos, s0, lanes, up_indptr, up_indices, up_t, dn_indptr, dn_src, dn_w16, cut16,
+             L, hk, dist, touched, head, ek, ed, enx):  # fmt: skip
+    """The upward searches (:func:`_collect`) and the uint16 sweep (:func:`_sweep16`) of the
+    group of sources ``s0 .. s0 + lanes - 1`` into ``L``; returns the entry arrays (grown when
+    they were too small)."""
+    while _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cut16, np.int64(INF16),
+                   hk, dist, touched, head, ek, ed, enx) < 0:  # fmt: skip
+        ek, ed, enx = _grown(ek)
+    _sweep16(dn_indptr, dn_src, dn_w16, L, head, ek, ed, enx)
+    return ek, ed, enx
+
+
+@numba.njit(**NJIT)
+def _chunk_u16(groups, src_pos, tgt_pos, up_indptr, up_indices, up_t, dn_indptr, dn_src, dn_w16,
+               cut16, lim16, tps, check, out, redo):  # fmt: skip
+    """uint16 lanes into a uint16 matrix (sentinel 65535) for the sweep groups ``groups``:
+    labels become seconds in place (:func:`_seconds16`) and are copied row by row. ``check``
+    (lane mode 2): a group showing 65535 at a target is not written but flagged in ``redo``."""
+    n = dn_indptr.size - 1
+    ns = src_pos.size
+    L = np.empty((n, LANES), np.uint16)
+    head, ek, ed, enx, hk, dist, touched = _scratch(n, up_indices.size)
+    nredo = 0
+    for i in range(groups.size):
+        s0 = groups[i] * LANES
+        lanes = min(LANES, ns - s0)
+        ek, ed, enx = _swept16(src_pos, s0, lanes, up_indptr, up_indices, up_t, dn_indptr, dn_src,
+                               dn_w16, cut16, L, hk, dist, touched, head, ek, ed, enx)  # fmt: skip
+        amb = _seconds16(L, lim16, tps, INF16)
+        if check and amb > 0 and _count16(L, tgt_pos, lanes, INF16) > 0:
+            redo[groups[i]] = True
+            nredo += 1
+            if _flag_rest(groups, i, nredo, redo):
+                break
+        elif lanes == LANES and _LITTLE:
+            _gather16x4(L, tgt_pos, s0, out)
+        else:
+            _gather16(L, tgt_pos, s0, lanes, out)
+    return 0
+
+
+@numba.njit(**NJIT)
+def _chunk_rows16(groups, src_pos, tgt_pos, up_indptr, up_indices, up_t, dn_indptr, dn_src,
+                  dn_w16, cut16, lim16, sat16, out, unreach, cap, tps, exact, redo):  # fmt: skip
+    """uint16 lanes written by :func:`_emit_rows` (any output dtype); returns #clipped. A group
+    with a label ``>= sat16`` at a target (lane mode 2) is flagged in ``redo``."""
+    n = dn_indptr.size - 1
+    ns = src_pos.size
+    L = np.empty((n, LANES), np.uint16)
+    head, ek, ed, enx, hk, dist, touched = _scratch(n, up_indices.size)
+    over = 0
+    nredo = 0
+    for i in range(groups.size):
+        s0 = groups[i] * LANES
+        lanes = min(LANES, ns - s0)
+        ek, ed, enx = _swept16(src_pos, s0, lanes, up_indptr, up_indices, up_t, dn_indptr, dn_src,
+                               dn_w16, cut16, L, hk, dist, touched, head, ek, ed, enx)  # fmt: skip
+        o, amb = _emit_rows(L, tgt_pos, s0, lanes, lim16, sat16, out, unreach, cap, tps, exact)
+        if amb == 0:
+            over += o
+            continue
+        redo[groups[i]] = True
+        nredo += 1
+        if _flag_rest(groups, i, nredo, redo):
+            break
+    return over
+
+
+@numba.njit(**NJIT)
+def _chunk_rows32(groups, src_pos, tgt_pos, up_indptr, up_indices, up_t, dn_indptr, dn_src, dn_t,
+                  cutoff, out, unreach, cap, tps, exact):  # fmt: skip
+    """int32 lanes written by :func:`_emit_rows`; returns #clipped."""
+    n = dn_indptr.size - 1
+    ns = src_pos.size
+    L = np.empty((n, LANES), np.int32)
+    head, ek, ed, enx, hk, dist, touched = _scratch(n, up_indices.size)
+    sat = np.int64(PHAST_INF) * 4
+    over = 0
+    for i in range(groups.size):
+        s0 = groups[i] * LANES
+        lanes = min(LANES, ns - s0)
+        while _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cutoff, np.int64(PINF),
+                       hk, dist, touched, head, ek, ed, enx) < 0:  # fmt: skip
+            ek, ed, enx = _grown(ek)
+        _sweep32(dn_indptr, dn_src, dn_t, L, head, ek, ed, enx)
+        o, _ = _emit_rows(L, tgt_pos, s0, lanes, cutoff, sat, out, unreach, cap, tps, exact)
+        over += o
+    return over
+
+
+def in_chunks(kernel, groups: np.ndarray, nthr: int, *args) -> int:
+    """Sum of ``kernel(groups[chunk], *args)`` over ``4 * nthr`` chunks of ``groups``, run on
+    ``nthr`` Python threads (the kernels are ``nogil``; the chunks are picked up as threads
+    free up). This is the engine's ``prange`` without a parallel kernel to compile: numba
+    lowers and optimises a ``prange`` body with all it calls several times over, which cost
+    about 3 s on a first call per kernel (``cache=True`` pays it once per install).
+
+    Example
+    -------
+    >>> import numba
+    >>> @numba.njit(nogil=True)
+    ... def count(gs, k):
+    ...     return gs.size * k
+    >>> in_chunks(count, np.arange(10), 2, 3)
+    30
+    """
+    ng = groups.size
+    nch = max(1, min(ng, 4 * nthr))
+    parts = [groups[c * ng // nch : (c + 1) * ng // nch] for c in range(nch)]
+    if nthr <= 1 or nch == 1:
+        return sum(int(kernel(p, *args)) for p in parts)
+    with ThreadPoolExecutor(max_workers=min(nthr, nch)) as pool:
+        return sum(int(r) for r in pool.map(lambda p: kernel(p, *args), parts))
+
+
+def phast_matrix(ch, dn_w16, src_pos, tgt_pos, cutoff, out, unreach, cap, tps, exact, nthr,
+                 mode) -> tuple[int, int]:  # fmt: skip
     """Rows of travel times for ``src_pos`` (sweep positions) to ``tgt_pos``; returns
     ``(#clipped, #groups swept again with int32 lanes)``.
 
     :data:`LANES` sources share one sweep; groups are spread over ``4 * nthr`` chunks.
     ``mode``: 0 = int32 lanes only; 1 = uint16 lanes, exact (no label can saturate, or every
-    saturated label lies beyond the cut-off); 2 = uint16 lanes, and a group whose targets
-    show a saturated label (65535: maybe >= 6553.5 s at 10 ticks per second) is swept again
-    with int32 lanes, which writes the same rows again. A chunk where most groups needed the
-    second sweep goes on with int32 lanes only. ``out16``: ``out`` is uint16 with the sentinel
-    65535 (labels are turned into seconds in place, then copied row by row).
+    saturated label lies beyond the cut-off); 2 = uint16 lanes, and the groups whose targets
+    show a saturated label (65535: maybe >= 6553.5 s at 10 ticks per second) are swept again
+    with int32 lanes, which write their rows again (a chunk where most groups needed that goes
+    on with int32 lanes only). A uint16 ``out`` with the sentinel 65535 gets the labels turned
+    into seconds in place and copied row by row; other outputs go through :func:`_emit_rows`.
     """
-    n = dn_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + LANES - 1) // LANES
-    nch = max(1, min(ng, 4 * nthr))
-    over = np.zeros(nch, np.int64)
-    redo = np.zeros(nch, np.int64)
-    lim = min(cutoff, PHAST_INF - 1)
-    lim16 = min(cutoff, INF16 - 1)
-    sat16 = np.int64(INF16) if mode == 2 else np.int64(PHAST_INF) * 4
-    sat32 = np.int64(PHAST_INF) * 4
-    cut16 = min(cutoff, np.int64(INF16))
-    for c in prange(nch):
-        use32 = mode == 0
-        L16 = np.empty((0 if use32 else n, LANES), np.uint16)
-        L32 = np.empty((n if use32 else 0, LANES), np.int32)
-        head = np.full(n, -1, np.int32)
-        ek, ed, enx = _grown(np.empty(128 * LANES, np.int32))
-        hk = np.empty(up_indices.size + 1, np.int64)
-        dist = np.full(n, PINF, np.int32)
-        touched = np.empty(n, np.int32)
-        g0 = c * ng // nch
-        g1 = (c + 1) * ng // nch
-        for gi in range(g0, g1):
-            s0 = gi * LANES
-            lanes = min(LANES, ns - s0)
-            if not use32:
-                while _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cut16,
-                               np.int64(INF16), hk, dist, touched, head, ek, ed, enx) < 0:  # fmt: skip
-                    ek, ed, enx = _grown(ek)
-                _sweep16(dn_indptr, dn_src, dn_w16, L16, head, ek, ed, enx)
-                if out16:
-                    o = 0
-                    amb = _seconds16(L16, lim16, tps, unreach)
-                    if mode == 2 and amb > 0:
-                        amb = _count16(L16, tgt_pos, lanes, INF16)
-                    else:
-                        amb = 0
-                    if amb == 0 and lanes == LANES and _LITTLE:
-                        _gather16x4(L16, tgt_pos, s0, out)
-                    elif amb == 0:
-                        _gather16(L16, tgt_pos, s0, lanes, out)
-                else:
-                    o, amb = _emit_rows(
-                        L16, tgt_pos, s0, lanes, lim16, sat16, out, unreach, cap, tps, exact
-                    )
-                if amb == 0:
-                    over[c] += o
-                    continue
-                redo[c] += 1
-                if L32.shape[0] == 0:
-                    L32 = np.empty((n, LANES), np.int32)
-                if gi - g0 >= 3 and 2 * redo[c] > gi - g0 + 1:
-                    use32 = True
-            while _collect(src_pos, s0, lanes, up_indptr, up_indices, up_t, cutoff,
-                           np.int64(PINF), hk, dist, touched, head, ek, ed, enx) < 0:  # fmt: skip
-                ek, ed, enx = _grown(ek)
-            _sweep32(dn_indptr, dn_src, dn_t, L32, head, ek, ed, enx)
-            o, amb = _emit_rows(L32, tgt_pos, s0, lanes, lim, sat32, out, unreach, cap, tps, exact)
-            over[c] += o
-    return over.sum(), redo.sum()
+    groups = np.arange((ns + LANES - 1) // LANES, dtype=np.int64)
+    up = (ch.up_indptr, ch.up_indices, ch.up_t, ch.dn_indptr, ch.dn_src)
+    cutoff = np.int64(cutoff)
+    if mode == 0:
+        over = in_chunks(_chunk_rows32, groups, nthr, src_pos, tgt_pos, *up, ch.dn_t, cutoff, out, unreach,
+                           cap, tps, exact)  # fmt: skip
+        return int(over), 0
+    cut16 = np.int64(min(int(cutoff), int(INF16)))
+    lim16 = np.int64(min(int(cutoff), int(INF16) - 1))
+    check = mode == 2
+    redo = np.zeros(groups.size, np.bool_)
+    if out.dtype == np.uint16 and int(unreach) == int(INF16):
+        in_chunks(_chunk_u16, groups, nthr, src_pos, tgt_pos, *up, dn_w16, cut16, lim16, tps, check, out,
+                 redo)  # fmt: skip
+        over = 0
+    else:
+        sat16 = np.int64(INF16) if check else np.int64(PHAST_INF) * 4
+        over = int(in_chunks(_chunk_rows16, groups, nthr, src_pos, tgt_pos, *up, dn_w16, cut16, lim16, sat16,
+                               out, unreach, cap, tps, exact, redo))  # fmt: skip
+    again = np.flatnonzero(redo).astype(np.int64)
+    if again.size:
+        over += int(in_chunks(_chunk_rows32, again, nthr, src_pos, tgt_pos, *up, ch.dn_t, cutoff, out,
+                                unreach, cap, tps, exact))  # fmt: skip
+    return over, int(again.size)
 
 
 def lanes_for(n_sources: int, nthr: int) -> int:
@@ -500,8 +599,9 @@ def _sweep_sec(dn_indptr, dn_src, dn_t, dn_s, U, US, D, DS):
                 DS[v, k] = xs if better else DS[v, k]
 
 
-@numba.njit(**NJIT_PAR)
+@numba.njit(**NJIT)
 def phast_matrix_sec(
+    groups,
     up_indptr,
     up_indices,
     up_t,
@@ -521,58 +621,42 @@ def phast_matrix_sec(
     cap,
     tps,
     exact,
-    nthr,
     K,
 ):
-    """:func:`phast_matrix` plus the secondary cost along the (lexicographic) fastest path."""
+    """The rows of the sweep groups ``groups`` (of ``K`` sources) as in the time matrices, plus
+    the secondary cost along the (lexicographic) fastest path; :func:`in_chunks` runs chunks of
+    groups on threads. Returns #clipped."""
     n = dn_indptr.size - 1
     ns = src_pos.size
-    ng = (ns + K - 1) // K
-    nch = max(1, min(ng, 4 * nthr))
-    over = np.zeros(nch, np.int64)
     imax = np.int32(UNREACHABLE_I32)
-    for c in prange(nch):
-        U = np.full((n, K), PINF, np.int32)
-        US = np.zeros((n, K), np.int32)
-        D = np.empty((n, K), np.int32)
-        DS = np.empty((n, K), np.int32)
-        hk = np.empty(up_indices.size + 1, np.int64)
-        hn = np.empty(up_indices.size + 1, np.int32)
-        dist = np.full(n, PINF, np.int32)
-        sdist = np.zeros(n, np.int32)
-        touched = np.empty(n, np.int32)
-        for gi in range(c * ng // nch, (c + 1) * ng // nch):
-            s0 = gi * K
-            lanes = min(K, ns - s0)
+    U = np.full((n, K), PINF, np.int32)
+    US = np.zeros((n, K), np.int32)
+    D = np.empty((n, K), np.int32)
+    DS = np.empty((n, K), np.int32)
+    hk = np.empty(up_indices.size + 1, np.int64)
+    hn = np.empty(up_indices.size + 1, np.int32)
+    dist = np.full(n, PINF, np.int32)
+    sdist = np.zeros(n, np.int32)
+    touched = np.empty(n, np.int32)
+    over = 0
+    for gi in groups:
+        s0 = gi * K
+        lanes = min(K, ns - s0)
+        for k in range(lanes):
+            _upward_sec(src_pos[s0 + k], k, up_indptr, up_indices, up_t, up_s, cutoff, U, US, hk,
+                        hn, dist, sdist, touched)  # fmt: skip
+        _sweep_sec(dn_indptr, dn_src, dn_t, dn_s, U, US, D, DS)
+        over += _emit(
+            D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, tps, exact
+        )
+        for j in range(tgt_pos.size):
+            p = tgt_pos[j]
             for k in range(lanes):
-                _upward_sec(
-                    src_pos[s0 + k],
-                    k,
-                    up_indptr,
-                    up_indices,
-                    up_t,
-                    up_s,
-                    cutoff,
-                    U,
-                    US,
-                    hk,
-                    hn,
-                    dist,
-                    sdist,
-                    touched,
-                )
-            _sweep_sec(dn_indptr, dn_src, dn_t, dn_s, U, US, D, DS)
-            over[c] += _emit(
-                D, order, tgt_pos, all_targets, s0, lanes, cutoff, out, unreach, cap, tps, exact
-            )
-            for j in range(tgt_pos.size):
-                p = tgt_pos[j]
-                for k in range(lanes):
-                    if D[p, k] >= PINF or D[p, k] > cutoff:
-                        out_sec[s0 + k, j] = imax
-                    else:
-                        out_sec[s0 + k, j] = DS[p, k]
-    return over.sum()
+                if D[p, k] >= PINF or D[p, k] > cutoff:
+                    out_sec[s0 + k, j] = imax
+                else:
+                    out_sec[s0 + k, j] = DS[p, k]
+    return over
 
 
 #: Groups that the last :func:`phast_fill` swept again with int32 lanes (tests, benchmarks).
@@ -581,11 +665,37 @@ LAST_REDO = 0
 _BOUNDS: dict[str, tuple[bool, int]] = {}  # "graph key:top node" -> lane_bound
 
 
+@numba.njit(**NJIT)
+def _top_bound(up_indptr, up_indices, up_t, dn_indptr, dn_src, dn_t):
+    """``max d(s, c) + max d(c, t)`` over all nodes for the top node ``c`` of the hierarchy
+    (sweep position 0), or -1 when some node does not reach ``c`` or is not reached from it.
+
+    Exact in one pass over the positions: a shortest path to or from the top node has its peak
+    there, so ``d(s, c)`` is the upward search's label (a pass over the upward DAG, every edge
+    leading to an earlier position) and ``d(c, t)`` the downward sweep from ``c`` alone."""
+    n = dn_indptr.size - 1
+    inf = np.int64(1) << 62
+    to_top = np.full(n, inf, np.int64)
+    from_top = np.full(n, inf, np.int64)
+    to_top[0] = 0
+    from_top[0] = 0
+    a = np.int64(0)
+    b = np.int64(0)
+    for v in range(1, n):  # (max by hand: numpy's max costs most of the compile time here)
+        for e in range(up_indptr[v], up_indptr[v + 1]):
+            to_top[v] = min(to_top[v], to_top[up_indices[e]] + up_t[e])
+        for e in range(dn_indptr[v], dn_indptr[v + 1]):
+            from_top[v] = min(from_top[v], from_top[dn_src[e]] + dn_t[e])
+        a = max(a, to_top[v])
+        b = max(b, from_top[v])
+    return np.int64(-1) if a >= inf or b >= inf else a + b
+
+
 def lane_bound(g, ch) -> tuple[bool, int]:
     """``(strongly_connected, bound)``: ``bound`` (ticks) is ``max d(s, c) + max d(c, t)`` for
     the top node ``c`` of the hierarchy, an upper bound of every travel time when the graph is
-    strongly connected (two searches; memoised per graph). With ``bound <= 65534`` uint16
-    lanes can never saturate.
+    strongly connected (one pass over the hierarchy: :func:`_top_bound`; memoised per graph).
+    With ``bound <= 65534`` uint16 lanes can never saturate.
 
     Example
     -------
@@ -600,18 +710,11 @@ def lane_bound(g, ch) -> tuple[bool, int]:
     hit = _BOUNDS.get(key)
     if hit is not None:
         return hit
-    from fietsstad.engine._dijkstra import single_source
-
-    fwd = single_source(g.indptr, g.indices, g.weights, c)
-    r = g.reverse()
-    bwd = single_source(r.indptr, r.indices, r.weights, c)
-    unreached = np.int64(UNREACHABLE_I32)
-    strong = bool((fwd < unreached).all() and (bwd < unreached).all())
-    bound = int(fwd.max() + bwd.max()) if strong else -1
+    b = int(_top_bound(ch.up_indptr, ch.up_indices, ch.up_t, ch.dn_indptr, ch.dn_src, ch.dn_t))
     if len(_BOUNDS) >= 16:
         _BOUNDS.pop(next(iter(_BOUNDS)))
-    _BOUNDS[key] = (strong, bound)
-    return strong, bound
+    _BOUNDS[key] = (b >= 0, b)
+    return b >= 0, b
 
 
 def lane_mode(g, ch, cutoff: int) -> int:
@@ -658,24 +761,7 @@ def phast_fill(
         mode = lane_mode(g, ch, int(c))
         w16 = np.minimum(ch.dn_t, int(INF16)).astype(np.uint16)
         over, LAST_REDO = phast_matrix(
-            ch.up_indptr,
-            ch.up_indices,
-            ch.up_t,
-            ch.dn_indptr,
-            ch.dn_src,
-            ch.dn_t,
-            w16,
-            src_pos,
-            tgt_pos,
-            c,
-            out,
-            unreach,
-            cap,
-            tps,
-            exact,
-            nthr,
-            np.int64(mode),
-            out.dtype == np.uint16 and int(unreach) == int(INF16),
+            ch, w16, src_pos, tgt_pos, c, out, unreach, cap, tps, exact, nthr, mode
         )
         return int(over)
     K = lanes_for(len(sources), nthr)
@@ -684,28 +770,28 @@ def phast_fill(
             "this contraction hierarchy was built without secondary weights; "
             "build_ch(graph, secondary=...) first"
         )
-    return int(
-        phast_matrix_sec(
-            ch.up_indptr,
-            ch.up_indices,
-            ch.up_t,
-            ch.up_s,
-            ch.dn_indptr,
-            ch.dn_src,
-            ch.dn_t,
-            ch.dn_s,
-            ch.order,
-            src_pos,
-            tgt_pos,
-            all_t,
-            c,
-            out,
-            out_sec,
-            unreach,
-            cap,
-            tps,
-            exact,
-            nthr,
-            K,
-        )
+    return in_chunks(
+        phast_matrix_sec,
+        np.arange((len(sources) + K - 1) // K, dtype=np.int64),
+        nthr,
+        ch.up_indptr,
+        ch.up_indices,
+        ch.up_t,
+        ch.up_s,
+        ch.dn_indptr,
+        ch.dn_src,
+        ch.dn_t,
+        ch.dn_s,
+        ch.order,
+        src_pos,
+        tgt_pos,
+        all_t,
+        c,
+        out,
+        out_sec,
+        unreach,
+        cap,
+        tps,
+        exact,
+        np.int64(K),
     )
