@@ -58,6 +58,21 @@ def liechtenstein_pbf() -> Path:
     return LIECHTENSTEIN_PBF
 
 
+@pytest.fixture(scope="session")
+def liechtenstein_net(liechtenstein_pbf, tmp_path_factory):
+    """The BikeNetwork of the real Liechtenstein extract, loaded once per session, quietly and
+    with its caches in a temporary folder. Shared by many tests: read it, never change it."""
+    from fietsstad import settings
+    from fietsstad.network.osm import load_network
+
+    old = settings.progress, settings.cache_dir
+    settings.progress, settings.cache_dir = False, tmp_path_factory.mktemp("li-cache")
+    try:
+        return load_network(file=liechtenstein_pbf)
+    finally:
+        settings.progress, settings.cache_dir = old
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Every test writes fietsstad caches to its own temporary folder, never to ~/.cache."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fietsstad import settings
 from fietsstad.engine import CCH, CSRGraph, build_cch, travel_times
 from fietsstad.errors import GraphError, MemoryBudgetError
 from fietsstad.network.generate import generate_network
@@ -115,14 +114,8 @@ def test_grid_with_coordinates_and_tiny_graphs():
 
 
 @pytest.mark.slow
-def test_liechtenstein_extract(liechtenstein_pbf):
-    from fietsstad.network.osm import load_network
-
-    old, settings.progress = settings.progress, False
-    try:
-        net = load_network(file=liechtenstein_pbf)
-    finally:
-        settings.progress = old
+def test_liechtenstein_extract(liechtenstein_net):
+    net = liechtenstein_net
     g = net.engine_graph()
     src = np.arange(0, g.n, max(1, g.n // 300))
     cch = build_cch(g, net.x, net.y)

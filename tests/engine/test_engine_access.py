@@ -167,20 +167,13 @@ def test_push_graph_is_the_transposed_downward_graph(grid):
 
 # ------------------------------------------------ the real extract: lane-wise upward + downward
 @pytest.mark.parametrize("cutoff_s", [300, 900])
-def test_pruned_accessibility_on_liechtenstein_equals_scipy(liechtenstein_pbf, cutoff_s):
+def test_pruned_accessibility_on_liechtenstein_equals_scipy(liechtenstein_net, cutoff_s):
     # the upward searches of a group run as one pass over the union of their search spaces
     # (_upward_lanes); on the real topology every source must still sum exactly what scipy's
     # Dijkstra reaches within the cut-off (ticks: the decay is evaluated at ticks / ticks_per_s)
     from test_phast_lanes import scipy_ticks
 
-    from fietsstad import settings
-    from fietsstad.network.osm import load_network
-
-    old, settings.progress = settings.progress, False
-    try:
-        g = load_network(file=liechtenstein_pbf).engine_graph()
-    finally:
-        settings.progress = old
+    g = liechtenstein_net.engine_graph()
     rng = np.random.default_rng(2)
     opp = rng.integers(0, 5, size=(g.n, 2)).astype(float)
     dec = [Decay.cumulative(cutoff_s), Decay.exponential(half_life_s=300)]

@@ -142,19 +142,12 @@ def test_empty_matrix_is_a_plain_writeable_array():
     assert small.shape == (2, 3) and small.flags.writeable
 
 
-def test_travel_time_matrix_into_a_reused_buffer_on_liechtenstein(liechtenstein_pbf):
+def test_travel_time_matrix_into_a_reused_buffer_on_liechtenstein(liechtenstein_net):
     """Real OSM: the public matrix written into one ``empty_matrix`` buffer twice (different
     origins, the second with a cut-off) equals scipy's Dijkstra each time (no stale entries)."""
     from test_phast_lanes import expected, scipy_ticks  # the oracle of the lanes tests
 
-    from fietsstad import settings
-    from fietsstad.network.osm import load_network
-
-    old, settings.progress = settings.progress, False
-    try:
-        net = load_network(file=liechtenstein_pbf)
-    finally:
-        settings.progress = old
+    net = liechtenstein_net
     g = net.engine_graph()
     buf = empty_matrix((40, net.n_nodes), np.uint16)
     for k, cutoff in ((0, None), (1, 600.0)):

@@ -9,7 +9,6 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from fietsstad import settings
 from fietsstad.engine import CSRGraph, build_ch, travel_times
 from fietsstad.engine import _phast as P
 from fietsstad.network import generate_network
@@ -162,15 +161,8 @@ def test_tick_rounding_half_up_at_every_remainder(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def li(liechtenstein_pbf):
-    from fietsstad.network.osm import load_network
-
-    old, settings.progress = settings.progress, False
-    try:
-        net = load_network(file=liechtenstein_pbf)
-    finally:
-        settings.progress = old
-    g = net.engine_graph()
+def li(liechtenstein_net):
+    g = liechtenstein_net.engine_graph()
     return g, build_ch(g)
 
 
